@@ -1,0 +1,267 @@
+//! Client and server configuration.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::crypto::dh::{PublicKey, StaticKeyPair};
+use crate::crypto::rng::{OsRandom, SecureRandom};
+use crate::error::Error;
+use crate::record::{MAX_FRAGMENT_LEN, Padding};
+use crate::suite::{Pattern, Suite};
+
+/// Default largest message a connection accepts: 1 MiB.
+pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 1 << 20;
+
+/// Default number of records sent under one key before an automatic key
+/// update: 2^24, well below the AES-GCM usage limit of 2^24.5 full records.
+pub const DEFAULT_KEY_UPDATE_AFTER_RECORDS: u64 = 1 << 24;
+
+/// Settings of an established connection, the same for clients and servers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TransportConfig {
+    /// Largest message this side sends or accepts, in bytes (default 1 MiB).
+    /// A larger incoming message is a fatal `message_too_large` error.
+    pub max_message_size: usize,
+    /// Padding applied to every record this side sends (default none).
+    pub padding: Padding,
+    /// Records sent under one key before this side updates its keys
+    /// automatically (default 2^24). Must be at least 1.
+    pub key_update_after_records: u64,
+    /// Send a ping when nothing was sent for this long (default off).
+    pub keepalive_interval: Option<Duration>,
+    /// Fail with [`Error::Timeout`] when nothing was received for this long
+    /// (default off).
+    pub idle_timeout: Option<Duration>,
+}
+
+impl Default for TransportConfig {
+    fn default() -> Self {
+        Self {
+            max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
+            padding: Padding::None,
+            key_update_after_records: DEFAULT_KEY_UPDATE_AFTER_RECORDS,
+            keepalive_interval: None,
+            idle_timeout: None,
+        }
+    }
+}
+
+impl TransportConfig {
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        self.padding.validate()?;
+        if self.key_update_after_records == 0 {
+            return Err(Error::InvalidConfig("key_update_after_records must be at least 1"));
+        }
+        if self.max_message_size == 0 {
+            return Err(Error::InvalidConfig("max_message_size must be at least 1"));
+        }
+        Ok(())
+    }
+}
+
+fn validate_suites(suites: &[Suite]) -> Result<(), Error> {
+    if suites.is_empty() || suites.len() > crate::wire::hello::MAX_SUITES {
+        return Err(Error::InvalidConfig("suites must list 1 to 8 suites"));
+    }
+    for (i, s) in suites.iter().enumerate() {
+        if suites.get(..i).is_some_and(|before| before.contains(s)) {
+            return Err(Error::InvalidConfig("suites must not repeat a suite"));
+        }
+    }
+    Ok(())
+}
+
+/// What a client needs to connect: the server's pinned static key, its own
+/// static key for IK, and its preferences.
+///
+/// ```
+/// use lwsec::{ClientConfig, StaticKeyPair, Suite, rng::OsRandom};
+/// let server = StaticKeyPair::generate(&OsRandom)?;
+/// let mut config = ClientConfig::nk(server.public_key());
+/// config.suites = vec![Suite::ChaCha20Poly1305, Suite::Aes256Gcm];
+/// # Ok::<(), lwsec::Error>(())
+/// ```
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct ClientConfig {
+    server_key: PublicKey,
+    client_key: Option<StaticKeyPair>,
+    /// Suites the client supports, most preferred first. The first one is
+    /// used for the first flight; the server may ask for another with a Retry.
+    pub suites: Vec<Suite>,
+    /// Settings of the established connection.
+    pub transport: TransportConfig,
+    /// Source of ephemeral keys (default: the operating system's RNG).
+    pub rng: Arc<dyn SecureRandom>,
+}
+
+impl ClientConfig {
+    /// An `NK` client: authenticates the server by `server_key`, stays anonymous.
+    pub fn nk(server_key: PublicKey) -> Self {
+        Self {
+            server_key,
+            client_key: None,
+            suites: Suite::ALL.to_vec(),
+            transport: TransportConfig::default(),
+            rng: Arc::new(OsRandom),
+        }
+    }
+
+    /// An `IK` client: authenticates the server by `server_key` and proves
+    /// `client_key` (a device key) to it.
+    pub fn ik(server_key: PublicKey, client_key: StaticKeyPair) -> Self {
+        Self { client_key: Some(client_key), ..Self::nk(server_key) }
+    }
+
+    /// The handshake pattern this configuration uses.
+    pub fn pattern(&self) -> Pattern {
+        if self.client_key.is_some() { Pattern::Ik } else { Pattern::Nk }
+    }
+
+    /// The pinned server key.
+    pub fn server_key(&self) -> PublicKey {
+        self.server_key
+    }
+
+    pub(crate) fn client_key(&self) -> Option<&StaticKeyPair> {
+        self.client_key.as_ref()
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        validate_suites(&self.suites)?;
+        self.transport.validate()
+    }
+}
+
+impl fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("pattern", &self.pattern())
+            .field("server_key", &self.server_key)
+            .field("client_key", &self.client_key)
+            .field("suites", &self.suites)
+            .field("transport", &self.transport)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Decides whether a server accepts an IK client, from its static public key.
+///
+/// Implemented for every `Fn(&PublicKey) -> bool`. It runs after the client's
+/// key has been authenticated by the first handshake message and before the
+/// server answers; returning `false` ends the handshake with `client_rejected`.
+pub trait ClientAuthorizer: Send + Sync {
+    /// Whether to accept the client holding `client_key`.
+    fn authorize(&self, client_key: &PublicKey) -> bool;
+}
+
+impl<F: Fn(&PublicKey) -> bool + Send + Sync> ClientAuthorizer for F {
+    fn authorize(&self, client_key: &PublicKey) -> bool {
+        self(client_key)
+    }
+}
+
+/// What a server needs: one or more static key pairs (several during a key
+/// rotation), the suites and patterns it accepts, and the IK authorisation hook.
+///
+/// ```
+/// use lwsec::{ServerConfig, StaticKeyPair, rng::OsRandom};
+/// let old = StaticKeyPair::generate(&OsRandom)?;
+/// let new = StaticKeyPair::generate(&OsRandom)?;
+/// let mut config = ServerConfig::new(new);
+/// config.add_key(old); // still accepted while clients migrate
+/// config.set_client_authorizer(|client: &lwsec::PublicKey| client.as_bytes()[0] != 0);
+/// # Ok::<(), lwsec::Error>(())
+/// ```
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct ServerConfig {
+    keys: Vec<StaticKeyPair>,
+    authorizer: Option<Arc<dyn ClientAuthorizer>>,
+    /// Suites the server accepts. The server picks the client's most
+    /// preferred suite that is in this list (client-ordered preference).
+    pub suites: Vec<Suite>,
+    /// Patterns the server accepts (default both `NK` and `IK`).
+    pub patterns: Vec<Pattern>,
+    /// Settings of the established connection.
+    pub transport: TransportConfig,
+    /// Source of ephemeral keys (default: the operating system's RNG).
+    pub rng: Arc<dyn SecureRandom>,
+}
+
+impl ServerConfig {
+    /// A server holding one static key pair, accepting both patterns and
+    /// suites, and every IK client until an authorizer is set.
+    pub fn new(key: StaticKeyPair) -> Self {
+        Self {
+            keys: vec![key],
+            authorizer: None,
+            suites: Suite::ALL.to_vec(),
+            patterns: vec![Pattern::Nk, Pattern::Ik],
+            transport: TransportConfig::default(),
+            rng: Arc::new(OsRandom),
+        }
+    }
+
+    /// Adds another static key (for rotation: clients pinned to any held key
+    /// are accepted). A key already held is not added twice.
+    pub fn add_key(&mut self, key: StaticKeyPair) {
+        if !self.keys.iter().any(|k| k.public_key() == key.public_key()) {
+            self.keys.push(key);
+        }
+    }
+
+    /// Stops accepting clients pinned to `public`; returns whether it was held.
+    /// Connections already established are not affected.
+    pub fn retire_key(&mut self, public: &PublicKey) -> bool {
+        let before = self.keys.len();
+        self.keys.retain(|k| k.public_key() != *public);
+        self.keys.len() != before
+    }
+
+    /// The public halves of the keys held, in the order they were added.
+    pub fn public_keys(&self) -> Vec<PublicKey> {
+        self.keys.iter().map(StaticKeyPair::public_key).collect()
+    }
+
+    /// Sets the hook that accepts or rejects IK clients by static key.
+    pub fn set_client_authorizer(&mut self, authorizer: impl ClientAuthorizer + 'static) {
+        self.authorizer = Some(Arc::new(authorizer));
+    }
+
+    pub(crate) fn key_for_id(&self, id: &[u8; crate::crypto::dh::KEY_ID_LEN]) -> Option<&StaticKeyPair> {
+        self.keys.iter().find(|k| k.public_key().key_id() == *id)
+    }
+
+    pub(crate) fn authorize(&self, client_key: &PublicKey) -> bool {
+        self.authorizer.as_ref().is_none_or(|a| a.authorize(client_key))
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        if self.keys.is_empty() {
+            return Err(Error::InvalidConfig("a server needs at least one static key"));
+        }
+        if self.patterns.is_empty() {
+            return Err(Error::InvalidConfig("a server must accept at least one pattern"));
+        }
+        validate_suites(&self.suites)?;
+        self.transport.validate()
+    }
+}
+
+impl fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("keys", &self.public_keys())
+            .field("authorizer", &self.authorizer.is_some())
+            .field("suites", &self.suites)
+            .field("patterns", &self.patterns)
+            .field("transport", &self.transport)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Fragment size used when splitting messages into records.
+pub(crate) const FRAGMENT_LEN: usize = MAX_FRAGMENT_LEN;

@@ -1,0 +1,737 @@
+//! The sans-IO connection.
+
+mod client;
+mod server;
+mod transport;
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use bytes::{Buf, Bytes, BytesMut};
+use zeroize::Zeroizing;
+
+use crate::config::{ClientConfig, ServerConfig, TransportConfig};
+use crate::crypto::dh::PublicKey;
+use crate::crypto::hash::HASH_LEN;
+use crate::error::{AlertCode, Error};
+use crate::key_schedule;
+use crate::record::{ContentType, MAX_FRAGMENT_LEN};
+use crate::suite::{Pattern, Suite};
+use crate::time::Time;
+use crate::wire::frame::{FrameHeader, FrameType, HEADER_LEN, write_frame};
+
+use client::{ClientNext, ExpectServerHello};
+use server::{ExpectClientHello, ServerNext};
+use transport::{Transport, UPDATE_NOT_REQUESTED, UPDATE_REQUESTED};
+
+/// Largest ping payload.
+pub const MAX_PING_LEN: usize = 64;
+
+/// Which end of the connection this is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Side {
+    /// The side that sends the first flight (the Noise initiator).
+    Client,
+    /// The side that holds static keys and answers (the Noise responder).
+    Server,
+}
+
+/// Something that happened on a connection, returned by [`Connection::poll_event`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// The handshake finished: messages can be sent and received.
+    HandshakeComplete,
+    /// The peer switched to new sending keys (a key update was received).
+    KeyUpdated,
+    /// The answer to a [`Connection::ping`], with the ping's payload.
+    Pong(Bytes),
+    /// The peer closed gracefully: it will send nothing more. Messages
+    /// received before the close are still returned by `recv_message`.
+    PeerClosed,
+}
+
+enum State {
+    Client(Box<ExpectServerHello>),
+    Server(ExpectClientHello),
+    Established(Box<Transport>),
+    Failed(Error),
+}
+
+/// The current key material of one direction, from
+/// [`Connection::dangerous_extract_secrets`].
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DirectionSecrets {
+    /// The traffic secret.
+    pub secret: Zeroizing<[u8; 32]>,
+    /// The AEAD key derived from it.
+    pub key: Zeroizing<[u8; 32]>,
+    /// The IV derived from it.
+    pub iv: [u8; 12],
+    /// The sequence number of the next record.
+    pub seq: u64,
+}
+
+impl std::fmt::Debug for DirectionSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DirectionSecrets(<redacted>)")
+    }
+}
+
+/// A connection's current key material, both directions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ExtractedSecrets {
+    /// What this side sends with.
+    pub send: DirectionSecrets,
+    /// What this side receives with.
+    pub recv: DirectionSecrets,
+}
+
+/// One lwsec connection, client or server, with no I/O of its own.
+///
+/// # How to drive it
+///
+/// The methods fall into four groups, as in `quinn-proto`:
+///
+/// * **Input**: [`handle_input`](Self::handle_input) feeds bytes received
+///   from the peer (any chunking, even one byte at a time) and returns how
+///   many it consumed; keep the rest and offer it again later.
+///   [`handle_timeout`](Self::handle_timeout) tells the connection the time
+///   has passed [`poll_timeout`](Self::poll_timeout).
+///   [`handle_eof`](Self::handle_eof) reports that the peer's byte stream ended.
+/// * **Commands**: [`send_message`](Self::send_message),
+///   [`update_keys`](Self::update_keys), [`ping`](Self::ping),
+///   [`close`](Self::close).
+/// * **Output**: bytes to send are in [`pending_output`](Self::pending_output)
+///   (then [`consume_output`](Self::consume_output)) or copied out by
+///   [`take_output`](Self::take_output); events come from
+///   [`poll_event`](Self::poll_event); messages from
+///   [`recv_message`](Self::recv_message) (whole) or [`read`](Self::read)
+///   (stream view).
+/// * **Getters**: state, negotiated suite and pattern, peer key, channel
+///   binding and exporter.
+///
+/// After every input or command, send the pending output. After a fatal
+/// error every call returns that error; the pending output may still hold
+/// one alert for the peer, which should be sent before closing the socket.
+///
+/// ```
+/// use std::sync::Arc;
+/// use lwsec::{ClientConfig, Connection, ServerConfig, StaticKeyPair, Time, rng::OsRandom};
+///
+/// let server_key = StaticKeyPair::generate(&OsRandom)?;
+/// let client_cfg = Arc::new(ClientConfig::nk(server_key.public_key()));
+/// let server_cfg = Arc::new(ServerConfig::new(server_key));
+/// let now = Time::from_millis(0);
+///
+/// let mut client = Connection::client(client_cfg, now)?;
+/// let mut server = Connection::server(server_cfg, now)?;
+/// // Shuttle bytes until both are established (a socket would do this).
+/// while client.is_handshaking() || server.is_handshaking() {
+///     let n = server.handle_input(client.pending_output(), now)?;
+///     client.consume_output(n);
+///     let n = client.handle_input(server.pending_output(), now)?;
+///     server.consume_output(n);
+/// }
+/// client.send_message(b"hello")?;
+/// let n = server.handle_input(client.pending_output(), now)?;
+/// client.consume_output(n);
+/// assert_eq!(server.recv_message().as_deref(), Some(&b"hello"[..]));
+/// # Ok::<(), lwsec::Error>(())
+/// ```
+pub struct Connection {
+    side: Side,
+    state: State,
+    /// Bytes of the frame being received; never more than one frame.
+    rx: BytesMut,
+    /// Bytes waiting to be sent.
+    tx: BytesMut,
+    events: VecDeque<Event>,
+    /// Complete messages not yet taken by the application.
+    messages: VecDeque<Bytes>,
+    /// Total length of `messages`.
+    messages_len: usize,
+    /// The message being reassembled from fragments.
+    partial: BytesMut,
+    peer_closed: bool,
+    local_closed: bool,
+    max_message_size: usize,
+    keepalive_interval: Option<std::time::Duration>,
+    idle_timeout: Option<std::time::Duration>,
+    last_rx: Time,
+    next_keepalive: Option<Time>,
+    sent_since_keepalive: bool,
+}
+
+impl Connection {
+    fn new(side: Side, state: State, transport: &TransportConfig, now: Time) -> Self {
+        Self {
+            side,
+            state,
+            rx: BytesMut::new(),
+            tx: BytesMut::new(),
+            events: VecDeque::new(),
+            messages: VecDeque::new(),
+            messages_len: 0,
+            partial: BytesMut::new(),
+            peer_closed: false,
+            local_closed: false,
+            max_message_size: transport.max_message_size,
+            keepalive_interval: transport.keepalive_interval,
+            idle_timeout: transport.idle_timeout,
+            last_rx: now,
+            next_keepalive: None,
+            sent_since_keepalive: false,
+        }
+    }
+
+    /// A client connection; its ClientHello is queued in the output at once.
+    pub fn client(config: Arc<ClientConfig>, now: Time) -> Result<Self, Error> {
+        config.validate()?;
+        let mut tx = BytesMut::new();
+        let transport = config.transport.clone();
+        let hello = ExpectServerHello::start(config, None, &mut tx)?;
+        let mut conn = Self::new(Side::Client, State::Client(hello), &transport, now);
+        conn.tx = tx;
+        Ok(conn)
+    }
+
+    /// A server connection waiting for a ClientHello.
+    pub fn server(config: Arc<ServerConfig>, now: Time) -> Result<Self, Error> {
+        config.validate()?;
+        let transport = config.transport.clone();
+        Ok(Self::new(Side::Server, State::Server(ExpectClientHello { config }), &transport, now))
+    }
+
+    /// An established connection from a `Split()` done by another Noise
+    /// implementation: `k1` and `k2` are the initiator-to-responder and
+    /// responder-to-initiator keys, `handshake_hash` the final `h`.
+    ///
+    /// This is the door for interoperability tests and for peers that run
+    /// the Noise handshake themselves; nothing here checks that the
+    /// handshake really happened, hence the name.
+    #[allow(clippy::too_many_arguments)]
+    pub fn dangerous_from_noise_split(
+        side: Side,
+        pattern: Pattern,
+        suite: Suite,
+        k1: &[u8; 32],
+        k2: &[u8; 32],
+        handshake_hash: [u8; 32],
+        peer_static: Option<PublicKey>,
+        config: TransportConfig,
+        now: Time,
+    ) -> Result<Self, Error> {
+        config.validate()?;
+        let transport = Transport::from_split(side, pattern, suite, k1, k2, handshake_hash, peer_static, config.clone())?;
+        let mut conn = Self::new(side, State::Established(Box::new(transport)), &config, now);
+        conn.on_established(now);
+        Ok(conn)
+    }
+
+    // ----- getters -----
+
+    /// Which side this is.
+    pub fn side(&self) -> Side {
+        self.side
+    }
+
+    /// Whether the handshake is still running (not established, not failed).
+    pub fn is_handshaking(&self) -> bool {
+        matches!(self.state, State::Client(_) | State::Server(_))
+    }
+
+    /// Whether the handshake completed and the connection has not failed.
+    pub fn is_established(&self) -> bool {
+        matches!(self.state, State::Established(_))
+    }
+
+    /// The fatal error this connection failed with, if any.
+    pub fn error(&self) -> Option<&Error> {
+        match &self.state {
+            State::Failed(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// Whether the peer has closed gracefully.
+    pub fn is_peer_closed(&self) -> bool {
+        self.peer_closed
+    }
+
+    /// Whether this side has called [`close`](Self::close).
+    pub fn is_closed(&self) -> bool {
+        self.local_closed
+    }
+
+    fn transport(&self) -> Option<&Transport> {
+        match &self.state {
+            State::Established(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// The negotiated suite, once established.
+    pub fn suite(&self) -> Option<Suite> {
+        self.transport().map(|t| t.suite)
+    }
+
+    /// The handshake pattern, once established.
+    pub fn pattern(&self) -> Option<Pattern> {
+        self.transport().map(|t| t.pattern)
+    }
+
+    /// The peer's authenticated static key: the server's key on a client, the
+    /// client's device key on an IK server, `None` on an NK server.
+    pub fn peer_static_key(&self) -> Option<PublicKey> {
+        self.transport().and_then(|t| t.peer_static)
+    }
+
+    /// The Noise handshake hash: a channel binding both sides share, unique
+    /// to this connection. Not secret.
+    pub fn handshake_hash(&self) -> Option<[u8; HASH_LEN]> {
+        self.transport().map(|t| t.handshake_hash)
+    }
+
+    /// Fills `out` with keying material bound to this connection, `label`
+    /// (non-empty, at most 249 bytes) and `context` (any bytes). Both sides
+    /// derive the same bytes; `out` may be up to 8160 bytes.
+    pub fn export_keying_material(&self, label: &[u8], context: &[u8], out: &mut [u8]) -> Result<(), Error> {
+        self.transport().ok_or(Error::HandshakeNotComplete)?.export(label, context, out)
+    }
+
+    /// The current traffic secrets, keys and IVs. For test vectors and
+    /// debugging only: anyone holding them can read and forge this connection.
+    pub fn dangerous_extract_secrets(&self) -> Option<ExtractedSecrets> {
+        let t = self.transport()?;
+        let (send, recv) = t.traffic_secrets();
+        let (send_seq, recv_seq) = t.sequence_numbers();
+        let direction = |secret: &[u8; 32], seq| {
+            let (key, iv) = key_schedule::record_key_iv(secret).ok()?;
+            Some(DirectionSecrets { secret: Zeroizing::new(*secret), key, iv, seq })
+        };
+        Some(ExtractedSecrets { send: direction(send, send_seq)?, recv: direction(recv, recv_seq)? })
+    }
+
+    fn check_alive(&self) -> Result<(), Error> {
+        match &self.state {
+            State::Failed(e) => Err(e.clone()),
+            _ => Ok(()),
+        }
+    }
+
+    // ----- input -----
+
+    /// Feeds bytes received from the peer and returns how many were consumed.
+    ///
+    /// Fewer than `data.len()` are consumed when received messages fill
+    /// `max_message_size` or unsent output piles up: take messages and send
+    /// output, then offer the rest again. Processing stops at the first error.
+    pub fn handle_input(&mut self, data: &[u8], now: Time) -> Result<usize, Error> {
+        self.check_alive()?;
+        let mut consumed = 0usize;
+        loop {
+            let wanted = match self.bytes_wanted() {
+                Ok(w) => w,
+                Err(e) => return Err(self.fail(e, true)),
+            };
+            if wanted == 0 {
+                self.last_rx = now;
+                if let Err((e, send_alert)) = self.process_frame(now) {
+                    return Err(self.fail(e, send_alert));
+                }
+                continue;
+            }
+            let rest = data.get(consumed..).unwrap_or_default();
+            if rest.is_empty() || (self.rx.is_empty() && self.input_blocked()) {
+                break;
+            }
+            let take = wanted.min(rest.len());
+            self.rx.extend_from_slice(rest.get(..take).unwrap_or_default());
+            consumed = consumed.saturating_add(take);
+        }
+        if self.rx.is_empty() && self.rx.capacity() > 0 && consumed == data.len() {
+            // Nothing half-received: let an idle connection hold no receive buffer.
+            self.rx = BytesMut::new();
+        }
+        Ok(consumed)
+    }
+
+    /// Whether to stop reading new frames until the application catches up.
+    fn input_blocked(&self) -> bool {
+        let received = self.messages_len.saturating_add(self.partial.len());
+        (!self.messages.is_empty() && received >= self.max_message_size)
+            || self.tx.len() > self.max_message_size.saturating_add(crate::record::MAX_RECORD_LEN)
+    }
+
+    /// How many more bytes complete the current frame (0: it is complete).
+    fn bytes_wanted(&self) -> Result<usize, Error> {
+        let Some(header) = self.rx.first_chunk::<HEADER_LEN>() else {
+            return Ok(HEADER_LEN.saturating_sub(self.rx.len()));
+        };
+        let header = FrameHeader::decode(*header)?;
+        Ok(header.body_len.saturating_add(HEADER_LEN).saturating_sub(self.rx.len()))
+    }
+
+    /// Handles the complete frame in `rx`. The error carries whether an
+    /// alert should be sent (not when the error is the peer's own alert).
+    fn process_frame(&mut self, now: Time) -> Result<(), (Error, bool)> {
+        let header_bytes = *self.rx.first_chunk::<HEADER_LEN>().ok_or((Error::Decode("frame header"), true))?;
+        let header = FrameHeader::decode(header_bytes).map_err(|e| (e, true))?;
+        let mut frame = self.rx.split_to(HEADER_LEN.saturating_add(header.body_len));
+        frame.advance(HEADER_LEN);
+        if header.frame_type == FrameType::Alert {
+            if matches!(self.state, State::Established(_)) {
+                return Err((Error::UnexpectedMessage("cleartext alert after the handshake"), true));
+            }
+            let code = frame.first().copied().ok_or((Error::Decode("empty alert"), true))?;
+            return Err((Error::from_alert(AlertCode::from_u8(code)), false));
+        }
+        let state = std::mem::replace(&mut self.state, State::Failed(Error::Closed));
+        match state {
+            State::Client(hs) => match hs.handle(header.frame_type, &frame, &mut self.tx) {
+                Ok(ClientNext::Again(hs)) => self.state = State::Client(hs),
+                Ok(ClientNext::Established(t)) => {
+                    self.state = State::Established(t);
+                    self.on_established(now);
+                }
+                Err(e) => return Err((e, true)),
+            },
+            State::Server(hs) => match hs.handle(header.frame_type, &frame, &mut self.tx) {
+                Ok(ServerNext::Again(hs)) => self.state = State::Server(hs),
+                Ok(ServerNext::Established(t)) => {
+                    self.state = State::Established(t);
+                    self.on_established(now);
+                }
+                Err(e) => return Err((e, true)),
+            },
+            State::Established(t) => {
+                self.state = State::Established(t);
+                if header.frame_type != FrameType::Record {
+                    return Err((Error::UnexpectedMessage("handshake frame after the handshake"), true));
+                }
+                self.process_record(header_bytes, frame)?;
+            }
+            State::Failed(e) => {
+                self.state = State::Failed(e.clone());
+                return Err((e, false));
+            }
+        }
+        Ok(())
+    }
+
+    fn on_established(&mut self, now: Time) {
+        self.events.push_back(Event::HandshakeComplete);
+        self.next_keepalive = self.keepalive_interval.map(|i| now.saturating_add(i));
+    }
+
+    fn process_record(&mut self, header: [u8; HEADER_LEN], mut record: BytesMut) -> Result<(), (Error, bool)> {
+        let State::Established(t) = &mut self.state else {
+            return Err((Error::UnexpectedMessage("record before the handshake"), true));
+        };
+        if self.peer_closed {
+            return Err((Error::UnexpectedMessage("record after close_notify"), true));
+        }
+        let (content_type, len) = t.open(&header, &mut record).map_err(|e| (e, true))?;
+        record.truncate(len);
+        let fatal = |e| (e, true);
+        match content_type {
+            ContentType::MessageContinues | ContentType::MessageEnd => {
+                if content_type == ContentType::MessageContinues && record.is_empty() {
+                    return Err(fatal(Error::Decode("empty message fragment")));
+                }
+                if self.partial.len().saturating_add(record.len()) > self.max_message_size {
+                    return Err(fatal(Error::MessageTooLarge { limit: self.max_message_size }));
+                }
+                if content_type == ContentType::MessageContinues {
+                    self.partial.extend_from_slice(&record);
+                    return Ok(());
+                }
+                let message = if self.partial.is_empty() {
+                    record.freeze()
+                } else {
+                    self.partial.extend_from_slice(&record);
+                    std::mem::take(&mut self.partial).freeze()
+                };
+                self.messages_len = self.messages_len.saturating_add(message.len());
+                self.messages.push_back(message);
+            }
+            ContentType::KeyUpdate => {
+                let request = match record.as_ref() {
+                    [UPDATE_NOT_REQUESTED] => false,
+                    [UPDATE_REQUESTED] => true,
+                    _ => return Err(fatal(Error::Decode("key_update payload"))),
+                };
+                t.peer_updated_keys().map_err(fatal)?;
+                if request && !self.local_closed {
+                    t.update_keys(&mut self.tx, false).map_err(fatal)?;
+                    self.sent_since_keepalive = true;
+                }
+                self.events.push_back(Event::KeyUpdated);
+            }
+            ContentType::Ping => {
+                if record.len() > MAX_PING_LEN {
+                    return Err(fatal(Error::Decode("ping payload longer than 64 bytes")));
+                }
+                if !self.local_closed {
+                    t.seal(&mut self.tx, ContentType::Pong, &record).map_err(fatal)?;
+                    self.sent_since_keepalive = true;
+                }
+            }
+            ContentType::Pong => {
+                if record.len() > MAX_PING_LEN {
+                    return Err(fatal(Error::Decode("pong payload longer than 64 bytes")));
+                }
+                self.events.push_back(Event::Pong(record.freeze()));
+            }
+            ContentType::Alert => {
+                let code = match record.as_ref() {
+                    [code] => AlertCode::from_u8(*code),
+                    _ => return Err(fatal(Error::Decode("alert payload"))),
+                };
+                if code == AlertCode::CloseNotify {
+                    self.peer_closed = true;
+                    self.events.push_back(Event::PeerClosed);
+                } else {
+                    return Err((Error::from_alert(code), false));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Reports that the peer's byte stream ended. Returns `Ok` when the peer
+    /// had closed gracefully; otherwise the connection fails with
+    /// [`Error::Truncated`].
+    pub fn handle_eof(&mut self) -> Result<(), Error> {
+        self.check_alive()?;
+        if self.peer_closed && self.rx.is_empty() {
+            return Ok(());
+        }
+        Err(self.fail(Error::Truncated, false))
+    }
+
+    /// The time at which [`handle_timeout`](Self::handle_timeout) should be
+    /// called next, if any timer is armed.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Time> {
+        if !self.is_established() {
+            return None;
+        }
+        let idle = self.idle_timeout.map(|d| self.last_rx.saturating_add(d));
+        match (idle, self.next_keepalive) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Runs the timers due at `now`: sends a keep-alive ping when nothing
+    /// was sent for `keepalive_interval`, fails with [`Error::Timeout`] when
+    /// nothing was received for `idle_timeout`.
+    pub fn handle_timeout(&mut self, now: Time) -> Result<(), Error> {
+        self.check_alive()?;
+        if !self.is_established() {
+            return Ok(());
+        }
+        if let Some(idle) = self.idle_timeout {
+            if now >= self.last_rx.saturating_add(idle) {
+                return Err(self.fail(Error::Timeout, false));
+            }
+        }
+        if let (Some(due), Some(interval)) = (self.next_keepalive, self.keepalive_interval) {
+            if now >= due {
+                if !self.sent_since_keepalive && !self.local_closed {
+                    self.seal_control(ContentType::Ping, &[])?;
+                }
+                self.sent_since_keepalive = false;
+                self.next_keepalive = Some(now.saturating_add(interval));
+            }
+        }
+        Ok(())
+    }
+
+    // ----- commands -----
+
+    fn established_for_send(&mut self) -> Result<&mut Transport, Error> {
+        self.check_alive()?;
+        if self.local_closed {
+            return Err(Error::Closed);
+        }
+        match &mut self.state {
+            State::Established(t) => Ok(t),
+            _ => Err(Error::HandshakeNotComplete),
+        }
+    }
+
+    /// Runs a sealing step; a failure other than API misuse is fatal.
+    fn sealing(&mut self, step: impl FnOnce(&mut Transport, &mut BytesMut) -> Result<(), Error>) -> Result<(), Error> {
+        let mut tx = std::mem::take(&mut self.tx);
+        let result = self.established_for_send().and_then(|t| step(t, &mut tx));
+        self.tx = tx;
+        match result {
+            Ok(()) => {
+                self.sent_since_keepalive = true;
+                Ok(())
+            }
+            Err(e @ (Error::MessageTooLargeToSend { .. } | Error::HandshakeNotComplete | Error::Closed)) => Err(e),
+            Err(e) => match self.state {
+                State::Failed(_) => Err(e),
+                _ => Err(self.fail(e, true)),
+            },
+        }
+    }
+
+    fn seal_control(&mut self, content_type: ContentType, payload: &[u8]) -> Result<(), Error> {
+        self.sealing(|t, tx| t.seal(tx, content_type, payload))
+    }
+
+    /// Queues `message` for sending, split into records as needed. The peer
+    /// receives it whole. At most `max_message_size` bytes.
+    pub fn send_message(&mut self, message: &[u8]) -> Result<(), Error> {
+        self.sealing(|t, tx| t.send_message(tx, message))
+    }
+
+    /// Updates this side's sending keys now; with `request_peer`, asks the
+    /// peer to update its sending keys too. Keys are also updated
+    /// automatically after `key_update_after_records` records.
+    pub fn update_keys(&mut self, request_peer: bool) -> Result<(), Error> {
+        self.sealing(|t, tx| t.update_keys(tx, request_peer))
+    }
+
+    /// Sends a keep-alive ping with up to 64 bytes of payload; the answer
+    /// arrives as [`Event::Pong`].
+    pub fn ping(&mut self, payload: &[u8]) -> Result<(), Error> {
+        if payload.len() > MAX_PING_LEN {
+            return Err(Error::InvalidConfig("ping payload longer than 64 bytes"));
+        }
+        self.seal_control(ContentType::Ping, payload)
+    }
+
+    /// Closes gracefully: queues a close_notify alert and refuses further
+    /// sends. Receiving continues until the peer closes too. During the
+    /// handshake the connection is abandoned and nothing is sent.
+    pub fn close(&mut self) -> Result<(), Error> {
+        if self.local_closed {
+            return Ok(());
+        }
+        if self.is_handshaking() {
+            self.state = State::Failed(Error::Closed);
+            return Ok(());
+        }
+        self.seal_control(ContentType::Alert, &[AlertCode::CloseNotify.to_u8()])?;
+        self.local_closed = true;
+        Ok(())
+    }
+
+    /// Makes the connection fail with `err`, queueing at most one alert.
+    fn fail(&mut self, err: Error, send_alert: bool) -> Error {
+        if send_alert && !self.local_closed {
+            if let Some(code) = err.alert() {
+                match &mut self.state {
+                    State::Established(t) => {
+                        let _ = t.seal(&mut self.tx, ContentType::Alert, &[code.to_u8()]);
+                    }
+                    State::Client(_) | State::Server(_) => {
+                        let mut frame = Vec::with_capacity(HEADER_LEN.saturating_add(1));
+                        if write_frame(&mut frame, FrameType::Alert, &[code.to_u8()]).is_ok() {
+                            self.tx.extend_from_slice(&frame);
+                        }
+                    }
+                    State::Failed(_) => {}
+                }
+            }
+        }
+        self.rx = BytesMut::new();
+        self.partial = BytesMut::new();
+        self.state = State::Failed(err.clone());
+        err
+    }
+
+    // ----- output -----
+
+    /// Bytes waiting to be sent to the peer.
+    pub fn pending_output(&self) -> &[u8] {
+        &self.tx
+    }
+
+    /// Whether there are bytes waiting to be sent.
+    pub fn wants_write(&self) -> bool {
+        !self.tx.is_empty()
+    }
+
+    /// Marks the first `n` bytes of [`pending_output`](Self::pending_output) as sent.
+    pub fn consume_output(&mut self, n: usize) {
+        self.tx.advance(n.min(self.tx.len()));
+        if self.tx.is_empty() {
+            self.tx.clear();
+        }
+    }
+
+    /// Copies as much pending output as fits into `out`, marks it sent and
+    /// returns how many bytes were copied.
+    pub fn take_output(&mut self, out: &mut [u8]) -> usize {
+        let n = out.len().min(self.tx.len());
+        if let (Some(dst), Some(src)) = (out.get_mut(..n), self.tx.get(..n)) {
+            dst.copy_from_slice(src);
+        }
+        self.consume_output(n);
+        n
+    }
+
+    /// The next event, if any.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// The next complete message, if any.
+    #[must_use]
+    pub fn recv_message(&mut self) -> Option<Bytes> {
+        let message = self.messages.pop_front()?;
+        self.messages_len = self.messages_len.saturating_sub(message.len());
+        Some(message)
+    }
+
+    /// The length of the next complete message, if any.
+    pub fn next_message_len(&self) -> Option<usize> {
+        self.messages.front().map(Bytes::len)
+    }
+
+    /// Stream view: copies received bytes into `buf`, ignoring message
+    /// boundaries, and returns how many were copied (0 when none are ready).
+    /// Only complete messages are readable.
+    pub fn read(&mut self, buf: &mut [u8]) -> usize {
+        let mut copied = 0usize;
+        while copied < buf.len() {
+            let Some(front) = self.messages.front_mut() else { break };
+            let n = front.len().min(buf.len().saturating_sub(copied));
+            if let Some(dst) = buf.get_mut(copied..copied.saturating_add(n)) {
+                dst.copy_from_slice(front.get(..n).unwrap_or_default());
+            }
+            front.advance(n);
+            copied = copied.saturating_add(n);
+            self.messages_len = self.messages_len.saturating_sub(n);
+            if front.is_empty() {
+                self.messages.pop_front();
+            }
+        }
+        copied
+    }
+
+    /// Largest payload of one record.
+    pub const MAX_FRAGMENT_LEN: usize = MAX_FRAGMENT_LEN;
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("side", &self.side)
+            .field("handshaking", &self.is_handshaking())
+            .field("established", &self.is_established())
+            .field("error", &self.error())
+            .field("pending_output", &self.tx.len())
+            .finish_non_exhaustive()
+    }
+}

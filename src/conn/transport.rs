@@ -1,0 +1,126 @@
+//! The established state: record keys for both directions, key update and
+//! the exporter.
+
+use bytes::BytesMut;
+
+use crate::config::{FRAGMENT_LEN, TransportConfig};
+use crate::crypto::dh::PublicKey;
+use crate::crypto::hash::HASH_LEN;
+use crate::error::Error;
+use crate::key_schedule::{self, HandshakeSecrets, Secret};
+use crate::noise::HandshakeState;
+use crate::record::{ContentType, DirectionKeys};
+use crate::suite::{Pattern, Suite};
+use crate::wire::frame::HEADER_LEN;
+use crate::Side;
+
+/// Key update payload: the sender does not ask the receiver to update.
+pub(crate) const UPDATE_NOT_REQUESTED: u8 = 0;
+/// Key update payload: the receiver must update its sending keys too.
+pub(crate) const UPDATE_REQUESTED: u8 = 1;
+
+pub(crate) struct Transport {
+    pub(crate) pattern: Pattern,
+    pub(crate) suite: Suite,
+    send: DirectionKeys,
+    recv: DirectionKeys,
+    exporter: Secret,
+    pub(crate) handshake_hash: [u8; HASH_LEN],
+    pub(crate) peer_static: Option<PublicKey>,
+    pub(crate) config: TransportConfig,
+}
+
+impl Transport {
+    pub(crate) fn from_handshake(
+        side: Side,
+        pattern: Pattern,
+        suite: Suite,
+        noise: &HandshakeState,
+        peer_static: Option<PublicKey>,
+        config: TransportConfig,
+    ) -> Result<Self, Error> {
+        let (k1, k2, h) = noise.split()?;
+        Self::from_split(side, pattern, suite, &k1, &k2, h, peer_static, config)
+    }
+
+    /// Builds the transport from Noise `Split()` output and the handshake hash.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn from_split(
+        side: Side,
+        pattern: Pattern,
+        suite: Suite,
+        k1: &[u8; HASH_LEN],
+        k2: &[u8; HASH_LEN],
+        handshake_hash: [u8; HASH_LEN],
+        peer_static: Option<PublicKey>,
+        config: TransportConfig,
+    ) -> Result<Self, Error> {
+        let secrets = HandshakeSecrets::derive(k1, k2, &handshake_hash)?;
+        let c2s = DirectionKeys::new(suite, secrets.client_to_server)?;
+        let s2c = DirectionKeys::new(suite, secrets.server_to_client)?;
+        let (send, recv) = match side {
+            Side::Client => (c2s, s2c),
+            Side::Server => (s2c, c2s),
+        };
+        Ok(Self { pattern, suite, send, recv, exporter: secrets.exporter, handshake_hash, peer_static, config })
+    }
+
+    /// Seals one record, updating the sending keys first when the configured
+    /// record count under the current key is reached.
+    pub(crate) fn seal(&mut self, out: &mut BytesMut, content_type: ContentType, payload: &[u8]) -> Result<(), Error> {
+        if self.send.seq() >= self.config.key_update_after_records {
+            self.update_keys(out, false)?;
+        }
+        self.send.seal(out, content_type, payload, &self.config.padding)
+    }
+
+    /// Sends a key_update record under the current key, then switches to the
+    /// next traffic secret.
+    pub(crate) fn update_keys(&mut self, out: &mut BytesMut, request_peer: bool) -> Result<(), Error> {
+        let payload = [if request_peer { UPDATE_REQUESTED } else { UPDATE_NOT_REQUESTED }];
+        self.send.seal(out, ContentType::KeyUpdate, &payload, &self.config.padding)?;
+        self.send.update()
+    }
+
+    /// Seals `message` as one or more records (fragments of at most 16384 bytes).
+    pub(crate) fn send_message(&mut self, out: &mut BytesMut, message: &[u8]) -> Result<(), Error> {
+        if message.len() > self.config.max_message_size {
+            return Err(Error::MessageTooLargeToSend { limit: self.config.max_message_size });
+        }
+        let records = message.len().div_ceil(FRAGMENT_LEN).max(1);
+        out.reserve(message.len().saturating_add(records.saturating_mul(HEADER_LEN + 17 + 256)));
+        let mut chunks = message.chunks(FRAGMENT_LEN).peekable();
+        if chunks.peek().is_none() {
+            return self.seal(out, ContentType::MessageEnd, &[]);
+        }
+        while let Some(chunk) = chunks.next() {
+            let ct = if chunks.peek().is_some() { ContentType::MessageContinues } else { ContentType::MessageEnd };
+            self.seal(out, ct, chunk)?;
+        }
+        Ok(())
+    }
+
+    /// Opens one record in place (see [`DirectionKeys::open`]).
+    pub(crate) fn open(&mut self, header: &[u8; HEADER_LEN], body: &mut [u8]) -> Result<(ContentType, usize), Error> {
+        self.recv.open(header, body)
+    }
+
+    /// The peer switched its sending keys: switch our receiving keys.
+    pub(crate) fn peer_updated_keys(&mut self) -> Result<(), Error> {
+        self.recv.update()
+    }
+
+    pub(crate) fn export(&self, label: &[u8], context: &[u8], out: &mut [u8]) -> Result<(), Error> {
+        key_schedule::export(&self.exporter, label, context, out)
+    }
+
+    /// The current traffic secrets (sending, receiving), for vectors.
+    pub(crate) fn traffic_secrets(&self) -> (&[u8; HASH_LEN], &[u8; HASH_LEN]) {
+        (self.send.secret(), self.recv.secret())
+    }
+
+    /// Sequence numbers of the next record (sending, receiving).
+    pub(crate) fn sequence_numbers(&self) -> (u64, u64) {
+        (self.send.seq(), self.recv.seq())
+    }
+}

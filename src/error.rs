@@ -1,0 +1,340 @@
+//! Errors and alert codes.
+//!
+//! Every failure is one [`Error`]. Errors caused by the peer map to an
+//! [`AlertCode`] that lwsec sends before it gives up on the connection; errors
+//! caused by the local application (API misuse, bad configuration) are never
+//! sent to the peer.
+
+use std::fmt;
+
+/// A code carried by an alert, in the clear during the handshake and inside a
+/// protected record afterwards (`spec/PROTOCOL.md`, "Alerts").
+///
+/// The numbers are part of the wire format and never change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AlertCode {
+    /// Graceful close: the sender will send nothing more.
+    CloseNotify,
+    /// A message arrived that is not allowed in the receiver's state.
+    UnexpectedMessage,
+    /// A record failed authentication.
+    BadRecordMac,
+    /// A record or handshake frame is longer than the limits allow.
+    RecordOverflow,
+    /// No suite, pattern or parameter is acceptable to both sides.
+    HandshakeFailure,
+    /// A field has a value the receiver cannot accept.
+    IllegalParameter,
+    /// A message could not be parsed.
+    DecodeError,
+    /// A handshake message failed to decrypt, or a DH result was all zeros.
+    DecryptError,
+    /// The protocol version is not supported.
+    ProtocolVersion,
+    /// The sender hit an internal failure (for example its RNG failed).
+    InternalError,
+    /// The server does not hold the static key the client asked for.
+    UnknownServerKey,
+    /// The server's application refused the client's static key (IK).
+    ClientRejected,
+    /// A critical extension is not understood.
+    UnsupportedExtension,
+    /// A message exceeds the receiver's maximum message size.
+    MessageTooLarge,
+    /// A code this version of lwsec does not know.
+    Unknown(u8),
+}
+
+impl AlertCode {
+    /// The code's byte on the wire.
+    pub fn to_u8(self) -> u8 {
+        match self {
+            Self::CloseNotify => 0,
+            Self::UnexpectedMessage => 10,
+            Self::BadRecordMac => 20,
+            Self::RecordOverflow => 22,
+            Self::HandshakeFailure => 40,
+            Self::IllegalParameter => 47,
+            Self::DecodeError => 50,
+            Self::DecryptError => 51,
+            Self::ProtocolVersion => 70,
+            Self::InternalError => 80,
+            Self::UnknownServerKey => 90,
+            Self::ClientRejected => 91,
+            Self::UnsupportedExtension => 92,
+            Self::MessageTooLarge => 93,
+            Self::Unknown(code) => code,
+        }
+    }
+
+    /// The code for a byte read from the wire.
+    pub fn from_u8(code: u8) -> Self {
+        match code {
+            0 => Self::CloseNotify,
+            10 => Self::UnexpectedMessage,
+            20 => Self::BadRecordMac,
+            22 => Self::RecordOverflow,
+            40 => Self::HandshakeFailure,
+            47 => Self::IllegalParameter,
+            50 => Self::DecodeError,
+            51 => Self::DecryptError,
+            70 => Self::ProtocolVersion,
+            80 => Self::InternalError,
+            90 => Self::UnknownServerKey,
+            91 => Self::ClientRejected,
+            92 => Self::UnsupportedExtension,
+            93 => Self::MessageTooLarge,
+            other => Self::Unknown(other),
+        }
+    }
+}
+
+impl fmt::Display for AlertCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            Self::CloseNotify => "close_notify",
+            Self::UnexpectedMessage => "unexpected_message",
+            Self::BadRecordMac => "bad_record_mac",
+            Self::RecordOverflow => "record_overflow",
+            Self::HandshakeFailure => "handshake_failure",
+            Self::IllegalParameter => "illegal_parameter",
+            Self::DecodeError => "decode_error",
+            Self::DecryptError => "decrypt_error",
+            Self::ProtocolVersion => "protocol_version",
+            Self::InternalError => "internal_error",
+            Self::UnknownServerKey => "unknown_server_key",
+            Self::ClientRejected => "client_rejected",
+            Self::UnsupportedExtension => "unsupported_extension",
+            Self::MessageTooLarge => "message_too_large",
+            Self::Unknown(code) => return write!(f, "unknown alert {code}"),
+        };
+        write!(f, "{name} ({})", self.to_u8())
+    }
+}
+
+/// Everything that can go wrong in lwsec.
+///
+/// Variants are grouped by who is at fault: the peer sent something invalid,
+/// the peer is incompatible or refused us, the connection reached a limit or
+/// was closed, or the local application misused the API. After any error
+/// except [`Error::WouldExceedBuffer`] a connection is dead: every further
+/// call returns the same error.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    // --- the peer sent something invalid ---
+    /// A frame or message could not be parsed; the text names the field.
+    Decode(&'static str),
+    /// A well-formed message arrived that is not allowed now; the text says which.
+    UnexpectedMessage(&'static str),
+    /// A field had a value that is never allowed; the text names it.
+    IllegalParameter(&'static str),
+    /// A protected record failed authentication: it was corrupted, forged,
+    /// replayed, reordered or truncated on the way.
+    BadRecordMac,
+    /// A Noise handshake message failed to decrypt: it was tampered with, or
+    /// the peers disagree on keys or negotiation (prologue).
+    HandshakeDecrypt,
+    /// The peer's public key (static or ephemeral) is a low-order point: the
+    /// Diffie-Hellman result was all zeros, so the handshake was aborted.
+    LowOrderPoint,
+    /// A record or handshake frame is longer than the protocol allows.
+    RecordOverflow,
+    /// The peer sent a message larger than this side's configured maximum.
+    MessageTooLarge {
+        /// The configured maximum message size in bytes.
+        limit: usize,
+    },
+    /// The peer's data ended without a graceful close: a truncation attack or
+    /// a lost connection. Data received so far was authentic but may be incomplete.
+    Truncated,
+
+    // --- the peer is incompatible or refused us ---
+    /// The peer speaks a protocol version this side does not.
+    UnsupportedVersion(u8),
+    /// The server does not hold the static key this client pinned (key id
+    /// unknown): the client's pinned key is stale or the server was rotated.
+    UnknownServerKey,
+    /// The peers have no cipher suite in common.
+    NoCommonSuite,
+    /// The server does not accept this handshake pattern.
+    UnsupportedPattern,
+    /// The peer requires an extension this side does not understand.
+    UnsupportedExtension(u16),
+    /// The server's authorisation hook refused this client's static key (IK).
+    ClientRejected,
+    /// The peer sent a fatal alert.
+    PeerAlert(AlertCode),
+
+    // --- limits and lifecycle ---
+    /// The send sequence number is exhausted under the current key and a key
+    /// update could not be sent in time; the connection must be re-established.
+    SequenceExhausted,
+    /// Nothing was received within the configured idle timeout.
+    Timeout,
+    /// The connection was closed (by `close()` or the peer's close) and this
+    /// operation needs an open connection.
+    Closed,
+    /// The random number generator failed.
+    Rng,
+
+    // --- the local application misused the API ---
+    /// Application data was sent or requested before the handshake completed;
+    /// wait for [`Event::HandshakeComplete`](crate::Event::HandshakeComplete).
+    HandshakeNotComplete,
+    /// A message to send is larger than this side's `max_message_size`; split
+    /// it or raise the limit on both sides.
+    MessageTooLargeToSend {
+        /// The configured maximum message size in bytes.
+        limit: usize,
+    },
+    /// The configuration is not usable; the text says which field to fix.
+    InvalidConfig(&'static str),
+    /// A key could not be parsed; the text says what is wrong with it.
+    InvalidKey(&'static str),
+    /// The caller's buffer is too small; `needed` bytes are required. Nothing
+    /// was written and the connection is unchanged.
+    WouldExceedBuffer {
+        /// Bytes the caller's buffer must hold.
+        needed: usize,
+    },
+}
+
+impl Error {
+    /// The alert this side sends when it fails with this error, if any.
+    ///
+    /// Errors caused locally, and alerts received from the peer, send nothing.
+    pub fn alert(&self) -> Option<AlertCode> {
+        Some(match self {
+            Self::Decode(_) => AlertCode::DecodeError,
+            Self::UnexpectedMessage(_) => AlertCode::UnexpectedMessage,
+            Self::IllegalParameter(_) => AlertCode::IllegalParameter,
+            Self::BadRecordMac => AlertCode::BadRecordMac,
+            Self::HandshakeDecrypt | Self::LowOrderPoint => AlertCode::DecryptError,
+            Self::RecordOverflow => AlertCode::RecordOverflow,
+            Self::MessageTooLarge { .. } => AlertCode::MessageTooLarge,
+            Self::UnsupportedVersion(_) => AlertCode::ProtocolVersion,
+            Self::UnknownServerKey => AlertCode::UnknownServerKey,
+            Self::NoCommonSuite | Self::UnsupportedPattern => AlertCode::HandshakeFailure,
+            Self::UnsupportedExtension(_) => AlertCode::UnsupportedExtension,
+            Self::ClientRejected => AlertCode::ClientRejected,
+            Self::SequenceExhausted | Self::Rng => AlertCode::InternalError,
+            Self::Timeout
+            | Self::Truncated
+            | Self::PeerAlert(_)
+            | Self::Closed
+            | Self::HandshakeNotComplete
+            | Self::MessageTooLargeToSend { .. }
+            | Self::InvalidConfig(_)
+            | Self::InvalidKey(_)
+            | Self::WouldExceedBuffer { .. } => return None,
+        })
+    }
+
+    /// The error a side reports when it receives this fatal alert.
+    pub(crate) fn from_alert(code: AlertCode) -> Self {
+        match code {
+            AlertCode::UnknownServerKey => Self::UnknownServerKey,
+            AlertCode::ClientRejected => Self::ClientRejected,
+            other => Self::PeerAlert(other),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Decode(what) => write!(f, "malformed message from peer: {what}"),
+            Self::UnexpectedMessage(what) => write!(f, "unexpected message from peer: {what}"),
+            Self::IllegalParameter(what) => write!(f, "illegal parameter from peer: {what}"),
+            Self::BadRecordMac => f.write_str(
+                "a record failed authentication (corrupted, forged, replayed or reordered data)",
+            ),
+            Self::HandshakeDecrypt => f.write_str(
+                "handshake message failed to decrypt: tampered with, wrong keys, or negotiation mismatch",
+            ),
+            Self::LowOrderPoint => {
+                f.write_str("peer public key is a low-order point (all-zero Diffie-Hellman result)")
+            }
+            Self::RecordOverflow => f.write_str("peer sent a frame longer than the protocol allows"),
+            Self::MessageTooLarge { limit } => {
+                write!(f, "peer sent a message larger than the maximum of {limit} bytes")
+            }
+            Self::Truncated => f.write_str(
+                "connection ended without a graceful close (truncation or lost connection)",
+            ),
+            Self::UnsupportedVersion(v) => write!(f, "peer uses unsupported protocol version {v}"),
+            Self::UnknownServerKey => f.write_str(
+                "the server does not hold the pinned server key; update the pinned key (the server may have rotated it)",
+            ),
+            Self::NoCommonSuite => f.write_str("no cipher suite in common with the peer"),
+            Self::UnsupportedPattern => f.write_str("the server does not accept this handshake pattern"),
+            Self::UnsupportedExtension(t) => {
+                write!(f, "peer requires unsupported critical extension 0x{t:04x}")
+            }
+            Self::ClientRejected => f.write_str("the server refused this client's static key"),
+            Self::PeerAlert(code) => write!(f, "peer sent fatal alert {code}"),
+            Self::SequenceExhausted => {
+                f.write_str("record sequence numbers exhausted; reconnect to continue")
+            }
+            Self::Timeout => f.write_str("nothing received from the peer within the idle timeout"),
+            Self::Closed => f.write_str("the connection is closed"),
+            Self::Rng => f.write_str("the random number generator failed"),
+            Self::HandshakeNotComplete => {
+                f.write_str("the handshake is not complete; wait for HandshakeComplete before sending")
+            }
+            Self::MessageTooLargeToSend { limit } => write!(
+                f,
+                "message exceeds max_message_size ({limit} bytes); split it or raise the limit on both sides"
+            ),
+            Self::InvalidConfig(what) => write!(f, "invalid configuration: {what}"),
+            Self::InvalidKey(what) => write!(f, "invalid key: {what}"),
+            Self::WouldExceedBuffer { needed } => {
+                write!(f, "buffer too small: {needed} bytes needed")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<Error> for std::io::Error {
+    fn from(err: Error) -> Self {
+        use std::io::ErrorKind;
+        let kind = match &err {
+            Error::Truncated => ErrorKind::UnexpectedEof,
+            Error::Timeout => ErrorKind::TimedOut,
+            Error::Closed => ErrorKind::BrokenPipe,
+            Error::PeerAlert(AlertCode::CloseNotify) => ErrorKind::ConnectionAborted,
+            Error::InvalidConfig(_)
+            | Error::InvalidKey(_)
+            | Error::HandshakeNotComplete
+            | Error::MessageTooLargeToSend { .. }
+            | Error::WouldExceedBuffer { .. } => ErrorKind::InvalidInput,
+            _ => ErrorKind::InvalidData,
+        };
+        std::io::Error::new(kind, err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alert_codes_round_trip() {
+        for byte in 0..=u8::MAX {
+            assert_eq!(AlertCode::from_u8(byte).to_u8(), byte);
+        }
+    }
+
+    #[test]
+    fn peer_faults_map_to_alerts_and_back() {
+        assert_eq!(Error::UnknownServerKey.alert(), Some(AlertCode::UnknownServerKey));
+        assert_eq!(Error::from_alert(AlertCode::UnknownServerKey), Error::UnknownServerKey);
+        assert_eq!(Error::from_alert(AlertCode::ClientRejected), Error::ClientRejected);
+        assert_eq!(Error::PeerAlert(AlertCode::BadRecordMac).alert(), None);
+        assert_eq!(Error::InvalidConfig("x").alert(), None);
+    }
+}

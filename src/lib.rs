@@ -1,0 +1,75 @@
+//! # lwsec: a secure transport for instant messaging
+//!
+//! lwsec gives IM clients and servers an authenticated, encrypted, message-
+//! oriented channel over any byte stream:
+//!
+//! * a **Noise** handshake (`NK`: server authenticated by a pinned key;
+//!   `IK`: both sides authenticated, the client by a device key), X25519,
+//!   SHA-256, in one round trip, interoperable with any Noise implementation;
+//! * **TLS 1.3-style records** with AES-256-GCM or ChaCha20-Poly1305,
+//!   key update, padding, keep-alive and graceful close;
+//! * **messages** whose boundaries survive the trip, up to a configured size.
+//!
+//! The core is **sans-IO**: a [`Connection`] takes bytes, time and randomness
+//! as inputs and hands back bytes to send, events and messages. The wire
+//! format is specified in `spec/PROTOCOL.md`.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use lwsec::{ClientConfig, Connection, ServerConfig, StaticKeyPair, Time, rng::OsRandom};
+//!
+//! let server_key = StaticKeyPair::generate(&OsRandom)?;
+//! let device_key = StaticKeyPair::generate(&OsRandom)?;
+//! let client_cfg = Arc::new(ClientConfig::ik(server_key.public_key(), device_key.clone()));
+//! let server_cfg = Arc::new(ServerConfig::new(server_key));
+//! let now = Time::from_millis(0);
+//! let mut client = Connection::client(client_cfg, now)?;
+//! let mut server = Connection::server(server_cfg, now)?;
+//!
+//! // ClientHello, then ServerHello: one round trip.
+//! let n = server.handle_input(client.pending_output(), now)?;
+//! client.consume_output(n);
+//! let n = client.handle_input(server.pending_output(), now)?;
+//! server.consume_output(n);
+//! assert_eq!(server.peer_static_key(), Some(device_key.public_key()));
+//!
+//! server.send_message(b"welcome")?;
+//! let n = client.handle_input(server.pending_output(), now)?;
+//! server.consume_output(n);
+//! assert_eq!(client.recv_message().as_deref(), Some(&b"welcome"[..]));
+//! # Ok::<(), lwsec::Error>(())
+//! ```
+
+#![cfg_attr(
+    not(test),
+    warn(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects,
+        clippy::panic
+    )
+)]
+
+mod config;
+mod conn;
+mod crypto;
+mod error;
+mod key_schedule;
+mod noise;
+pub mod record;
+mod suite;
+mod time;
+mod wire;
+
+pub use config::{
+    ClientAuthorizer, ClientConfig, DEFAULT_KEY_UPDATE_AFTER_RECORDS, DEFAULT_MAX_MESSAGE_SIZE,
+    ServerConfig, TransportConfig,
+};
+pub use conn::{Connection, DirectionSecrets, Event, ExtractedSecrets, MAX_PING_LEN, Side};
+pub use crypto::dh::{PublicKey, StaticKeyPair};
+pub use crypto::rng;
+pub use error::{AlertCode, Error};
+pub use record::Padding;
+pub use suite::{Pattern, Suite, noise_protocol_name};
+pub use time::Time;

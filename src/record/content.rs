@@ -1,0 +1,46 @@
+//! Record content types.
+
+/// What a record carries (the byte after the payload in the inner plaintext).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ContentType {
+    /// The last (or only) fragment of an application message. 0x01.
+    MessageEnd,
+    /// A fragment of an application message; more follow. 0x02.
+    MessageContinues,
+    /// The sender switches to its next traffic secret after this record. 0x03.
+    KeyUpdate,
+    /// Keep-alive request; the receiver answers with a pong. 0x04.
+    Ping,
+    /// Keep-alive answer echoing the ping's payload. 0x05.
+    Pong,
+    /// An alert: close_notify or a fatal error code. 0x06.
+    Alert,
+}
+
+impl ContentType {
+    /// The type's byte.
+    pub const fn to_u8(self) -> u8 {
+        match self {
+            Self::MessageEnd => 0x01,
+            Self::MessageContinues => 0x02,
+            Self::KeyUpdate => 0x03,
+            Self::Ping => 0x04,
+            Self::Pong => 0x05,
+            Self::Alert => 0x06,
+        }
+    }
+
+    /// The type for a byte, if defined.
+    pub const fn from_u8(b: u8) -> Option<Self> {
+        Some(match b {
+            0x01 => Self::MessageEnd,
+            0x02 => Self::MessageContinues,
+            0x03 => Self::KeyUpdate,
+            0x04 => Self::Ping,
+            0x05 => Self::Pong,
+            0x06 => Self::Alert,
+            _ => return None,
+        })
+    }
+}

@@ -1,0 +1,211 @@
+//! The ClientHello header (the cleartext part of the client's first flight)
+//! and the server's stateless Retry.
+
+use crate::crypto::dh::KEY_ID_LEN;
+use crate::error::Error;
+use crate::suite::Pattern;
+use crate::wire::Reader;
+
+/// The first two bytes of every ClientHello header: ASCII `lw`.
+pub(crate) const MAGIC: [u8; 2] = *b"lw";
+/// The protocol version this implementation speaks.
+pub(crate) const VERSION: u8 = 1;
+/// Most suites a client may offer.
+pub(crate) const MAX_SUITES: usize = 8;
+/// Longest cookie a Retry may carry.
+pub(crate) const MAX_COOKIE_LEN: usize = 64;
+/// The label that starts every prologue.
+pub(crate) const PROLOGUE_LABEL: &[u8] = b"lwsec/1 prologue";
+
+/// The server's stateless answer to a ClientHello it will not process as is:
+/// `suite (1) || cookie_len (1) || cookie`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Retry {
+    /// The suite the server selected; the retried ClientHello must use it.
+    pub(crate) suite: u8,
+    /// A cookie to echo (empty when the server asked for none).
+    pub(crate) cookie: Vec<u8>,
+}
+
+impl Retry {
+    pub(crate) fn encode(&self, out: &mut Vec<u8>) -> Result<(), Error> {
+        let len = u8::try_from(self.cookie.len()).map_err(|_| Error::InvalidConfig("cookie too long"))?;
+        if self.cookie.len() > MAX_COOKIE_LEN {
+            return Err(Error::InvalidConfig("cookie too long"));
+        }
+        out.push(self.suite);
+        out.push(len);
+        out.extend_from_slice(&self.cookie);
+        Ok(())
+    }
+
+    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
+        let suite = r.u8("retry suite")?;
+        let cookie = r.u8_prefixed("retry cookie")?;
+        if cookie.len() > MAX_COOKIE_LEN {
+            return Err(Error::Decode("retry cookie too long"));
+        }
+        Ok(Self { suite, cookie: cookie.to_vec() })
+    }
+
+    /// Parses a whole Retry frame body.
+    pub(crate) fn decode_body(body: &[u8]) -> Result<Self, Error> {
+        let mut r = Reader::new(body);
+        let retry = Self::decode(&mut r)?;
+        r.finish("trailing bytes after retry")?;
+        Ok(retry)
+    }
+
+    fn encoded_len(&self) -> usize {
+        self.cookie.len().saturating_add(2)
+    }
+}
+
+/// The cleartext header that starts a ClientHello body. Its encoding is
+/// bound into the Noise prologue, so tampering with it fails the handshake.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ClientHelloHeader {
+    pub(crate) pattern: u8,
+    /// The suite the Noise message after this header is encrypted with.
+    pub(crate) suite: u8,
+    /// The client's supported suites, most preferred first.
+    pub(crate) suites: Vec<u8>,
+    /// Which server static key the client expects.
+    pub(crate) key_id: [u8; KEY_ID_LEN],
+    /// Reserved flags: zero in version 1.
+    pub(crate) flags: u8,
+    /// The Retry this ClientHello answers, echoed verbatim.
+    pub(crate) retry: Option<Retry>,
+}
+
+impl ClientHelloHeader {
+    pub(crate) fn encode(&self, out: &mut Vec<u8>) -> Result<(), Error> {
+        let n = u8::try_from(self.suites.len()).map_err(|_| Error::InvalidConfig("too many suites"))?;
+        out.extend_from_slice(&MAGIC);
+        out.push(VERSION);
+        out.push(self.pattern);
+        out.push(self.suite);
+        out.push(n);
+        out.extend_from_slice(&self.suites);
+        out.extend_from_slice(&self.key_id);
+        out.push(self.flags);
+        match &self.retry {
+            None => out.push(0),
+            Some(retry) => {
+                let len = u8::try_from(retry.encoded_len()).map_err(|_| Error::InvalidConfig("cookie too long"))?;
+                out.push(len);
+                retry.encode(out)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Parses the header at the start of a ClientHello body and checks every
+    /// rule of `spec/PROTOCOL.md` section 4.1 that needs no server policy.
+    /// Returns the header and its exact bytes (for the prologue); the
+    /// reader is left at the Noise message.
+    pub(crate) fn decode<'a>(r: &mut Reader<'a>, body: &'a [u8]) -> Result<(Self, &'a [u8]), Error> {
+        let start = body.len().saturating_sub(r.remaining());
+        if r.array::<2>("magic")? != MAGIC {
+            return Err(Error::Decode("bad magic: not an lwsec ClientHello"));
+        }
+        let version = r.u8("version")?;
+        if version != VERSION {
+            return Err(Error::UnsupportedVersion(version));
+        }
+        let pattern = r.u8("pattern")?;
+        let suite = r.u8("suite")?;
+        let suites = r.u8_prefixed("suite list")?;
+        if suites.is_empty() || suites.len() > MAX_SUITES {
+            return Err(Error::Decode("suite list must hold 1 to 8 suites"));
+        }
+        for (i, s) in suites.iter().enumerate() {
+            if suites.get(..i).is_some_and(|before| before.contains(s)) {
+                return Err(Error::IllegalParameter("duplicate suite in suite list"));
+            }
+        }
+        if !suites.contains(&suite) {
+            return Err(Error::IllegalParameter("first-flight suite not in the suite list"));
+        }
+        let key_id = r.array("server key id")?;
+        let flags = r.u8("flags")?;
+        if flags != 0 {
+            return Err(Error::IllegalParameter("reserved flags set"));
+        }
+        let retry_bytes = r.u8_prefixed("retry echo")?;
+        let retry = if retry_bytes.is_empty() {
+            None
+        } else {
+            Some(Retry::decode_body(retry_bytes)?)
+        };
+        let end = body.len().saturating_sub(r.remaining());
+        let header_bytes = body.get(start..end).ok_or(Error::Decode("header bounds"))?;
+        let header = Self { pattern, suite, suites: suites.to_vec(), key_id, flags, retry };
+        Ok((header, header_bytes))
+    }
+
+    /// The pattern, if this version knows it.
+    pub(crate) fn pattern(&self) -> Result<Pattern, Error> {
+        Pattern::from_u8(self.pattern).ok_or(Error::UnsupportedPattern)
+    }
+}
+
+/// The Noise prologue: `"lwsec/1 prologue" || ClientHello header`.
+pub(crate) fn prologue(header_bytes: &[u8]) -> Vec<u8> {
+    let mut p = Vec::with_capacity(PROLOGUE_LABEL.len().saturating_add(header_bytes.len()));
+    p.extend_from_slice(PROLOGUE_LABEL);
+    p.extend_from_slice(header_bytes);
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header() -> ClientHelloHeader {
+        ClientHelloHeader {
+            pattern: 1,
+            suite: 2,
+            suites: vec![1, 2],
+            key_id: [9; 8],
+            flags: 0,
+            retry: Some(Retry { suite: 2, cookie: vec![5; 3] }),
+        }
+    }
+
+    #[test]
+    fn header_round_trips_and_leaves_noise_bytes() {
+        let mut body = Vec::new();
+        header().encode(&mut body).unwrap();
+        let header_len = body.len();
+        body.extend_from_slice(b"noise");
+        let mut r = Reader::new(&body);
+        let (decoded, raw) = ClientHelloHeader::decode(&mut r, &body).unwrap();
+        assert_eq!(decoded, header());
+        assert_eq!(raw.len(), header_len);
+        assert_eq!(r.rest(), b"noise");
+    }
+
+    #[test]
+    fn header_rules_are_enforced() {
+        let mut h = header();
+        h.suite = 3;
+        let mut body = Vec::new();
+        h.encode(&mut body).unwrap();
+        let mut r = Reader::new(&body);
+        assert!(matches!(ClientHelloHeader::decode(&mut r, &body), Err(Error::IllegalParameter(_))));
+
+        let mut h = header();
+        h.suites = vec![2, 2];
+        let mut body = Vec::new();
+        h.encode(&mut body).unwrap();
+        let mut r = Reader::new(&body);
+        assert!(matches!(ClientHelloHeader::decode(&mut r, &body), Err(Error::IllegalParameter(_))));
+
+        let mut body = Vec::new();
+        header().encode(&mut body).unwrap();
+        body[2] = 9;
+        let mut r = Reader::new(&body);
+        assert_eq!(ClientHelloHeader::decode(&mut r, &body), Err(Error::UnsupportedVersion(9)));
+    }
+}
