@@ -52,7 +52,9 @@ impl TransportConfig {
     pub(crate) fn validate(&self) -> Result<(), Error> {
         self.padding.validate()?;
         if self.key_update_after_records == 0 {
-            return Err(Error::InvalidConfig("key_update_after_records must be at least 1"));
+            return Err(Error::InvalidConfig(
+                "key_update_after_records must be at least 1",
+            ));
         }
         if self.max_message_size == 0 {
             return Err(Error::InvalidConfig("max_message_size must be at least 1"));
@@ -112,12 +114,19 @@ impl ClientConfig {
     /// An `IK` client: authenticates the server by `server_key` and proves
     /// `client_key` (a device key) to it.
     pub fn ik(server_key: PublicKey, client_key: StaticKeyPair) -> Self {
-        Self { client_key: Some(client_key), ..Self::nk(server_key) }
+        Self {
+            client_key: Some(client_key),
+            ..Self::nk(server_key)
+        }
     }
 
     /// The handshake pattern this configuration uses.
     pub fn pattern(&self) -> Pattern {
-        if self.client_key.is_some() { Pattern::Ik } else { Pattern::Nk }
+        if self.client_key.is_some() {
+            Pattern::Ik
+        } else {
+            Pattern::Nk
+        }
     }
 
     /// The pinned server key.
@@ -231,20 +240,29 @@ impl ServerConfig {
         self.authorizer = Some(Arc::new(authorizer));
     }
 
-    pub(crate) fn key_for_id(&self, id: &[u8; crate::crypto::dh::KEY_ID_LEN]) -> Option<&StaticKeyPair> {
+    pub(crate) fn key_for_id(
+        &self,
+        id: &[u8; crate::crypto::dh::KEY_ID_LEN],
+    ) -> Option<&StaticKeyPair> {
         self.keys.iter().find(|k| k.public_key().key_id() == *id)
     }
 
     pub(crate) fn authorize(&self, client_key: &PublicKey) -> bool {
-        self.authorizer.as_ref().is_none_or(|a| a.authorize(client_key))
+        self.authorizer
+            .as_ref()
+            .is_none_or(|a| a.authorize(client_key))
     }
 
     pub(crate) fn validate(&self) -> Result<(), Error> {
         if self.keys.is_empty() {
-            return Err(Error::InvalidConfig("a server needs at least one static key"));
+            return Err(Error::InvalidConfig(
+                "a server needs at least one static key",
+            ));
         }
         if self.patterns.is_empty() {
-            return Err(Error::InvalidConfig("a server must accept at least one pattern"));
+            return Err(Error::InvalidConfig(
+                "a server must accept at least one pattern",
+            ));
         }
         validate_suites(&self.suites)?;
         self.transport.validate()

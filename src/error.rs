@@ -331,9 +331,18 @@ mod tests {
 
     #[test]
     fn peer_faults_map_to_alerts_and_back() {
-        assert_eq!(Error::UnknownServerKey.alert(), Some(AlertCode::UnknownServerKey));
-        assert_eq!(Error::from_alert(AlertCode::UnknownServerKey), Error::UnknownServerKey);
-        assert_eq!(Error::from_alert(AlertCode::ClientRejected), Error::ClientRejected);
+        assert_eq!(
+            Error::UnknownServerKey.alert(),
+            Some(AlertCode::UnknownServerKey)
+        );
+        assert_eq!(
+            Error::from_alert(AlertCode::UnknownServerKey),
+            Error::UnknownServerKey
+        );
+        assert_eq!(
+            Error::from_alert(AlertCode::ClientRejected),
+            Error::ClientRejected
+        );
         assert_eq!(Error::PeerAlert(AlertCode::BadRecordMac).alert(), None);
         assert_eq!(Error::InvalidConfig("x").alert(), None);
     }

@@ -27,7 +27,11 @@ fn expand_secret(secret: &[u8; HASH_LEN], label: &[u8]) -> Result<Secret, Error>
 impl HandshakeSecrets {
     /// `master = HKDF-Extract(salt = h, ikm = k1 || k2)`, then one
     /// `HKDF-Expand-Label` per secret.
-    pub(crate) fn derive(k1: &[u8; HASH_LEN], k2: &[u8; HASH_LEN], h: &[u8; HASH_LEN]) -> Result<Self, Error> {
+    pub(crate) fn derive(
+        k1: &[u8; HASH_LEN],
+        k2: &[u8; HASH_LEN],
+        h: &[u8; HASH_LEN],
+    ) -> Result<Self, Error> {
         let mut ikm = Zeroizing::new([0u8; 2 * HASH_LEN]);
         let (a, b) = ikm.split_at_mut(HASH_LEN);
         a.copy_from_slice(k1);
@@ -42,7 +46,9 @@ impl HandshakeSecrets {
 }
 
 /// The record key and IV of a traffic secret.
-pub(crate) fn record_key_iv(secret: &[u8; HASH_LEN]) -> Result<(Zeroizing<[u8; KEY_LEN]>, [u8; NONCE_LEN]), Error> {
+pub(crate) fn record_key_iv(
+    secret: &[u8; HASH_LEN],
+) -> Result<(Zeroizing<[u8; KEY_LEN]>, [u8; NONCE_LEN]), Error> {
     let mut key = Zeroizing::new([0u8; KEY_LEN]);
     let mut iv = [0u8; NONCE_LEN];
     hash::expand_label(secret, b"key", &[], key.as_mut())?;
@@ -56,7 +62,12 @@ pub(crate) fn next_traffic_secret(secret: &[u8; HASH_LEN]) -> Result<Secret, Err
 }
 
 /// The exporter: `HKDF-Expand-Label(exporter_secret, label, SHA-256(context), len)`.
-pub(crate) fn export(exporter: &[u8; HASH_LEN], label: &[u8], context: &[u8], out: &mut [u8]) -> Result<(), Error> {
+pub(crate) fn export(
+    exporter: &[u8; HASH_LEN],
+    label: &[u8],
+    context: &[u8],
+    out: &mut [u8],
+) -> Result<(), Error> {
     if label.is_empty() {
         return Err(Error::InvalidConfig("exporter label must not be empty"));
     }

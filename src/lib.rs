@@ -56,6 +56,7 @@ mod conn;
 mod crypto;
 mod error;
 mod key_schedule;
+pub mod keys;
 mod noise;
 pub mod record;
 mod suite;

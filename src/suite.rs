@@ -101,5 +101,9 @@ impl fmt::Display for Pattern {
 
 /// The full Noise protocol name, e.g. `Noise_IK_25519_ChaChaPoly_SHA256`.
 pub fn noise_protocol_name(pattern: Pattern, suite: Suite) -> String {
-    format!("Noise_{}_25519_{}_SHA256", pattern.noise_name(), suite.noise_name())
+    format!(
+        "Noise_{}_25519_{}_SHA256",
+        pattern.noise_name(),
+        suite.noise_name()
+    )
 }

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use bytes::BytesMut;
 
+use crate::Side;
 use crate::config::ClientConfig;
 use crate::conn::transport::Transport;
 use crate::crypto::dh::StaticKeyPair;
@@ -13,7 +14,6 @@ use crate::suite::Suite;
 use crate::wire::extensions;
 use crate::wire::frame::{FrameType, write_frame};
 use crate::wire::hello::{ClientHelloHeader, Retry, prologue};
-use crate::Side;
 
 /// The client has sent its ClientHello and waits for the server's answer.
 pub(crate) struct ExpectServerHello {
@@ -32,12 +32,21 @@ pub(crate) enum ClientNext {
 
 impl ExpectServerHello {
     /// Builds and queues a ClientHello (answering `retry` if given).
-    pub(crate) fn start(config: Arc<ClientConfig>, retry: Option<Retry>, out: &mut BytesMut) -> Result<Box<Self>, Error> {
+    pub(crate) fn start(
+        config: Arc<ClientConfig>,
+        retry: Option<Retry>,
+        out: &mut BytesMut,
+    ) -> Result<Box<Self>, Error> {
         let suite = match &retry {
-            None => *config.suites.first().ok_or(Error::InvalidConfig("no suites"))?,
+            None => *config
+                .suites
+                .first()
+                .ok_or(Error::InvalidConfig("no suites"))?,
             Some(r) => Suite::from_u8(r.suite)
                 .filter(|s| config.suites.contains(s))
-                .ok_or(Error::IllegalParameter("Retry selected a suite the client did not offer"))?,
+                .ok_or(Error::IllegalParameter(
+                    "Retry selected a suite the client did not offer",
+                ))?,
         };
         let retried = retry.is_some();
         let header = ClientHelloHeader {
@@ -64,11 +73,21 @@ impl ExpectServerHello {
         let mut frame = Vec::with_capacity(body.len().saturating_add(3));
         write_frame(&mut frame, FrameType::ClientHello, &body)?;
         out.extend_from_slice(&frame);
-        Ok(Box::new(Self { config, suite, noise, retried }))
+        Ok(Box::new(Self {
+            config,
+            suite,
+            noise,
+            retried,
+        }))
     }
 
     /// Handles a ServerHello or a Retry (alerts are handled by the connection).
-    pub(crate) fn handle(mut self: Box<Self>, frame_type: FrameType, body: &[u8], out: &mut BytesMut) -> Result<ClientNext, Error> {
+    pub(crate) fn handle(
+        mut self: Box<Self>,
+        frame_type: FrameType,
+        body: &[u8],
+        out: &mut BytesMut,
+    ) -> Result<ClientNext, Error> {
         match frame_type {
             FrameType::ServerHello => {
                 let payload = self.noise.read_message(body)?;
@@ -91,7 +110,11 @@ impl ExpectServerHello {
                 if retry.suite == self.suite.to_u8() && retry.cookie.is_empty() {
                     return Err(Error::IllegalParameter("Retry that changes nothing"));
                 }
-                Ok(ClientNext::Again(Self::start(self.config, Some(retry), out)?))
+                Ok(ClientNext::Again(Self::start(
+                    self.config,
+                    Some(retry),
+                    out,
+                )?))
             }
             _ => Err(Error::UnexpectedMessage("expected ServerHello or Retry")),
         }

@@ -202,7 +202,12 @@ impl Connection {
     pub fn server(config: Arc<ServerConfig>, now: Time) -> Result<Self, Error> {
         config.validate()?;
         let transport = config.transport.clone();
-        Ok(Self::new(Side::Server, State::Server(ExpectClientHello { config }), &transport, now))
+        Ok(Self::new(
+            Side::Server,
+            State::Server(ExpectClientHello { config }),
+            &transport,
+            now,
+        ))
     }
 
     /// An established connection from a `Split()` done by another Noise
@@ -225,7 +230,16 @@ impl Connection {
         now: Time,
     ) -> Result<Self, Error> {
         config.validate()?;
-        let transport = Transport::from_split(side, pattern, suite, k1, k2, handshake_hash, peer_static, config.clone())?;
+        let transport = Transport::from_split(
+            side,
+            pattern,
+            suite,
+            k1,
+            k2,
+            handshake_hash,
+            peer_static,
+            config.clone(),
+        )?;
         let mut conn = Self::new(side, State::Established(Box::new(transport)), &config, now);
         conn.on_established(now);
         Ok(conn)
@@ -298,8 +312,15 @@ impl Connection {
     /// Fills `out` with keying material bound to this connection, `label`
     /// (non-empty, at most 249 bytes) and `context` (any bytes). Both sides
     /// derive the same bytes; `out` may be up to 8160 bytes.
-    pub fn export_keying_material(&self, label: &[u8], context: &[u8], out: &mut [u8]) -> Result<(), Error> {
-        self.transport().ok_or(Error::HandshakeNotComplete)?.export(label, context, out)
+    pub fn export_keying_material(
+        &self,
+        label: &[u8],
+        context: &[u8],
+        out: &mut [u8],
+    ) -> Result<(), Error> {
+        self.transport()
+            .ok_or(Error::HandshakeNotComplete)?
+            .export(label, context, out)
     }
 
     /// The current traffic secrets, keys and IVs. For test vectors and
@@ -310,9 +331,17 @@ impl Connection {
         let (send_seq, recv_seq) = t.sequence_numbers();
         let direction = |secret: &[u8; 32], seq| {
             let (key, iv) = key_schedule::record_key_iv(secret).ok()?;
-            Some(DirectionSecrets { secret: Zeroizing::new(*secret), key, iv, seq })
+            Some(DirectionSecrets {
+                secret: Zeroizing::new(*secret),
+                key,
+                iv,
+                seq,
+            })
         };
-        Some(ExtractedSecrets { send: direction(send, send_seq)?, recv: direction(recv, recv_seq)? })
+        Some(ExtractedSecrets {
+            send: direction(send, send_seq)?,
+            recv: direction(recv, recv_seq)?,
+        })
     }
 
     fn check_alive(&self) -> Result<(), Error> {
@@ -349,7 +378,8 @@ impl Connection {
                 break;
             }
             let take = wanted.min(rest.len());
-            self.rx.extend_from_slice(rest.get(..take).unwrap_or_default());
+            self.rx
+                .extend_from_slice(rest.get(..take).unwrap_or_default());
             consumed = consumed.saturating_add(take);
         }
         if self.rx.is_empty() && self.rx.capacity() > 0 && consumed == data.len() {
@@ -363,7 +393,10 @@ impl Connection {
     fn input_blocked(&self) -> bool {
         let received = self.messages_len.saturating_add(self.partial.len());
         (!self.messages.is_empty() && received >= self.max_message_size)
-            || self.tx.len() > self.max_message_size.saturating_add(crate::record::MAX_RECORD_LEN)
+            || self.tx.len()
+                > self
+                    .max_message_size
+                    .saturating_add(crate::record::MAX_RECORD_LEN)
     }
 
     /// How many more bytes complete the current frame (0: it is complete).
@@ -372,21 +405,33 @@ impl Connection {
             return Ok(HEADER_LEN.saturating_sub(self.rx.len()));
         };
         let header = FrameHeader::decode(*header)?;
-        Ok(header.body_len.saturating_add(HEADER_LEN).saturating_sub(self.rx.len()))
+        Ok(header
+            .body_len
+            .saturating_add(HEADER_LEN)
+            .saturating_sub(self.rx.len()))
     }
 
     /// Handles the complete frame in `rx`. The error carries whether an
     /// alert should be sent (not when the error is the peer's own alert).
     fn process_frame(&mut self, now: Time) -> Result<(), (Error, bool)> {
-        let header_bytes = *self.rx.first_chunk::<HEADER_LEN>().ok_or((Error::Decode("frame header"), true))?;
+        let header_bytes = *self
+            .rx
+            .first_chunk::<HEADER_LEN>()
+            .ok_or((Error::Decode("frame header"), true))?;
         let header = FrameHeader::decode(header_bytes).map_err(|e| (e, true))?;
         let mut frame = self.rx.split_to(HEADER_LEN.saturating_add(header.body_len));
         frame.advance(HEADER_LEN);
         if header.frame_type == FrameType::Alert {
             if matches!(self.state, State::Established(_)) {
-                return Err((Error::UnexpectedMessage("cleartext alert after the handshake"), true));
+                return Err((
+                    Error::UnexpectedMessage("cleartext alert after the handshake"),
+                    true,
+                ));
             }
-            let code = frame.first().copied().ok_or((Error::Decode("empty alert"), true))?;
+            let code = frame
+                .first()
+                .copied()
+                .ok_or((Error::Decode("empty alert"), true))?;
             return Err((Error::from_alert(AlertCode::from_u8(code)), false));
         }
         let state = std::mem::replace(&mut self.state, State::Failed(Error::Closed));
@@ -410,7 +455,10 @@ impl Connection {
             State::Established(t) => {
                 self.state = State::Established(t);
                 if header.frame_type != FrameType::Record {
-                    return Err((Error::UnexpectedMessage("handshake frame after the handshake"), true));
+                    return Err((
+                        Error::UnexpectedMessage("handshake frame after the handshake"),
+                        true,
+                    ));
                 }
                 self.process_record(header_bytes, frame)?;
             }
@@ -427,9 +475,16 @@ impl Connection {
         self.next_keepalive = self.keepalive_interval.map(|i| now.saturating_add(i));
     }
 
-    fn process_record(&mut self, header: [u8; HEADER_LEN], mut record: BytesMut) -> Result<(), (Error, bool)> {
+    fn process_record(
+        &mut self,
+        header: [u8; HEADER_LEN],
+        mut record: BytesMut,
+    ) -> Result<(), (Error, bool)> {
         let State::Established(t) = &mut self.state else {
-            return Err((Error::UnexpectedMessage("record before the handshake"), true));
+            return Err((
+                Error::UnexpectedMessage("record before the handshake"),
+                true,
+            ));
         };
         if self.peer_closed {
             return Err((Error::UnexpectedMessage("record after close_notify"), true));
@@ -443,7 +498,9 @@ impl Connection {
                     return Err(fatal(Error::Decode("empty message fragment")));
                 }
                 if self.partial.len().saturating_add(record.len()) > self.max_message_size {
-                    return Err(fatal(Error::MessageTooLarge { limit: self.max_message_size }));
+                    return Err(fatal(Error::MessageTooLarge {
+                        limit: self.max_message_size,
+                    }));
                 }
                 if content_type == ContentType::MessageContinues {
                     self.partial.extend_from_slice(&record);
@@ -476,7 +533,8 @@ impl Connection {
                     return Err(fatal(Error::Decode("ping payload longer than 64 bytes")));
                 }
                 if !self.local_closed {
-                    t.seal(&mut self.tx, ContentType::Pong, &record).map_err(fatal)?;
+                    t.seal(&mut self.tx, ContentType::Pong, &record)
+                        .map_err(fatal)?;
                     self.sent_since_keepalive = true;
                 }
             }
@@ -566,7 +624,10 @@ impl Connection {
     }
 
     /// Runs a sealing step; a failure other than API misuse is fatal.
-    fn sealing(&mut self, step: impl FnOnce(&mut Transport, &mut BytesMut) -> Result<(), Error>) -> Result<(), Error> {
+    fn sealing(
+        &mut self,
+        step: impl FnOnce(&mut Transport, &mut BytesMut) -> Result<(), Error>,
+    ) -> Result<(), Error> {
         let mut tx = std::mem::take(&mut self.tx);
         let result = self.established_for_send().and_then(|t| step(t, &mut tx));
         self.tx = tx;
@@ -575,7 +636,11 @@ impl Connection {
                 self.sent_since_keepalive = true;
                 Ok(())
             }
-            Err(e @ (Error::MessageTooLargeToSend { .. } | Error::HandshakeNotComplete | Error::Closed)) => Err(e),
+            Err(
+                e @ (Error::MessageTooLargeToSend { .. }
+                | Error::HandshakeNotComplete
+                | Error::Closed),
+            ) => Err(e),
             Err(e) => match self.state {
                 State::Failed(_) => Err(e),
                 _ => Err(self.fail(e, true)),
@@ -705,7 +770,9 @@ impl Connection {
     pub fn read(&mut self, buf: &mut [u8]) -> usize {
         let mut copied = 0usize;
         while copied < buf.len() {
-            let Some(front) = self.messages.front_mut() else { break };
+            let Some(front) = self.messages.front_mut() else {
+                break;
+            };
             let n = front.len().min(buf.len().saturating_sub(copied));
             if let Some(dst) = buf.get_mut(copied..copied.saturating_add(n)) {
                 dst.copy_from_slice(front.get(..n).unwrap_or_default());

@@ -4,17 +4,17 @@ use std::sync::Arc;
 
 use bytes::BytesMut;
 
+use crate::Side;
 use crate::config::ServerConfig;
 use crate::conn::transport::Transport;
 use crate::crypto::dh::StaticKeyPair;
 use crate::error::Error;
 use crate::noise::HandshakeState;
 use crate::suite::Suite;
+use crate::wire::Reader;
 use crate::wire::extensions;
 use crate::wire::frame::{FrameType, write_frame};
 use crate::wire::hello::{ClientHelloHeader, Retry, prologue};
-use crate::wire::Reader;
-use crate::Side;
 
 /// The server waits for a ClientHello. It keeps no per-client state until
 /// one is accepted: a Retry is answered statelessly.
@@ -39,7 +39,12 @@ impl ExpectClientHello {
             .find(|s| self.config.suites.contains(s))
     }
 
-    pub(crate) fn handle(self, frame_type: FrameType, body: &[u8], out: &mut BytesMut) -> Result<ServerNext, Error> {
+    pub(crate) fn handle(
+        self,
+        frame_type: FrameType,
+        body: &[u8],
+        out: &mut BytesMut,
+    ) -> Result<ServerNext, Error> {
         if frame_type != FrameType::ClientHello {
             return Err(Error::UnexpectedMessage("expected ClientHello"));
         }
@@ -49,23 +54,38 @@ impl ExpectClientHello {
         if !self.config.patterns.contains(&pattern) {
             return Err(Error::UnsupportedPattern);
         }
-        let key = self.config.key_for_id(&header.key_id).ok_or(Error::UnknownServerKey)?;
-        let selected = self.select_suite(&header.suites).ok_or(Error::NoCommonSuite)?;
+        let key = self
+            .config
+            .key_for_id(&header.key_id)
+            .ok_or(Error::UnknownServerKey)?;
+        let selected = self
+            .select_suite(&header.suites)
+            .ok_or(Error::NoCommonSuite)?;
         if let Some(retry) = &header.retry {
             if retry.suite != header.suite {
-                return Err(Error::IllegalParameter("Retry echo does not match the ClientHello suite"));
+                return Err(Error::IllegalParameter(
+                    "Retry echo does not match the ClientHello suite",
+                ));
             }
             if !retry.cookie.is_empty() {
-                return Err(Error::IllegalParameter("cookie echoed to a server that sent none"));
+                return Err(Error::IllegalParameter(
+                    "cookie echoed to a server that sent none",
+                ));
             }
         }
         if selected.to_u8() != header.suite {
             if header.retry.is_some() {
-                return Err(Error::IllegalParameter("retried ClientHello uses a suite the server did not select"));
+                return Err(Error::IllegalParameter(
+                    "retried ClientHello uses a suite the server did not select",
+                ));
             }
             // Stateless Retry before any DH work.
             let mut retry_body = Vec::with_capacity(2);
-            Retry { suite: selected.to_u8(), cookie: Vec::new() }.encode(&mut retry_body)?;
+            Retry {
+                suite: selected.to_u8(),
+                cookie: Vec::new(),
+            }
+            .encode(&mut retry_body)?;
             let mut frame = Vec::with_capacity(5);
             write_frame(&mut frame, FrameType::Retry, &retry_body)?;
             out.extend_from_slice(&frame);

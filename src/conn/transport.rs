@@ -3,6 +3,7 @@
 
 use bytes::BytesMut;
 
+use crate::Side;
 use crate::config::{FRAGMENT_LEN, TransportConfig};
 use crate::crypto::dh::PublicKey;
 use crate::crypto::hash::HASH_LEN;
@@ -12,7 +13,6 @@ use crate::noise::HandshakeState;
 use crate::record::{ContentType, DirectionKeys};
 use crate::suite::{Pattern, Suite};
 use crate::wire::frame::HEADER_LEN;
-use crate::Side;
 
 /// Key update payload: the sender does not ask the receiver to update.
 pub(crate) const UPDATE_NOT_REQUESTED: u8 = 0;
@@ -62,46 +62,84 @@ impl Transport {
             Side::Client => (c2s, s2c),
             Side::Server => (s2c, c2s),
         };
-        Ok(Self { pattern, suite, send, recv, exporter: secrets.exporter, handshake_hash, peer_static, config })
+        Ok(Self {
+            pattern,
+            suite,
+            send,
+            recv,
+            exporter: secrets.exporter,
+            handshake_hash,
+            peer_static,
+            config,
+        })
     }
 
     /// Seals one record, updating the sending keys first when the configured
     /// record count under the current key is reached.
-    pub(crate) fn seal(&mut self, out: &mut BytesMut, content_type: ContentType, payload: &[u8]) -> Result<(), Error> {
+    pub(crate) fn seal(
+        &mut self,
+        out: &mut BytesMut,
+        content_type: ContentType,
+        payload: &[u8],
+    ) -> Result<(), Error> {
         if self.send.seq() >= self.config.key_update_after_records {
             self.update_keys(out, false)?;
         }
-        self.send.seal(out, content_type, payload, &self.config.padding)
+        self.send
+            .seal(out, content_type, payload, &self.config.padding)
     }
 
     /// Sends a key_update record under the current key, then switches to the
     /// next traffic secret.
-    pub(crate) fn update_keys(&mut self, out: &mut BytesMut, request_peer: bool) -> Result<(), Error> {
-        let payload = [if request_peer { UPDATE_REQUESTED } else { UPDATE_NOT_REQUESTED }];
-        self.send.seal(out, ContentType::KeyUpdate, &payload, &self.config.padding)?;
+    pub(crate) fn update_keys(
+        &mut self,
+        out: &mut BytesMut,
+        request_peer: bool,
+    ) -> Result<(), Error> {
+        let payload = [if request_peer {
+            UPDATE_REQUESTED
+        } else {
+            UPDATE_NOT_REQUESTED
+        }];
+        self.send
+            .seal(out, ContentType::KeyUpdate, &payload, &self.config.padding)?;
         self.send.update()
     }
 
     /// Seals `message` as one or more records (fragments of at most 16384 bytes).
     pub(crate) fn send_message(&mut self, out: &mut BytesMut, message: &[u8]) -> Result<(), Error> {
         if message.len() > self.config.max_message_size {
-            return Err(Error::MessageTooLargeToSend { limit: self.config.max_message_size });
+            return Err(Error::MessageTooLargeToSend {
+                limit: self.config.max_message_size,
+            });
         }
         let records = message.len().div_ceil(FRAGMENT_LEN).max(1);
-        out.reserve(message.len().saturating_add(records.saturating_mul(HEADER_LEN + 17 + 256)));
+        out.reserve(
+            message
+                .len()
+                .saturating_add(records.saturating_mul(HEADER_LEN + 17 + 256)),
+        );
         let mut chunks = message.chunks(FRAGMENT_LEN).peekable();
         if chunks.peek().is_none() {
             return self.seal(out, ContentType::MessageEnd, &[]);
         }
         while let Some(chunk) = chunks.next() {
-            let ct = if chunks.peek().is_some() { ContentType::MessageContinues } else { ContentType::MessageEnd };
+            let ct = if chunks.peek().is_some() {
+                ContentType::MessageContinues
+            } else {
+                ContentType::MessageEnd
+            };
             self.seal(out, ct, chunk)?;
         }
         Ok(())
     }
 
     /// Opens one record in place (see [`DirectionKeys::open`]).
-    pub(crate) fn open(&mut self, header: &[u8; HEADER_LEN], body: &mut [u8]) -> Result<(ContentType, usize), Error> {
+    pub(crate) fn open(
+        &mut self,
+        header: &[u8; HEADER_LEN],
+        body: &mut [u8],
+    ) -> Result<(ContentType, usize), Error> {
         self.recv.open(header, body)
     }
 

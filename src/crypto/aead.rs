@@ -69,7 +69,14 @@ impl AeadKey {
 /// One-shot AEAD seal (`ciphertext || tag`), for conformance tests of the
 /// primitives behind lwsec's boundary.
 #[cfg(test)]
-pub(crate) fn seal(suite: Suite, key: &[u8; KEY_LEN], nonce: &[u8; NONCE_LEN], aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, Error> {
+#[allow(dead_code)] // used by the conformance tests
+pub(crate) fn seal(
+    suite: Suite,
+    key: &[u8; KEY_LEN],
+    nonce: &[u8; NONCE_LEN],
+    aad: &[u8],
+    plaintext: &[u8],
+) -> Result<Vec<u8>, Error> {
     let mut buf = plaintext.to_vec();
     let tag = AeadKey::new(suite, key).seal_in_place(nonce, aad, &mut buf)?;
     buf.extend_from_slice(&tag);
@@ -79,8 +86,18 @@ pub(crate) fn seal(suite: Suite, key: &[u8; KEY_LEN], nonce: &[u8; NONCE_LEN], a
 /// One-shot AEAD open of `ciphertext || tag`; fails with
 /// [`Error::BadRecordMac`] when authentication fails.
 #[cfg(test)]
-pub(crate) fn open(suite: Suite, key: &[u8; KEY_LEN], nonce: &[u8; NONCE_LEN], aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>, Error> {
-    let body_len = sealed.len().checked_sub(TAG_LEN).ok_or(Error::BadRecordMac)?;
+#[allow(dead_code)] // used by the conformance tests
+pub(crate) fn open(
+    suite: Suite,
+    key: &[u8; KEY_LEN],
+    nonce: &[u8; NONCE_LEN],
+    aad: &[u8],
+    sealed: &[u8],
+) -> Result<Vec<u8>, Error> {
+    let body_len = sealed
+        .len()
+        .checked_sub(TAG_LEN)
+        .ok_or(Error::BadRecordMac)?;
     let (body, tag) = sealed.split_at(body_len);
     let mut tag_arr = [0u8; TAG_LEN];
     tag_arr.copy_from_slice(tag);

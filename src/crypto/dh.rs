@@ -111,7 +111,9 @@ impl StaticKeyPair {
     /// X25519 with `peer`; fails with [`Error::LowOrderPoint`] when the result
     /// is all zeros (checked in constant time).
     pub(crate) fn dh(&self, peer: &PublicKey) -> Result<Zeroizing<[u8; KEY_LEN]>, Error> {
-        let shared = self.secret.diffie_hellman(&x25519_dalek::PublicKey::from(peer.0));
+        let shared = self
+            .secret
+            .diffie_hellman(&x25519_dalek::PublicKey::from(peer.0));
         if !shared.was_contributory() {
             return Err(Error::LowOrderPoint);
         }
@@ -133,7 +135,11 @@ impl fmt::Debug for StaticKeyPair {
 /// This exists so that conformance tests can run X25519 test vectors
 /// (RFC 7748, Wycheproof) through lwsec's DH boundary.
 #[cfg(test)]
-pub(crate) fn x25519(private: [u8; KEY_LEN], peer_public: [u8; KEY_LEN]) -> Result<[u8; KEY_LEN], Error> {
+#[allow(dead_code)] // used by the conformance tests
+pub(crate) fn x25519(
+    private: [u8; KEY_LEN],
+    peer_public: [u8; KEY_LEN],
+) -> Result<[u8; KEY_LEN], Error> {
     let pair = StaticKeyPair::from_private_bytes(private);
     let shared = pair.dh(&PublicKey(peer_public))?;
     Ok(*shared)

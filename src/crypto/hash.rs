@@ -31,7 +31,10 @@ pub(crate) fn noise_hkdf2(
     let hk = Hkdf::<Sha256>::new(Some(chaining_key), ikm);
     // 64 bytes is far below HKDF's 255 * 32 limit.
     let _ = hk.expand(&[], okm.as_mut());
-    let (mut a, mut b) = (Zeroizing::new([0u8; HASH_LEN]), Zeroizing::new([0u8; HASH_LEN]));
+    let (mut a, mut b) = (
+        Zeroizing::new([0u8; HASH_LEN]),
+        Zeroizing::new([0u8; HASH_LEN]),
+    );
     let (first, second) = okm.split_at(HASH_LEN);
     a.copy_from_slice(first);
     b.copy_from_slice(second);
@@ -49,13 +52,15 @@ pub(crate) fn hkdf_extract(salt: &[u8], ikm: &[u8]) -> Zeroizing<[u8; HASH_LEN]>
 /// RFC 5869 HKDF-Expand with `prk` used directly as the pseudorandom key.
 /// Fails when `out` is longer than 255 * 32 bytes.
 pub(crate) fn hkdf_expand(prk: &[u8], info: &[u8], out: &mut [u8]) -> Result<(), Error> {
-    let hk = Hkdf::<Sha256>::from_prk(prk).map_err(|_| Error::InvalidKey("HKDF PRK shorter than 32 bytes"))?;
+    let hk = Hkdf::<Sha256>::from_prk(prk)
+        .map_err(|_| Error::InvalidKey("HKDF PRK shorter than 32 bytes"))?;
     hk.expand(info, out)
         .map_err(|_| Error::InvalidConfig("HKDF output longer than 255 * 32 bytes"))
 }
 
 /// RFC 5869 HKDF (extract then expand), for conformance tests.
 #[cfg(test)]
+#[allow(dead_code)] // used by the conformance tests
 pub(crate) fn hkdf(salt: &[u8], ikm: &[u8], info: &[u8], out: &mut [u8]) -> Result<(), Error> {
     let prk = hkdf_extract(salt, ikm);
     hkdf_expand(prk.as_ref(), info, out)
@@ -71,9 +76,15 @@ pub(crate) fn expand_label(
 ) -> Result<(), Error> {
     let length = u16::try_from(out.len()).map_err(|_| Error::InvalidConfig("output too long"))?;
     let full_label_len = LABEL_PREFIX.len().saturating_add(label.len());
-    let label_len = u8::try_from(full_label_len).map_err(|_| Error::InvalidConfig("label too long"))?;
-    let context_len = u8::try_from(context.len()).map_err(|_| Error::InvalidConfig("context too long"))?;
-    let mut info = Vec::with_capacity(full_label_len.saturating_add(context.len()).saturating_add(4));
+    let label_len =
+        u8::try_from(full_label_len).map_err(|_| Error::InvalidConfig("label too long"))?;
+    let context_len =
+        u8::try_from(context.len()).map_err(|_| Error::InvalidConfig("context too long"))?;
+    let mut info = Vec::with_capacity(
+        full_label_len
+            .saturating_add(context.len())
+            .saturating_add(4),
+    );
     info.extend_from_slice(&length.to_be_bytes());
     info.push(label_len);
     info.extend_from_slice(LABEL_PREFIX);

@@ -16,7 +16,11 @@ pub(crate) struct CipherState {
 impl CipherState {
     /// `InitializeKey(empty)`.
     pub(crate) fn empty(suite: Suite) -> Self {
-        Self { suite, k: None, n: 0 }
+        Self {
+            suite,
+            k: None,
+            n: 0,
+        }
     }
 
     /// `InitializeKey(key)`: sets the key and resets the nonce.
@@ -44,11 +48,22 @@ impl CipherState {
 
     /// `EncryptWithAd(ad, plaintext)`: encrypts `buf[start..]` in place and
     /// appends the tag; without a key the plaintext is left as is.
-    pub(crate) fn encrypt_with_ad(&mut self, ad: &[u8], buf: &mut Vec<u8>, start: usize) -> Result<(), Error> {
+    pub(crate) fn encrypt_with_ad(
+        &mut self,
+        ad: &[u8],
+        buf: &mut Vec<u8>,
+        start: usize,
+    ) -> Result<(), Error> {
         let Some(k) = &self.k else { return Ok(()) };
         // 2^64 - 1 is reserved (spec section 5.1); reaching it is fatal.
-        let next = self.n.checked_add(1).filter(|n| *n != u64::MAX).ok_or(Error::SequenceExhausted)?;
-        let body = buf.get_mut(start..).ok_or(Error::Decode("encrypt offset"))?;
+        let next = self
+            .n
+            .checked_add(1)
+            .filter(|n| *n != u64::MAX)
+            .ok_or(Error::SequenceExhausted)?;
+        let body = buf
+            .get_mut(start..)
+            .ok_or(Error::Decode("encrypt offset"))?;
         let tag = k.seal_in_place(&self.nonce(), ad, body)?;
         buf.extend_from_slice(&tag);
         self.n = next;
@@ -57,10 +72,23 @@ impl CipherState {
 
     /// `DecryptWithAd(ad, ciphertext)`: returns the plaintext, or fails and
     /// leaves the nonce unchanged.
-    pub(crate) fn decrypt_with_ad(&mut self, ad: &[u8], ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>, Error> {
-        let Some(k) = &self.k else { return Ok(Zeroizing::new(ciphertext.to_vec())) };
-        let next = self.n.checked_add(1).filter(|n| *n != u64::MAX).ok_or(Error::SequenceExhausted)?;
-        let body_len = ciphertext.len().checked_sub(TAG_LEN).ok_or(Error::Decode("ciphertext shorter than a tag"))?;
+    pub(crate) fn decrypt_with_ad(
+        &mut self,
+        ad: &[u8],
+        ciphertext: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, Error> {
+        let Some(k) = &self.k else {
+            return Ok(Zeroizing::new(ciphertext.to_vec()));
+        };
+        let next = self
+            .n
+            .checked_add(1)
+            .filter(|n| *n != u64::MAX)
+            .ok_or(Error::SequenceExhausted)?;
+        let body_len = ciphertext
+            .len()
+            .checked_sub(TAG_LEN)
+            .ok_or(Error::Decode("ciphertext shorter than a tag"))?;
         let (body, tag) = ciphertext.split_at(body_len);
         let mut tag_arr = [0u8; TAG_LEN];
         tag_arr.copy_from_slice(tag);

@@ -10,6 +10,14 @@ use crate::noise::patterns::{Token, message_patterns};
 use crate::noise::symmetric_state::SymmetricState;
 use crate::suite::{Pattern, Suite, noise_protocol_name};
 
+/// `Split()` output: the initiator-to-responder key, the responder-to-initiator
+/// key and the final handshake hash.
+pub(crate) type SplitOutput = (
+    Zeroizing<[u8; HASH_LEN]>,
+    Zeroizing<[u8; HASH_LEN]>,
+    [u8; HASH_LEN],
+);
+
 /// The state of one side of a Noise handshake.
 ///
 /// Unlike the spec's `WriteMessage`, the local ephemeral key pair is given to
@@ -38,7 +46,9 @@ fn take<'a>(input: &mut &'a [u8], len: usize, what: &'static str) -> Result<&'a 
 }
 
 fn public_key(bytes: &[u8]) -> Result<PublicKey, Error> {
-    let arr: [u8; KEY_LEN] = bytes.try_into().map_err(|_| Error::Decode("public key length"))?;
+    let arr: [u8; KEY_LEN] = bytes
+        .try_into()
+        .map_err(|_| Error::Decode("public key length"))?;
     Ok(PublicKey::from_bytes(arr))
 }
 
@@ -63,17 +73,32 @@ impl HandshakeState {
         symmetric.mix_hash(prologue);
         // Pre-message `<- s`: the responder's static public key.
         let responder_static = if initiator {
-            rs.ok_or(Error::InvalidConfig("the server's static public key is required"))?
+            rs.ok_or(Error::InvalidConfig(
+                "the server's static public key is required",
+            ))?
         } else {
             s.as_ref()
                 .map(StaticKeyPair::public_key)
-                .ok_or(Error::InvalidConfig("the server's static key pair is required"))?
+                .ok_or(Error::InvalidConfig(
+                    "the server's static key pair is required",
+                ))?
         };
         if initiator && pattern == Pattern::Ik && s.is_none() {
-            return Err(Error::InvalidConfig("IK needs the client's static key pair"));
+            return Err(Error::InvalidConfig(
+                "IK needs the client's static key pair",
+            ));
         }
         symmetric.mix_hash(responder_static.as_bytes());
-        Ok(Self { symmetric, pattern, initiator, s, e, rs, re: None, next_message: 0 })
+        Ok(Self {
+            symmetric,
+            pattern,
+            initiator,
+            s,
+            e,
+            rs,
+            re: None,
+            next_message: 0,
+        })
     }
 
     fn tokens(&self) -> Result<&'static [Token], Error> {
@@ -98,7 +123,9 @@ impl HandshakeState {
             (Token::Ss, _) => (self.s.as_ref(), self.rs),
             (Token::E | Token::S, _) => return Err(missing),
         };
-        let (Some(local), Some(remote)) = (local, remote) else { return Err(missing) };
+        let (Some(local), Some(remote)) = (local, remote) else {
+            return Err(missing);
+        };
         let shared = local.dh(&remote)?;
         self.symmetric.mix_key(shared.as_ref());
         Ok(())
@@ -158,7 +185,11 @@ impl HandshakeState {
                     self.re = Some(re);
                 }
                 Token::S => {
-                    let len = if self.symmetric.has_key() { KEY_LEN + TAG_LEN } else { KEY_LEN };
+                    let len = if self.symmetric.has_key() {
+                        KEY_LEN + TAG_LEN
+                    } else {
+                        KEY_LEN
+                    };
                     let sealed = take(&mut rest, len, "truncated static key")?;
                     let plain = self.symmetric.decrypt_and_hash(sealed)?;
                     self.rs = Some(public_key(&plain)?);
@@ -182,7 +213,7 @@ impl HandshakeState {
     }
 
     /// `Split()` and the final handshake hash; only valid once finished.
-    pub(crate) fn split(&self) -> Result<(Zeroizing<[u8; HASH_LEN]>, Zeroizing<[u8; HASH_LEN]>, [u8; HASH_LEN]), Error> {
+    pub(crate) fn split(&self) -> Result<SplitOutput, Error> {
         if !self.is_finished() {
             return Err(Error::HandshakeNotComplete);
         }

@@ -23,7 +23,11 @@ impl SymmetricState {
             Some(prefix) => prefix.copy_from_slice(name),
             None => h = hash::sha256(&[name]),
         }
-        Self { ck: h, h, cipher: CipherState::empty(suite) }
+        Self {
+            ck: h,
+            h,
+            cipher: CipherState::empty(suite),
+        }
     }
 
     /// `MixKey(input_key_material)`.
@@ -40,7 +44,11 @@ impl SymmetricState {
 
     /// `EncryptAndHash(plaintext)`: encrypts `buf[start..]` in place (tag
     /// appended) and mixes the ciphertext into `h`.
-    pub(crate) fn encrypt_and_hash(&mut self, buf: &mut Vec<u8>, start: usize) -> Result<(), Error> {
+    pub(crate) fn encrypt_and_hash(
+        &mut self,
+        buf: &mut Vec<u8>,
+        start: usize,
+    ) -> Result<(), Error> {
         let h = self.h;
         self.cipher.encrypt_with_ad(&h, buf, start)?;
         let ciphertext = buf.get(start..).ok_or(Error::Decode("encrypt offset"))?;
@@ -49,7 +57,10 @@ impl SymmetricState {
     }
 
     /// `DecryptAndHash(ciphertext)`.
-    pub(crate) fn decrypt_and_hash(&mut self, ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>, Error> {
+    pub(crate) fn decrypt_and_hash(
+        &mut self,
+        ciphertext: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, Error> {
         let h = self.h;
         let plaintext = self.cipher.decrypt_with_ad(&h, ciphertext)?;
         self.mix_hash(ciphertext);

@@ -39,7 +39,13 @@ pub(crate) struct DirectionKeys {
 impl DirectionKeys {
     pub(crate) fn new(suite: Suite, secret: Secret) -> Result<Self, Error> {
         let (key, iv) = key_schedule::record_key_iv(&secret)?;
-        Ok(Self { suite, aead: AeadKey::new(suite, &key), secret, iv, seq: 0 })
+        Ok(Self {
+            suite,
+            aead: AeadKey::new(suite, &key),
+            secret,
+            iv,
+            seq: 0,
+        })
     }
 
     /// Moves to the next traffic secret; the sequence number restarts at 0.
@@ -70,7 +76,10 @@ impl DirectionKeys {
     /// The sequence number after this record, refusing to reach `u64::MAX`
     /// so that a nonce is never reused.
     fn next_seq(&self) -> Result<u64, Error> {
-        self.seq.checked_add(1).filter(|s| *s != u64::MAX).ok_or(Error::SequenceExhausted)
+        self.seq
+            .checked_add(1)
+            .filter(|s| *s != u64::MAX)
+            .ok_or(Error::SequenceExhausted)
     }
 
     /// Appends one sealed record to `out`. Nothing is appended on failure.
@@ -126,7 +135,11 @@ impl DirectionKeys {
         let inner_len = body.len().checked_sub(TAG_LEN).ok_or(Error::BadRecordMac)?;
         let (inner, tag) = body.split_at_mut(inner_len);
         let tag: [u8; TAG_LEN] = (&*tag).try_into().map_err(|_| Error::BadRecordMac)?;
-        if self.aead.open_in_place(&self.nonce(), header, inner, &tag).is_err() {
+        if self
+            .aead
+            .open_in_place(&self.nonce(), header, inner, &tag)
+            .is_err()
+        {
             return Err(Error::BadRecordMac);
         }
         self.seq = next;

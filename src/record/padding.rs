@@ -43,11 +43,15 @@ impl Padding {
         match self {
             Self::None => Ok(()),
             Self::MultipleOf(n) if *n >= 1 && usize::from(*n) < MAX_INNER_LEN => Ok(()),
-            Self::MultipleOf(_) => Err(Error::InvalidConfig("Padding::MultipleOf must be 1 to 16384")),
+            Self::MultipleOf(_) => Err(Error::InvalidConfig(
+                "Padding::MultipleOf must be 1 to 16384",
+            )),
             Self::Buckets(sizes)
                 if !sizes.is_empty()
                     && sizes.windows(2).all(|w| matches!(w, [a, b] if a < b))
-                    && sizes.iter().all(|s| *s >= 1 && usize::from(*s) <= MAX_INNER_LEN) =>
+                    && sizes
+                        .iter()
+                        .all(|s| *s >= 1 && usize::from(*s) <= MAX_INNER_LEN) =>
             {
                 Ok(())
             }

@@ -56,7 +56,11 @@ impl<'a> Reader<'a> {
 
     /// Fails unless every byte was read.
     pub(crate) fn finish(self, what: &'static str) -> Result<(), Error> {
-        if self.rest.is_empty() { Ok(()) } else { Err(Error::Decode(what)) }
+        if self.rest.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Decode(what))
+        }
     }
 }
 

@@ -41,8 +41,14 @@ mod tests {
     fn unknown_extensions_are_skipped_unless_critical() {
         assert_eq!(parse(&[]), Ok(()));
         assert_eq!(parse(&[0x12, 0x34, 0, 2, 7, 7, 0x12, 0x35, 0, 0]), Ok(()));
-        assert_eq!(parse(&[0x92, 0x34, 0, 0]), Err(Error::UnsupportedExtension(0x9234)));
-        assert!(matches!(parse(&[0, 5, 0, 0, 0, 5, 0, 0]), Err(Error::Decode(_))));
+        assert_eq!(
+            parse(&[0x92, 0x34, 0, 0]),
+            Err(Error::UnsupportedExtension(0x9234))
+        );
+        assert!(matches!(
+            parse(&[0, 5, 0, 0, 0, 5, 0, 0]),
+            Err(Error::Decode(_))
+        ));
         assert!(matches!(parse(&[0, 5, 0, 3, 1]), Err(Error::Decode(_))));
         assert!(matches!(parse(&[0]), Err(Error::Decode(_))));
     }

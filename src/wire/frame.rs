@@ -69,11 +69,17 @@ impl FrameHeader {
         if body_len > frame_type.max_body() {
             return Err(Error::RecordOverflow);
         }
-        Ok(Self { frame_type, body_len })
+        Ok(Self {
+            frame_type,
+            body_len,
+        })
     }
 
     /// Encodes a header for `body_len` bytes.
-    pub(crate) fn encode(frame_type: FrameType, body_len: usize) -> Result<[u8; HEADER_LEN], Error> {
+    pub(crate) fn encode(
+        frame_type: FrameType,
+        body_len: usize,
+    ) -> Result<[u8; HEADER_LEN], Error> {
         if body_len > frame_type.max_body() {
             return Err(Error::RecordOverflow);
         }
@@ -84,7 +90,11 @@ impl FrameHeader {
 }
 
 /// Appends a whole frame to `out`.
-pub(crate) fn write_frame(out: &mut Vec<u8>, frame_type: FrameType, body: &[u8]) -> Result<(), Error> {
+pub(crate) fn write_frame(
+    out: &mut Vec<u8>,
+    frame_type: FrameType,
+    body: &[u8],
+) -> Result<(), Error> {
     out.extend_from_slice(&FrameHeader::encode(frame_type, body.len())?);
     out.extend_from_slice(body);
     Ok(())
@@ -96,10 +106,22 @@ mod tests {
 
     #[test]
     fn header_limits_are_enforced() {
-        assert_eq!(FrameHeader::decode([0x15, 0, 2]), Err(Error::RecordOverflow));
-        assert_eq!(FrameHeader::decode([0x99, 0, 0]), Err(Error::Decode("unknown frame type")));
+        assert_eq!(
+            FrameHeader::decode([0x15, 0, 2]),
+            Err(Error::RecordOverflow)
+        );
+        assert_eq!(
+            FrameHeader::decode([0x99, 0, 0]),
+            Err(Error::Decode("unknown frame type"))
+        );
         let h = FrameHeader::decode([0x01, 0x00, 0x30]).unwrap();
-        assert_eq!(h, FrameHeader { frame_type: FrameType::ClientHello, body_len: 0x30 });
+        assert_eq!(
+            h,
+            FrameHeader {
+                frame_type: FrameType::ClientHello,
+                body_len: 0x30
+            }
+        );
         assert!(FrameHeader::decode([0x17, 0xff, 0xff]).is_err());
     }
 }

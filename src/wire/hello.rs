@@ -29,7 +29,8 @@ pub(crate) struct Retry {
 
 impl Retry {
     pub(crate) fn encode(&self, out: &mut Vec<u8>) -> Result<(), Error> {
-        let len = u8::try_from(self.cookie.len()).map_err(|_| Error::InvalidConfig("cookie too long"))?;
+        let len =
+            u8::try_from(self.cookie.len()).map_err(|_| Error::InvalidConfig("cookie too long"))?;
         if self.cookie.len() > MAX_COOKIE_LEN {
             return Err(Error::InvalidConfig("cookie too long"));
         }
@@ -45,7 +46,10 @@ impl Retry {
         if cookie.len() > MAX_COOKIE_LEN {
             return Err(Error::Decode("retry cookie too long"));
         }
-        Ok(Self { suite, cookie: cookie.to_vec() })
+        Ok(Self {
+            suite,
+            cookie: cookie.to_vec(),
+        })
     }
 
     /// Parses a whole Retry frame body.
@@ -80,7 +84,8 @@ pub(crate) struct ClientHelloHeader {
 
 impl ClientHelloHeader {
     pub(crate) fn encode(&self, out: &mut Vec<u8>) -> Result<(), Error> {
-        let n = u8::try_from(self.suites.len()).map_err(|_| Error::InvalidConfig("too many suites"))?;
+        let n =
+            u8::try_from(self.suites.len()).map_err(|_| Error::InvalidConfig("too many suites"))?;
         out.extend_from_slice(&MAGIC);
         out.push(VERSION);
         out.push(self.pattern);
@@ -92,7 +97,8 @@ impl ClientHelloHeader {
         match &self.retry {
             None => out.push(0),
             Some(retry) => {
-                let len = u8::try_from(retry.encoded_len()).map_err(|_| Error::InvalidConfig("cookie too long"))?;
+                let len = u8::try_from(retry.encoded_len())
+                    .map_err(|_| Error::InvalidConfig("cookie too long"))?;
                 out.push(len);
                 retry.encode(out)?;
             }
@@ -104,7 +110,10 @@ impl ClientHelloHeader {
     /// rule of `spec/PROTOCOL.md` section 4.1 that needs no server policy.
     /// Returns the header and its exact bytes (for the prologue); the
     /// reader is left at the Noise message.
-    pub(crate) fn decode<'a>(r: &mut Reader<'a>, body: &'a [u8]) -> Result<(Self, &'a [u8]), Error> {
+    pub(crate) fn decode<'a>(
+        r: &mut Reader<'a>,
+        body: &'a [u8],
+    ) -> Result<(Self, &'a [u8]), Error> {
         let start = body.len().saturating_sub(r.remaining());
         if r.array::<2>("magic")? != MAGIC {
             return Err(Error::Decode("bad magic: not an lwsec ClientHello"));
@@ -125,7 +134,9 @@ impl ClientHelloHeader {
             }
         }
         if !suites.contains(&suite) {
-            return Err(Error::IllegalParameter("first-flight suite not in the suite list"));
+            return Err(Error::IllegalParameter(
+                "first-flight suite not in the suite list",
+            ));
         }
         let key_id = r.array("server key id")?;
         let flags = r.u8("flags")?;
@@ -140,7 +151,14 @@ impl ClientHelloHeader {
         };
         let end = body.len().saturating_sub(r.remaining());
         let header_bytes = body.get(start..end).ok_or(Error::Decode("header bounds"))?;
-        let header = Self { pattern, suite, suites: suites.to_vec(), key_id, flags, retry };
+        let header = Self {
+            pattern,
+            suite,
+            suites: suites.to_vec(),
+            key_id,
+            flags,
+            retry,
+        };
         Ok((header, header_bytes))
     }
 
@@ -169,7 +187,10 @@ mod tests {
             suites: vec![1, 2],
             key_id: [9; 8],
             flags: 0,
-            retry: Some(Retry { suite: 2, cookie: vec![5; 3] }),
+            retry: Some(Retry {
+                suite: 2,
+                cookie: vec![5; 3],
+            }),
         }
     }
 
@@ -193,19 +214,28 @@ mod tests {
         let mut body = Vec::new();
         h.encode(&mut body).unwrap();
         let mut r = Reader::new(&body);
-        assert!(matches!(ClientHelloHeader::decode(&mut r, &body), Err(Error::IllegalParameter(_))));
+        assert!(matches!(
+            ClientHelloHeader::decode(&mut r, &body),
+            Err(Error::IllegalParameter(_))
+        ));
 
         let mut h = header();
         h.suites = vec![2, 2];
         let mut body = Vec::new();
         h.encode(&mut body).unwrap();
         let mut r = Reader::new(&body);
-        assert!(matches!(ClientHelloHeader::decode(&mut r, &body), Err(Error::IllegalParameter(_))));
+        assert!(matches!(
+            ClientHelloHeader::decode(&mut r, &body),
+            Err(Error::IllegalParameter(_))
+        ));
 
         let mut body = Vec::new();
         header().encode(&mut body).unwrap();
         body[2] = 9;
         let mut r = Reader::new(&body);
-        assert_eq!(ClientHelloHeader::decode(&mut r, &body), Err(Error::UnsupportedVersion(9)));
+        assert_eq!(
+            ClientHelloHeader::decode(&mut r, &body),
+            Err(Error::UnsupportedVersion(9))
+        );
     }
 }
