@@ -20,6 +20,9 @@
 //! # Ok::<(), lwsec::Error>(())
 //! ```
 
+use std::io::{self, Write};
+use std::path::Path;
+
 use zeroize::Zeroizing;
 
 use crate::crypto::dh::{KEY_LEN, PublicKey, StaticKeyPair};
@@ -138,6 +141,73 @@ impl PublicKey {
     }
 }
 
+/// Parses a list of pinned server public keys: one `lwsec-public-v1:` line
+/// per key; blank lines and `#` comments are ignored. At least one key is
+/// required.
+///
+/// A client that pins several keys (during a server key rotation) tries them
+/// in order, one [`ClientConfig`](crate::ClientConfig) per key, moving on
+/// when the handshake fails with [`Error::UnknownServerKey`].
+pub fn load_pinned_keys(text: &str) -> Result<Vec<PublicKey>, Error> {
+    let keys = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(PublicKey::from_text)
+        .collect::<Result<Vec<_>, _>>()?;
+    if keys.is_empty() {
+        return Err(Error::InvalidKey(
+            "no key found (empty text or only comments)",
+        ));
+    }
+    Ok(keys)
+}
+
+/// Reads a file of pinned server public keys (see [`load_pinned_keys`]).
+pub fn load_pinned_keys_file(path: impl AsRef<Path>) -> io::Result<Vec<PublicKey>> {
+    Ok(load_pinned_keys(&std::fs::read_to_string(path)?)?)
+}
+
+impl StaticKeyPair {
+    /// Reads a key pair saved by [`save`](Self::save) (or any file holding
+    /// one `lwsec-secret-v1:` line).
+    pub fn load(path: impl AsRef<Path>) -> io::Result<Self> {
+        let text = Zeroizing::new(std::fs::read_to_string(path)?);
+        Ok(Self::from_text(&text)?)
+    }
+
+    /// Writes the key pair to `path` (replacing it), readable by the owner
+    /// only (mode 0600) on Unix. A comment line records the public key.
+    pub fn save(&self, path: impl AsRef<Path>) -> io::Result<()> {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(path)?;
+        #[cfg(unix)]
+        file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+        let text = Zeroizing::new(format!(
+            "# lwsec static key pair: keep this file secret\n# public: {}\n{}\n",
+            self.public_key().to_text(),
+            self.to_text().as_str()
+        ));
+        file.write_all(text.as_bytes())?;
+        file.sync_all()
+    }
+}
+
+impl PublicKey {
+    /// Reads a public key file (one `lwsec-public-v1:` line).
+    pub fn load(path: impl AsRef<Path>) -> io::Result<Self> {
+        Ok(Self::from_text(&std::fs::read_to_string(path)?)?)
+    }
+
+    /// Writes the public key to `path` (replacing it).
+    pub fn save(&self, path: impl AsRef<Path>) -> io::Result<()> {
+        std::fs::write(path, format!("{}\n", self.to_text()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,5 +252,51 @@ mod tests {
         assert!(
             matches!(PublicKey::from_text(&format!("{public}\n{public}")), Err(Error::InvalidKey(m)) if m.contains("more than one"))
         );
+    }
+    #[test]
+    fn pinned_key_lists_and_files() {
+        let a = StaticKeyPair::from_private_bytes([1; 32]);
+        let b = StaticKeyPair::from_private_bytes([2; 32]);
+        let text = format!(
+            "# current\n{}\n\n# next\n  {}\n",
+            a.public_key().to_text(),
+            b.public_key().to_text()
+        );
+        assert_eq!(
+            load_pinned_keys(&text).unwrap(),
+            vec![a.public_key(), b.public_key()]
+        );
+        assert!(matches!(
+            load_pinned_keys("# none\n"),
+            Err(Error::InvalidKey(_))
+        ));
+        let bad = format!("{text}{}\n", a.to_text().as_str());
+        assert!(
+            matches!(load_pinned_keys(&bad), Err(Error::InvalidKey(m)) if m.contains("secret key"))
+        );
+
+        let dir = std::env::temp_dir().join(format!("lwsec-keys-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (secret, public) = (dir.join("k.key"), dir.join("k.pub"));
+        a.save(&secret).unwrap();
+        a.public_key().save(&public).unwrap();
+        assert_eq!(
+            StaticKeyPair::load(&secret).unwrap().public_key(),
+            a.public_key()
+        );
+        assert_eq!(PublicKey::load(&public).unwrap(), a.public_key());
+        assert_eq!(
+            load_pinned_keys_file(&public).unwrap(),
+            vec![a.public_key()]
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&secret).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let err = PublicKey::load(&secret).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

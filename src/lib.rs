@@ -51,6 +51,7 @@
     )
 )]
 
+pub mod blocking;
 mod config;
 mod conn;
 mod crypto;
@@ -61,6 +62,8 @@ mod noise;
 pub mod record;
 mod suite;
 mod time;
+#[cfg(feature = "tokio")]
+pub mod tokio;
 mod wire;
 
 pub use config::{

@@ -1,0 +1,313 @@
+//! Blocking adapter: a [`Connection`] over any [`Read`] + [`Write`] byte stream.
+//!
+//! [`connect`] and [`accept`] run the handshake and return a [`Stream`], which
+//! offers two views of the same connection:
+//!
+//! * **messages**: [`Stream::send_message`] and [`Stream::recv_message`]
+//!   keep message boundaries;
+//! * **bytes**: [`Read`] and [`Write`]. Each `write` sends its bytes as one
+//!   message (at most `max_message_size` per call); `read` returns received
+//!   bytes without regard to boundaries.
+//!
+//! All protocol logic lives in the core; this module only moves bytes and
+//! reads the clock. Everything goes through one loop in the style of
+//! rustls's `complete_io`: send pending output, then read and feed input.
+//!
+//! * `Interrupted` is retried. `WouldBlock` and `TimedOut` (sockets with
+//!   timeouts or non-blocking sockets) are returned to the caller with no
+//!   state lost: call again later.
+//! * [`Write::flush`] writes every pending record; [`Stream::close`] sends
+//!   close_notify. Dropping a `Stream` tries to send close_notify once.
+//! * End of stream after the peer's close_notify is a clean end (`read`
+//!   returns 0, `recv_message` returns `None`); end of stream without it is
+//!   an [`ErrorKind::UnexpectedEof`] error (`Error::Truncated` inside).
+//! * Keep-alive and idle timeout run whenever the stream is used; a program
+//!   that waits in `read` with no socket timeout sends no keep-alive. Set a
+//!   read timeout, or call [`Stream::handle_timers`] periodically.
+//!
+//! ```no_run
+//! use std::{net::TcpStream, sync::Arc};
+//! use lwsec::{ClientConfig, PublicKey};
+//!
+//! let server_key = PublicKey::load("server.pub")?;
+//! let config = Arc::new(ClientConfig::nk(server_key));
+//! let mut stream = lwsec::blocking::connect(config, TcpStream::connect("127.0.0.1:7878")?)?;
+//! stream.send_message(b"hello")?;
+//! let reply = stream.recv_message()?.expect("the server closed");
+//! println!("{}", String::from_utf8_lossy(&reply));
+//! stream.close()?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+use std::io::{self, ErrorKind, Read, Write};
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use crate::{ClientConfig, Connection, Error, ServerConfig, Time};
+
+/// Size of the buffer for bytes read from the transport: one full record.
+const READ_BUF_LEN: usize = crate::record::MAX_RECORD_LEN;
+
+/// Connects as a client over `io` and runs the handshake.
+pub fn connect<IO: Read + Write>(config: Arc<ClientConfig>, io: IO) -> io::Result<Stream<IO>> {
+    let max = config.transport.max_message_size;
+    let conn = Connection::client(config, Time::now())?;
+    let mut stream = Stream::new(conn, io, max);
+    stream.complete_handshake()?;
+    Ok(stream)
+}
+
+/// Accepts a client over `io` and runs the handshake.
+pub fn accept<IO: Read + Write>(config: Arc<ServerConfig>, io: IO) -> io::Result<Stream<IO>> {
+    let max = config.transport.max_message_size;
+    let conn = Connection::server(config, Time::now())?;
+    let mut stream = Stream::new(conn, io, max);
+    stream.complete_handshake()?;
+    Ok(stream)
+}
+
+/// An lwsec connection over a blocking byte stream.
+pub struct Stream<IO: Read + Write> {
+    conn: Connection,
+    io: IO,
+    /// Bytes read from `io`; `rbuf[rpos..rend]` is not yet consumed by the core.
+    rbuf: Vec<u8>,
+    rpos: usize,
+    rend: usize,
+    /// The transport reached end of stream after the peer's close_notify.
+    eof: bool,
+    max_message_size: usize,
+}
+
+impl<IO: Read + Write> Stream<IO> {
+    /// Wraps a connection created by the caller (handshake not yet run: the
+    /// first read, write or [`complete_handshake`](Self::complete_handshake)
+    /// runs it). `max_message_size` caps each [`Write::write`].
+    pub fn new(conn: Connection, io: IO, max_message_size: usize) -> Self {
+        Self {
+            conn,
+            io,
+            rbuf: Vec::new(),
+            rpos: 0,
+            rend: 0,
+            eof: false,
+            max_message_size: max_message_size.max(1),
+        }
+    }
+
+    /// Runs the handshake to completion (nothing to do once established).
+    pub fn complete_handshake(&mut self) -> io::Result<()> {
+        while self.conn.is_handshaking() {
+            self.read_more()?;
+        }
+        self.check_error()?;
+        self.write_pending()
+    }
+
+    /// The connection: peer key, suite, exporter, handshake hash.
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// The connection, mutably (for [`Connection::update_keys`] or
+    /// [`Connection::ping`]; call [`Write::flush`] afterwards). Events are
+    /// consumed by this adapter.
+    pub fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    /// The underlying transport.
+    pub fn get_ref(&self) -> &IO {
+        &self.io
+    }
+
+    /// The underlying transport, mutably (for socket options; reading or
+    /// writing it directly breaks the connection).
+    pub fn get_mut(&mut self) -> &mut IO {
+        &mut self.io
+    }
+
+    /// Sends one message, which the peer receives whole.
+    ///
+    /// Output left from earlier calls is written first; if that fails,
+    /// nothing is queued. Once queued, a `WouldBlock` or `TimedOut` while
+    /// writing is not an error: the rest goes out with the next call or
+    /// [`Write::flush`].
+    pub fn send_message(&mut self, message: &[u8]) -> io::Result<()> {
+        self.write_pending()?;
+        self.conn.send_message(message)?;
+        self.write_queued()
+    }
+
+    /// Receives the next whole message; `None` once the peer has closed
+    /// gracefully.
+    pub fn recv_message(&mut self) -> io::Result<Option<Bytes>> {
+        loop {
+            if let Some(message) = self.conn.recv_message() {
+                return Ok(Some(message));
+            }
+            if self.conn.is_peer_closed() || self.eof {
+                return Ok(None);
+            }
+            self.read_more()?;
+        }
+    }
+
+    /// Closes gracefully: sends close_notify and flushes. Receiving still
+    /// works until the peer closes too.
+    pub fn close(&mut self) -> io::Result<()> {
+        self.conn.close()?;
+        self.write_pending()?;
+        self.io.flush()
+    }
+
+    /// Runs due timers (keep-alive ping, idle timeout) and sends what they
+    /// queued. Every other method does this too.
+    pub fn handle_timers(&mut self) -> io::Result<()> {
+        self.run_timers()?;
+        self.write_pending()
+    }
+
+    fn run_timers(&mut self) -> io::Result<()> {
+        let now = Time::now();
+        if self.conn.poll_timeout().is_some_and(|due| due <= now) {
+            if let Err(e) = self.conn.handle_timeout(now) {
+                return Err(self.fatal(e));
+            }
+        }
+        Ok(())
+    }
+
+    /// The connection's error, after trying to send its alert.
+    fn check_error(&mut self) -> io::Result<()> {
+        match self.conn.error().cloned() {
+            Some(e) => Err(self.fatal(e)),
+            None => Ok(()),
+        }
+    }
+
+    /// Best effort: sends the alert a failed connection may hold.
+    fn fatal(&mut self, err: Error) -> io::Error {
+        let _ = self.write_pending();
+        err.into()
+    }
+
+    /// Writes all pending output. Short writes are continued, `Interrupted`
+    /// retried; any other error returns with the rest still pending.
+    fn write_pending(&mut self) -> io::Result<()> {
+        while self.conn.wants_write() {
+            match self.io.write(self.conn.pending_output()) {
+                Ok(0) => return Err(ErrorKind::WriteZero.into()),
+                Ok(n) => self.conn.consume_output(n),
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// After data was queued: a transport that cannot take it now is not an error.
+    fn write_queued(&mut self) -> io::Result<()> {
+        match self.write_pending() {
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => Ok(()),
+            other => other,
+        }
+    }
+
+    /// The one progress step: runs timers, sends pending output, then feeds
+    /// buffered input or reads more from the transport (blocking at most once).
+    fn read_more(&mut self) -> io::Result<()> {
+        self.check_error()?;
+        self.run_timers()?;
+        self.write_pending()?;
+        if self.rpos == self.rend {
+            if self.rbuf.is_empty() {
+                self.rbuf = vec![0; READ_BUF_LEN];
+            }
+            let n = loop {
+                match self.io.read(&mut self.rbuf) {
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            };
+            if n == 0 {
+                if let Err(e) = self.conn.handle_eof() {
+                    return Err(self.fatal(e));
+                }
+                self.eof = true;
+                return Ok(());
+            }
+            (self.rpos, self.rend) = (0, n);
+        }
+        let input = self.rbuf.get(self.rpos..self.rend).unwrap_or_default();
+        match self.conn.handle_input(input, Time::now()) {
+            Ok(0) => {
+                // Only possible with undelivered messages or unsent output,
+                // and callers take both before asking for more input.
+                return Err(io::Error::other("lwsec: the connection refused input"));
+            }
+            Ok(n) => self.rpos = self.rpos.saturating_add(n),
+            Err(e) => return Err(self.fatal(e)),
+        }
+        while self.conn.poll_event().is_some() {}
+        // Replies the input produced (pong, key update) go out now if they can.
+        self.write_queued()
+    }
+}
+
+impl<IO: Read + Write> Read for Stream<IO> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            let n = self.conn.read(buf);
+            if n > 0 || self.conn.is_peer_closed() || self.eof {
+                return Ok(n);
+            }
+            self.read_more()?;
+        }
+    }
+}
+
+impl<IO: Read + Write> Write for Stream<IO> {
+    /// Sends up to `max_message_size` bytes of `buf` as one message.
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        self.write_pending()?;
+        let n = buf.len().min(self.max_message_size);
+        self.conn.send_message(buf.get(..n).unwrap_or_default())?;
+        self.write_queued()?;
+        Ok(n)
+    }
+
+    /// Writes every pending record, then flushes the transport.
+    fn flush(&mut self) -> io::Result<()> {
+        self.write_pending()?;
+        self.io.flush()
+    }
+}
+
+impl<IO: Read + Write> Drop for Stream<IO> {
+    /// Best effort: sends close_notify if the connection is still open.
+    fn drop(&mut self) {
+        if self.conn.is_established() && !self.conn.is_closed() && self.conn.close().is_ok() {
+            let _ = self.write_pending();
+            let _ = self.io.flush();
+        }
+    }
+}
+
+impl<IO: Read + Write> std::fmt::Debug for Stream<IO> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stream")
+            .field("conn", &self.conn)
+            .field("buffered_input", &self.rend.saturating_sub(self.rpos))
+            .field("eof", &self.eof)
+            .finish_non_exhaustive()
+    }
+}
