@@ -442,7 +442,7 @@ impl Connection {
                     self.state = State::Established(t);
                     self.on_established(now);
                 }
-                Err(e) => return Err((e, true)),
+                Err(e) => return Err(self.handshake_failed(e)),
             },
             State::Server(hs) => match hs.handle(header.frame_type, &frame, &mut self.tx) {
                 Ok(ServerNext::Again(hs)) => self.state = State::Server(hs),
@@ -450,7 +450,7 @@ impl Connection {
                     self.state = State::Established(t);
                     self.on_established(now);
                 }
-                Err(e) => return Err((e, true)),
+                Err(e) => return Err(self.handshake_failed(e)),
             },
             State::Established(t) => {
                 self.state = State::Established(t);
@@ -690,6 +690,23 @@ impl Connection {
         Ok(())
     }
 
+    /// A handshake step failed after its state was taken out of `self.state`
+    /// (so `fail` can no longer see that the handshake was running): queue
+    /// the cleartext alert here.
+    fn handshake_failed(&mut self, err: Error) -> (Error, bool) {
+        if let Some(code) = err.alert() {
+            self.queue_cleartext_alert(code);
+        }
+        (err, false)
+    }
+
+    fn queue_cleartext_alert(&mut self, code: AlertCode) {
+        let mut frame = Vec::with_capacity(HEADER_LEN.saturating_add(1));
+        if write_frame(&mut frame, FrameType::Alert, &[code.to_u8()]).is_ok() {
+            self.tx.extend_from_slice(&frame);
+        }
+    }
+
     /// Makes the connection fail with `err`, queueing at most one alert.
     fn fail(&mut self, err: Error, send_alert: bool) -> Error {
         if send_alert && !self.local_closed {
@@ -698,12 +715,7 @@ impl Connection {
                     State::Established(t) => {
                         let _ = t.seal(&mut self.tx, ContentType::Alert, &[code.to_u8()]);
                     }
-                    State::Client(_) | State::Server(_) => {
-                        let mut frame = Vec::with_capacity(HEADER_LEN.saturating_add(1));
-                        if write_frame(&mut frame, FrameType::Alert, &[code.to_u8()]).is_ok() {
-                            self.tx.extend_from_slice(&frame);
-                        }
-                    }
+                    State::Client(_) | State::Server(_) => self.queue_cleartext_alert(code),
                     State::Failed(_) => {}
                 }
             }

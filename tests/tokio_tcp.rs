@@ -1,0 +1,370 @@
+//! The tokio adapter over real TCP loopback connections.
+
+use std::io::ErrorKind;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::{SinkExt, StreamExt};
+use lwsec::rng::OsRandom;
+use lwsec::{ClientConfig, Error, Pattern, ServerConfig, StaticKeyPair, Suite};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+fn configs(pattern: Pattern, suite: Suite) -> (ClientConfig, ServerConfig) {
+    let server_key = StaticKeyPair::generate(&OsRandom).unwrap();
+    let mut client = match pattern {
+        Pattern::Nk => ClientConfig::nk(server_key.public_key()),
+        _ => ClientConfig::ik(
+            server_key.public_key(),
+            StaticKeyPair::generate(&OsRandom).unwrap(),
+        ),
+    };
+    client.suites = vec![suite];
+    (client, ServerConfig::new(server_key))
+}
+
+/// Echoes every message of every connection (each in its own task) until
+/// the client closes, then closes gracefully.
+async fn echo_server(config: ServerConfig) -> SocketAddr {
+    let config = Arc::new(config);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let config = config.clone();
+            tokio::spawn(async move {
+                let stream = lwsec::tokio::accept(config, tcp).await.unwrap();
+                let mut messages = stream.into_messages();
+                while let Some(message) = messages.next().await {
+                    messages.send(message.unwrap()).await.unwrap();
+                }
+                messages.close().await.unwrap();
+            });
+        }
+    });
+    addr
+}
+
+/// A small deterministic generator (xorshift64*), to avoid a dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn bytes(&mut self, len: usize) -> Vec<u8> {
+        let seed = self.next();
+        (0..len)
+            .map(|i| (seed.wrapping_add(i as u64).wrapping_mul(0x9e37_79b9) >> 24) as u8)
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn every_pattern_and_suite_over_byte_and_message_views() {
+    for pattern in [Pattern::Nk, Pattern::Ik] {
+        for suite in Suite::ALL {
+            let (client_cfg, server_cfg) = configs(pattern, suite);
+            let server_public = server_cfg.public_keys()[0];
+            let addr = echo_server(server_cfg).await;
+            let tcp = TcpStream::connect(addr).await.unwrap();
+            let mut stream = lwsec::tokio::connect(Arc::new(client_cfg), tcp)
+                .await
+                .unwrap();
+            assert_eq!(stream.conn().suite(), Some(suite));
+            assert_eq!(stream.conn().pattern(), Some(pattern));
+            assert_eq!(stream.conn().peer_static_key(), Some(server_public));
+            let mut rng = Rng(7);
+            // Message API.
+            for len in [0usize, 1, 16_384, 16_385, 1 << 20] {
+                let sent = rng.bytes(len);
+                stream.send_message(&sent).await.unwrap();
+                assert_eq!(stream.recv_message().await.unwrap().unwrap(), sent);
+            }
+            // Byte view, with a key update in between.
+            stream.conn_mut().update_keys(true).unwrap();
+            let sent = rng.bytes(200_000);
+            stream.write_all(&sent).await.unwrap();
+            stream.flush().await.unwrap();
+            let mut back = vec![0; sent.len()];
+            stream.read_exact(&mut back).await.unwrap();
+            assert_eq!(back, sent, "{pattern:?} {suite:?}");
+            // Graceful close: the server echoes it, our read sees a clean end.
+            stream.shutdown().await.unwrap();
+            assert_eq!(stream.read(&mut [0u8; 16]).await.unwrap(), 0);
+            assert_eq!(stream.recv_message().await.unwrap(), None);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thousand_concurrent_connections_echo_random_messages() {
+    // Every byte is checked; debug builds use smaller messages to stay quick
+    // (the crypto is unoptimised there), release builds the full 64 KiB.
+    let max_len: u64 = std::env::var("MAXLEN")
+        .map(|v| v.parse().unwrap())
+        .unwrap_or(if cfg!(debug_assertions) {
+            2048
+        } else {
+            64 * 1024
+        });
+    let (client_cfg, server_cfg) = configs(Pattern::Ik, Suite::ChaCha20Poly1305);
+    let addr = echo_server(server_cfg).await;
+    let client_cfg = Arc::new(client_cfg);
+    let mut tasks = Vec::new();
+    for id in 0..1000u64 {
+        let client_cfg = client_cfg.clone();
+        tasks.push(tokio::spawn(async move {
+            let tcp = TcpStream::connect(addr).await.unwrap();
+            let mut stream = lwsec::tokio::connect(client_cfg, tcp).await.unwrap();
+            let mut rng = Rng(id + 1);
+            let mut bytes = 0usize;
+            for _ in 0..100 {
+                let len = (rng.next() % (max_len + 1)) as usize;
+                let sent = rng.bytes(len);
+                stream.send_message(&sent).await.unwrap();
+                let back = stream.recv_message().await.unwrap().unwrap();
+                assert_eq!(back, sent);
+                bytes += len;
+            }
+            stream.close().await.unwrap();
+            assert_eq!(stream.recv_message().await.unwrap(), None);
+            bytes
+        }));
+    }
+    let mut total = 0;
+    for task in tasks {
+        total += task.await.unwrap();
+    }
+    assert!(total > 0);
+}
+
+#[tokio::test]
+async fn split_halves_read_and_write_from_two_tasks() {
+    let (client_cfg, server_cfg) = configs(Pattern::Nk, Suite::Aes256Gcm);
+    let addr = echo_server(server_cfg).await;
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let stream = lwsec::tokio::connect(Arc::new(client_cfg), tcp)
+        .await
+        .unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    let data = Rng(3).bytes(3_000_000);
+    let expected = data.clone();
+    let write = tokio::spawn(async move {
+        for chunk in data.chunks(50_000) {
+            writer.write_all(chunk).await.unwrap();
+        }
+        writer.shutdown().await.unwrap();
+    });
+    let mut back = Vec::new();
+    reader.read_to_end(&mut back).await.unwrap();
+    write.await.unwrap();
+    assert_eq!(back.len(), expected.len());
+    assert!(back == expected);
+}
+
+#[tokio::test]
+async fn message_stream_sink_round_trip() {
+    let (client_cfg, server_cfg) = configs(Pattern::Ik, Suite::ChaCha20Poly1305);
+    let addr = echo_server(server_cfg).await;
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let stream = lwsec::tokio::connect(Arc::new(client_cfg), tcp)
+        .await
+        .unwrap();
+    let mut messages = stream.into_messages();
+    let sent: Vec<Bytes> = (0..50)
+        .map(|i| Bytes::from(vec![i as u8; i * 1000]))
+        .collect();
+    for m in &sent {
+        messages.feed(m.clone()).await.unwrap();
+    }
+    messages.flush().await.unwrap();
+    for m in &sent {
+        assert_eq!(&messages.next().await.unwrap().unwrap(), m);
+    }
+    messages.close().await.unwrap();
+    assert!(
+        messages.next().await.is_none(),
+        "clean end after both closed"
+    );
+}
+
+#[tokio::test]
+async fn abrupt_close_is_truncation_graceful_close_is_not() {
+    let (client_cfg, server_cfg) = configs(Pattern::Nk, Suite::Aes256Gcm);
+    let server_cfg = Arc::new(server_cfg);
+    let client_cfg = Arc::new(client_cfg);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        for graceful in [true, false] {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let mut stream = lwsec::tokio::accept(server_cfg.clone(), tcp).await.unwrap();
+            stream.send_message(b"bye").await.unwrap();
+            if graceful {
+                stream.shutdown().await.unwrap();
+            } else {
+                drop(stream.into_inner()); // TCP FIN without close_notify
+            }
+        }
+    });
+    for graceful in [true, false] {
+        let tcp = TcpStream::connect(addr).await.unwrap();
+        let mut stream = lwsec::tokio::connect(client_cfg.clone(), tcp)
+            .await
+            .unwrap();
+        assert_eq!(
+            stream.recv_message().await.unwrap().as_deref(),
+            Some(&b"bye"[..])
+        );
+        let end = stream.recv_message().await;
+        if graceful {
+            assert_eq!(end.unwrap(), None);
+        } else {
+            let err = end.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::UnexpectedEof);
+            assert_eq!(
+                err.get_ref().and_then(|e| e.downcast_ref::<Error>()),
+                Some(&Error::Truncated)
+            );
+        }
+    }
+    server.await.unwrap();
+}
+
+#[tokio::test]
+async fn handshake_against_a_silent_server_times_out() {
+    let (client_cfg, _) = configs(Pattern::Nk, Suite::Aes256Gcm);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let tcp = TcpStream::connect(listener.local_addr().unwrap())
+        .await
+        .unwrap();
+    let (_silent, _) = listener.accept().await.unwrap();
+    let err =
+        lwsec::tokio::connect_with_timeout(Arc::new(client_cfg), tcp, Duration::from_millis(200))
+            .await
+            .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TimedOut);
+    assert!(err.to_string().contains("handshake"), "{err}");
+}
+
+#[tokio::test]
+async fn a_peer_that_does_not_read_makes_the_writer_wait_not_buffer() {
+    let (client_cfg, server_cfg) = configs(Pattern::Nk, Suite::ChaCha20Poly1305);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server_cfg = Arc::new(server_cfg);
+    let server = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let stream = lwsec::tokio::accept(server_cfg, tcp).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(3600)).await; // never reads
+        drop(stream);
+    });
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let mut stream = lwsec::tokio::connect(Arc::new(client_cfg), tcp)
+        .await
+        .unwrap();
+    let message = vec![0x5a; 256 * 1024];
+    let mut sent = 0usize;
+    let writing = async {
+        loop {
+            stream.send_message(&message).await.unwrap();
+            sent += 1;
+        }
+    };
+    // The socket buffers fill up; the writer must then wait forever.
+    let stopped = tokio::time::timeout(Duration::from_millis(500), writing).await;
+    assert!(stopped.is_err(), "the writer never waited");
+    assert!(sent < 10_000, "sent {sent} messages nobody read");
+    let queued = stream.conn().pending_output().len();
+    assert!(
+        queued <= 64 * 1024 + message.len() + 16 * 1024,
+        "queued {queued} bytes"
+    );
+    server.abort();
+}
+
+#[tokio::test]
+async fn keepalive_keeps_an_idle_connection_alive_and_idle_timeout_fires_without_it() {
+    for keepalive in [true, false] {
+        let (mut client_cfg, mut server_cfg) = configs(Pattern::Ik, Suite::Aes256Gcm);
+        if keepalive {
+            client_cfg.transport.keepalive_interval = Some(Duration::from_millis(20));
+        }
+        server_cfg.transport.idle_timeout = Some(Duration::from_millis(400));
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server_cfg = Arc::new(server_cfg);
+        let server = tokio::spawn(async move {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let mut stream = lwsec::tokio::accept(server_cfg, tcp).await.unwrap();
+            let waited =
+                tokio::time::timeout(Duration::from_millis(1200), stream.recv_message()).await;
+            match waited {
+                Err(_) => Ok(()), // still alive after three idle timeouts
+                Ok(Ok(m)) => panic!("unexpected message {m:?}"),
+                Ok(Err(e)) => Err(e),
+            }
+        });
+        let tcp = TcpStream::connect(addr).await.unwrap();
+        let mut stream = lwsec::tokio::connect(Arc::new(client_cfg), tcp)
+            .await
+            .unwrap();
+        // The client only reads: its pings go out from the read path.
+        let _ = tokio::time::timeout(Duration::from_millis(1500), stream.recv_message()).await;
+        let result = server.await.unwrap();
+        if keepalive {
+            result.unwrap();
+        } else {
+            let err = result.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::TimedOut);
+            assert_eq!(
+                err.get_ref().and_then(|e| e.downcast_ref::<Error>()),
+                Some(&Error::Timeout)
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn handshake_refusals_reach_the_client_as_typed_errors() {
+    let (client_cfg, server_cfg) = configs(Pattern::Ik, Suite::Aes256Gcm);
+    // The server holds another key: the pinned one is unknown to it.
+    let other = ServerConfig::new(StaticKeyPair::generate(&OsRandom).unwrap());
+    let mut refusing = server_cfg.clone();
+    refusing.set_client_authorizer(|_: &lwsec::PublicKey| false);
+    let client_cfg = Arc::new(client_cfg);
+    for (server_cfg, expected) in [
+        (other, Error::UnknownServerKey),
+        (refusing, Error::ClientRejected),
+    ] {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let (tcp, _) = listener.accept().await.unwrap();
+            lwsec::tokio::accept(Arc::new(server_cfg), tcp)
+                .await
+                .unwrap_err()
+        });
+        let tcp = TcpStream::connect(addr).await.unwrap();
+        let err = lwsec::tokio::connect(client_cfg.clone(), tcp)
+            .await
+            .unwrap_err();
+        let server_err = server.await.unwrap();
+        assert_eq!(
+            err.get_ref().and_then(|e| e.downcast_ref::<Error>()),
+            Some(&expected),
+            "{err}"
+        );
+        assert_eq!(
+            server_err.get_ref().and_then(|e| e.downcast_ref::<Error>()),
+            Some(&expected)
+        );
+    }
+}
