@@ -1,4 +1,5 @@
-//! The blocking adapter (no async runtime) against `echo_server`.
+//! The blocking adapter (no async runtime) against `echo_server`; start
+//! the server first (see `examples/echo_server.rs`).
 //!
 //! ```text
 //! cargo run --example blocking_client -- --connect 127.0.0.1:7878 --server-key server.pub hello

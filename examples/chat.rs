@@ -5,6 +5,7 @@
 //! cargo run --example keygen -- --out chat-server
 //! cargo run --example keygen -- --out alice
 //! cargo run --example chat -- server --listen 127.0.0.1:7879 --key chat-server.key
+//! # in another terminal (and more, with other device keys):
 //! cargo run --example chat -- client --connect 127.0.0.1:7879 --server-key chat-server.pub --device-key alice.key
 //! ```
 //!

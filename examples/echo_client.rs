@@ -1,5 +1,5 @@
 //! Sends each word given on the command line to `echo_server` as one
-//! message and prints the echoes.
+//! message and prints the echoes. Start `echo_server` first.
 //!
 //! ```text
 //! cargo run --example echo_client -- --connect 127.0.0.1:7878 --server-keys server.pub hello world

@@ -14,6 +14,12 @@
 //! as inputs and hands back bytes to send, events and messages. The wire
 //! format is specified in `spec/PROTOCOL.md`.
 //!
+//! Two thin adapters do the I/O for you: [`blocking`] (`std::io::Read` and
+//! `Write` plus a message API) and `lwsec::tokio` (feature `tokio`, on by
+//! default: `AsyncRead`/`AsyncWrite`, a `Stream + Sink` of messages, timers).
+//! Key files are read and written with [`StaticKeyPair::load`],
+//! [`PublicKey::load`] and [`keys::load_pinned_keys`].
+//!
 //! ```
 //! use std::sync::Arc;
 //! use lwsec::{ClientConfig, Connection, ServerConfig, StaticKeyPair, Time, rng::OsRandom};

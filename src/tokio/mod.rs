@@ -1,4 +1,4 @@
-//! Tokio adapter: a [`Connection`](crate::Connection) over any
+//! Tokio adapter: a [`Connection`] over any
 //! `AsyncRead + AsyncWrite` transport (feature `tokio`).
 //!
 //! [`connect`] and [`accept`] run the handshake (with a timeout) and return
