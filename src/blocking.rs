@@ -128,7 +128,7 @@ impl<IO: Read + Write> Stream<IO> {
         &mut self.io
     }
 
-    /// Sends one message, which the peer receives whole.
+    /// Sends one message, which the peer receives whole, and flushes.
     ///
     /// Output left from earlier calls is written first; if that fails,
     /// nothing is queued. Once queued, a `WouldBlock` or `TimedOut` while
@@ -137,7 +137,11 @@ impl<IO: Read + Write> Stream<IO> {
     pub fn send_message(&mut self, message: &[u8]) -> io::Result<()> {
         self.write_pending()?;
         self.conn.send_message(message)?;
-        self.write_queued()
+        self.write_queued()?;
+        match self.io.flush() {
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => Ok(()),
+            other => other,
+        }
     }
 
     /// Receives the next whole message; `None` once the peer has closed

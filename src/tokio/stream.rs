@@ -49,6 +49,8 @@ pub struct Stream<IO> {
     max_message_size: usize,
     /// Armed at the core's `poll_timeout` (keep-alive, idle timeout).
     timer: Option<Pin<Box<Sleep>>>,
+    /// The core time the timer is armed for.
+    timer_due: Option<Time>,
     /// Tasks whose write found the transport full. With a split stream the
     /// reader (sending a pong) and the writer may both wait; the transport
     /// remembers only the last one, so whoever makes progress wakes both.
@@ -64,6 +66,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
             eof: false,
             max_message_size: max_message_size.max(1),
             timer: None,
+            timer_due: None,
             write_waiters: [None, None],
         }
     }
@@ -106,12 +109,12 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
     }
 
     /// Sends one message, which the peer receives whole. Waits while too
-    /// much output is queued, then queues the message and writes it out; if
+    /// much output is queued, then queues the message and flushes it; if
     /// cancelled after queueing, the rest goes with the next write or flush.
     pub async fn send_message(&mut self, message: &[u8]) -> io::Result<()> {
         poll_fn(|cx| self.poll_send_ready(cx)).await?;
         self.conn.send_message(message)?;
-        poll_fn(|cx| self.poll_write_pending(cx, WRITER)).await
+        poll_fn(|cx| self.poll_flush_all(cx)).await
     }
 
     /// Receives the next whole message; `None` once the peer has closed
@@ -268,11 +271,13 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
     }
 
     /// Runs due timers and arms the sleep for the next one (read side only:
-    /// an idle connection is one whose reader waits).
+    /// an idle connection is one whose reader waits). The sleep is reset
+    /// only when the next timer moves earlier; one that fires early (the
+    /// idle deadline moved later) is simply re-armed.
     fn poll_timers(&mut self, cx: &mut Context<'_>) -> io::Result<()> {
         for _ in 0..4 {
             let Some(due) = self.conn.poll_timeout() else {
-                self.timer = None;
+                (self.timer, self.timer_due) = (None, None);
                 return Ok(());
             };
             let now = Time::now();
@@ -283,19 +288,23 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
                 let _ = self.poll_write_pending(cx, READER)?;
                 continue;
             }
-            let wait = Duration::from_millis(due.as_millis().saturating_sub(now.as_millis()));
-            let deadline = Instant::now()
-                .checked_add(wait)
-                .unwrap_or_else(Instant::now);
-            let sleep = self
-                .timer
-                .get_or_insert_with(|| Box::pin(::tokio::time::sleep_until(deadline)));
-            if sleep.deadline() != deadline {
-                sleep.as_mut().reset(deadline);
+            if self.timer_due.is_none_or(|armed| armed > due) {
+                let wait = Duration::from_millis(due.as_millis().saturating_sub(now.as_millis()));
+                let deadline = Instant::now()
+                    .checked_add(wait)
+                    .unwrap_or_else(Instant::now);
+                match &mut self.timer {
+                    Some(sleep) => sleep.as_mut().reset(deadline),
+                    None => self.timer = Some(Box::pin(::tokio::time::sleep_until(deadline))),
+                }
+                self.timer_due = Some(due);
             }
-            if sleep.as_mut().poll(cx).is_pending() {
-                return Ok(());
+            if let Some(sleep) = &mut self.timer {
+                if sleep.as_mut().poll(cx).is_pending() {
+                    return Ok(());
+                }
             }
+            self.timer_due = None;
         }
         Ok(())
     }
