@@ -96,7 +96,8 @@ impl<IO: Read + Write> Stream<IO> {
         }
     }
 
-    /// Runs the handshake to completion (nothing to do once established).
+    /// Runs the handshake to completion, then writes pending output
+    /// (nothing more once established).
     pub fn complete_handshake(&mut self) -> io::Result<()> {
         while self.conn.is_handshaking() {
             self.read_more()?;
@@ -135,7 +136,7 @@ impl<IO: Read + Write> Stream<IO> {
     /// writing is not an error: the rest goes out with the next call or
     /// [`Write::flush`].
     pub fn send_message(&mut self, message: &[u8]) -> io::Result<()> {
-        self.write_pending()?;
+        self.complete_handshake()?;
         self.conn.send_message(message)?;
         self.write_queued()?;
         match self.io.flush() {
@@ -282,7 +283,7 @@ impl<IO: Read + Write> Write for Stream<IO> {
         if buf.is_empty() {
             return Ok(0);
         }
-        self.write_pending()?;
+        self.complete_handshake()?;
         let n = buf.len().min(self.max_message_size);
         self.conn.send_message(buf.get(..n).unwrap_or_default())?;
         self.write_queued()?;

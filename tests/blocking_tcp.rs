@@ -10,22 +10,15 @@ use lwsec::blocking::{self, Stream};
 use lwsec::rng::OsRandom;
 use lwsec::{ClientConfig, Error, Pattern, ServerConfig, StaticKeyPair, Suite};
 
-fn configs(
-    pattern: Pattern,
-    suite: Suite,
-) -> (Arc<ClientConfig>, Arc<ServerConfig>, StaticKeyPair) {
+fn configs(pattern: Pattern, suite: Suite) -> (Arc<ClientConfig>, Arc<ServerConfig>) {
     let server_key = StaticKeyPair::generate(&OsRandom).unwrap();
     let device = StaticKeyPair::generate(&OsRandom).unwrap();
     let mut client = match pattern {
         Pattern::Nk => ClientConfig::nk(server_key.public_key()),
-        _ => ClientConfig::ik(server_key.public_key(), device.clone()),
+        _ => ClientConfig::ik(server_key.public_key(), device),
     };
     client.suites = vec![suite];
-    (
-        Arc::new(client),
-        Arc::new(ServerConfig::new(server_key)),
-        device,
-    )
+    (Arc::new(client), Arc::new(ServerConfig::new(server_key)))
 }
 
 /// A server thread that echoes every message until the client closes, then
@@ -59,7 +52,7 @@ fn pattern_bytes(len: usize, seed: u8) -> Vec<u8> {
 fn every_pattern_and_suite_echoes_messages_and_closes_cleanly() {
     for pattern in [Pattern::Nk, Pattern::Ik] {
         for suite in Suite::ALL {
-            let (client_cfg, server_cfg, device) = configs(pattern, suite);
+            let (client_cfg, server_cfg) = configs(pattern, suite);
             let server_public = server_cfg.public_keys()[0];
             let (addr, server) = echo_server(server_cfg);
             let mut stream =
@@ -85,14 +78,13 @@ fn every_pattern_and_suite_echoes_messages_and_closes_cleanly() {
                 "clean end after close_notify"
             );
             assert_eq!(server.join().unwrap().unwrap(), sizes.len());
-            let _ = device;
         }
     }
 }
 
 #[test]
 fn read_and_write_views_move_bytes_across_message_boundaries() {
-    let (client_cfg, server_cfg, _) = configs(Pattern::Ik, Suite::Aes256Gcm);
+    let (client_cfg, server_cfg) = configs(Pattern::Ik, Suite::Aes256Gcm);
     let (addr, server) = echo_server(server_cfg);
     let mut stream = blocking::connect(client_cfg, TcpStream::connect(addr).unwrap()).unwrap();
     let data = pattern_bytes(300_000, 9);
@@ -142,7 +134,7 @@ impl<T: Write> Write for OneByte<T> {
 #[test]
 fn one_byte_per_call_transport_still_works() {
     for suite in Suite::ALL {
-        let (client_cfg, server_cfg, _) = configs(Pattern::Ik, suite);
+        let (client_cfg, server_cfg) = configs(Pattern::Ik, suite);
         let (addr, server) = echo_server(server_cfg);
         let tcp = TcpStream::connect(addr).unwrap();
         let mut stream = blocking::connect(
@@ -170,7 +162,7 @@ fn one_byte_per_call_transport_still_works() {
 
 #[test]
 fn abrupt_close_is_truncation_not_a_clean_end() {
-    let (client_cfg, server_cfg, _) = configs(Pattern::Nk, Suite::ChaCha20Poly1305);
+    let (client_cfg, server_cfg) = configs(Pattern::Nk, Suite::ChaCha20Poly1305);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let server = thread::spawn(move || {
@@ -199,7 +191,7 @@ fn abrupt_close_is_truncation_not_a_clean_end() {
 
 #[test]
 fn dropping_a_stream_sends_close_notify() {
-    let (client_cfg, server_cfg, _) = configs(Pattern::Ik, Suite::Aes256Gcm);
+    let (client_cfg, server_cfg) = configs(Pattern::Ik, Suite::Aes256Gcm);
     let (addr, server) = echo_server(server_cfg);
     let mut stream: Stream<TcpStream> =
         blocking::connect(client_cfg, TcpStream::connect(addr).unwrap()).unwrap();
@@ -212,7 +204,7 @@ fn dropping_a_stream_sends_close_notify() {
 
 #[test]
 fn silent_server_times_out_and_state_survives_would_block() {
-    let (client_cfg, _, _) = configs(Pattern::Nk, Suite::Aes256Gcm);
+    let (client_cfg, _) = configs(Pattern::Nk, Suite::Aes256Gcm);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let tcp = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
     let (_silent, _) = listener.accept().unwrap();
@@ -227,7 +219,7 @@ fn silent_server_times_out_and_state_survives_would_block() {
 
 #[test]
 fn a_read_timeout_mid_message_loses_nothing() {
-    let (client_cfg, server_cfg, _) = configs(Pattern::Nk, Suite::Aes256Gcm);
+    let (client_cfg, server_cfg) = configs(Pattern::Nk, Suite::Aes256Gcm);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
@@ -266,4 +258,22 @@ fn a_read_timeout_mid_message_loses_nothing() {
     assert_eq!(stream.recv_message().unwrap(), None);
     stream.close().unwrap();
     server.join().unwrap();
+}
+
+#[test]
+fn a_stream_built_by_hand_runs_the_handshake_on_first_use() {
+    let (client_cfg, server_cfg) = configs(Pattern::Ik, Suite::ChaCha20Poly1305);
+    let server_public = server_cfg.public_keys()[0];
+    let (addr, server) = echo_server(server_cfg);
+    let max = client_cfg.transport.max_message_size;
+    let conn = lwsec::Connection::client(client_cfg, lwsec::Time::now()).unwrap();
+    let mut stream = Stream::new(conn, TcpStream::connect(addr).unwrap(), max);
+    assert!(stream.conn().is_handshaking());
+    stream.write_all(b"first").unwrap();
+    assert_eq!(stream.conn().peer_static_key(), Some(server_public));
+    let mut back = [0u8; 5];
+    stream.read_exact(&mut back).unwrap();
+    assert_eq!(&back, b"first");
+    stream.close().unwrap();
+    assert_eq!(server.join().unwrap().unwrap(), 1);
 }
