@@ -16,7 +16,9 @@ fn key(n: u8) -> StaticKeyPair {
 }
 
 fn rng(seed: &str) -> Arc<DeterministicRandom> {
-    Arc::new(DeterministicRandom::dangerous_from_seed_for_testing_only(seed.as_bytes()))
+    Arc::new(DeterministicRandom::dangerous_from_seed_for_testing_only(
+        seed.as_bytes(),
+    ))
 }
 
 fn client_cfg(pattern: Pattern, server: &StaticKeyPair) -> ClientConfig {
@@ -87,10 +89,16 @@ fn every_pattern_and_suite_completes_and_agrees() {
             assert_eq!(drain_events(&mut client), vec![Event::HandshakeComplete]);
             assert_eq!(drain_events(&mut server), vec![Event::HandshakeComplete]);
             let (mut a, mut b) = ([0u8; 40], [0u8; 40]);
-            client.export_keying_material(b"app", b"ctx", &mut a).unwrap();
-            server.export_keying_material(b"app", b"ctx", &mut b).unwrap();
+            client
+                .export_keying_material(b"app", b"ctx", &mut a)
+                .unwrap();
+            server
+                .export_keying_material(b"app", b"ctx", &mut b)
+                .unwrap();
             assert_eq!(a, b);
-            server.export_keying_material(b"app", b"other", &mut b).unwrap();
+            server
+                .export_keying_material(b"app", b"other", &mut b)
+                .unwrap();
             assert_ne!(a, b);
         }
     }
@@ -103,8 +111,17 @@ fn messages_of_every_size_round_trip_one_byte_at_a_time() {
     for &size in &sizes {
         let msg: Vec<u8> = (0..size).map(|i| (i * 7 + size) as u8).collect();
         client.send_message(&msg).unwrap();
-        pump(&mut client, &mut server, if size < 20_000 { 1 } else { 997 }).unwrap();
-        assert_eq!(server.recv_message().as_deref(), Some(&msg[..]), "size {size}");
+        pump(
+            &mut client,
+            &mut server,
+            if size < 20_000 { 1 } else { 997 },
+        )
+        .unwrap();
+        assert_eq!(
+            server.recv_message().as_deref(),
+            Some(&msg[..]),
+            "size {size}"
+        );
         assert_eq!(server.recv_message(), None);
     }
 }
@@ -154,7 +171,10 @@ fn no_common_suite_is_reported_to_both_sides() {
     s.suites = vec![Suite::ChaCha20Poly1305];
     let mut client = Connection::client(Arc::new(c), T0).unwrap();
     let mut server = Connection::server(Arc::new(s), T0).unwrap();
-    assert_eq!(pump(&mut client, &mut server, usize::MAX), Err(Error::NoCommonSuite));
+    assert_eq!(
+        pump(&mut client, &mut server, usize::MAX),
+        Err(Error::NoCommonSuite)
+    );
     assert_eq!(server.pending_output(), &[0x15, 0, 1, 40]);
     assert_eq!(
         pump(&mut server, &mut client, usize::MAX),
@@ -162,8 +182,14 @@ fn no_common_suite_is_reported_to_both_sides() {
     );
     // A failed connection keeps failing with the same error and queues nothing more.
     let queued = client.pending_output().len();
-    assert_eq!(client.send_message(b"x"), Err(Error::PeerAlert(AlertCode::HandshakeFailure)));
-    assert_eq!(client.handle_input(&[0x17, 0, 0], T0), Err(Error::PeerAlert(AlertCode::HandshakeFailure)));
+    assert_eq!(
+        client.send_message(b"x"),
+        Err(Error::PeerAlert(AlertCode::HandshakeFailure))
+    );
+    assert_eq!(
+        client.handle_input(&[0x17, 0, 0], T0),
+        Err(Error::PeerAlert(AlertCode::HandshakeFailure))
+    );
     assert_eq!(client.pending_output().len(), queued);
 }
 
@@ -174,8 +200,7 @@ fn rotation_server_accepts_old_and_new_keys_and_rejects_retired() {
     s.add_key(old.clone());
     let s = Arc::new(s);
     for pinned in [&old, &new] {
-        let mut client =
-            Connection::client(Arc::new(client_cfg(Pattern::Nk, pinned)), T0).unwrap();
+        let mut client = Connection::client(Arc::new(client_cfg(Pattern::Nk, pinned)), T0).unwrap();
         let mut server = Connection::server(s.clone(), T0).unwrap();
         handshake(&mut client, &mut server).unwrap();
         assert_eq!(client.peer_static_key(), Some(pinned.public_key()));
@@ -184,7 +209,10 @@ fn rotation_server_accepts_old_and_new_keys_and_rejects_retired() {
     assert!(retired.retire_key(&old.public_key()));
     let mut client = Connection::client(Arc::new(client_cfg(Pattern::Nk, &old)), T0).unwrap();
     let mut server = Connection::server(Arc::new(retired), T0).unwrap();
-    assert_eq!(pump(&mut client, &mut server, usize::MAX), Err(Error::UnknownServerKey));
+    assert_eq!(
+        pump(&mut client, &mut server, usize::MAX),
+        Err(Error::UnknownServerKey)
+    );
     let err = pump(&mut server, &mut client, usize::MAX).unwrap_err();
     assert_eq!(err, Error::UnknownServerKey);
     assert!(err.to_string().contains("pinned"));
@@ -207,8 +235,14 @@ fn ik_authorizer_decides_from_the_client_key() {
     other.rng = rng("other");
     let mut client = Connection::client(Arc::new(other), T0).unwrap();
     let mut server = Connection::server(s, T0).unwrap();
-    assert_eq!(pump(&mut client, &mut server, usize::MAX), Err(Error::ClientRejected));
-    assert_eq!(pump(&mut server, &mut client, usize::MAX), Err(Error::ClientRejected));
+    assert_eq!(
+        pump(&mut client, &mut server, usize::MAX),
+        Err(Error::ClientRejected)
+    );
+    assert_eq!(
+        pump(&mut server, &mut client, usize::MAX),
+        Err(Error::ClientRejected)
+    );
 }
 
 #[test]
@@ -219,7 +253,10 @@ fn server_can_refuse_a_pattern() {
     let mut client =
         Connection::client(Arc::new(client_cfg(Pattern::Nk, &server_key)), T0).unwrap();
     let mut server = Connection::server(Arc::new(s), T0).unwrap();
-    assert_eq!(pump(&mut client, &mut server, usize::MAX), Err(Error::UnsupportedPattern));
+    assert_eq!(
+        pump(&mut client, &mut server, usize::MAX),
+        Err(Error::UnsupportedPattern)
+    );
 }
 
 #[test]
@@ -256,7 +293,10 @@ fn key_updates_on_request_and_automatically() {
     for i in 0..10u8 {
         assert_eq!(server.recv_message().as_deref(), Some(&[i; 10][..]));
     }
-    let updates = drain_events(&mut server).iter().filter(|e| **e == Event::KeyUpdated).count();
+    let updates = drain_events(&mut server)
+        .iter()
+        .filter(|e| **e == Event::KeyUpdated)
+        .count();
     assert_eq!(updates, 3);
 }
 
@@ -267,7 +307,10 @@ fn ping_is_answered_with_pong() {
     client.ping(b"are you there").unwrap();
     pump(&mut client, &mut server, usize::MAX).unwrap();
     pump(&mut server, &mut client, usize::MAX).unwrap();
-    assert_eq!(drain_events(&mut client), vec![Event::Pong(b"are you there"[..].into())]);
+    assert_eq!(
+        drain_events(&mut client),
+        vec![Event::Pong(b"are you there"[..].into())]
+    );
     assert!(client.ping(&[0; 65]).is_err());
 }
 
@@ -350,7 +393,10 @@ fn input_stops_while_undelivered_messages_fill_the_limit() {
 
 #[test]
 fn padding_policies_hide_lengths_and_round_trip() {
-    for padding in [Padding::MultipleOf(256), Padding::Buckets(vec![64, 512, 4096])] {
+    for padding in [
+        Padding::MultipleOf(256),
+        Padding::Buckets(vec![64, 512, 4096]),
+    ] {
         let server_key = key(1);
         let mut c = client_cfg(Pattern::Nk, &server_key);
         c.transport.padding = padding.clone();
@@ -365,7 +411,10 @@ fn padding_policies_hide_lengths_and_round_trip() {
             assert_eq!(server.recv_message().unwrap().len(), size);
         }
         // All three fit one bucket / multiple: the wire length is the same.
-        assert!(lens.windows(2).all(|w| w[0] == w[1]), "{padding:?}: {lens:?}");
+        assert!(
+            lens.windows(2).all(|w| w[0] == w[1]),
+            "{padding:?}: {lens:?}"
+        );
     }
 }
 
@@ -392,7 +441,10 @@ fn data_before_the_handshake_is_refused_and_not_fatal() {
     let server_key = key(1);
     let mut client =
         Connection::client(Arc::new(client_cfg(Pattern::Nk, &server_key)), T0).unwrap();
-    assert_eq!(client.send_message(b"early"), Err(Error::HandshakeNotComplete));
+    assert_eq!(
+        client.send_message(b"early"),
+        Err(Error::HandshakeNotComplete)
+    );
     assert!(client.is_handshaking());
 }
 
@@ -409,8 +461,14 @@ fn garbage_gets_an_alert_and_poisons_the_server() {
 fn invalid_configurations_are_rejected_with_a_reason() {
     let mut c = ClientConfig::nk(key(1).public_key());
     c.suites.clear();
-    assert!(matches!(Connection::client(Arc::new(c), T0), Err(Error::InvalidConfig(_))));
+    assert!(matches!(
+        Connection::client(Arc::new(c), T0),
+        Err(Error::InvalidConfig(_))
+    ));
     let mut s = ServerConfig::new(key(1));
     s.transport.padding = Padding::MultipleOf(0);
-    assert!(matches!(Connection::server(Arc::new(s), T0), Err(Error::InvalidConfig(_))));
+    assert!(matches!(
+        Connection::server(Arc::new(s), T0),
+        Err(Error::InvalidConfig(_))
+    ));
 }

@@ -257,7 +257,10 @@ impl Connection {
 
     /// Whether the handshake is still running (not established, not failed).
     pub fn is_handshaking(&self) -> bool {
-        matches!(self.state, State::Client(_) | State::Server(_) | State::HandshakeStep)
+        matches!(
+            self.state,
+            State::Client(_) | State::Server(_) | State::HandshakeStep
+        )
     }
 
     /// Whether the handshake completed and the connection has not failed.
