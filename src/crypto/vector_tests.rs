@@ -97,7 +97,12 @@ fn rfc7748_x25519_vectors() {
     // Section 5.2: two scalar multiplications (the second with bit 255 set in u).
     for v in doc["x25519"].as_array().unwrap() {
         let out = x25519(array(v, "scalar"), array(v, "u")).unwrap();
-        assert_eq!(hex::encode(out), v["output"].as_str().unwrap(), "id {}", v["id"]);
+        assert_eq!(
+            hex::encode(out),
+            v["output"].as_str().unwrap(),
+            "id {}",
+            v["id"]
+        );
         run += 1;
     }
     // Section 5.2, iterated: checkpoints at 1 and 1000 (1,000,000 is too slow
@@ -117,7 +122,11 @@ fn rfc7748_x25519_vectors() {
             k = next;
             done += 1;
         }
-        assert_eq!(hex::encode(k), checkpoint["k"].as_str().unwrap(), "{target} iterations");
+        assert_eq!(
+            hex::encode(k),
+            checkpoint["k"].as_str().unwrap(),
+            "{target} iterations"
+        );
         run += 1;
     }
     // Section 6.1: both public keys and the shared secret from both sides.
@@ -157,7 +166,11 @@ fn wycheproof_aead(
             group["tagSize"].as_u64(),
         );
         if sizes != (Some(256), Some(96), Some(128)) {
-            assert!(skip(group, test), "{}: unexpected group {sizes:?}", label(test));
+            assert!(
+                skip(group, test),
+                "{}: unexpected group {sizes:?}",
+                label(test)
+            );
             skipped += 1;
             continue;
         }
@@ -250,7 +263,12 @@ fn wycheproof_hkdf_sha256() {
         match test["result"].as_str().unwrap() {
             "valid" => {
                 assert_eq!(result, Ok(()), "{}", label(test));
-                assert_eq!(hex::encode(&okm), test["okm"].as_str().unwrap(), "{}", label(test));
+                assert_eq!(
+                    hex::encode(&okm),
+                    test["okm"].as_str().unwrap(),
+                    "{}",
+                    label(test)
+                );
                 valid += 1;
             }
             "invalid" => {

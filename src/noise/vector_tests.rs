@@ -111,7 +111,11 @@ fn run_vector(v: &Value, pattern: Pattern, suite: Suite) {
             "{name}: handshake message {i} written"
         );
         let read = reader.read_message(&ciphertext).unwrap();
-        assert_eq!(read.as_slice(), payload, "{name}: handshake message {i} read");
+        assert_eq!(
+            read.as_slice(),
+            payload,
+            "{name}: handshake message {i} read"
+        );
     }
     assert!(initiator.is_finished() && responder.is_finished());
     if pattern == Pattern::Ik {
@@ -159,7 +163,11 @@ fn run_vector(v: &Value, pattern: Pattern, suite: Suite) {
             "{name}: transport message {i} written"
         );
         let plain = recv.decrypt_with_ad(&[], &ciphertext).unwrap();
-        assert_eq!(plain.as_slice(), payload, "{name}: transport message {i} read");
+        assert_eq!(
+            plain.as_slice(),
+            payload,
+            "{name}: transport message {i} read"
+        );
     }
 }
 
