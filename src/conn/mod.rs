@@ -1,6 +1,8 @@
 //! The sans-IO connection.
 
 mod client;
+#[cfg(test)]
+mod low_order_tests;
 mod server;
 mod transport;
 
@@ -699,6 +701,16 @@ impl Connection {
         Ok(())
     }
 
+    /// Queues the cleartext alert frame (handshake phase) for `err`, if it has one.
+    fn queue_cleartext_alert(&mut self, err: &Error) {
+        if let Some(code) = err.alert() {
+            let mut frame = Vec::with_capacity(HEADER_LEN.saturating_add(1));
+            if write_frame(&mut frame, FrameType::Alert, &[code.to_u8()]).is_ok() {
+                self.tx.extend_from_slice(&frame);
+            }
+        }
+    }
+
     /// Makes the connection fail with `err`, queueing at most one alert.
     fn fail(&mut self, err: Error, send_alert: bool) -> Error {
         if send_alert && !self.local_closed {
@@ -708,10 +720,7 @@ impl Connection {
                         let _ = t.seal(&mut self.tx, ContentType::Alert, &[code.to_u8()]);
                     }
                     State::Client(_) | State::Server(_) | State::HandshakeStep => {
-                        let mut frame = Vec::with_capacity(HEADER_LEN.saturating_add(1));
-                        if write_frame(&mut frame, FrameType::Alert, &[code.to_u8()]).is_ok() {
-                            self.tx.extend_from_slice(&frame);
-                        }
+                        self.queue_cleartext_alert(&err)
                     }
                     State::Failed(_) => {}
                 }
