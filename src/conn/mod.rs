@@ -442,7 +442,12 @@ impl Connection {
                     self.state = State::Established(t);
                     self.on_established(now);
                 }
-                Err(e) => return Err((e, true)),
+                Err(e) => {
+                    // The state is already `Failed`, so `fail` would queue
+                    // no alert: queue the cleartext one here.
+                    push_cleartext_alert(&mut self.tx, &e);
+                    return Err((e, false));
+                }
             },
             State::Server(hs) => match hs.handle(header.frame_type, &frame, &mut self.tx) {
                 Ok(ServerNext::Again(hs)) => self.state = State::Server(hs),
@@ -450,7 +455,12 @@ impl Connection {
                     self.state = State::Established(t);
                     self.on_established(now);
                 }
-                Err(e) => return Err((e, true)),
+                Err(e) => {
+                    // The state is already `Failed`, so `fail` would queue
+                    // no alert: queue the cleartext one here.
+                    push_cleartext_alert(&mut self.tx, &e);
+                    return Err((e, false));
+                }
             },
             State::Established(t) => {
                 self.state = State::Established(t);
@@ -699,10 +709,7 @@ impl Connection {
                         let _ = t.seal(&mut self.tx, ContentType::Alert, &[code.to_u8()]);
                     }
                     State::Client(_) | State::Server(_) => {
-                        let mut frame = Vec::with_capacity(HEADER_LEN.saturating_add(1));
-                        if write_frame(&mut frame, FrameType::Alert, &[code.to_u8()]).is_ok() {
-                            self.tx.extend_from_slice(&frame);
-                        }
+                        push_cleartext_alert(&mut self.tx, &err);
                     }
                     State::Failed(_) => {}
                 }
@@ -800,5 +807,15 @@ impl std::fmt::Debug for Connection {
             .field("error", &self.error())
             .field("pending_output", &self.tx.len())
             .finish_non_exhaustive()
+    }
+}
+
+/// Queues the cleartext alert frame for a handshake failure, if `err` has one.
+fn push_cleartext_alert(tx: &mut BytesMut, err: &Error) {
+    if let Some(code) = err.alert() {
+        let mut frame = Vec::with_capacity(HEADER_LEN.saturating_add(1));
+        if write_frame(&mut frame, FrameType::Alert, &[code.to_u8()]).is_ok() {
+            tx.extend_from_slice(&frame);
+        }
     }
 }
