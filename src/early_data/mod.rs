@@ -18,6 +18,11 @@ use std::time::Duration;
 use crate::crypto::dh::PublicKey;
 use crate::time::Time;
 
+#[cfg(feature = "redis")]
+mod redis_guard;
+#[cfg(feature = "redis")]
+pub use redis_guard::RedisReplayGuard;
+
 /// Largest early data a client may send in its first flight.
 pub const MAX_EARLY_DATA: usize = 8192;
 
@@ -28,7 +33,7 @@ pub const DEFAULT_EARLY_DATA_WINDOW: Duration = Duration::from_secs(10);
 /// Decides whether a first flight carrying early data is fresh.
 ///
 /// Implementations must be safe to share between connections (and, for a
-/// fleet, between servers: see the `redis` guard). Both methods record what
+/// fleet, between servers: see `RedisReplayGuard`, feature `redis`). Both methods record what
 /// they accept; they must be atomic (check and record in one step).
 pub trait ReplayGuard: Send + Sync + fmt::Debug {
     /// Returns `true` and remembers `flight` (the client's ephemeral public
