@@ -442,7 +442,12 @@ impl Connection {
                     self.state = State::Established(t);
                     self.on_established(now);
                 }
-                Err(e) => return Err((e, true)),
+                Err(e) => {
+                    // The handshake state is gone: `fail` can no longer see
+                    // that the alert must be a cleartext one, so queue it here.
+                    self.queue_cleartext_alert(&e);
+                    return Err((e, false));
+                }
             },
             State::Server(hs) => match hs.handle(header.frame_type, &frame, &mut self.tx) {
                 Ok(ServerNext::Again(hs)) => self.state = State::Server(hs),
@@ -450,7 +455,10 @@ impl Connection {
                     self.state = State::Established(t);
                     self.on_established(now);
                 }
-                Err(e) => return Err((e, true)),
+                Err(e) => {
+                    self.queue_cleartext_alert(&e);
+                    return Err((e, false));
+                }
             },
             State::Established(t) => {
                 self.state = State::Established(t);
@@ -690,6 +698,16 @@ impl Connection {
         Ok(())
     }
 
+    /// Queues the cleartext alert frame for a handshake failure, if `err` has one.
+    fn queue_cleartext_alert(&mut self, err: &Error) {
+        if let Some(code) = err.alert() {
+            let mut frame = Vec::with_capacity(HEADER_LEN.saturating_add(1));
+            if write_frame(&mut frame, FrameType::Alert, &[code.to_u8()]).is_ok() {
+                self.tx.extend_from_slice(&frame);
+            }
+        }
+    }
+
     /// Makes the connection fail with `err`, queueing at most one alert.
     fn fail(&mut self, err: Error, send_alert: bool) -> Error {
         if send_alert && !self.local_closed {
@@ -698,12 +716,7 @@ impl Connection {
                     State::Established(t) => {
                         let _ = t.seal(&mut self.tx, ContentType::Alert, &[code.to_u8()]);
                     }
-                    State::Client(_) | State::Server(_) => {
-                        let mut frame = Vec::with_capacity(HEADER_LEN.saturating_add(1));
-                        if write_frame(&mut frame, FrameType::Alert, &[code.to_u8()]).is_ok() {
-                            self.tx.extend_from_slice(&frame);
-                        }
-                    }
+                    State::Client(_) | State::Server(_) => self.queue_cleartext_alert(&err),
                     State::Failed(_) => {}
                 }
             }
