@@ -593,6 +593,11 @@ fn vector_files_cover_the_required_cases() {
         "record.replayed",
         "record.reordered",
         "retry.suite_not_offered",
+        "retry.second",
+        "client_hello.noise.payload.critical_extension",
+        "client_hello.noise.static.rejected",
+        "record.inner.unknown_content_type",
+        "record.after_close_notify",
     ] {
         assert!(places.contains(&place), "no negative case for {place}");
     }

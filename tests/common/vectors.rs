@@ -277,7 +277,7 @@ pub(crate) struct NegativeCase {
     pub(crate) description: String,
     /// The vector that sets up the receiver: `file.json#name`.
     pub(crate) base: String,
-    /// `client` or `server`.
+    /// `client`, `server` or `server-rejecting`.
     pub(crate) receiver: String,
     /// The bytes fed to the receiver.
     pub(crate) input: String,
@@ -1110,6 +1110,16 @@ pub(crate) fn negative_receiver(files: &VectorFiles, base: &str, receiver: &str)
                 &v.server_ephemeral_private,
             )
         }
+        ("handshake.json", "server-rejecting") => {
+            let v = find(&files.handshake.vectors, name, |v| &v.name);
+            let mut config = ServerConfig::new(StaticKeyPair::from_private_bytes(unhex32(
+                &v.server_static_private,
+            )));
+            config.suites = suites_from_codes(&v.server_suites);
+            config.rng = Arc::new(ReplayRandom::new(&unhex(&v.server_ephemeral_private)));
+            config.set_client_authorizer(|_: &lwsec::PublicKey| false);
+            Connection::server(Arc::new(config), FIXED_TIME).unwrap()
+        }
         ("handshake.json", "client") => {
             let v = find(&files.handshake.vectors, name, |v| &v.name);
             let mut client = handshake_client(v);
@@ -1174,6 +1184,56 @@ fn rebody(f: &[u8], edit: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
     let mut body = f[3..].to_vec();
     edit(&mut body);
     frame(f[0], &body)
+}
+
+/// Noise message 1 or 2 of `v`, written by `snow` with `payload` instead of
+/// the empty extension list lwsec sends: a correctly encrypted handshake
+/// message with contents lwsec would never write.
+fn snow_message(v: &HandshakeVector, initiator: bool, payload: &[u8]) -> Vec<u8> {
+    let params: snow::params::NoiseParams = v.noise_protocol.parse().unwrap();
+    let prologue = unhex(&v.prologue);
+    let server_public = unhex(&v.server_static_public);
+    let client_eph = unhex(&v.client_ephemeral_private);
+    let client_static = v.client_static_private.as_deref().map(unhex);
+    let server_static = unhex(&v.server_static_private);
+    let server_eph = unhex(&v.server_ephemeral_private);
+    let mut buf = [0u8; 1024];
+    if initiator {
+        let mut builder = snow::Builder::new(params)
+            .prologue(&prologue)
+            .unwrap()
+            .remote_public_key(&server_public)
+            .unwrap()
+            .fixed_ephemeral_key_for_testing_only(&client_eph);
+        if let Some(key) = &client_static {
+            builder = builder.local_private_key(key).unwrap();
+        }
+        let mut hs = builder.build_initiator().unwrap();
+        let n = hs.write_message(payload, &mut buf).unwrap();
+        return buf[..n].to_vec();
+    }
+    let mut hs = snow::Builder::new(params)
+        .prologue(&prologue)
+        .unwrap()
+        .local_private_key(&server_static)
+        .unwrap()
+        .fixed_ephemeral_key_for_testing_only(&server_eph)
+        .build_responder()
+        .unwrap();
+    let ch = unhex(&v.client_hello);
+    let mut scratch = [0u8; 1024];
+    hs.read_message(&ch[3 + client_hello_header_len(&ch[3..])..], &mut scratch)
+        .unwrap();
+    let n = hs.write_message(payload, &mut buf).unwrap();
+    buf[..n].to_vec()
+}
+
+/// `v`'s ClientHello with Noise message 1 carrying `payload`.
+fn client_hello_with_payload(v: &HandshakeVector, payload: &[u8]) -> Vec<u8> {
+    let ch = unhex(&v.client_hello);
+    let mut body = ch[3..3 + client_hello_header_len(&ch[3..])].to_vec();
+    body.extend(snow_message(v, true, payload));
+    frame(0x01, &body)
 }
 
 struct Cases {
@@ -1325,12 +1385,41 @@ fn handshake_cases(files: &VectorFiles, cases: &mut Cases) {
                 flip(&ch, noise_at + 32),
             );
         }
+        if v.pattern == "NK" {
+            add(
+                "client_hello.noise.payload.critical_extension",
+                "Noise message 1 re-encrypted with a payload holding the unknown critical \
+                 extension 0x8001 (empty value)",
+                client_hello_with_payload(v, &[0x80, 0x01, 0x00, 0x00]),
+            );
+            add(
+                "client_hello.noise.payload.extension_order",
+                "Noise message 1 re-encrypted with a payload holding extension 0x0005 twice",
+                client_hello_with_payload(v, &[0, 5, 0, 0, 0, 5, 0, 0]),
+            );
+            add(
+                "client_hello.noise.payload.extension_length",
+                "Noise message 1 re-encrypted with a payload whose extension claims 3 bytes \
+                 and holds 1",
+                client_hello_with_payload(v, &[0, 5, 0, 3, 1]),
+            );
+        }
         add(
             "client_hello.noise.payload_tag",
             "last byte of the payload tag flipped",
             flip(&ch, ch.len() - 1),
         );
 
+        if v.pattern == "IK" {
+            cases.add(
+                &base,
+                "server-rejecting",
+                "client_hello.noise.static.rejected",
+                "the unmodified ClientHello, sent to a server whose application refuses every \
+                 client static key",
+                ch.clone(),
+            );
+        }
         let base_client = |place: &str, description: &str, input: Vec<u8>, cases: &mut Cases| {
             cases.add(&base, "client", place, description, input)
         };
@@ -1352,6 +1441,13 @@ fn handshake_cases(files: &VectorFiles, cases: &mut Cases) {
                 "server_hello.noise.ephemeral.low_order",
                 "the server ephemeral key replaced by zero (a low-order point)",
                 rebody(&sh, |b| b[..32].fill(0)),
+                cases,
+            );
+            base_client(
+                "server_hello.noise.payload.critical_extension",
+                "Noise message 2 re-encrypted with a payload holding the unknown critical \
+                 extension 0x8001 (empty value)",
+                frame(0x02, &snow_message(v, false, &[0x80, 0x01, 0x00, 0x00])),
                 cases,
             );
             base_client(
