@@ -444,10 +444,6 @@ impl Connection {
                 .extend_from_slice(rest.get(..take).unwrap_or_default());
             consumed = consumed.saturating_add(take);
         }
-        if self.rx.is_empty() && self.rx.capacity() > 0 && consumed == data.len() {
-            // Nothing half-received: let an idle connection hold no receive buffer.
-            self.rx = BytesMut::new();
-        }
         Ok(consumed)
     }
 
@@ -792,6 +788,34 @@ impl Connection {
         self.partial = BytesMut::new();
         self.state = State::Failed(err.clone());
         err
+    }
+
+    /// Frees what an idle connection does not need: empty receive and send
+    /// buffers, empty queues and the expanded AEAD keys (only the 32-byte
+    /// traffic secrets stay; keys are rebuilt on the next record, which costs
+    /// about as much as one key update). Call it when the connection goes
+    /// idle (the adapters do when a read would block with nothing pending);
+    /// buffers are kept between calls so that busy connections do not
+    /// allocate per message. Returns nothing and never fails.
+    pub fn release_idle_memory(&mut self) {
+        if self.rx.is_empty() {
+            self.rx = BytesMut::new();
+        }
+        if self.tx.is_empty() {
+            self.tx = BytesMut::new();
+        }
+        if self.partial.is_empty() {
+            self.partial = BytesMut::new();
+        }
+        if self.messages.is_empty() {
+            self.messages = VecDeque::new();
+        }
+        if self.events.is_empty() {
+            self.events = VecDeque::new();
+        }
+        if let State::Established(t) = &mut self.state {
+            t.release_keys();
+        }
     }
 
     // ----- output -----

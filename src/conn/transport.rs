@@ -172,6 +172,12 @@ impl Transport {
         (self.send.secret(), self.recv.secret())
     }
 
+    /// Drops both directions' expanded AEAD keys (rebuilt on next use).
+    pub(crate) fn release_keys(&mut self) {
+        self.send.release();
+        self.recv.release();
+    }
+
     /// The provider this connection computes with.
     pub(crate) fn provider(&self) -> &'static CryptoProvider {
         self.provider

@@ -32,7 +32,9 @@ pub(crate) struct DirectionKeys {
     provider: &'static CryptoProvider,
     suite: Suite,
     secret: Secret,
-    aead: AeadKey,
+    /// The keyed AEAD; `None` after [`DirectionKeys::release`] until the
+    /// next record needs it (rebuilt from `secret`).
+    aead: Option<AeadKey>,
     iv: [u8; NONCE_LEN],
     /// Sequence number of the next record; never wraps.
     seq: u64,
@@ -48,11 +50,26 @@ impl DirectionKeys {
         Ok(Self {
             provider,
             suite,
-            aead: AeadKey::new(provider, suite, &key)?,
+            aead: Some(AeadKey::new(provider, suite, &key)?),
             secret,
             iv,
             seq: 0,
         })
+    }
+
+    /// Drops the expanded AEAD key (key schedule, GHASH tables) to save
+    /// memory on an idle connection; the secret stays and the key is rebuilt
+    /// on the next record.
+    pub(crate) fn release(&mut self) {
+        self.aead = None;
+    }
+
+    fn aead(&mut self) -> Result<&AeadKey, Error> {
+        if self.aead.is_none() {
+            let (key, _) = key_schedule::record_key_iv(self.provider, &self.secret)?;
+            self.aead = Some(AeadKey::new(self.provider, self.suite, &key)?);
+        }
+        self.aead.as_ref().ok_or(Error::InvalidKey("AEAD key"))
     }
 
     /// Moves to the next traffic secret; the sequence number restarts at 0.
@@ -113,7 +130,11 @@ impl DirectionKeys {
         out.resize(out.len().saturating_add(pad), 0);
         let body_start = start.saturating_add(HEADER_LEN);
         let sealed = match out.get_mut(body_start..) {
-            Some(body) => self.aead.seal_in_place(&self.nonce(), &header, body),
+            Some(body) => {
+                let nonce = self.nonce();
+                self.aead()
+                    .and_then(|k| k.seal_in_place(&nonce, &header, body))
+            }
             None => Err(Error::RecordOverflow),
         };
         match sealed {
@@ -142,9 +163,10 @@ impl DirectionKeys {
         if body.len() < TAG_LEN {
             return Err(Error::BadRecordMac);
         }
+        let nonce = self.nonce();
         let inner_len = self
-            .aead
-            .open_in_place(&self.nonce(), header, body)
+            .aead()?
+            .open_in_place(&nonce, header, body)
             .map_err(|_| Error::BadRecordMac)?;
         let inner = body.get(..inner_len).ok_or(Error::BadRecordMac)?;
         self.seq = next;
