@@ -76,3 +76,8 @@ pub use error::{AlertCode, Error};
 pub use record::Padding;
 pub use suite::{Pattern, Suite, noise_protocol_name};
 pub use time::Time;
+
+/// The README's code examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
