@@ -63,6 +63,8 @@ mod noise;
 pub mod record;
 mod suite;
 mod time;
+#[cfg(test)]
+mod vector_files;
 mod wire;
 
 pub use config::{

@@ -15,26 +15,7 @@ use crate::crypto::hash::hkdf;
 use crate::crypto::{CryptoProvider, providers};
 use crate::error::Error;
 use crate::suite::Suite;
-
-fn load(file: &str) -> Value {
-    let path = format!(
-        "{}/test-vectors/third_party/{file}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).unwrap()
-}
-
-fn bytes(v: &Value, field: &str) -> Vec<u8> {
-    let s = v[field]
-        .as_str()
-        .unwrap_or_else(|| panic!("missing field {field}"));
-    hex::decode(s).unwrap()
-}
-
-fn array<const N: usize>(v: &Value, field: &str) -> [u8; N] {
-    bytes(v, field).try_into().unwrap()
-}
+use crate::vector_files::{array, bytes, load};
 
 fn has_flag(test: &Value, flag: &str) -> bool {
     test["flags"]

@@ -9,25 +9,14 @@ use serde_json::Value;
 use crate::crypto::dh::{PublicKey, StaticKeyPair};
 use crate::noise::{CipherState, HandshakeState};
 use crate::suite::{Pattern, Suite, noise_protocol_name};
+use crate::vector_files::{self, array, bytes};
 
 fn load(file: &str) -> Value {
-    let path = format!(
-        "{}/test-vectors/third_party/noise/{file}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).unwrap()
-}
-
-fn bytes(v: &Value, field: &str) -> Vec<u8> {
-    let s = v[field]
-        .as_str()
-        .unwrap_or_else(|| panic!("missing field {field}"));
-    hex::decode(s).unwrap()
+    vector_files::load(&format!("noise/{file}"))
 }
 
 fn key32(v: &Value, field: &str) -> [u8; 32] {
-    bytes(v, field).try_into().unwrap()
+    array(v, field)
 }
 
 /// The protocol name: `protocol_name` (cacophony, snow) or `name` (noise-c).
