@@ -31,12 +31,7 @@ fn now() -> Time {
 /// The distinct public keys of the Wycheproof X25519 cases flagged
 /// `ZeroSharedSecret` (all-zero shared secret: a low-order point).
 fn low_order_points() -> Vec<[u8; KEY_LEN]> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/test-vectors/third_party/wycheproof/x25519_test.json"
-    );
-    let doc: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let doc = crate::vector_files::load("wycheproof/x25519_test.json");
     let mut points = BTreeSet::new();
     let mut cases = 0;
     for group in doc["testGroups"].as_array().unwrap() {
