@@ -55,6 +55,9 @@ mod config;
 mod conn;
 mod crypto;
 mod error;
+#[cfg(feature = "ffi")]
+#[allow(unsafe_code)]
+pub mod ffi;
 mod key_schedule;
 pub mod keys;
 mod noise;
