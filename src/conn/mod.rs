@@ -1,6 +1,8 @@
 //! The sans-IO connection.
 
 mod client;
+#[cfg(test)]
+mod low_order_tests;
 mod server;
 mod transport;
 
@@ -55,6 +57,9 @@ enum State {
     Client(Box<ExpectServerHello>),
     Server(ExpectClientHello),
     Established(Box<Transport>),
+    /// A handshake state is being consumed by `handle`; only seen while a
+    /// frame is processed (and by `fail` when that step fails).
+    HandshakeStep,
     Failed(Error),
 }
 
@@ -254,7 +259,10 @@ impl Connection {
 
     /// Whether the handshake is still running (not established, not failed).
     pub fn is_handshaking(&self) -> bool {
-        matches!(self.state, State::Client(_) | State::Server(_))
+        matches!(
+            self.state,
+            State::Client(_) | State::Server(_) | State::HandshakeStep
+        )
     }
 
     /// Whether the handshake completed and the connection has not failed.
@@ -434,7 +442,7 @@ impl Connection {
                 .ok_or((Error::Decode("empty alert"), true))?;
             return Err((Error::from_alert(AlertCode::from_u8(code)), false));
         }
-        let state = std::mem::replace(&mut self.state, State::Failed(Error::Closed));
+        let state = std::mem::replace(&mut self.state, State::HandshakeStep);
         match state {
             State::Client(hs) => match hs.handle(header.frame_type, &frame, &mut self.tx) {
                 Ok(ClientNext::Again(hs)) => self.state = State::Client(hs),
@@ -461,6 +469,9 @@ impl Connection {
                     ));
                 }
                 self.process_record(header_bytes, frame)?;
+            }
+            State::HandshakeStep => {
+                return Err((Error::UnexpectedMessage("re-entered handshake step"), false));
             }
             State::Failed(e) => {
                 self.state = State::Failed(e.clone());
@@ -690,6 +701,16 @@ impl Connection {
         Ok(())
     }
 
+    /// Queues the cleartext alert frame (handshake phase) for `err`, if it has one.
+    fn queue_cleartext_alert(&mut self, err: &Error) {
+        if let Some(code) = err.alert() {
+            let mut frame = Vec::with_capacity(HEADER_LEN.saturating_add(1));
+            if write_frame(&mut frame, FrameType::Alert, &[code.to_u8()]).is_ok() {
+                self.tx.extend_from_slice(&frame);
+            }
+        }
+    }
+
     /// Makes the connection fail with `err`, queueing at most one alert.
     fn fail(&mut self, err: Error, send_alert: bool) -> Error {
         if send_alert && !self.local_closed {
@@ -698,11 +719,8 @@ impl Connection {
                     State::Established(t) => {
                         let _ = t.seal(&mut self.tx, ContentType::Alert, &[code.to_u8()]);
                     }
-                    State::Client(_) | State::Server(_) => {
-                        let mut frame = Vec::with_capacity(HEADER_LEN.saturating_add(1));
-                        if write_frame(&mut frame, FrameType::Alert, &[code.to_u8()]).is_ok() {
-                            self.tx.extend_from_slice(&frame);
-                        }
+                    State::Client(_) | State::Server(_) | State::HandshakeStep => {
+                        self.queue_cleartext_alert(&err)
                     }
                     State::Failed(_) => {}
                 }

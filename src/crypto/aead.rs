@@ -69,7 +69,6 @@ impl AeadKey {
 /// One-shot AEAD seal (`ciphertext || tag`), for conformance tests of the
 /// primitives behind lwsec's boundary.
 #[cfg(test)]
-#[allow(dead_code)] // used by the conformance tests
 pub(crate) fn seal(
     suite: Suite,
     key: &[u8; KEY_LEN],
@@ -86,7 +85,6 @@ pub(crate) fn seal(
 /// One-shot AEAD open of `ciphertext || tag`; fails with
 /// [`Error::BadRecordMac`] when authentication fails.
 #[cfg(test)]
-#[allow(dead_code)] // used by the conformance tests
 pub(crate) fn open(
     suite: Suite,
     key: &[u8; KEY_LEN],

@@ -135,7 +135,6 @@ impl fmt::Debug for StaticKeyPair {
 /// This exists so that conformance tests can run X25519 test vectors
 /// (RFC 7748, Wycheproof) through lwsec's DH boundary.
 #[cfg(test)]
-#[allow(dead_code)] // used by the conformance tests
 pub(crate) fn x25519(
     private: [u8; KEY_LEN],
     peer_public: [u8; KEY_LEN],

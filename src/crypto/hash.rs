@@ -60,7 +60,6 @@ pub(crate) fn hkdf_expand(prk: &[u8], info: &[u8], out: &mut [u8]) -> Result<(),
 
 /// RFC 5869 HKDF (extract then expand), for conformance tests.
 #[cfg(test)]
-#[allow(dead_code)] // used by the conformance tests
 pub(crate) fn hkdf(salt: &[u8], ikm: &[u8], info: &[u8], out: &mut [u8]) -> Result<(), Error> {
     let prk = hkdf_extract(salt, ikm);
     hkdf_expand(prk.as_ref(), info, out)

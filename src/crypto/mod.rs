@@ -9,3 +9,5 @@ pub(crate) mod aead;
 pub(crate) mod dh;
 pub(crate) mod hash;
 pub mod rng;
+#[cfg(test)]
+mod vector_tests;
