@@ -21,157 +21,157 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/*
- Length in bytes of a raw X25519 public or private key.
+/**
+ * Length in bytes of a raw X25519 public or private key.
  */
 #define LWSEC_KEY_LEN 32
 
-/*
- Length in bytes of a key in the text format (`lwsec-public-v1:` or
- `lwsec-secret-v1:` followed by 64 hex digits), without any terminator.
+/**
+ * Length in bytes of a key in the text format (`lwsec-public-v1:` or
+ * `lwsec-secret-v1:` followed by 64 hex digits), without any terminator.
  */
 #define LWSEC_KEY_TEXT_LEN 80
 
-/*
- The result of every fallible `lwsec_*` function.
-
- `LWSEC_OK` (0) is success. The other codes are stable: a code is never
- renumbered or reused. Codes 1-99 are about the call itself (a NULL
- argument, a short buffer); codes from 100 up name the class of the
- underlying lwsec error: 1xx the peer sent something invalid, 2xx the peer
- is incompatible or refused us, 3xx limits and lifecycle, 4xx the
- application misused the API. `lwsec_result_str` gives a short static
- message for each code; `lwsec_conn_last_error` gives the detailed one.
+/**
+ * The result of every fallible `lwsec_*` function.
+ *
+ * `LWSEC_OK` (0) is success. The other codes are stable: a code is never
+ * renumbered or reused. Codes 1-99 are about the call itself (a NULL
+ * argument, a short buffer); codes from 100 up name the class of the
+ * underlying lwsec error: 1xx the peer sent something invalid, 2xx the peer
+ * is incompatible or refused us, 3xx limits and lifecycle, 4xx the
+ * application misused the API. `lwsec_result_str` gives a short static
+ * message for each code; `lwsec_conn_last_error` gives the detailed one.
  */
 enum lwsec_result
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : uint32_t
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
-  /*
-   Success.
+  /**
+   * Success.
    */
   LWSEC_OK = 0,
-  /*
-   A required pointer argument was NULL (or a buffer pointer was NULL
-   with a non-zero length).
+  /**
+   * A required pointer argument was NULL (or a buffer pointer was NULL
+   * with a non-zero length).
    */
   LWSEC_NULL_PARAMETER = 1,
-  /*
-   The caller's output buffer is too small. Nothing was written or
-   consumed; the object is unchanged.
+  /**
+   * The caller's output buffer is too small. Nothing was written or
+   * consumed; the object is unchanged.
    */
   LWSEC_BUFFER_TOO_SMALL = 2,
-  /*
-   lwsec hit an internal bug (a Rust panic), caught at the API boundary.
-   The object it happened on should not be used again, only freed.
+  /**
+   * lwsec hit an internal bug (a Rust panic), caught at the API boundary.
+   * The object it happened on should not be used again, only freed.
    */
   LWSEC_PANIC = 3,
-  /*
-   An argument has an invalid value: an unknown suite or pattern code, a
-   key of the wrong length, text that is not UTF-8, a count larger than
-   what is available.
+  /**
+   * An argument has an invalid value: an unknown suite or pattern code, a
+   * key of the wrong length, text that is not UTF-8, a count larger than
+   * what is available.
    */
   LWSEC_INVALID_PARAMETER = 4,
-  /*
-   There is nothing to return (yet): no complete message, no peer static
-   key (NK server), no timer armed, no error recorded.
+  /**
+   * There is nothing to return (yet): no complete message, no peer static
+   * key (NK server), no timer armed, no error recorded.
    */
   LWSEC_NOT_AVAILABLE = 5,
-  /*
-   A frame or message from the peer could not be parsed.
+  /**
+   * A frame or message from the peer could not be parsed.
    */
   LWSEC_DECODE_ERROR = 100,
-  /*
-   The peer sent a message not allowed in the current state.
+  /**
+   * The peer sent a message not allowed in the current state.
    */
   LWSEC_UNEXPECTED_MESSAGE = 101,
-  /*
-   The peer sent a field with a value that is never allowed.
+  /**
+   * The peer sent a field with a value that is never allowed.
    */
   LWSEC_ILLEGAL_PARAMETER = 102,
-  /*
-   A record failed authentication (corrupted, forged, replayed, reordered).
+  /**
+   * A record failed authentication (corrupted, forged, replayed, reordered).
    */
   LWSEC_BAD_RECORD_MAC = 103,
-  /*
-   A handshake message failed to decrypt.
+  /**
+   * A handshake message failed to decrypt.
    */
   LWSEC_HANDSHAKE_DECRYPT = 104,
-  /*
-   The peer's public key is a low-order point.
+  /**
+   * The peer's public key is a low-order point.
    */
   LWSEC_LOW_ORDER_POINT = 105,
-  /*
-   The peer sent a frame longer than the protocol allows.
+  /**
+   * The peer sent a frame longer than the protocol allows.
    */
   LWSEC_RECORD_OVERFLOW = 106,
-  /*
-   The peer sent a message larger than this side's maximum message size.
+  /**
+   * The peer sent a message larger than this side's maximum message size.
    */
   LWSEC_MESSAGE_TOO_LARGE = 107,
-  /*
-   The peer's stream ended without a graceful close.
+  /**
+   * The peer's stream ended without a graceful close.
    */
   LWSEC_TRUNCATED = 108,
-  /*
-   The peer speaks an unsupported protocol version.
+  /**
+   * The peer speaks an unsupported protocol version.
    */
   LWSEC_UNSUPPORTED_VERSION = 200,
-  /*
-   The server does not hold the pinned server key.
+  /**
+   * The server does not hold the pinned server key.
    */
   LWSEC_UNKNOWN_SERVER_KEY = 201,
-  /*
-   No cipher suite in common with the peer.
+  /**
+   * No cipher suite in common with the peer.
    */
   LWSEC_NO_COMMON_SUITE = 202,
-  /*
-   The server does not accept this handshake pattern.
+  /**
+   * The server does not accept this handshake pattern.
    */
   LWSEC_UNSUPPORTED_PATTERN = 203,
-  /*
-   The peer requires an unsupported critical extension.
+  /**
+   * The peer requires an unsupported critical extension.
    */
   LWSEC_UNSUPPORTED_EXTENSION = 204,
-  /*
-   The server refused this client's static key (IK).
+  /**
+   * The server refused this client's static key (IK).
    */
   LWSEC_CLIENT_REJECTED = 205,
-  /*
-   The peer sent a fatal alert.
+  /**
+   * The peer sent a fatal alert.
    */
   LWSEC_PEER_ALERT = 206,
-  /*
-   Record sequence numbers are exhausted; reconnect.
+  /**
+   * Record sequence numbers are exhausted; reconnect.
    */
   LWSEC_SEQUENCE_EXHAUSTED = 300,
-  /*
-   Nothing was received within the idle timeout.
+  /**
+   * Nothing was received within the idle timeout.
    */
   LWSEC_TIMEOUT = 301,
-  /*
-   The connection is closed.
+  /**
+   * The connection is closed.
    */
   LWSEC_CLOSED = 302,
-  /*
-   The random number generator failed.
+  /**
+   * The random number generator failed.
    */
   LWSEC_RNG_ERROR = 303,
-  /*
-   The handshake is not complete yet.
+  /**
+   * The handshake is not complete yet.
    */
   LWSEC_HANDSHAKE_NOT_COMPLETE = 400,
-  /*
-   The message to send exceeds the maximum message size.
+  /**
+   * The message to send exceeds the maximum message size.
    */
   LWSEC_MESSAGE_TOO_LARGE_TO_SEND = 401,
-  /*
-   The configuration is not usable.
+  /**
+   * The configuration is not usable.
    */
   LWSEC_INVALID_CONFIG = 402,
-  /*
-   A key could not be parsed.
+  /**
+   * A key could not be parsed.
    */
   LWSEC_INVALID_KEY = 403,
 };
@@ -183,33 +183,33 @@ typedef uint32_t lwsec_result;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
-/*
- What `lwsec_conn_poll_event` returns.
+/**
+ * What `lwsec_conn_poll_event` returns.
  */
 enum lwsec_event
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : uint32_t
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
-  /*
-   No event is pending.
+  /**
+   * No event is pending.
    */
   LWSEC_EVENT_NONE = 0,
-  /*
-   The handshake finished: messages can be sent and received.
+  /**
+   * The handshake finished: messages can be sent and received.
    */
   LWSEC_EVENT_HANDSHAKE_COMPLETE = 1,
-  /*
-   The peer switched to new sending keys.
+  /**
+   * The peer switched to new sending keys.
    */
   LWSEC_EVENT_KEY_UPDATED = 2,
-  /*
-   The answer to `lwsec_conn_ping` arrived (its payload is not returned).
+  /**
+   * The answer to `lwsec_conn_ping` arrived (its payload is not returned).
    */
   LWSEC_EVENT_PONG = 3,
-  /*
-   The peer closed gracefully and will send nothing more. Messages
-   received before still come out of `lwsec_conn_recv_message`.
+  /**
+   * The peer closed gracefully and will send nothing more. Messages
+   * received before still come out of `lwsec_conn_recv_message`.
    */
   LWSEC_EVENT_PEER_CLOSED = 4,
 };
@@ -221,26 +221,26 @@ typedef uint32_t lwsec_event;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
-/*
- What `lwsec_conn_handshake_state` returns.
+/**
+ * What `lwsec_conn_handshake_state` returns.
  */
 enum lwsec_handshake_state
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : uint32_t
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
-  /*
-   The handshake is running.
+  /**
+   * The handshake is running.
    */
   LWSEC_STATE_HANDSHAKING = 0,
-  /*
-   The handshake completed and the connection has not failed (it may
-   have been closed by either side).
+  /**
+   * The handshake completed and the connection has not failed (it may
+   * have been closed by either side).
    */
   LWSEC_STATE_ESTABLISHED = 1,
-  /*
-   The connection failed (or was closed during the handshake); see
-   `lwsec_conn_last_error`.
+  /**
+   * The connection failed (or was closed during the handshake); see
+   * `lwsec_conn_last_error`.
    */
   LWSEC_STATE_FAILED = 2,
 };
@@ -252,21 +252,21 @@ typedef uint32_t lwsec_handshake_state;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
-/*
- Wire codes of the cipher suites, as taken by `lwsec_*_set_suites` and
- returned by `lwsec_conn_suite`.
+/**
+ * Wire codes of the cipher suites, as taken by `lwsec_*_set_suites` and
+ * returned by `lwsec_conn_suite`.
  */
 enum lwsec_suite
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : uint8_t
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
-  /*
-   AES-256-GCM.
+  /**
+   * AES-256-GCM.
    */
   LWSEC_SUITE_AES_256_GCM = 1,
-  /*
-   ChaCha20-Poly1305.
+  /**
+   * ChaCha20-Poly1305.
    */
   LWSEC_SUITE_CHACHA20_POLY1305 = 2,
 };
@@ -278,21 +278,21 @@ typedef uint8_t lwsec_suite;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
-/*
- Wire codes of the handshake patterns, as taken by
- `lwsec_server_config_set_patterns` and returned by `lwsec_conn_pattern`.
+/**
+ * Wire codes of the handshake patterns, as taken by
+ * `lwsec_server_config_set_patterns` and returned by `lwsec_conn_pattern`.
  */
 enum lwsec_pattern
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : uint8_t
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
-  /*
-   Noise NK: the server is authenticated, the client anonymous.
+  /**
+   * Noise NK: the server is authenticated, the client anonymous.
    */
   LWSEC_PATTERN_NK = 1,
-  /*
-   Noise IK: both sides are authenticated by static keys.
+  /**
+   * Noise IK: both sides are authenticated by static keys.
    */
   LWSEC_PATTERN_IK = 2,
 };
@@ -304,50 +304,50 @@ typedef uint8_t lwsec_pattern;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
-/*
- A client configuration: the pinned server key, the client's own key for
- IK, suites and transport settings. Opaque; free with
- `lwsec_client_config_free`.
+/**
+ * A client configuration: the pinned server key, the client's own key for
+ * IK, suites and transport settings. Opaque; free with
+ * `lwsec_client_config_free`.
  */
 typedef struct lwsec_client_config lwsec_client_config;
 
-/*
- One lwsec connection, client or server. Opaque; create it with
- `lwsec_conn_new_client` or `lwsec_conn_new_server`, free it with
- `lwsec_conn_free`.
+/**
+ * One lwsec connection, client or server. Opaque; create it with
+ * `lwsec_conn_new_client` or `lwsec_conn_new_server`, free it with
+ * `lwsec_conn_free`.
  */
 typedef struct lwsec_conn lwsec_conn;
 
-/*
- An X25519 static key pair: a server's identity key or an IK client's
- device key. Opaque; create it with `lwsec_key_pair_generate`,
- `lwsec_key_pair_from_bytes` or `lwsec_key_pair_from_text`, free it with
- `lwsec_key_pair_free`. The private key is wiped from memory when freed.
+/**
+ * An X25519 static key pair: a server's identity key or an IK client's
+ * device key. Opaque; create it with `lwsec_key_pair_generate`,
+ * `lwsec_key_pair_from_bytes` or `lwsec_key_pair_from_text`, free it with
+ * `lwsec_key_pair_free`. The private key is wiped from memory when freed.
  */
 typedef struct lwsec_key_pair lwsec_key_pair;
 
-/*
- A server configuration: one or more static key pairs (rotation), accepted
- suites and patterns, transport settings and the IK authorisation hook.
- Opaque; free with `lwsec_server_config_free`.
+/**
+ * A server configuration: one or more static key pairs (rotation), accepted
+ * suites and patterns, transport settings and the IK authorisation hook.
+ * Opaque; free with `lwsec_server_config_free`.
  */
 typedef struct lwsec_server_config lwsec_server_config;
 
-/*
- The IK authorisation hook of a server: called with the client's
- authenticated static public key (`client_key_len` is always
- `LWSEC_KEY_LEN`) during the handshake, from within
- `lwsec_conn_handle_input` on the thread that calls it. Return non-zero to
- accept the client, 0 to reject it (the handshake then fails with
- `client_rejected` on both sides). `client_key` is valid only during the
- call. The callback must not call lwsec functions on the same connection.
+/**
+ * The IK authorisation hook of a server: called with the client's
+ * authenticated static public key (`client_key_len` is always
+ * `LWSEC_KEY_LEN`) during the handshake, from within
+ * `lwsec_conn_handle_input` on the thread that calls it. Return non-zero to
+ * accept the client, 0 to reject it (the handshake then fails with
+ * `client_rejected` on both sides). `client_key` is valid only during the
+ * call. The callback must not call lwsec functions on the same connection.
  */
 typedef int (*lwsec_authorize_callback)(void *userdata,
                                         const uint8_t *client_key,
                                         size_t client_key_len);
 
-/*
- Every code, for tests and tables.
+/**
+ * Every code, for tests and tables.
  */
 #define lwsec_result_ALL { LWSEC_OK, LWSEC_NULL_PARAMETER, LWSEC_BUFFER_TOO_SMALL, LWSEC_PANIC, LWSEC_INVALID_PARAMETER, LWSEC_NOT_AVAILABLE, LWSEC_DECODE_ERROR, LWSEC_UNEXPECTED_MESSAGE, LWSEC_ILLEGAL_PARAMETER, LWSEC_BAD_RECORD_MAC, LWSEC_HANDSHAKE_DECRYPT, LWSEC_LOW_ORDER_POINT, LWSEC_RECORD_OVERFLOW, LWSEC_MESSAGE_TOO_LARGE, LWSEC_TRUNCATED, LWSEC_UNSUPPORTED_VERSION, LWSEC_UNKNOWN_SERVER_KEY, LWSEC_NO_COMMON_SUITE, LWSEC_UNSUPPORTED_PATTERN, LWSEC_UNSUPPORTED_EXTENSION, LWSEC_CLIENT_REJECTED, LWSEC_PEER_ALERT, LWSEC_SEQUENCE_EXHAUSTED, LWSEC_TIMEOUT, LWSEC_CLOSED, LWSEC_RNG_ERROR, LWSEC_HANDSHAKE_NOT_COMPLETE, LWSEC_MESSAGE_TOO_LARGE_TO_SEND, LWSEC_INVALID_CONFIG, LWSEC_INVALID_KEY, }
 
@@ -355,142 +355,142 @@ typedef int (*lwsec_authorize_callback)(void *userdata,
 extern "C" {
 #endif // __cplusplus
 
-/*
- A static, NUL-terminated English message for `result`.
-
- Takes the code as a plain integer so that any value is safe to pass;
- an unknown code gives "unknown lwsec_result". The returned pointer is
- valid for the life of the program and must not be freed.
+/**
+ * A static, NUL-terminated English message for `result`.
+ *
+ * Takes the code as a plain integer so that any value is safe to pass;
+ * an unknown code gives "unknown lwsec_result". The returned pointer is
+ * valid for the life of the program and must not be freed.
  */
 const char *lwsec_result_str(uint32_t result);
 
-/*
- Generates a fresh key pair from the operating system's RNG.
-
- On success `*out_key_pair` receives a new handle that the caller owns and
- must free with `lwsec_key_pair_free`.
-
- # Safety
-
- `out_key_pair` is NULL or valid for writing one pointer.
+/**
+ * Generates a fresh key pair from the operating system's RNG.
+ *
+ * On success `*out_key_pair` receives a new handle that the caller owns and
+ * must free with `lwsec_key_pair_free`.
+ *
+ * # Safety
+ *
+ * `out_key_pair` is NULL or valid for writing one pointer.
  */
 lwsec_result lwsec_key_pair_generate(struct lwsec_key_pair **out_key_pair);
 
-/*
- Loads a key pair from a raw 32-byte X25519 private key.
-
- `private_key_len` must be `LWSEC_KEY_LEN`, else `LWSEC_INVALID_PARAMETER`.
- The bytes are copied; the caller may wipe its buffer afterwards. On
- success `*out_key_pair` receives a new handle owned by the caller (free it
- with `lwsec_key_pair_free`).
-
- # Safety
-
- `private_key` points to `private_key_len` readable bytes;
- `out_key_pair` is NULL or valid for writing one pointer.
+/**
+ * Loads a key pair from a raw 32-byte X25519 private key.
+ *
+ * `private_key_len` must be `LWSEC_KEY_LEN`, else `LWSEC_INVALID_PARAMETER`.
+ * The bytes are copied; the caller may wipe its buffer afterwards. On
+ * success `*out_key_pair` receives a new handle owned by the caller (free it
+ * with `lwsec_key_pair_free`).
+ *
+ * # Safety
+ *
+ * `private_key` points to `private_key_len` readable bytes;
+ * `out_key_pair` is NULL or valid for writing one pointer.
  */
 lwsec_result lwsec_key_pair_from_bytes(const uint8_t *private_key,
                                        size_t private_key_len,
                                        struct lwsec_key_pair **out_key_pair);
 
-/*
- Loads a key pair from the key text format (`lwsec-secret-v1:<64 hex>`;
- blank lines, `#` comment lines and surrounding white space are ignored),
- for example the contents of a key file.
-
- `text` need not be NUL-terminated: exactly `text_len` bytes are read.
- Fails with `LWSEC_INVALID_KEY` when the text is not a secret key
- (`lwsec_result_str` names the class; the text is not kept). On success
- `*out_key_pair` receives a new handle owned by the caller.
-
- # Safety
-
- `text` points to `text_len` readable bytes; `out_key_pair` is NULL or
- valid for writing one pointer.
+/**
+ * Loads a key pair from the key text format (`lwsec-secret-v1:<64 hex>`;
+ * blank lines, `#` comment lines and surrounding white space are ignored),
+ * for example the contents of a key file.
+ *
+ * `text` need not be NUL-terminated: exactly `text_len` bytes are read.
+ * Fails with `LWSEC_INVALID_KEY` when the text is not a secret key
+ * (`lwsec_result_str` names the class; the text is not kept). On success
+ * `*out_key_pair` receives a new handle owned by the caller.
+ *
+ * # Safety
+ *
+ * `text` points to `text_len` readable bytes; `out_key_pair` is NULL or
+ * valid for writing one pointer.
  */
 lwsec_result lwsec_key_pair_from_text(const uint8_t *text,
                                       size_t text_len,
                                       struct lwsec_key_pair **out_key_pair);
 
-/*
- Copies the raw 32-byte public key of `key_pair` into `buf`.
-
- `buf_len` must be at least `LWSEC_KEY_LEN`, else
- `LWSEC_BUFFER_TOO_SMALL` and nothing is written. On success
- `*out_written` is `LWSEC_KEY_LEN`.
-
- # Safety
-
- `key_pair` is NULL or a live key pair; `buf` points to `buf_len` writable
- bytes; `out_written` is NULL or valid for writing a `size_t`.
+/**
+ * Copies the raw 32-byte public key of `key_pair` into `buf`.
+ *
+ * `buf_len` must be at least `LWSEC_KEY_LEN`, else
+ * `LWSEC_BUFFER_TOO_SMALL` and nothing is written. On success
+ * `*out_written` is `LWSEC_KEY_LEN`.
+ *
+ * # Safety
+ *
+ * `key_pair` is NULL or a live key pair; `buf` points to `buf_len` writable
+ * bytes; `out_written` is NULL or valid for writing a `size_t`.
  */
 lwsec_result lwsec_key_pair_public_key(const struct lwsec_key_pair *key_pair,
                                        uint8_t *buf,
                                        size_t buf_len,
                                        size_t *out_written);
 
-/*
- Writes the public key of `key_pair` in the text format
- (`lwsec-public-v1:<64 hex>`, `LWSEC_KEY_TEXT_LEN` bytes, no NUL
- terminator) into `buf`; `*out_written` receives the length.
-
- A buffer shorter than `LWSEC_KEY_TEXT_LEN` gives `LWSEC_BUFFER_TOO_SMALL`
- and nothing is written.
-
- # Safety
-
- `key_pair` is NULL or a live key pair; `buf` points to `buf_len` writable
- bytes; `out_written` is NULL or valid for writing a `size_t`.
+/**
+ * Writes the public key of `key_pair` in the text format
+ * (`lwsec-public-v1:<64 hex>`, `LWSEC_KEY_TEXT_LEN` bytes, no NUL
+ * terminator) into `buf`; `*out_written` receives the length.
+ *
+ * A buffer shorter than `LWSEC_KEY_TEXT_LEN` gives `LWSEC_BUFFER_TOO_SMALL`
+ * and nothing is written.
+ *
+ * # Safety
+ *
+ * `key_pair` is NULL or a live key pair; `buf` points to `buf_len` writable
+ * bytes; `out_written` is NULL or valid for writing a `size_t`.
  */
 lwsec_result lwsec_key_pair_public_key_text(const struct lwsec_key_pair *key_pair,
                                             uint8_t *buf,
                                             size_t buf_len,
                                             size_t *out_written);
 
-/*
- Writes the private key of `key_pair` in the text format
- (`lwsec-secret-v1:<64 hex>`, `LWSEC_KEY_TEXT_LEN` bytes, no NUL
- terminator) into `buf`, for saving a generated key to a file. Keep the
- result secret and wipe the buffer after use.
-
- A buffer shorter than `LWSEC_KEY_TEXT_LEN` gives `LWSEC_BUFFER_TOO_SMALL`
- and nothing is written.
-
- # Safety
-
- `key_pair` is NULL or a live key pair; `buf` points to `buf_len` writable
- bytes; `out_written` is NULL or valid for writing a `size_t`.
+/**
+ * Writes the private key of `key_pair` in the text format
+ * (`lwsec-secret-v1:<64 hex>`, `LWSEC_KEY_TEXT_LEN` bytes, no NUL
+ * terminator) into `buf`, for saving a generated key to a file. Keep the
+ * result secret and wipe the buffer after use.
+ *
+ * A buffer shorter than `LWSEC_KEY_TEXT_LEN` gives `LWSEC_BUFFER_TOO_SMALL`
+ * and nothing is written.
+ *
+ * # Safety
+ *
+ * `key_pair` is NULL or a live key pair; `buf` points to `buf_len` writable
+ * bytes; `out_written` is NULL or valid for writing a `size_t`.
  */
 lwsec_result lwsec_key_pair_private_key_text(const struct lwsec_key_pair *key_pair,
                                              uint8_t *buf,
                                              size_t buf_len,
                                              size_t *out_written);
 
-/*
- Frees a key pair (wiping the private key). NULL is a no-op.
-
- Configurations created from the key pair hold their own copy and are
- not affected.
-
- # Safety
-
- `key_pair` is NULL or a key pair from this library not yet freed; it
- must not be used afterwards.
+/**
+ * Frees a key pair (wiping the private key). NULL is a no-op.
+ *
+ * Configurations created from the key pair hold their own copy and are
+ * not affected.
+ *
+ * # Safety
+ *
+ * `key_pair` is NULL or a key pair from this library not yet freed; it
+ * must not be used afterwards.
  */
 void lwsec_key_pair_free(struct lwsec_key_pair *key_pair);
 
-/*
- Decodes a public key in the text format (`lwsec-public-v1:<64 hex>`,
- comments and white space allowed as in a key file) into its 32 raw bytes.
-
- `text` need not be NUL-terminated. `buf_len` must be at least
- `LWSEC_KEY_LEN` (else `LWSEC_BUFFER_TOO_SMALL`); on success
- `*out_written` is `LWSEC_KEY_LEN`. Invalid text gives `LWSEC_INVALID_KEY`.
-
- # Safety
-
- `text` points to `text_len` readable bytes; `buf` to `buf_len` writable
- bytes; `out_written` is NULL or valid for writing a `size_t`.
+/**
+ * Decodes a public key in the text format (`lwsec-public-v1:<64 hex>`,
+ * comments and white space allowed as in a key file) into its 32 raw bytes.
+ *
+ * `text` need not be NUL-terminated. `buf_len` must be at least
+ * `LWSEC_KEY_LEN` (else `LWSEC_BUFFER_TOO_SMALL`); on success
+ * `*out_written` is `LWSEC_KEY_LEN`. Invalid text gives `LWSEC_INVALID_KEY`.
+ *
+ * # Safety
+ *
+ * `text` points to `text_len` readable bytes; `buf` to `buf_len` writable
+ * bytes; `out_written` is NULL or valid for writing a `size_t`.
  */
 lwsec_result lwsec_public_key_from_text(const uint8_t *text,
                                         size_t text_len,
@@ -498,18 +498,18 @@ lwsec_result lwsec_public_key_from_text(const uint8_t *text,
                                         size_t buf_len,
                                         size_t *out_written);
 
-/*
- Encodes a raw 32-byte public key in the text format
- (`lwsec-public-v1:<64 hex>`, `LWSEC_KEY_TEXT_LEN` bytes, no NUL
- terminator).
-
- `key_len` must be `LWSEC_KEY_LEN` (else `LWSEC_INVALID_PARAMETER`);
- `buf_len` at least `LWSEC_KEY_TEXT_LEN` (else `LWSEC_BUFFER_TOO_SMALL`).
-
- # Safety
-
- `key` points to `key_len` readable bytes; `buf` to `buf_len` writable
- bytes; `out_written` is NULL or valid for writing a `size_t`.
+/**
+ * Encodes a raw 32-byte public key in the text format
+ * (`lwsec-public-v1:<64 hex>`, `LWSEC_KEY_TEXT_LEN` bytes, no NUL
+ * terminator).
+ *
+ * `key_len` must be `LWSEC_KEY_LEN` (else `LWSEC_INVALID_PARAMETER`);
+ * `buf_len` at least `LWSEC_KEY_TEXT_LEN` (else `LWSEC_BUFFER_TOO_SMALL`).
+ *
+ * # Safety
+ *
+ * `key` points to `key_len` readable bytes; `buf` to `buf_len` writable
+ * bytes; `out_written` is NULL or valid for writing a `size_t`.
  */
 lwsec_result lwsec_public_key_to_text(const uint8_t *key,
                                       size_t key_len,
@@ -517,271 +517,271 @@ lwsec_result lwsec_public_key_to_text(const uint8_t *key,
                                       size_t buf_len,
                                       size_t *out_written);
 
-/*
- Creates an NK client configuration that authenticates the server by its
- raw 32-byte static public key (decode a `lwsec-public-v1:` text with
- `lwsec_public_key_from_text` first).
-
- `server_key_len` must be `LWSEC_KEY_LEN`, else `LWSEC_INVALID_PARAMETER`.
- Defaults: both suites (AES-256-GCM preferred), 1 MiB messages, no
- timers. On success `*out_config` receives a new handle owned by the
- caller (free with `lwsec_client_config_free`).
-
- # Safety
-
- `server_key` points to `server_key_len` readable bytes; `out_config` is
- NULL or valid for writing one pointer.
+/**
+ * Creates an NK client configuration that authenticates the server by its
+ * raw 32-byte static public key (decode a `lwsec-public-v1:` text with
+ * `lwsec_public_key_from_text` first).
+ *
+ * `server_key_len` must be `LWSEC_KEY_LEN`, else `LWSEC_INVALID_PARAMETER`.
+ * Defaults: both suites (AES-256-GCM preferred), 1 MiB messages, no
+ * timers. On success `*out_config` receives a new handle owned by the
+ * caller (free with `lwsec_client_config_free`).
+ *
+ * # Safety
+ *
+ * `server_key` points to `server_key_len` readable bytes; `out_config` is
+ * NULL or valid for writing one pointer.
  */
 lwsec_result lwsec_client_config_new_nk(const uint8_t *server_key,
                                         size_t server_key_len,
                                         struct lwsec_client_config **out_config);
 
-/*
- Creates an IK client configuration: authenticates the server by its raw
- 32-byte static public key and proves `client_key` (a device key) to it.
-
- The key pair is copied: the caller still owns `client_key` and may free
- it at once. `server_key_len` must be `LWSEC_KEY_LEN`. On success
- `*out_config` receives a new handle owned by the caller.
-
- # Safety
-
- `server_key` points to `server_key_len` readable bytes; `client_key` is
- NULL or a live key pair; `out_config` is NULL or valid for writing one
- pointer.
+/**
+ * Creates an IK client configuration: authenticates the server by its raw
+ * 32-byte static public key and proves `client_key` (a device key) to it.
+ *
+ * The key pair is copied: the caller still owns `client_key` and may free
+ * it at once. `server_key_len` must be `LWSEC_KEY_LEN`. On success
+ * `*out_config` receives a new handle owned by the caller.
+ *
+ * # Safety
+ *
+ * `server_key` points to `server_key_len` readable bytes; `client_key` is
+ * NULL or a live key pair; `out_config` is NULL or valid for writing one
+ * pointer.
  */
 lwsec_result lwsec_client_config_new_ik(const uint8_t *server_key,
                                         size_t server_key_len,
                                         const struct lwsec_key_pair *client_key,
                                         struct lwsec_client_config **out_config);
 
-/*
- Sets the suites the client offers, most preferred first, as
- `lwsec_suite` codes (1 to 8 distinct codes).
-
- An unknown code gives `LWSEC_INVALID_PARAMETER`, an empty or repeating
- list `LWSEC_INVALID_CONFIG`; on error the configuration is unchanged.
-
- # Safety
-
- `config` is NULL or a live client configuration not in use by another
- thread; `suites` points to `suites_len` readable bytes.
+/**
+ * Sets the suites the client offers, most preferred first, as
+ * `lwsec_suite` codes (1 to 8 distinct codes).
+ *
+ * An unknown code gives `LWSEC_INVALID_PARAMETER`, an empty or repeating
+ * list `LWSEC_INVALID_CONFIG`; on error the configuration is unchanged.
+ *
+ * # Safety
+ *
+ * `config` is NULL or a live client configuration not in use by another
+ * thread; `suites` points to `suites_len` readable bytes.
  */
 lwsec_result lwsec_client_config_set_suites(struct lwsec_client_config *config,
                                             const uint8_t *suites,
                                             size_t suites_len);
 
-/*
- Sets the largest message the client sends or accepts, in bytes (at
- least 1; default 1 MiB). Both sides should agree.
-
- # Safety
-
- `config` is NULL or a live client configuration not in use by another thread.
+/**
+ * Sets the largest message the client sends or accepts, in bytes (at
+ * least 1; default 1 MiB). Both sides should agree.
+ *
+ * # Safety
+ *
+ * `config` is NULL or a live client configuration not in use by another thread.
  */
 lwsec_result lwsec_client_config_set_max_message_size(struct lwsec_client_config *config,
                                                       size_t max_message_size);
 
-/*
- Sets the client's timers in milliseconds, 0 meaning off (the default):
- a keep-alive ping after `keepalive_ms` without sending, and failure with
- `LWSEC_TIMEOUT` after `idle_timeout_ms` without receiving. Timers run
- only when the application calls `lwsec_conn_poll_timeout` /
- `lwsec_conn_handle_timeout`.
-
- # Safety
-
- `config` is NULL or a live client configuration not in use by another thread.
+/**
+ * Sets the client's timers in milliseconds, 0 meaning off (the default):
+ * a keep-alive ping after `keepalive_ms` without sending, and failure with
+ * `LWSEC_TIMEOUT` after `idle_timeout_ms` without receiving. Timers run
+ * only when the application calls `lwsec_conn_poll_timeout` /
+ * `lwsec_conn_handle_timeout`.
+ *
+ * # Safety
+ *
+ * `config` is NULL or a live client configuration not in use by another thread.
  */
 lwsec_result lwsec_client_config_set_timers(struct lwsec_client_config *config,
                                             uint64_t keepalive_ms,
                                             uint64_t idle_timeout_ms);
 
-/*
- Frees a client configuration. NULL is a no-op. Connections created from
- it keep working (they hold their own reference).
-
- # Safety
-
- `config` is NULL or a client configuration from this library not yet
- freed; it must not be used afterwards.
+/**
+ * Frees a client configuration. NULL is a no-op. Connections created from
+ * it keep working (they hold their own reference).
+ *
+ * # Safety
+ *
+ * `config` is NULL or a client configuration from this library not yet
+ * freed; it must not be used afterwards.
  */
 void lwsec_client_config_free(struct lwsec_client_config *config);
 
-/*
- Creates a server configuration holding one static key pair, accepting
- both patterns and both suites, and every IK client until an authoriser
- is set.
-
- The key pair is copied: the caller still owns `key` and may free it at
- once. On success `*out_config` receives a new handle owned by the caller
- (free with `lwsec_server_config_free`).
-
- # Safety
-
- `key` is NULL or a live key pair; `out_config` is NULL or valid for
- writing one pointer.
+/**
+ * Creates a server configuration holding one static key pair, accepting
+ * both patterns and both suites, and every IK client until an authoriser
+ * is set.
+ *
+ * The key pair is copied: the caller still owns `key` and may free it at
+ * once. On success `*out_config` receives a new handle owned by the caller
+ * (free with `lwsec_server_config_free`).
+ *
+ * # Safety
+ *
+ * `key` is NULL or a live key pair; `out_config` is NULL or valid for
+ * writing one pointer.
  */
 lwsec_result lwsec_server_config_new(const struct lwsec_key_pair *key,
                                      struct lwsec_server_config **out_config);
 
-/*
- Adds another static key pair (key rotation: clients pinned to any held
- key are accepted). A key already held is not added twice. The key pair
- is copied; the caller still owns `key`.
-
- # Safety
-
- `config` is NULL or a live server configuration not in use by another
- thread; `key` is NULL or a live key pair.
+/**
+ * Adds another static key pair (key rotation: clients pinned to any held
+ * key are accepted). A key already held is not added twice. The key pair
+ * is copied; the caller still owns `key`.
+ *
+ * # Safety
+ *
+ * `config` is NULL or a live server configuration not in use by another
+ * thread; `key` is NULL or a live key pair.
  */
 lwsec_result lwsec_server_config_add_key(struct lwsec_server_config *config,
                                          const struct lwsec_key_pair *key);
 
-/*
- Stops accepting clients pinned to the raw 32-byte public key
- `public_key`. Returns `LWSEC_NOT_AVAILABLE` when the key is not held and
- `LWSEC_INVALID_CONFIG` when it is the last key (a server needs one); in
- both cases nothing changes.
-
- # Safety
-
- `config` is NULL or a live server configuration not in use by another
- thread; `public_key` points to `public_key_len` readable bytes.
+/**
+ * Stops accepting clients pinned to the raw 32-byte public key
+ * `public_key`. Returns `LWSEC_NOT_AVAILABLE` when the key is not held and
+ * `LWSEC_INVALID_CONFIG` when it is the last key (a server needs one); in
+ * both cases nothing changes.
+ *
+ * # Safety
+ *
+ * `config` is NULL or a live server configuration not in use by another
+ * thread; `public_key` points to `public_key_len` readable bytes.
  */
 lwsec_result lwsec_server_config_retire_key(struct lwsec_server_config *config,
                                             const uint8_t *public_key,
                                             size_t public_key_len);
 
-/*
- Sets the suites the server accepts, as `lwsec_suite` codes (1 to 8
- distinct codes). The server picks the client's most preferred suite in
- this list. On error the configuration is unchanged.
-
- # Safety
-
- `config` is NULL or a live server configuration not in use by another
- thread; `suites` points to `suites_len` readable bytes.
+/**
+ * Sets the suites the server accepts, as `lwsec_suite` codes (1 to 8
+ * distinct codes). The server picks the client's most preferred suite in
+ * this list. On error the configuration is unchanged.
+ *
+ * # Safety
+ *
+ * `config` is NULL or a live server configuration not in use by another
+ * thread; `suites` points to `suites_len` readable bytes.
  */
 lwsec_result lwsec_server_config_set_suites(struct lwsec_server_config *config,
                                             const uint8_t *suites,
                                             size_t suites_len);
 
-/*
- Sets the handshake patterns the server accepts, as `lwsec_pattern`
- codes (at least one). On error the configuration is unchanged.
-
- # Safety
-
- `config` is NULL or a live server configuration not in use by another
- thread; `patterns` points to `patterns_len` readable bytes.
+/**
+ * Sets the handshake patterns the server accepts, as `lwsec_pattern`
+ * codes (at least one). On error the configuration is unchanged.
+ *
+ * # Safety
+ *
+ * `config` is NULL or a live server configuration not in use by another
+ * thread; `patterns` points to `patterns_len` readable bytes.
  */
 lwsec_result lwsec_server_config_set_patterns(struct lwsec_server_config *config,
                                               const uint8_t *patterns,
                                               size_t patterns_len);
 
-/*
- Sets the largest message the server sends or accepts, in bytes (at
- least 1; default 1 MiB).
-
- # Safety
-
- `config` is NULL or a live server configuration not in use by another thread.
+/**
+ * Sets the largest message the server sends or accepts, in bytes (at
+ * least 1; default 1 MiB).
+ *
+ * # Safety
+ *
+ * `config` is NULL or a live server configuration not in use by another thread.
  */
 lwsec_result lwsec_server_config_set_max_message_size(struct lwsec_server_config *config,
                                                       size_t max_message_size);
 
-/*
- Sets the server's timers in milliseconds, 0 meaning off (the default);
- see `lwsec_client_config_set_timers`.
-
- # Safety
-
- `config` is NULL or a live server configuration not in use by another thread.
+/**
+ * Sets the server's timers in milliseconds, 0 meaning off (the default);
+ * see `lwsec_client_config_set_timers`.
+ *
+ * # Safety
+ *
+ * `config` is NULL or a live server configuration not in use by another thread.
  */
 lwsec_result lwsec_server_config_set_timers(struct lwsec_server_config *config,
                                             uint64_t keepalive_ms,
                                             uint64_t idle_timeout_ms);
 
-/*
- Sets the IK authorisation hook (see `lwsec_authorize_callback`): for
- every IK client, `callback(userdata, client_key, LWSEC_KEY_LEN)` decides
- whether to accept it. Replaces any previous hook. A NULL `callback`
- gives `LWSEC_NULL_PARAMETER`.
-
- lwsec never dereferences `userdata`; the application keeps it alive as
- long as any connection created from this configuration exists. The
- callback runs on whichever thread calls `lwsec_conn_handle_input` on such
- a connection, so it (and `userdata`) must be safe to use from there.
-
- # Safety
-
- `config` is NULL or a live server configuration not in use by another
- thread; `callback` follows the contract above.
+/**
+ * Sets the IK authorisation hook (see `lwsec_authorize_callback`): for
+ * every IK client, `callback(userdata, client_key, LWSEC_KEY_LEN)` decides
+ * whether to accept it. Replaces any previous hook. A NULL `callback`
+ * gives `LWSEC_NULL_PARAMETER`.
+ *
+ * lwsec never dereferences `userdata`; the application keeps it alive as
+ * long as any connection created from this configuration exists. The
+ * callback runs on whichever thread calls `lwsec_conn_handle_input` on such
+ * a connection, so it (and `userdata`) must be safe to use from there.
+ *
+ * # Safety
+ *
+ * `config` is NULL or a live server configuration not in use by another
+ * thread; `callback` follows the contract above.
  */
 lwsec_result lwsec_server_config_set_client_authorizer(struct lwsec_server_config *config,
                                                        lwsec_authorize_callback callback,
                                                        void *userdata);
 
-/*
- Frees a server configuration. NULL is a no-op. Connections created from
- it keep working (they hold their own reference).
-
- # Safety
-
- `config` is NULL or a server configuration from this library not yet
- freed; it must not be used afterwards.
+/**
+ * Frees a server configuration. NULL is a no-op. Connections created from
+ * it keep working (they hold their own reference).
+ *
+ * # Safety
+ *
+ * `config` is NULL or a server configuration from this library not yet
+ * freed; it must not be used afterwards.
  */
 void lwsec_server_config_free(struct lwsec_server_config *config);
 
-/*
- Creates a client connection at time `now_ms` (milliseconds on any clock
- that does not go backwards; use the same clock for every call). The
- ClientHello is queued at once: send the output.
-
- The connection keeps its own reference to `config`, which may be freed
- at once. On success `*out_conn` receives a new handle owned by the
- caller (free with `lwsec_conn_free`). An invalid configuration gives
- `LWSEC_INVALID_CONFIG`.
-
- # Safety
-
- `config` is NULL or a live client configuration; `out_conn` is NULL or
- valid for writing one pointer.
+/**
+ * Creates a client connection at time `now_ms` (milliseconds on any clock
+ * that does not go backwards; use the same clock for every call). The
+ * ClientHello is queued at once: send the output.
+ *
+ * The connection keeps its own reference to `config`, which may be freed
+ * at once. On success `*out_conn` receives a new handle owned by the
+ * caller (free with `lwsec_conn_free`). An invalid configuration gives
+ * `LWSEC_INVALID_CONFIG`.
+ *
+ * # Safety
+ *
+ * `config` is NULL or a live client configuration; `out_conn` is NULL or
+ * valid for writing one pointer.
  */
 lwsec_result lwsec_conn_new_client(const struct lwsec_client_config *config,
                                    uint64_t now_ms,
                                    struct lwsec_conn **out_conn);
 
-/*
- Creates a server connection at time `now_ms`; it waits for the
- ClientHello. The connection keeps its own reference to `config`. On
- success `*out_conn` receives a new handle owned by the caller.
-
- # Safety
-
- `config` is NULL or a live server configuration; `out_conn` is NULL or
- valid for writing one pointer.
+/**
+ * Creates a server connection at time `now_ms`; it waits for the
+ * ClientHello. The connection keeps its own reference to `config`. On
+ * success `*out_conn` receives a new handle owned by the caller.
+ *
+ * # Safety
+ *
+ * `config` is NULL or a live server configuration; `out_conn` is NULL or
+ * valid for writing one pointer.
  */
 lwsec_result lwsec_conn_new_server(const struct lwsec_server_config *config,
                                    uint64_t now_ms,
                                    struct lwsec_conn **out_conn);
 
-/*
- Feeds `data_len` bytes received from the peer; `*out_consumed` receives
- how many were consumed (any chunking works, even one byte at a time).
-
- Fewer than `data_len` are consumed when received messages or unsent
- output pile up: take the messages, send the output, then offer the rest
- again. After every call, check events, messages and output. A fatal
- error (a code from 100 up) kills the connection: later calls return the
- same error, and the output may still hold one alert to send before
- closing the socket.
-
- # Safety
-
- `conn` is NULL or a live connection; `data` points to `data_len`
- readable bytes; `out_consumed` is NULL or valid for writing a `size_t`.
+/**
+ * Feeds `data_len` bytes received from the peer; `*out_consumed` receives
+ * how many were consumed (any chunking works, even one byte at a time).
+ *
+ * Fewer than `data_len` are consumed when received messages or unsent
+ * output pile up: take the messages, send the output, then offer the rest
+ * again. After every call, check events, messages and output. A fatal
+ * error (a code from 100 up) kills the connection: later calls return the
+ * same error, and the output may still hold one alert to send before
+ * closing the socket.
+ *
+ * # Safety
+ *
+ * `conn` is NULL or a live connection; `data` points to `data_len`
+ * readable bytes; `out_consumed` is NULL or valid for writing a `size_t`.
  */
 lwsec_result lwsec_conn_handle_input(struct lwsec_conn *conn,
                                      const uint8_t *data,
@@ -789,209 +789,209 @@ lwsec_result lwsec_conn_handle_input(struct lwsec_conn *conn,
                                      uint64_t now_ms,
                                      size_t *out_consumed);
 
-/*
- Copies as much pending output (bytes to send to the peer) as fits into
- `buf` and marks it as sent; `*out_written` receives the count (0 when
- nothing is pending). Call until it writes 0, or use
- `lwsec_conn_pending_output` to avoid the copy.
-
- # Safety
-
- `conn` is NULL or a live connection; `buf` points to `buf_len` writable
- bytes; `out_written` is NULL or valid for writing a `size_t`.
+/**
+ * Copies as much pending output (bytes to send to the peer) as fits into
+ * `buf` and marks it as sent; `*out_written` receives the count (0 when
+ * nothing is pending). Call until it writes 0, or use
+ * `lwsec_conn_pending_output` to avoid the copy.
+ *
+ * # Safety
+ *
+ * `conn` is NULL or a live connection; `buf` points to `buf_len` writable
+ * bytes; `out_written` is NULL or valid for writing a `size_t`.
  */
 lwsec_result lwsec_conn_take_output(struct lwsec_conn *conn,
                                     uint8_t *buf,
                                     size_t buf_len,
                                     size_t *out_written);
 
-/*
- Borrows the pending output without copying: `*out_data` and `*out_len`
- receive a pointer to the bytes to send and their count.
-
- **Lifetime:** the bytes belong to the connection. The pointer is valid
- only until the next call of any `lwsec_conn_*` function on this
- connection (including `lwsec_conn_consume_output` and `lwsec_conn_free`);
- do not free it. When `*out_len` is 0 the pointer must not be
- dereferenced. After sending some of the bytes, report the count with
- `lwsec_conn_consume_output`.
-
- # Safety
-
- `conn` is NULL or a live connection; `out_data` and `out_len` are NULL
- or valid for writing a pointer and a `size_t`.
+/**
+ * Borrows the pending output without copying: `*out_data` and `*out_len`
+ * receive a pointer to the bytes to send and their count.
+ *
+ * **Lifetime:** the bytes belong to the connection. The pointer is valid
+ * only until the next call of any `lwsec_conn_*` function on this
+ * connection (including `lwsec_conn_consume_output` and `lwsec_conn_free`);
+ * do not free it. When `*out_len` is 0 the pointer must not be
+ * dereferenced. After sending some of the bytes, report the count with
+ * `lwsec_conn_consume_output`.
+ *
+ * # Safety
+ *
+ * `conn` is NULL or a live connection; `out_data` and `out_len` are NULL
+ * or valid for writing a pointer and a `size_t`.
  */
 lwsec_result lwsec_conn_pending_output(struct lwsec_conn *conn,
                                        const uint8_t **out_data,
                                        size_t *out_len);
 
-/*
- Marks the first `n` bytes of the pending output as sent (after
- `lwsec_conn_pending_output`). `n` larger than the pending output gives
- `LWSEC_INVALID_PARAMETER` and consumes nothing.
-
- # Safety
-
- `conn` is NULL or a live connection.
+/**
+ * Marks the first `n` bytes of the pending output as sent (after
+ * `lwsec_conn_pending_output`). `n` larger than the pending output gives
+ * `LWSEC_INVALID_PARAMETER` and consumes nothing.
+ *
+ * # Safety
+ *
+ * `conn` is NULL or a live connection.
  */
 lwsec_result lwsec_conn_consume_output(struct lwsec_conn *conn,
                                        size_t n);
 
-/*
- Queues a message of `data_len` bytes (at most the maximum message size,
- possibly 0) for sending; the peer receives it whole. Then send the
- output. Before the handshake completes this gives
- `LWSEC_HANDSHAKE_NOT_COMPLETE`, after `lwsec_conn_close` `LWSEC_CLOSED`.
- The bytes are copied.
-
- # Safety
-
- `conn` is NULL or a live connection; `data` points to `data_len`
- readable bytes.
+/**
+ * Queues a message of `data_len` bytes (at most the maximum message size,
+ * possibly 0) for sending; the peer receives it whole. Then send the
+ * output. Before the handshake completes this gives
+ * `LWSEC_HANDSHAKE_NOT_COMPLETE`, after `lwsec_conn_close` `LWSEC_CLOSED`.
+ * The bytes are copied.
+ *
+ * # Safety
+ *
+ * `conn` is NULL or a live connection; `data` points to `data_len`
+ * readable bytes.
  */
 lwsec_result lwsec_conn_send_message(struct lwsec_conn *conn,
                                      const uint8_t *data,
                                      size_t data_len);
 
-/*
- The length of the next complete received message in `*out_len`, so the
- caller can size the buffer for `lwsec_conn_recv_message`.
- `LWSEC_NOT_AVAILABLE` when no complete message is waiting.
-
- # Safety
-
- `conn` is NULL or a live connection; `out_len` is NULL or valid for
- writing a `size_t`.
+/**
+ * The length of the next complete received message in `*out_len`, so the
+ * caller can size the buffer for `lwsec_conn_recv_message`.
+ * `LWSEC_NOT_AVAILABLE` when no complete message is waiting.
+ *
+ * # Safety
+ *
+ * `conn` is NULL or a live connection; `out_len` is NULL or valid for
+ * writing a `size_t`.
  */
 lwsec_result lwsec_conn_next_message_len(struct lwsec_conn *conn,
                                          size_t *out_len);
 
-/*
- Takes the next complete received message, copying it into `buf`;
- `*out_written` receives its length (which may be 0: empty messages
- exist).
-
- `LWSEC_NOT_AVAILABLE` when no complete message is waiting.
- `LWSEC_BUFFER_TOO_SMALL` when `buf_len` is less than the message: nothing
- is written and the message stays queued (learn its size with
- `lwsec_conn_next_message_len`; `lwsec_conn_last_error` also says it).
-
- # Safety
-
- `conn` is NULL or a live connection; `buf` points to `buf_len` writable
- bytes; `out_written` is NULL or valid for writing a `size_t`.
+/**
+ * Takes the next complete received message, copying it into `buf`;
+ * `*out_written` receives its length (which may be 0: empty messages
+ * exist).
+ *
+ * `LWSEC_NOT_AVAILABLE` when no complete message is waiting.
+ * `LWSEC_BUFFER_TOO_SMALL` when `buf_len` is less than the message: nothing
+ * is written and the message stays queued (learn its size with
+ * `lwsec_conn_next_message_len`; `lwsec_conn_last_error` also says it).
+ *
+ * # Safety
+ *
+ * `conn` is NULL or a live connection; `buf` points to `buf_len` writable
+ * bytes; `out_written` is NULL or valid for writing a `size_t`.
  */
 lwsec_result lwsec_conn_recv_message(struct lwsec_conn *conn,
                                      uint8_t *buf,
                                      size_t buf_len,
                                      size_t *out_written);
 
-/*
- Stream view: copies received message bytes into `buf` ignoring message
- boundaries; `*out_written` receives the count (0 when none are ready).
- Only complete messages are readable.
-
- # Safety
-
- `conn` is NULL or a live connection; `buf` points to `buf_len` writable
- bytes; `out_written` is NULL or valid for writing a `size_t`.
+/**
+ * Stream view: copies received message bytes into `buf` ignoring message
+ * boundaries; `*out_written` receives the count (0 when none are ready).
+ * Only complete messages are readable.
+ *
+ * # Safety
+ *
+ * `conn` is NULL or a live connection; `buf` points to `buf_len` writable
+ * bytes; `out_written` is NULL or valid for writing a `size_t`.
  */
 lwsec_result lwsec_conn_read(struct lwsec_conn *conn,
                              uint8_t *buf,
                              size_t buf_len,
                              size_t *out_written);
 
-/*
- Takes the next event into `*out_event` (`LWSEC_EVENT_NONE` when there is
- none). Poll after every `lwsec_conn_handle_input` until it returns
- `LWSEC_EVENT_NONE`.
-
- # Safety
-
- `conn` is NULL or a live connection; `out_event` is NULL or valid for
- writing an `lwsec_event`.
+/**
+ * Takes the next event into `*out_event` (`LWSEC_EVENT_NONE` when there is
+ * none). Poll after every `lwsec_conn_handle_input` until it returns
+ * `LWSEC_EVENT_NONE`.
+ *
+ * # Safety
+ *
+ * `conn` is NULL or a live connection; `out_event` is NULL or valid for
+ * writing an `lwsec_event`.
  */
 lwsec_result lwsec_conn_poll_event(struct lwsec_conn *conn,
                                    lwsec_event *out_event);
 
-/*
- The connection's state in `*out_state`.
-
- # Safety
-
- `conn` is NULL or a live connection; `out_state` is NULL or valid for
- writing an `lwsec_handshake_state`.
+/**
+ * The connection's state in `*out_state`.
+ *
+ * # Safety
+ *
+ * `conn` is NULL or a live connection; `out_state` is NULL or valid for
+ * writing an `lwsec_handshake_state`.
  */
 lwsec_result lwsec_conn_handshake_state(struct lwsec_conn *conn,
                                         lwsec_handshake_state *out_state);
 
-/*
- The negotiated suite (an `lwsec_suite` code) in `*out_suite`, once
- established; before that `LWSEC_HANDSHAKE_NOT_COMPLETE` (or the
- connection's fatal error).
-
- # Safety
-
- `conn` is NULL or a live connection; `out_suite` is NULL or valid for
- writing one byte.
+/**
+ * The negotiated suite (an `lwsec_suite` code) in `*out_suite`, once
+ * established; before that `LWSEC_HANDSHAKE_NOT_COMPLETE` (or the
+ * connection's fatal error).
+ *
+ * # Safety
+ *
+ * `conn` is NULL or a live connection; `out_suite` is NULL or valid for
+ * writing one byte.
  */
 lwsec_result lwsec_conn_suite(struct lwsec_conn *conn,
                               uint8_t *out_suite);
 
-/*
- The handshake pattern (an `lwsec_pattern` code) in `*out_pattern`, once
- established.
-
- # Safety
-
- `conn` is NULL or a live connection; `out_pattern` is NULL or valid for
- writing one byte.
+/**
+ * The handshake pattern (an `lwsec_pattern` code) in `*out_pattern`, once
+ * established.
+ *
+ * # Safety
+ *
+ * `conn` is NULL or a live connection; `out_pattern` is NULL or valid for
+ * writing one byte.
  */
 lwsec_result lwsec_conn_pattern(struct lwsec_conn *conn,
                                 uint8_t *out_pattern);
 
-/*
- Copies the peer's authenticated raw static public key (32 bytes) into
- `buf`: the server's key on a client, the client's device key on an IK
- server. `LWSEC_NOT_AVAILABLE` on an NK server,
- `LWSEC_HANDSHAKE_NOT_COMPLETE` before the handshake completes,
- `LWSEC_BUFFER_TOO_SMALL` when `buf_len < LWSEC_KEY_LEN`.
-
- # Safety
-
- `conn` is NULL or a live connection; `buf` points to `buf_len` writable
- bytes; `out_written` is NULL or valid for writing a `size_t`.
+/**
+ * Copies the peer's authenticated raw static public key (32 bytes) into
+ * `buf`: the server's key on a client, the client's device key on an IK
+ * server. `LWSEC_NOT_AVAILABLE` on an NK server,
+ * `LWSEC_HANDSHAKE_NOT_COMPLETE` before the handshake completes,
+ * `LWSEC_BUFFER_TOO_SMALL` when `buf_len < LWSEC_KEY_LEN`.
+ *
+ * # Safety
+ *
+ * `conn` is NULL or a live connection; `buf` points to `buf_len` writable
+ * bytes; `out_written` is NULL or valid for writing a `size_t`.
  */
 lwsec_result lwsec_conn_peer_static_key(struct lwsec_conn *conn,
                                         uint8_t *buf,
                                         size_t buf_len,
                                         size_t *out_written);
 
-/*
- Copies the Noise handshake hash (32 bytes, `LWSEC_HANDSHAKE_HASH_LEN`)
- into `buf`: a channel binding unique to this connection, the same on
- both sides, not secret. Available once established.
-
- # Safety
-
- `conn` is NULL or a live connection; `buf` points to `buf_len` writable
- bytes; `out_written` is NULL or valid for writing a `size_t`.
+/**
+ * Copies the Noise handshake hash (32 bytes, `LWSEC_HANDSHAKE_HASH_LEN`)
+ * into `buf`: a channel binding unique to this connection, the same on
+ * both sides, not secret. Available once established.
+ *
+ * # Safety
+ *
+ * `conn` is NULL or a live connection; `buf` points to `buf_len` writable
+ * bytes; `out_written` is NULL or valid for writing a `size_t`.
  */
 lwsec_result lwsec_conn_handshake_hash(struct lwsec_conn *conn,
                                        uint8_t *buf,
                                        size_t buf_len,
                                        size_t *out_written);
 
-/*
- Fills all `out_len` bytes of `out` (at most 8160) with keying material
- bound to this connection, `label` (1 to 249 bytes) and `context` (any
- bytes, possibly none). Both sides derive the same bytes. Available once
- established; on error nothing is written.
-
- # Safety
-
- `conn` is NULL or a live connection; `label`, `context` point to their
- lengths of readable bytes; `out` to `out_len` writable bytes.
+/**
+ * Fills all `out_len` bytes of `out` (at most 8160) with keying material
+ * bound to this connection, `label` (1 to 249 bytes) and `context` (any
+ * bytes, possibly none). Both sides derive the same bytes. Available once
+ * established; on error nothing is written.
+ *
+ * # Safety
+ *
+ * `conn` is NULL or a live connection; `label`, `context` point to their
+ * lengths of readable bytes; `out` to `out_len` writable bytes.
  */
 lwsec_result lwsec_conn_export_keying_material(struct lwsec_conn *conn,
                                                const uint8_t *label,
@@ -1001,109 +1001,109 @@ lwsec_result lwsec_conn_export_keying_material(struct lwsec_conn *conn,
                                                uint8_t *out,
                                                size_t out_len);
 
-/*
- Updates this side's sending keys now; with `request_peer`, asks the peer
- to update its sending keys too. Then send the output.
-
- # Safety
-
- `conn` is NULL or a live connection.
+/**
+ * Updates this side's sending keys now; with `request_peer`, asks the peer
+ * to update its sending keys too. Then send the output.
+ *
+ * # Safety
+ *
+ * `conn` is NULL or a live connection.
  */
 lwsec_result lwsec_conn_update_keys(struct lwsec_conn *conn,
                                     bool request_peer);
 
-/*
- Sends a keep-alive ping with up to 64 bytes of payload; the answer
- arrives as `LWSEC_EVENT_PONG`. Then send the output.
-
- # Safety
-
- `conn` is NULL or a live connection; `payload` points to `payload_len`
- readable bytes.
+/**
+ * Sends a keep-alive ping with up to 64 bytes of payload; the answer
+ * arrives as `LWSEC_EVENT_PONG`. Then send the output.
+ *
+ * # Safety
+ *
+ * `conn` is NULL or a live connection; `payload` points to `payload_len`
+ * readable bytes.
  */
 lwsec_result lwsec_conn_ping(struct lwsec_conn *conn,
                              const uint8_t *payload,
                              size_t payload_len);
 
-/*
- Closes gracefully: queues a close_notify alert (send the output, then
- keep reading until `LWSEC_EVENT_PEER_CLOSED` and end of stream) and
- refuses further sends with `LWSEC_CLOSED`. During the handshake the
- connection is abandoned and nothing is sent. Closing twice is fine. The
- handle must still be freed with `lwsec_conn_free`.
-
- # Safety
-
- `conn` is NULL or a live connection.
+/**
+ * Closes gracefully: queues a close_notify alert (send the output, then
+ * keep reading until `LWSEC_EVENT_PEER_CLOSED` and end of stream) and
+ * refuses further sends with `LWSEC_CLOSED`. During the handshake the
+ * connection is abandoned and nothing is sent. Closing twice is fine. The
+ * handle must still be freed with `lwsec_conn_free`.
+ *
+ * # Safety
+ *
+ * `conn` is NULL or a live connection.
  */
 lwsec_result lwsec_conn_close(struct lwsec_conn *conn);
 
-/*
- Reports that the peer's byte stream ended (`recv` returned 0). `LWSEC_OK`
- when the peer had closed gracefully; otherwise `LWSEC_TRUNCATED` and the
- connection fails (data received so far was authentic but may be
- incomplete).
-
- # Safety
-
- `conn` is NULL or a live connection.
+/**
+ * Reports that the peer's byte stream ended (`recv` returned 0). `LWSEC_OK`
+ * when the peer had closed gracefully; otherwise `LWSEC_TRUNCATED` and the
+ * connection fails (data received so far was authentic but may be
+ * incomplete).
+ *
+ * # Safety
+ *
+ * `conn` is NULL or a live connection.
  */
 lwsec_result lwsec_conn_handle_eof(struct lwsec_conn *conn);
 
-/*
- The time (in the milliseconds of `now_ms`) at which
- `lwsec_conn_handle_timeout` should be called next, in `*out_deadline_ms`.
- `LWSEC_NOT_AVAILABLE` when no timer is armed (no keep-alive or idle
- timeout configured, or not established).
-
- # Safety
-
- `conn` is NULL or a live connection; `out_deadline_ms` is NULL or valid
- for writing a `uint64_t`.
+/**
+ * The time (in the milliseconds of `now_ms`) at which
+ * `lwsec_conn_handle_timeout` should be called next, in `*out_deadline_ms`.
+ * `LWSEC_NOT_AVAILABLE` when no timer is armed (no keep-alive or idle
+ * timeout configured, or not established).
+ *
+ * # Safety
+ *
+ * `conn` is NULL or a live connection; `out_deadline_ms` is NULL or valid
+ * for writing a `uint64_t`.
  */
 lwsec_result lwsec_conn_poll_timeout(struct lwsec_conn *conn,
                                      uint64_t *out_deadline_ms);
 
-/*
- Runs the timers due at `now_ms`: may queue a keep-alive ping (send the
- output) or fail the connection with `LWSEC_TIMEOUT`.
-
- # Safety
-
- `conn` is NULL or a live connection.
+/**
+ * Runs the timers due at `now_ms`: may queue a keep-alive ping (send the
+ * output) or fail the connection with `LWSEC_TIMEOUT`.
+ *
+ * # Safety
+ *
+ * `conn` is NULL or a live connection.
  */
 lwsec_result lwsec_conn_handle_timeout(struct lwsec_conn *conn,
                                        uint64_t now_ms);
 
-/*
- Copies the detailed English message of the last failed call on this
- connection (for example "peer sent fatal alert bad_record_mac (20)")
- into `buf`, without a NUL terminator; `*out_written` receives its
- length. A message longer than `buf_len` is truncated (at a UTF-8
- character boundary); 256 bytes always suffice. `LWSEC_NOT_AVAILABLE`
- when no call on this connection has failed yet. Calls that succeed do
- not clear the message.
-
- # Safety
-
- `conn` is NULL or a live connection; `buf` points to `buf_len` writable
- bytes; `out_written` is NULL or valid for writing a `size_t`.
+/**
+ * Copies the detailed English message of the last failed call on this
+ * connection (for example "peer sent fatal alert bad_record_mac (20)")
+ * into `buf`, without a NUL terminator; `*out_written` receives its
+ * length. A message longer than `buf_len` is truncated (at a UTF-8
+ * character boundary); 256 bytes always suffice. `LWSEC_NOT_AVAILABLE`
+ * when no call on this connection has failed yet. Calls that succeed do
+ * not clear the message.
+ *
+ * # Safety
+ *
+ * `conn` is NULL or a live connection; `buf` points to `buf_len` writable
+ * bytes; `out_written` is NULL or valid for writing a `size_t`.
  */
 lwsec_result lwsec_conn_last_error(const struct lwsec_conn *conn,
                                    uint8_t *buf,
                                    size_t buf_len,
                                    size_t *out_written);
 
-/*
- Frees a connection (its keys are wiped). NULL is a no-op. Pointers from
- `lwsec_conn_pending_output` become invalid. Freeing does not send
- anything: call `lwsec_conn_close` and send the output first for a
- graceful close.
-
- # Safety
-
- `conn` is NULL or a connection from this library not yet freed; it must
- not be used afterwards.
+/**
+ * Frees a connection (its keys are wiped). NULL is a no-op. Pointers from
+ * `lwsec_conn_pending_output` become invalid. Freeing does not send
+ * anything: call `lwsec_conn_close` and send the output first for a
+ * graceful close.
+ *
+ * # Safety
+ *
+ * `conn` is NULL or a connection from this library not yet freed; it must
+ * not be used afterwards.
  */
 void lwsec_conn_free(struct lwsec_conn *conn);
 
