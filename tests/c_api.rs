@@ -80,15 +80,24 @@ fn established_pair() -> (*mut lwsec_conn, *mut lwsec_conn) {
     let mut ccfg = ptr::null_mut();
     let (mut client, mut server) = (ptr::null_mut(), ptr::null_mut());
     unsafe {
-        assert_eq!(lwsec_server_config_new(kp, &mut scfg), lwsec_result::LWSEC_OK);
+        assert_eq!(
+            lwsec_server_config_new(kp, &mut scfg),
+            lwsec_result::LWSEC_OK
+        );
         let key = public(kp);
         assert_eq!(
             lwsec_client_config_new_nk(key.as_ptr(), key.len(), &mut ccfg),
             lwsec_result::LWSEC_OK
         );
         lwsec_key_pair_free(kp);
-        assert_eq!(lwsec_conn_new_client(ccfg, 0, &mut client), lwsec_result::LWSEC_OK);
-        assert_eq!(lwsec_conn_new_server(scfg, 0, &mut server), lwsec_result::LWSEC_OK);
+        assert_eq!(
+            lwsec_conn_new_client(ccfg, 0, &mut client),
+            lwsec_result::LWSEC_OK
+        );
+        assert_eq!(
+            lwsec_conn_new_server(scfg, 0, &mut server),
+            lwsec_result::LWSEC_OK
+        );
         // The connections keep their configurations alive.
         lwsec_client_config_free(ccfg);
         lwsec_server_config_free(scfg);
@@ -117,7 +126,10 @@ unsafe fn shuttle(from: *mut lwsec_conn, to: *mut lwsec_conn) {
                 lwsec_result::LWSEC_OK
             );
             assert!(consumed > 0);
-            assert_eq!(lwsec_conn_consume_output(from, consumed), lwsec_result::LWSEC_OK);
+            assert_eq!(
+                lwsec_conn_consume_output(from, consumed),
+                lwsec_result::LWSEC_OK
+            );
         }
     }
 }
@@ -154,7 +166,10 @@ fn c_api_null_pointers_give_error_codes() {
             NULL
         );
         assert_eq!(consumed, 7);
-        assert_eq!(lwsec_conn_send_message(ptr::null_mut(), ptr::null(), 0), NULL);
+        assert_eq!(
+            lwsec_conn_send_message(ptr::null_mut(), ptr::null(), 0),
+            NULL
+        );
         assert_eq!(lwsec_conn_close(ptr::null_mut()), NULL);
         assert_eq!(lwsec_conn_handle_eof(ptr::null_mut()), NULL);
         assert_eq!(
@@ -163,7 +178,10 @@ fn c_api_null_pointers_give_error_codes() {
         );
         let mut scfg = ptr::null_mut();
         let kp = key_pair();
-        assert_eq!(lwsec_server_config_new(kp, &mut scfg), lwsec_result::LWSEC_OK);
+        assert_eq!(
+            lwsec_server_config_new(kp, &mut scfg),
+            lwsec_result::LWSEC_OK
+        );
         assert_eq!(
             lwsec_server_config_set_client_authorizer(scfg, None, ptr::null_mut()),
             NULL
@@ -207,7 +225,10 @@ fn c_api_bad_values_give_error_codes() {
         assert!(kp.is_null());
         let kp = key_pair();
         let mut scfg = ptr::null_mut();
-        assert_eq!(lwsec_server_config_new(kp, &mut scfg), lwsec_result::LWSEC_OK);
+        assert_eq!(
+            lwsec_server_config_new(kp, &mut scfg),
+            lwsec_result::LWSEC_OK
+        );
         assert_eq!(
             lwsec_server_config_set_suites(scfg, [9u8].as_ptr(), 1),
             lwsec_result::LWSEC_INVALID_PARAMETER
@@ -428,10 +449,7 @@ fn c_api_use_after_close_and_getters() {
         assert_eq!(lwsec_conn_handle_eof(server), lwsec_result::LWSEC_OK);
         // The client never saw the server's close: EOF now is a truncation,
         // and the connection is dead for good.
-        assert_eq!(
-            lwsec_conn_handle_eof(client),
-            lwsec_result::LWSEC_TRUNCATED
-        );
+        assert_eq!(lwsec_conn_handle_eof(client), lwsec_result::LWSEC_TRUNCATED);
         let mut state = lwsec_handshake_state::LWSEC_STATE_HANDSHAKING;
         assert_eq!(
             lwsec_conn_handshake_state(client, &mut state),
@@ -566,4 +584,83 @@ fn c_api_authorizer_callback_rejects_ik_client() {
         lwsec_key_pair_free(server_kp);
         lwsec_key_pair_free(device);
     }
+}
+
+#[test]
+fn c_api_c_client_echoes_with_c_server() {
+    let mut server = support::start_c_server(&[], &["-n", "3"]);
+    let key = server.public_key.clone();
+    for (pattern, suite) in [("nk", "aes"), ("ik", "chacha")] {
+        let out = support::run_c_client(&[], server.port, &key, pattern, suite);
+        support::assert_echo_ok(&out, &format!("C client {pattern}/{suite} vs C server"));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let expected = if pattern == "ik" {
+            "pattern IK, suite ChaCha20-Poly1305"
+        } else {
+            "pattern NK, suite AES-256-GCM"
+        };
+        assert!(stderr.contains(expected), "{stderr}");
+    }
+    // A client pinned to the wrong key fails with the right message, non-zero.
+    let wrong = format!("lwsec-public-v1:{}", "11".repeat(32));
+    let out = support::run_c_client(&[], server.port, &wrong, "nk", "aes");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not hold the pinned server key"));
+    let status = server.child.wait().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(server.child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    assert!(status.success(), "server: {status}\n{stderr}");
+    assert!(
+        stderr.contains("3 connection(s) ended, 1 IK authorisation(s)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn c_api_c_server_rejects_ik_client_in_callback() {
+    let mut server = support::start_c_server(&[], &["-n", "1", "-r"]);
+    let out = support::run_c_client(&[], server.port, &server.public_key.clone(), "ik", "aes");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("refused this client's static key"),
+        "{stderr}"
+    );
+    assert!(server.child.wait().unwrap().success());
+}
+
+#[test]
+fn c_api_c_client_echoes_with_rust_server() {
+    let (port, key, server) = support::rust_echo_server(2);
+    for (pattern, suite) in [("ik", "aes"), ("nk", "chacha")] {
+        let out = support::run_c_client(&[], port, &key, pattern, suite);
+        support::assert_echo_ok(&out, &format!("C client {pattern}/{suite} vs Rust server"));
+    }
+    assert_eq!(server.join().unwrap(), vec![6, 6]);
+}
+
+#[test]
+fn c_api_c_examples_are_clean_under_valgrind() {
+    support::require_valgrind();
+    let mut wrapper = vec!["valgrind"];
+    wrapper.extend(support::VALGRIND);
+    let mut server = support::start_c_server(&wrapper, &["-n", "2"]);
+    let key = server.public_key.clone();
+    for (pattern, suite) in [("nk", "chacha"), ("ik", "aes")] {
+        let out = support::run_c_client(&wrapper, server.port, &key, pattern, suite);
+        support::assert_echo_ok(&out, &format!("valgrind C client {pattern}/{suite}"));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !stderr.contains("=="),
+            "valgrind reported on the client:\n{stderr}"
+        );
+    }
+    let status = server.child.wait().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(server.child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    assert!(status.success(), "valgrind server: {status}\n{stderr}");
+    assert!(
+        !stderr.contains("=="),
+        "valgrind reported on the server:\n{stderr}"
+    );
 }

@@ -12,7 +12,9 @@ use std::time::Duration;
 
 use crate::config::{ClientConfig, ServerConfig, TransportConfig};
 use crate::crypto::dh::PublicKey;
-use crate::ffi::boundary::{Failure, Out, free_handle, guard, handle, handle_mut, input, into_handle};
+use crate::ffi::boundary::{
+    Failure, Out, free_handle, guard, handle, handle_mut, input, into_handle,
+};
 use crate::ffi::error::lwsec_result;
 use crate::ffi::keys::{key_bytes, lwsec_key_pair};
 use crate::suite::{Pattern, Suite};
@@ -49,7 +51,11 @@ pub enum lwsec_pattern {
 /// `client_rejected` on both sides). `client_key` is valid only during the
 /// call. The callback must not call lwsec functions on the same connection.
 pub type lwsec_authorize_callback = Option<
-    unsafe extern "C" fn(userdata: *mut c_void, client_key: *const u8, client_key_len: usize) -> c_int,
+    unsafe extern "C" fn(
+        userdata: *mut c_void,
+        client_key: *const u8,
+        client_key_len: usize,
+    ) -> c_int,
 >;
 
 /// A client configuration: the pinned server key, the client's own key for

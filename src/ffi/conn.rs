@@ -12,8 +12,8 @@ use std::sync::Arc;
 use crate::conn::{Connection, Event};
 use crate::error::Error;
 use crate::ffi::boundary::{
-    Failure, Out, copy_out, free_handle, guard, handle, handle_mut, input, into_handle,
-    output, panic_failure,
+    Failure, Out, copy_out, free_handle, guard, handle, handle_mut, input, into_handle, output,
+    panic_failure,
 };
 use crate::ffi::config::{lwsec_client_config, lwsec_server_config};
 use crate::ffi::error::lwsec_result;
@@ -243,7 +243,10 @@ pub unsafe extern "C" fn lwsec_conn_pending_output(
 ///
 /// `conn` is NULL or a live connection.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn lwsec_conn_consume_output(conn: *mut lwsec_conn, n: usize) -> lwsec_result {
+pub unsafe extern "C" fn lwsec_conn_consume_output(
+    conn: *mut lwsec_conn,
+    n: usize,
+) -> lwsec_result {
     with_conn(conn, |c| {
         if n > c.pending_output().len() {
             return Err(lwsec_result::LWSEC_INVALID_PARAMETER.into());
@@ -330,9 +333,7 @@ pub unsafe extern "C" fn lwsec_conn_recv_message(
         if len > buf.len() {
             return Err(Error::WouldExceedBuffer { needed: len }.into());
         }
-        let message = c
-            .recv_message()
-            .ok_or(lwsec_result::LWSEC_NOT_AVAILABLE)?;
+        let message = c.recv_message().ok_or(lwsec_result::LWSEC_NOT_AVAILABLE)?;
         out.set(copy_out(&message, buf)?);
         Ok(())
     })
@@ -422,7 +423,10 @@ pub unsafe extern "C" fn lwsec_conn_handshake_state(
 /// `conn` is NULL or a live connection; `out_suite` is NULL or valid for
 /// writing one byte.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn lwsec_conn_suite(conn: *mut lwsec_conn, out_suite: *mut u8) -> lwsec_result {
+pub unsafe extern "C" fn lwsec_conn_suite(
+    conn: *mut lwsec_conn,
+    out_suite: *mut u8,
+) -> lwsec_result {
     with_conn(conn, |c| {
         // SAFETY: the caller promised `out_suite` is NULL or writable.
         let out = unsafe { Out::new(out_suite)? };
@@ -548,7 +552,10 @@ pub unsafe extern "C" fn lwsec_conn_export_keying_material(
 ///
 /// `conn` is NULL or a live connection.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn lwsec_conn_update_keys(conn: *mut lwsec_conn, request_peer: bool) -> lwsec_result {
+pub unsafe extern "C" fn lwsec_conn_update_keys(
+    conn: *mut lwsec_conn,
+    request_peer: bool,
+) -> lwsec_result {
     with_conn(conn, |c| Ok(c.update_keys(request_peer)?))
 }
 
@@ -629,7 +636,10 @@ pub unsafe extern "C" fn lwsec_conn_poll_timeout(
 ///
 /// `conn` is NULL or a live connection.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn lwsec_conn_handle_timeout(conn: *mut lwsec_conn, now_ms: u64) -> lwsec_result {
+pub unsafe extern "C" fn lwsec_conn_handle_timeout(
+    conn: *mut lwsec_conn,
+    now_ms: u64,
+) -> lwsec_result {
     with_conn(conn, |c| Ok(c.handle_timeout(Time::from_millis(now_ms))?))
 }
 

@@ -181,8 +181,12 @@ impl lwsec_result {
             Self::LWSEC_UNSUPPORTED_VERSION => "peer uses an unsupported protocol version\0",
             Self::LWSEC_UNKNOWN_SERVER_KEY => "the server does not hold the pinned server key\0",
             Self::LWSEC_NO_COMMON_SUITE => "no cipher suite in common with the peer\0",
-            Self::LWSEC_UNSUPPORTED_PATTERN => "the server does not accept this handshake pattern\0",
-            Self::LWSEC_UNSUPPORTED_EXTENSION => "peer requires an unsupported critical extension\0",
+            Self::LWSEC_UNSUPPORTED_PATTERN => {
+                "the server does not accept this handshake pattern\0"
+            }
+            Self::LWSEC_UNSUPPORTED_EXTENSION => {
+                "peer requires an unsupported critical extension\0"
+            }
             Self::LWSEC_CLIENT_REJECTED => "the server refused this client's static key\0",
             Self::LWSEC_PEER_ALERT => "peer sent a fatal alert\0",
             Self::LWSEC_SEQUENCE_EXHAUSTED => "record sequence numbers exhausted; reconnect\0",
@@ -190,9 +194,7 @@ impl lwsec_result {
             Self::LWSEC_CLOSED => "the connection is closed\0",
             Self::LWSEC_RNG_ERROR => "the random number generator failed\0",
             Self::LWSEC_HANDSHAKE_NOT_COMPLETE => "the handshake is not complete\0",
-            Self::LWSEC_MESSAGE_TOO_LARGE_TO_SEND => {
-                "message exceeds the maximum message size\0"
-            }
+            Self::LWSEC_MESSAGE_TOO_LARGE_TO_SEND => "message exceeds the maximum message size\0",
             Self::LWSEC_INVALID_CONFIG => "invalid configuration\0",
             Self::LWSEC_INVALID_KEY => "invalid key\0",
         }

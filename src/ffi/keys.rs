@@ -68,7 +68,12 @@ pub unsafe extern "C" fn lwsec_key_pair_from_bytes(
 ) -> lwsec_result {
     guard(|| {
         // SAFETY: the caller promised the buffer and the out pointer are valid.
-        let (bytes, out) = unsafe { (input(private_key, private_key_len)?, Out::new(out_key_pair)?) };
+        let (bytes, out) = unsafe {
+            (
+                input(private_key, private_key_len)?,
+                Out::new(out_key_pair)?,
+            )
+        };
         let bytes = zeroize::Zeroizing::new(key_bytes(bytes)?);
         out.set(into_handle(lwsec_key_pair {
             inner: StaticKeyPair::from_private_bytes(*bytes),
@@ -124,8 +129,13 @@ pub unsafe extern "C" fn lwsec_key_pair_public_key(
 ) -> lwsec_result {
     guard(|| {
         // SAFETY: the caller promised all pointers are NULL or valid as documented.
-        let (kp, buf, out) =
-            unsafe { (handle(key_pair)?, output(buf, buf_len)?, Out::new(out_written)?) };
+        let (kp, buf, out) = unsafe {
+            (
+                handle(key_pair)?,
+                output(buf, buf_len)?,
+                Out::new(out_written)?,
+            )
+        };
         out.set(copy_out(kp.inner.public_key().as_bytes(), buf)?);
         Ok(())
     })
@@ -151,8 +161,13 @@ pub unsafe extern "C" fn lwsec_key_pair_public_key_text(
 ) -> lwsec_result {
     guard(|| {
         // SAFETY: the caller promised all pointers are NULL or valid as documented.
-        let (kp, buf, out) =
-            unsafe { (handle(key_pair)?, output(buf, buf_len)?, Out::new(out_written)?) };
+        let (kp, buf, out) = unsafe {
+            (
+                handle(key_pair)?,
+                output(buf, buf_len)?,
+                Out::new(out_written)?,
+            )
+        };
         out.set(copy_out(kp.inner.public_key().to_text().as_bytes(), buf)?);
         Ok(())
     })
@@ -179,8 +194,13 @@ pub unsafe extern "C" fn lwsec_key_pair_private_key_text(
 ) -> lwsec_result {
     guard(|| {
         // SAFETY: the caller promised all pointers are NULL or valid as documented.
-        let (kp, buf, out) =
-            unsafe { (handle(key_pair)?, output(buf, buf_len)?, Out::new(out_written)?) };
+        let (kp, buf, out) = unsafe {
+            (
+                handle(key_pair)?,
+                output(buf, buf_len)?,
+                Out::new(out_written)?,
+            )
+        };
         out.set(copy_out(kp.inner.to_text().as_bytes(), buf)?);
         Ok(())
     })
@@ -222,8 +242,13 @@ pub unsafe extern "C" fn lwsec_public_key_from_text(
 ) -> lwsec_result {
     guard(|| {
         // SAFETY: the caller promised all pointers are NULL or valid as documented.
-        let (text, buf, out) =
-            unsafe { (input(text, text_len)?, output(buf, buf_len)?, Out::new(out_written)?) };
+        let (text, buf, out) = unsafe {
+            (
+                input(text, text_len)?,
+                output(buf, buf_len)?,
+                Out::new(out_written)?,
+            )
+        };
         let key = PublicKey::from_text(self::text(text)?)?;
         out.set(copy_out(key.as_bytes(), buf)?);
         Ok(())
@@ -251,8 +276,13 @@ pub unsafe extern "C" fn lwsec_public_key_to_text(
 ) -> lwsec_result {
     guard(|| {
         // SAFETY: the caller promised all pointers are NULL or valid as documented.
-        let (key, buf, out) =
-            unsafe { (input(key, key_len)?, output(buf, buf_len)?, Out::new(out_written)?) };
+        let (key, buf, out) = unsafe {
+            (
+                input(key, key_len)?,
+                output(buf, buf_len)?,
+                Out::new(out_written)?,
+            )
+        };
         let key = PublicKey::from_bytes(key_bytes(key)?);
         out.set(copy_out(key.to_text().as_bytes(), buf)?);
         Ok(())
