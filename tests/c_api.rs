@@ -664,3 +664,150 @@ fn c_api_c_examples_are_clean_under_valgrind() {
         "valgrind reported on the server:\n{stderr}"
     );
 }
+
+/// Drains events of `conn` into a vector.
+unsafe fn events(conn: *mut lwsec_conn) -> Vec<lwsec_event> {
+    let mut all = Vec::new();
+    loop {
+        let mut event = lwsec_event::LWSEC_EVENT_NONE;
+        assert_eq!(
+            unsafe { lwsec_conn_poll_event(conn, &mut event) },
+            lwsec_result::LWSEC_OK
+        );
+        if event == lwsec_event::LWSEC_EVENT_NONE {
+            return all;
+        }
+        all.push(event);
+    }
+}
+
+#[test]
+fn c_api_ik_timers_key_update_ping_and_exporter() {
+    unsafe {
+        let server_kp = key_pair();
+        let device = key_pair();
+        let key = public(server_kp);
+        let (mut ccfg, mut scfg) = (ptr::null_mut(), ptr::null_mut());
+        assert_eq!(
+            lwsec_client_config_new_ik(key.as_ptr(), 32, device, &mut ccfg),
+            lwsec_result::LWSEC_OK
+        );
+        assert_eq!(
+            lwsec_client_config_set_suites(ccfg, [2u8, 1].as_ptr(), 2),
+            lwsec_result::LWSEC_OK
+        );
+        assert_eq!(
+            lwsec_client_config_set_timers(ccfg, 0, 5_000),
+            lwsec_result::LWSEC_OK
+        );
+        assert_eq!(
+            lwsec_server_config_new(server_kp, &mut scfg),
+            lwsec_result::LWSEC_OK
+        );
+        // Rotation: a second key held by the server.
+        let second = key_pair();
+        assert_eq!(
+            lwsec_server_config_add_key(scfg, second),
+            lwsec_result::LWSEC_OK
+        );
+        let (mut client, mut server) = (ptr::null_mut(), ptr::null_mut());
+        assert_eq!(
+            lwsec_conn_new_client(ccfg, 1_000, &mut client),
+            lwsec_result::LWSEC_OK
+        );
+        assert_eq!(
+            lwsec_conn_new_server(scfg, 1_000, &mut server),
+            lwsec_result::LWSEC_OK
+        );
+        shuttle(client, server);
+        shuttle(server, client);
+        assert_eq!(
+            events(client),
+            [lwsec_event::LWSEC_EVENT_HANDSHAKE_COMPLETE]
+        );
+        assert_eq!(
+            events(server),
+            [lwsec_event::LWSEC_EVENT_HANDSHAKE_COMPLETE]
+        );
+        let mut suite = 0;
+        assert_eq!(lwsec_conn_suite(server, &mut suite), lwsec_result::LWSEC_OK);
+        assert_eq!(suite, lwsec_suite::LWSEC_SUITE_CHACHA20_POLY1305 as u8);
+        // The IK server learns the client's device key.
+        let mut peer = [0u8; 32];
+        let mut n = 0;
+        assert_eq!(
+            lwsec_conn_peer_static_key(server, peer.as_mut_ptr(), 32, &mut n),
+            lwsec_result::LWSEC_OK
+        );
+        assert_eq!(peer, public(device));
+        // Both sides export the same keying material.
+        let (mut a, mut b) = ([0u8; 48], [0u8; 48]);
+        for (conn, out) in [(client, &mut a), (server, &mut b)] {
+            assert_eq!(
+                lwsec_conn_export_keying_material(
+                    conn,
+                    b"test".as_ptr(),
+                    4,
+                    ptr::null(),
+                    0,
+                    out.as_mut_ptr(),
+                    out.len()
+                ),
+                lwsec_result::LWSEC_OK
+            );
+        }
+        assert_eq!(a, b);
+        assert_ne!(a, [0u8; 48]);
+        // Key update requested by the client, ping answered by the server.
+        assert_eq!(lwsec_conn_update_keys(client, true), lwsec_result::LWSEC_OK);
+        assert_eq!(
+            lwsec_conn_ping(client, b"p".as_ptr(), 1),
+            lwsec_result::LWSEC_OK
+        );
+        assert_eq!(
+            lwsec_conn_send_message(client, b"after update".as_ptr(), 12),
+            lwsec_result::LWSEC_OK
+        );
+        shuttle(client, server);
+        shuttle(server, client);
+        assert_eq!(events(server), [lwsec_event::LWSEC_EVENT_KEY_UPDATED]);
+        assert_eq!(
+            events(client),
+            [
+                lwsec_event::LWSEC_EVENT_KEY_UPDATED,
+                lwsec_event::LWSEC_EVENT_PONG
+            ]
+        );
+        let mut buf = [0u8; 5];
+        assert_eq!(
+            lwsec_conn_read(server, buf.as_mut_ptr(), buf.len(), &mut n),
+            lwsec_result::LWSEC_OK
+        );
+        assert_eq!(&buf[..n], b"after");
+        // The idle timer: armed at the last receive (time 0 in `shuttle`) + 5 s,
+        // fatal when it fires.
+        let mut deadline = 0;
+        assert_eq!(
+            lwsec_conn_poll_timeout(client, &mut deadline),
+            lwsec_result::LWSEC_OK
+        );
+        assert_eq!(deadline, 5_000);
+        assert_eq!(
+            lwsec_conn_handle_timeout(client, 4_999),
+            lwsec_result::LWSEC_OK
+        );
+        assert_eq!(
+            lwsec_conn_handle_timeout(client, 5_000),
+            lwsec_result::LWSEC_TIMEOUT
+        );
+        assert!(last_error(client).contains("idle timeout"));
+        for conn in [client, server] {
+            lwsec_conn_free(conn);
+        }
+        lwsec_client_config_free(ccfg);
+        lwsec_server_config_free(scfg);
+        for kp in [server_kp, device, second] {
+            lwsec_key_pair_free(kp);
+        }
+    }
+}
