@@ -115,6 +115,10 @@ enum lwsec_result
    */
   LWSEC_TRUNCATED = 108,
   /**
+   * A retried ClientHello echoed a forged, expired or missing Retry cookie.
+   */
+  LWSEC_INVALID_COOKIE = 109,
+  /**
    * The peer speaks an unsupported protocol version.
    */
   LWSEC_UNSUPPORTED_VERSION = 200,
@@ -212,6 +216,20 @@ enum lwsec_event
    * received before still come out of `lwsec_conn_recv_message`.
    */
   LWSEC_EVENT_PEER_CLOSED = 4,
+  /**
+   * Server: early data arrived with the first flight. The C API does not
+   * enable early data yet (no replay guard can be configured from C), so
+   * a C server does not see this event; its payload is not returned.
+   */
+  LWSEC_EVENT_EARLY_DATA = 5,
+  /**
+   * Client: the server accepted the early data of the first flight.
+   */
+  LWSEC_EVENT_EARLY_DATA_ACCEPTED = 6,
+  /**
+   * Client: the server did not accept the early data of the first flight.
+   */
+  LWSEC_EVENT_EARLY_DATA_REJECTED = 7,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -349,7 +367,7 @@ typedef int (*lwsec_authorize_callback)(void *userdata,
 /**
  * Every code, for tests and tables.
  */
-#define lwsec_result_ALL { LWSEC_OK, LWSEC_NULL_PARAMETER, LWSEC_BUFFER_TOO_SMALL, LWSEC_PANIC, LWSEC_INVALID_PARAMETER, LWSEC_NOT_AVAILABLE, LWSEC_DECODE_ERROR, LWSEC_UNEXPECTED_MESSAGE, LWSEC_ILLEGAL_PARAMETER, LWSEC_BAD_RECORD_MAC, LWSEC_HANDSHAKE_DECRYPT, LWSEC_LOW_ORDER_POINT, LWSEC_RECORD_OVERFLOW, LWSEC_MESSAGE_TOO_LARGE, LWSEC_TRUNCATED, LWSEC_UNSUPPORTED_VERSION, LWSEC_UNKNOWN_SERVER_KEY, LWSEC_NO_COMMON_SUITE, LWSEC_UNSUPPORTED_PATTERN, LWSEC_UNSUPPORTED_EXTENSION, LWSEC_CLIENT_REJECTED, LWSEC_PEER_ALERT, LWSEC_SEQUENCE_EXHAUSTED, LWSEC_TIMEOUT, LWSEC_CLOSED, LWSEC_RNG_ERROR, LWSEC_HANDSHAKE_NOT_COMPLETE, LWSEC_MESSAGE_TOO_LARGE_TO_SEND, LWSEC_INVALID_CONFIG, LWSEC_INVALID_KEY, }
+#define lwsec_result_ALL { LWSEC_OK, LWSEC_NULL_PARAMETER, LWSEC_BUFFER_TOO_SMALL, LWSEC_PANIC, LWSEC_INVALID_PARAMETER, LWSEC_NOT_AVAILABLE, LWSEC_DECODE_ERROR, LWSEC_UNEXPECTED_MESSAGE, LWSEC_ILLEGAL_PARAMETER, LWSEC_BAD_RECORD_MAC, LWSEC_HANDSHAKE_DECRYPT, LWSEC_LOW_ORDER_POINT, LWSEC_RECORD_OVERFLOW, LWSEC_MESSAGE_TOO_LARGE, LWSEC_TRUNCATED, LWSEC_INVALID_COOKIE, LWSEC_UNSUPPORTED_VERSION, LWSEC_UNKNOWN_SERVER_KEY, LWSEC_NO_COMMON_SUITE, LWSEC_UNSUPPORTED_PATTERN, LWSEC_UNSUPPORTED_EXTENSION, LWSEC_CLIENT_REJECTED, LWSEC_PEER_ALERT, LWSEC_SEQUENCE_EXHAUSTED, LWSEC_TIMEOUT, LWSEC_CLOSED, LWSEC_RNG_ERROR, LWSEC_HANDSHAKE_NOT_COMPLETE, LWSEC_MESSAGE_TOO_LARGE_TO_SEND, LWSEC_INVALID_CONFIG, LWSEC_INVALID_KEY, }
 
 #ifdef __cplusplus
 extern "C" {
@@ -766,6 +784,29 @@ lwsec_result lwsec_conn_new_client(const struct lwsec_client_config *config,
 lwsec_result lwsec_conn_new_server(const struct lwsec_server_config *config,
                                    uint64_t now_ms,
                                    struct lwsec_conn **out_conn);
+
+/**
+ * Creates a server connection like `lwsec_conn_new_server`, with what the
+ * application knows about the client: `peer_address` (any stable byte
+ * encoding of the client's network address, e.g. `"203.0.113.7:50412"`;
+ * Retry cookies are bound to it; may be empty) and `demand_cookie`
+ * (true under load: answer a ClientHello without a valid cookie with a
+ * Retry carrying one, before doing any Diffie-Hellman work). The address
+ * is copied. On success `*out_conn` receives a new handle owned by the
+ * caller.
+ *
+ * # Safety
+ *
+ * `config` is NULL or a live server configuration; `peer_address` points
+ * to `peer_address_len` readable bytes; `out_conn` is NULL or valid for
+ * writing one pointer.
+ */
+lwsec_result lwsec_conn_new_server_with_options(const struct lwsec_server_config *config,
+                                                uint64_t now_ms,
+                                                const uint8_t *peer_address,
+                                                size_t peer_address_len,
+                                                bool demand_cookie,
+                                                struct lwsec_conn **out_conn);
 
 /**
  * Feeds `data_len` bytes received from the peer; `*out_consumed` receives

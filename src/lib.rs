@@ -53,7 +53,9 @@
 
 mod config;
 mod conn;
+mod cookie;
 mod crypto;
+pub mod early_data;
 mod error;
 #[cfg(feature = "ffi")]
 #[allow(unsafe_code)]
@@ -68,7 +70,7 @@ mod wire;
 
 pub use config::{
     ClientAuthorizer, ClientConfig, DEFAULT_KEY_UPDATE_AFTER_RECORDS, DEFAULT_MAX_MESSAGE_SIZE,
-    ServerConfig, TransportConfig,
+    ServerConfig, ServerOptions, TransportConfig,
 };
 pub use conn::{Connection, DirectionSecrets, Event, ExtractedSecrets, MAX_PING_LEN, Side};
 pub use crypto::dh::{PublicKey, StaticKeyPair};

@@ -811,3 +811,60 @@ fn c_api_ik_timers_key_update_ping_and_exporter() {
         }
     }
 }
+
+#[test]
+fn c_api_server_demanding_a_cookie_still_completes() {
+    unsafe {
+        let kp = key_pair();
+        let key = public(kp);
+        let (mut ccfg, mut scfg) = (ptr::null_mut(), ptr::null_mut());
+        assert_eq!(
+            lwsec_client_config_new_nk(key.as_ptr(), 32, &mut ccfg),
+            lwsec_result::LWSEC_OK
+        );
+        assert_eq!(
+            lwsec_server_config_new(kp, &mut scfg),
+            lwsec_result::LWSEC_OK
+        );
+        let address = b"127.0.0.1:5555";
+        let (mut client, mut server) = (ptr::null_mut(), ptr::null_mut());
+        assert_eq!(
+            lwsec_conn_new_client(ccfg, 0, &mut client),
+            lwsec_result::LWSEC_OK
+        );
+        assert_eq!(
+            lwsec_conn_new_server_with_options(
+                scfg,
+                0,
+                address.as_ptr(),
+                address.len(),
+                true,
+                &mut server
+            ),
+            lwsec_result::LWSEC_OK
+        );
+        // ClientHello, Retry with a cookie, ClientHello again, ServerHello.
+        shuttle(client, server);
+        shuttle(server, client);
+        let mut state = lwsec_handshake_state::LWSEC_STATE_ESTABLISHED;
+        assert_eq!(
+            lwsec_conn_handshake_state(server, &mut state),
+            lwsec_result::LWSEC_OK
+        );
+        assert_eq!(state, lwsec_handshake_state::LWSEC_STATE_HANDSHAKING);
+        shuttle(client, server);
+        shuttle(server, client);
+        for conn in [client, server] {
+            assert_eq!(
+                lwsec_conn_handshake_state(conn, &mut state),
+                lwsec_result::LWSEC_OK
+            );
+            assert_eq!(state, lwsec_handshake_state::LWSEC_STATE_ESTABLISHED);
+        }
+        lwsec_conn_free(client);
+        lwsec_conn_free(server);
+        lwsec_client_config_free(ccfg);
+        lwsec_server_config_free(scfg);
+        lwsec_key_pair_free(kp);
+    }
+}

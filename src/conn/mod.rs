@@ -12,7 +12,7 @@ use std::sync::Arc;
 use bytes::{Buf, Bytes, BytesMut};
 use zeroize::Zeroizing;
 
-use crate::config::{ClientConfig, ServerConfig, TransportConfig};
+use crate::config::{ClientConfig, ServerConfig, ServerOptions, TransportConfig};
 use crate::crypto::dh::PublicKey;
 use crate::crypto::hash::HASH_LEN;
 use crate::error::{AlertCode, Error};
@@ -51,6 +51,17 @@ pub enum Event {
     /// The peer closed gracefully: it will send nothing more. Messages
     /// received before the close are still returned by `recv_message`.
     PeerClosed,
+    /// Server: the client's first flight carried this early data and the
+    /// replay guard accepted it. **Replayable and not forward secret**: treat
+    /// it as a request that may arrive twice (across servers without a shared
+    /// guard) and was readable by anyone holding the server's static key.
+    EarlyData(Bytes),
+    /// Client: the server accepted the early data of the first flight.
+    EarlyDataAccepted,
+    /// Client: the server did not accept the early data (it has no replay
+    /// guard, the flight was outside its time window, or it looked like a
+    /// replay). Send it again as a normal message if it is still needed.
+    EarlyDataRejected,
 }
 
 enum State {
@@ -194,10 +205,40 @@ impl Connection {
 
     /// A client connection; its ClientHello is queued in the output at once.
     pub fn client(config: Arc<ClientConfig>, now: Time) -> Result<Self, Error> {
+        Self::start_client(config, None, now)
+    }
+
+    /// A client connection whose first flight carries `early_data` (0-RTT,
+    /// at most [`MAX_EARLY_DATA`](crate::early_data::MAX_EARLY_DATA) bytes).
+    ///
+    /// **Early data is replayable and not forward secret**: it is encrypted
+    /// only to the server's static key, and an attacker who records the
+    /// flight can send it again. Use it only for requests that are safe to
+    /// repeat (e.g. "fetch new messages"), never for "send payment". A server
+    /// accepts it only with a replay guard; the outcome arrives as
+    /// [`Event::EarlyDataAccepted`] or [`Event::EarlyDataRejected`] after the
+    /// handshake (resend rejected data as a normal message if needed). `now`
+    /// must be the wall clock: the server checks the flight's timestamp.
+    pub fn client_with_replayable_early_data(
+        config: Arc<ClientConfig>,
+        now: Time,
+        early_data: &[u8],
+    ) -> Result<Self, Error> {
+        if early_data.len() > crate::early_data::MAX_EARLY_DATA {
+            return Err(Error::InvalidConfig("early data is limited to 8192 bytes"));
+        }
+        Self::start_client(config, Some(Bytes::copy_from_slice(early_data)), now)
+    }
+
+    fn start_client(
+        config: Arc<ClientConfig>,
+        early: Option<Bytes>,
+        now: Time,
+    ) -> Result<Self, Error> {
         config.validate()?;
         let mut tx = BytesMut::new();
         let transport = config.transport.clone();
-        let hello = ExpectServerHello::start(config, None, &mut tx)?;
+        let hello = ExpectServerHello::start(config, None, early, now, &mut tx)?;
         let mut conn = Self::new(Side::Client, State::Client(hello), &transport, now);
         conn.tx = tx;
         Ok(conn)
@@ -205,11 +246,22 @@ impl Connection {
 
     /// A server connection waiting for a ClientHello.
     pub fn server(config: Arc<ServerConfig>, now: Time) -> Result<Self, Error> {
+        Self::server_with_options(config, now, ServerOptions::default())
+    }
+
+    /// A server connection with per-connection facts from the adapter: the
+    /// peer's address (cookies are bound to it) and whether to demand a
+    /// cookie before doing any Diffie-Hellman work (under load).
+    pub fn server_with_options(
+        config: Arc<ServerConfig>,
+        now: Time,
+        options: ServerOptions,
+    ) -> Result<Self, Error> {
         config.validate()?;
         let transport = config.transport.clone();
         Ok(Self::new(
             Side::Server,
-            State::Server(ExpectClientHello { config }),
+            State::Server(ExpectClientHello { config, options }),
             &transport,
             now,
         ))
@@ -444,19 +496,27 @@ impl Connection {
         }
         let state = std::mem::replace(&mut self.state, State::HandshakeStep);
         match state {
-            State::Client(hs) => match hs.handle(header.frame_type, &frame, &mut self.tx) {
+            State::Client(hs) => match hs.handle(header.frame_type, &frame, &mut self.tx, now) {
                 Ok(ClientNext::Again(hs)) => self.state = State::Client(hs),
-                Ok(ClientNext::Established(t)) => {
+                Ok(ClientNext::Established(t, early_status)) => {
                     self.state = State::Established(t);
                     self.on_established(now);
+                    match early_status {
+                        Some(true) => self.events.push_back(Event::EarlyDataAccepted),
+                        Some(false) => self.events.push_back(Event::EarlyDataRejected),
+                        None => {}
+                    }
                 }
                 Err(e) => return Err((e, true)),
             },
-            State::Server(hs) => match hs.handle(header.frame_type, &frame, &mut self.tx) {
+            State::Server(hs) => match hs.handle(header.frame_type, &frame, &mut self.tx, now) {
                 Ok(ServerNext::Again(hs)) => self.state = State::Server(hs),
-                Ok(ServerNext::Established(t)) => {
+                Ok(ServerNext::Established(t, early_data)) => {
                     self.state = State::Established(t);
                     self.on_established(now);
+                    if let Some(data) = early_data {
+                        self.events.push_back(Event::EarlyData(data));
+                    }
                 }
                 Err(e) => return Err((e, true)),
             },

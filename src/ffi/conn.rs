@@ -9,6 +9,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
+use crate::config::ServerOptions;
 use crate::conn::{Connection, Event};
 use crate::error::Error;
 use crate::ffi::boundary::{
@@ -43,6 +44,14 @@ pub enum lwsec_event {
     /// The peer closed gracefully and will send nothing more. Messages
     /// received before still come out of `lwsec_conn_recv_message`.
     LWSEC_EVENT_PEER_CLOSED = 4,
+    /// Server: early data arrived with the first flight. The C API does not
+    /// enable early data yet (no replay guard can be configured from C), so
+    /// a C server does not see this event; its payload is not returned.
+    LWSEC_EVENT_EARLY_DATA = 5,
+    /// Client: the server accepted the early data of the first flight.
+    LWSEC_EVENT_EARLY_DATA_ACCEPTED = 6,
+    /// Client: the server did not accept the early data of the first flight.
+    LWSEC_EVENT_EARLY_DATA_REJECTED = 7,
 }
 
 /// What `lwsec_conn_handshake_state` returns.
@@ -146,6 +155,52 @@ pub unsafe extern "C" fn lwsec_conn_new_server(
         let (config, out) = unsafe { (handle(config)?, Out::new(out_conn)?) };
         new_conn(
             Connection::server(Arc::clone(&config.inner), Time::from_millis(now_ms)),
+            out,
+        )
+    })
+}
+
+/// Creates a server connection like `lwsec_conn_new_server`, with what the
+/// application knows about the client: `peer_address` (any stable byte
+/// encoding of the client's network address, e.g. `"203.0.113.7:50412"`;
+/// Retry cookies are bound to it; may be empty) and `demand_cookie`
+/// (true under load: answer a ClientHello without a valid cookie with a
+/// Retry carrying one, before doing any Diffie-Hellman work). The address
+/// is copied. On success `*out_conn` receives a new handle owned by the
+/// caller.
+///
+/// # Safety
+///
+/// `config` is NULL or a live server configuration; `peer_address` points
+/// to `peer_address_len` readable bytes; `out_conn` is NULL or valid for
+/// writing one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_conn_new_server_with_options(
+    config: *const lwsec_server_config,
+    now_ms: u64,
+    peer_address: *const u8,
+    peer_address_len: usize,
+    demand_cookie: bool,
+    out_conn: *mut *mut lwsec_conn,
+) -> lwsec_result {
+    guard(|| {
+        // SAFETY: the caller promised all pointers are NULL or valid as documented.
+        let (config, address, out) = unsafe {
+            (
+                handle(config)?,
+                input(peer_address, peer_address_len)?,
+                Out::new(out_conn)?,
+            )
+        };
+        let mut options = ServerOptions::default();
+        options.peer_address = address.to_vec();
+        options.demand_cookie = demand_cookie;
+        new_conn(
+            Connection::server_with_options(
+                Arc::clone(&config.inner),
+                Time::from_millis(now_ms),
+                options,
+            ),
             out,
         )
     })
@@ -384,6 +439,9 @@ pub unsafe extern "C" fn lwsec_conn_poll_event(
             Some(Event::KeyUpdated) => lwsec_event::LWSEC_EVENT_KEY_UPDATED,
             Some(Event::Pong(_)) => lwsec_event::LWSEC_EVENT_PONG,
             Some(Event::PeerClosed) => lwsec_event::LWSEC_EVENT_PEER_CLOSED,
+            Some(Event::EarlyData(_)) => lwsec_event::LWSEC_EVENT_EARLY_DATA,
+            Some(Event::EarlyDataAccepted) => lwsec_event::LWSEC_EVENT_EARLY_DATA_ACCEPTED,
+            Some(Event::EarlyDataRejected) => lwsec_event::LWSEC_EVENT_EARLY_DATA_REJECTED,
         });
         Ok(())
     })

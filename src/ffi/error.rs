@@ -55,6 +55,8 @@ pub enum lwsec_result {
     LWSEC_MESSAGE_TOO_LARGE = 107,
     /// The peer's stream ended without a graceful close.
     LWSEC_TRUNCATED = 108,
+    /// A retried ClientHello echoed a forged, expired or missing Retry cookie.
+    LWSEC_INVALID_COOKIE = 109,
 
     // --- 2xx: the peer is incompatible or refused us ---
     /// The peer speaks an unsupported protocol version.
@@ -95,7 +97,7 @@ pub enum lwsec_result {
 
 impl lwsec_result {
     /// Every code, for tests and tables.
-    pub const ALL: [lwsec_result; 30] = [
+    pub const ALL: [lwsec_result; 31] = [
         Self::LWSEC_OK,
         Self::LWSEC_NULL_PARAMETER,
         Self::LWSEC_BUFFER_TOO_SMALL,
@@ -111,6 +113,7 @@ impl lwsec_result {
         Self::LWSEC_RECORD_OVERFLOW,
         Self::LWSEC_MESSAGE_TOO_LARGE,
         Self::LWSEC_TRUNCATED,
+        Self::LWSEC_INVALID_COOKIE,
         Self::LWSEC_UNSUPPORTED_VERSION,
         Self::LWSEC_UNKNOWN_SERVER_KEY,
         Self::LWSEC_NO_COMMON_SUITE,
@@ -141,6 +144,7 @@ impl lwsec_result {
             Error::RecordOverflow => Self::LWSEC_RECORD_OVERFLOW,
             Error::MessageTooLarge { .. } => Self::LWSEC_MESSAGE_TOO_LARGE,
             Error::Truncated => Self::LWSEC_TRUNCATED,
+            Error::InvalidCookie(_) => Self::LWSEC_INVALID_COOKIE,
             Error::UnsupportedVersion(_) => Self::LWSEC_UNSUPPORTED_VERSION,
             Error::UnknownServerKey => Self::LWSEC_UNKNOWN_SERVER_KEY,
             Error::NoCommonSuite => Self::LWSEC_NO_COMMON_SUITE,
@@ -178,6 +182,7 @@ impl lwsec_result {
             Self::LWSEC_RECORD_OVERFLOW => "peer sent a frame longer than the protocol allows\0",
             Self::LWSEC_MESSAGE_TOO_LARGE => "peer sent a message larger than the maximum\0",
             Self::LWSEC_TRUNCATED => "connection ended without a graceful close\0",
+            Self::LWSEC_INVALID_COOKIE => "invalid Retry cookie\0",
             Self::LWSEC_UNSUPPORTED_VERSION => "peer uses an unsupported protocol version\0",
             Self::LWSEC_UNKNOWN_SERVER_KEY => "the server does not hold the pinned server key\0",
             Self::LWSEC_NO_COMMON_SUITE => "no cipher suite in common with the peer\0",

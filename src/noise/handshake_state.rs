@@ -212,6 +212,11 @@ impl HandshakeState {
         self.rs
     }
 
+    /// The remote ephemeral key, once read.
+    pub(crate) fn remote_ephemeral(&self) -> Option<PublicKey> {
+        self.re
+    }
+
     /// `Split()` and the final handshake hash; only valid once finished.
     pub(crate) fn split(&self) -> Result<SplitOutput, Error> {
         if !self.is_finished() {
