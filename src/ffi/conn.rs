@@ -192,9 +192,10 @@ pub unsafe extern "C" fn lwsec_conn_new_server_with_options(
                 Out::new(out_conn)?,
             )
         };
-        let mut options = ServerOptions::default();
-        options.peer_address = address.to_vec();
-        options.demand_cookie = demand_cookie;
+        let options = ServerOptions {
+            peer_address: address.to_vec(),
+            demand_cookie,
+        };
         new_conn(
             Connection::server_with_options(
                 Arc::clone(&config.inner),
