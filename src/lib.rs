@@ -57,6 +57,9 @@ mod cookie;
 pub mod crypto;
 pub mod early_data;
 mod error;
+#[cfg(feature = "ffi")]
+#[allow(unsafe_code)]
+pub mod ffi;
 mod key_schedule;
 pub mod keys;
 mod noise;
