@@ -1,6 +1,7 @@
 //! The sans-IO connection.
 
 mod client;
+mod inbox;
 #[cfg(test)]
 mod low_order_tests;
 mod server;
@@ -23,11 +24,16 @@ use crate::time::Time;
 use crate::wire::frame::{FrameHeader, FrameType, HEADER_LEN, write_frame};
 
 use client::{ClientNext, ExpectServerHello};
+use inbox::Inbox;
 use server::{ExpectClientHello, ServerNext};
 use transport::{Transport, UPDATE_NOT_REQUESTED, UPDATE_REQUESTED};
 
 /// Largest ping payload.
 pub const MAX_PING_LEN: usize = 64;
+
+/// Most `KeyUpdated` and `Pong` events kept waiting for the application;
+/// further ones are dropped, so a peer cannot grow the queue without bound.
+const MAX_QUEUED_EVENTS: usize = 32;
 
 /// Which end of the connection this is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -39,6 +45,9 @@ pub enum Side {
 }
 
 /// Something that happened on a connection, returned by [`Connection::poll_event`].
+///
+/// `KeyUpdated` and `Pong` are informational: while 32 events are waiting,
+/// further ones are dropped.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Event {
@@ -165,12 +174,8 @@ pub struct Connection {
     /// Bytes waiting to be sent.
     tx: BytesMut,
     events: VecDeque<Event>,
-    /// Complete messages not yet taken by the application.
-    messages: VecDeque<Bytes>,
-    /// Total length of `messages`.
-    messages_len: usize,
-    /// The message being reassembled from fragments.
-    partial: BytesMut,
+    /// Received messages not yet taken by the application.
+    inbox: Inbox,
     peer_closed: bool,
     local_closed: bool,
     max_message_size: usize,
@@ -189,9 +194,7 @@ impl Connection {
             rx: BytesMut::new(),
             tx: BytesMut::new(),
             events: VecDeque::new(),
-            messages: VecDeque::new(),
-            messages_len: 0,
-            partial: BytesMut::new(),
+            inbox: Inbox::default(),
             peer_closed: false,
             local_closed: false,
             max_message_size: transport.max_message_size,
@@ -449,8 +452,7 @@ impl Connection {
 
     /// Whether to stop reading new frames until the application catches up.
     fn input_blocked(&self) -> bool {
-        let received = self.messages_len.saturating_add(self.partial.len());
-        (!self.messages.is_empty() && received >= self.max_message_size)
+        (self.inbox.has_waiting() && self.inbox.held() >= self.max_message_size)
             || self.tx.len()
                 > self
                     .max_message_size
@@ -477,6 +479,8 @@ impl Connection {
             .first_chunk::<HEADER_LEN>()
             .ok_or((Error::Decode("frame header"), true))?;
         let header = FrameHeader::decode(header_bytes).map_err(|e| (e, true))?;
+        // The allocation a view of this frame keeps alive (at least).
+        let pinned = self.rx.capacity();
         let mut frame = self.rx.split_to(HEADER_LEN.saturating_add(header.body_len));
         frame.advance(HEADER_LEN);
         if header.frame_type == FrameType::Alert {
@@ -526,7 +530,7 @@ impl Connection {
                         true,
                     ));
                 }
-                self.process_record(header_bytes, frame)?;
+                self.process_record(header_bytes, frame, pinned)?;
             }
             State::HandshakeStep => {
                 return Err((Error::UnexpectedMessage("re-entered handshake step"), false));
@@ -548,6 +552,7 @@ impl Connection {
         &mut self,
         header: [u8; HEADER_LEN],
         mut record: BytesMut,
+        pinned: usize,
     ) -> Result<(), (Error, bool)> {
         let State::Established(t) = &mut self.state else {
             return Err((
@@ -566,23 +571,16 @@ impl Connection {
                 if content_type == ContentType::MessageContinues && record.is_empty() {
                     return Err(fatal(Error::Decode("empty message fragment")));
                 }
-                if self.partial.len().saturating_add(record.len()) > self.max_message_size {
+                if self.inbox.partial_len().saturating_add(record.len()) > self.max_message_size {
                     return Err(fatal(Error::MessageTooLarge {
                         limit: self.max_message_size,
                     }));
                 }
                 if content_type == ContentType::MessageContinues {
-                    self.partial.extend_from_slice(&record);
+                    self.inbox.push_fragment(&record);
                     return Ok(());
                 }
-                let message = if self.partial.is_empty() {
-                    record.freeze()
-                } else {
-                    self.partial.extend_from_slice(&record);
-                    std::mem::take(&mut self.partial).freeze()
-                };
-                self.messages_len = self.messages_len.saturating_add(message.len());
-                self.messages.push_back(message);
+                self.inbox.push_last(record, pinned);
             }
             ContentType::KeyUpdate => {
                 let request = match record.as_ref() {
@@ -595,7 +593,7 @@ impl Connection {
                     t.update_keys(&mut self.tx, false).map_err(fatal)?;
                     self.sent_since_keepalive = true;
                 }
-                self.events.push_back(Event::KeyUpdated);
+                self.push_info_event(Event::KeyUpdated);
             }
             ContentType::Ping => {
                 if record.len() > MAX_PING_LEN {
@@ -611,7 +609,8 @@ impl Connection {
                 if record.len() > MAX_PING_LEN {
                     return Err(fatal(Error::Decode("pong payload longer than 64 bytes")));
                 }
-                self.events.push_back(Event::Pong(record.freeze()));
+                // A copy, so as not to keep the receive buffer alive.
+                self.push_info_event(Event::Pong(Bytes::copy_from_slice(&record)));
             }
             ContentType::Alert => {
                 let code = match record.as_ref() {
@@ -627,6 +626,13 @@ impl Connection {
             }
         }
         Ok(())
+    }
+
+    /// Queues an informational event unless too many are waiting.
+    fn push_info_event(&mut self, event: Event) {
+        if self.events.len() < MAX_QUEUED_EVENTS {
+            self.events.push_back(event);
+        }
     }
 
     /// Reports that the peer's byte stream ended. Returns `Ok` when the peer
@@ -785,7 +791,7 @@ impl Connection {
             }
         }
         self.rx = BytesMut::new();
-        self.partial = BytesMut::new();
+        self.inbox.discard_partial();
         self.state = State::Failed(err.clone());
         err
     }
@@ -804,12 +810,7 @@ impl Connection {
         if self.tx.is_empty() {
             self.tx = BytesMut::new();
         }
-        if self.partial.is_empty() {
-            self.partial = BytesMut::new();
-        }
-        if self.messages.is_empty() {
-            self.messages = VecDeque::new();
-        }
+        self.inbox.release();
         if self.events.is_empty() {
             self.events = VecDeque::new();
         }
@@ -858,37 +859,19 @@ impl Connection {
     /// The next complete message, if any.
     #[must_use]
     pub fn recv_message(&mut self) -> Option<Bytes> {
-        let message = self.messages.pop_front()?;
-        self.messages_len = self.messages_len.saturating_sub(message.len());
-        Some(message)
+        self.inbox.pop()
     }
 
     /// The length of the next complete message, if any.
     pub fn next_message_len(&self) -> Option<usize> {
-        self.messages.front().map(Bytes::len)
+        self.inbox.front_len()
     }
 
     /// Stream view: copies received bytes into `buf`, ignoring message
     /// boundaries, and returns how many were copied (0 when none are ready).
     /// Only complete messages are readable.
     pub fn read(&mut self, buf: &mut [u8]) -> usize {
-        let mut copied = 0usize;
-        while copied < buf.len() {
-            let Some(front) = self.messages.front_mut() else {
-                break;
-            };
-            let n = front.len().min(buf.len().saturating_sub(copied));
-            if let Some(dst) = buf.get_mut(copied..copied.saturating_add(n)) {
-                dst.copy_from_slice(front.get(..n).unwrap_or_default());
-            }
-            front.advance(n);
-            copied = copied.saturating_add(n);
-            self.messages_len = self.messages_len.saturating_sub(n);
-            if front.is_empty() {
-                self.messages.pop_front();
-            }
-        }
-        copied
+        self.inbox.read(buf)
     }
 
     /// Largest payload of one record.
