@@ -4,8 +4,12 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use zeroize::Zeroizing;
+
 use crate::crypto::dh::{PublicKey, StaticKeyPair};
 use crate::crypto::rng::{OsRandom, SecureRandom};
+use crate::crypto::{CryptoProvider, default_provider};
+use crate::early_data::{EarlyDataPolicy, ReplayGuard};
 use crate::error::Error;
 use crate::record::{MAX_FRAGMENT_LEN, Padding};
 use crate::suite::{Pattern, Suite};
@@ -97,6 +101,9 @@ pub struct ClientConfig {
     pub transport: TransportConfig,
     /// Source of ephemeral keys (default: the operating system's RNG).
     pub rng: Arc<dyn SecureRandom>,
+    /// The cryptographic primitives (default
+    /// [`crypto::default_provider`](crate::crypto::default_provider)).
+    pub provider: &'static CryptoProvider,
 }
 
 impl ClientConfig {
@@ -108,6 +115,7 @@ impl ClientConfig {
             suites: Suite::ALL.to_vec(),
             transport: TransportConfig::default(),
             rng: Arc::new(OsRandom),
+            provider: default_provider(),
         }
     }
 
@@ -152,6 +160,7 @@ impl fmt::Debug for ClientConfig {
             .field("client_key", &self.client_key)
             .field("suites", &self.suites)
             .field("transport", &self.transport)
+            .field("provider", &self.provider)
             .finish_non_exhaustive()
     }
 }
@@ -189,6 +198,10 @@ impl<F: Fn(&PublicKey) -> bool + Send + Sync> ClientAuthorizer for F {
 pub struct ServerConfig {
     keys: Vec<StaticKeyPair>,
     authorizer: Option<Arc<dyn ClientAuthorizer>>,
+    early_data: Option<EarlyDataPolicy>,
+    cookie_secret: Zeroizing<[u8; 32]>,
+    /// How long a Retry cookie stays valid (default 30 seconds).
+    pub cookie_lifetime: Duration,
     /// Suites the server accepts. The server picks the client's most
     /// preferred suite that is in this list (client-ordered preference).
     pub suites: Vec<Suite>,
@@ -198,19 +211,35 @@ pub struct ServerConfig {
     pub transport: TransportConfig,
     /// Source of ephemeral keys (default: the operating system's RNG).
     pub rng: Arc<dyn SecureRandom>,
+    /// The cryptographic primitives (default
+    /// [`crypto::default_provider`](crate::crypto::default_provider)).
+    pub provider: &'static CryptoProvider,
 }
 
 impl ServerConfig {
     /// A server holding one static key pair, accepting both patterns and
-    /// suites, and every IK client until an authorizer is set.
+    /// suites, and every IK client until an authorizer is set. Early data is
+    /// off. The cookie secret is drawn from the operating system's RNG; set a
+    /// shared one with [`set_cookie_secret`](Self::set_cookie_secret) when a
+    /// fleet of servers must accept each other's cookies.
     pub fn new(key: StaticKeyPair) -> Self {
+        let mut cookie_secret = Zeroizing::new([0u8; 32]);
+        // A failing OS RNG leaves the secret unusable rather than predictable:
+        // cookie checks then fail closed because no cookie can match.
+        if OsRandom.fill(cookie_secret.as_mut()).is_err() {
+            cookie_secret = Zeroizing::new([0xff; 32]);
+        }
         Self {
             keys: vec![key],
             authorizer: None,
+            early_data: None,
+            cookie_secret,
+            cookie_lifetime: Duration::from_secs(30),
             suites: Suite::ALL.to_vec(),
             patterns: vec![Pattern::Nk, Pattern::Ik],
             transport: TransportConfig::default(),
             rng: Arc::new(OsRandom),
+            provider: default_provider(),
         }
     }
 
@@ -238,6 +267,27 @@ impl ServerConfig {
     /// Sets the hook that accepts or rejects IK clients by static key.
     pub fn set_client_authorizer(&mut self, authorizer: impl ClientAuthorizer + 'static) {
         self.authorizer = Some(Arc::new(authorizer));
+    }
+
+    /// Accepts **replayable, non-forward-secret** early data from clients, once
+    /// per first flight, as judged by `guard` within `window` of the server's
+    /// clock (`spec/PROTOCOL.md` section 4.9). Off by default.
+    pub fn enable_replayable_early_data(&mut self, guard: Arc<dyn ReplayGuard>, window: Duration) {
+        self.early_data = Some(EarlyDataPolicy { guard, window });
+    }
+
+    /// Sets the secret that authenticates Retry cookies. Servers that share
+    /// it accept each other's cookies.
+    pub fn set_cookie_secret(&mut self, secret: [u8; 32]) {
+        self.cookie_secret = Zeroizing::new(secret);
+    }
+
+    pub(crate) fn early_data_policy(&self) -> Option<&EarlyDataPolicy> {
+        self.early_data.as_ref()
+    }
+
+    pub(crate) fn cookie_secret(&self) -> &[u8; 32] {
+        &self.cookie_secret
     }
 
     pub(crate) fn key_for_id(
@@ -274,11 +324,27 @@ impl fmt::Debug for ServerConfig {
         f.debug_struct("ServerConfig")
             .field("keys", &self.public_keys())
             .field("authorizer", &self.authorizer.is_some())
+            .field("early_data", &self.early_data)
+            .field("cookie_lifetime", &self.cookie_lifetime)
             .field("suites", &self.suites)
             .field("patterns", &self.patterns)
             .field("transport", &self.transport)
+            .field("provider", &self.provider)
             .finish_non_exhaustive()
     }
+}
+
+/// Per-connection facts a server adapter supplies (see
+/// [`Connection::server_with_options`](crate::Connection::server_with_options)).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServerOptions {
+    /// The client's network address as the adapter sees it (any stable byte
+    /// encoding, e.g. `"203.0.113.7:50412"`); Retry cookies are bound to it.
+    pub peer_address: Vec<u8>,
+    /// Answer a ClientHello without a valid cookie with a Retry carrying one,
+    /// before doing any Diffie-Hellman work (for use under load).
+    pub demand_cookie: bool,
 }
 
 /// Fragment size used when splitting messages into records.

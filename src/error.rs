@@ -42,6 +42,8 @@ pub enum AlertCode {
     UnsupportedExtension,
     /// A message exceeds the receiver's maximum message size.
     MessageTooLarge,
+    /// A Retry cookie is forged, expired, or was issued to another address.
+    BadCookie,
     /// A code this version of lwsec does not know.
     Unknown(u8),
 }
@@ -64,6 +66,7 @@ impl AlertCode {
             Self::ClientRejected => 91,
             Self::UnsupportedExtension => 92,
             Self::MessageTooLarge => 93,
+            Self::BadCookie => 94,
             Self::Unknown(code) => code,
         }
     }
@@ -85,6 +88,7 @@ impl AlertCode {
             91 => Self::ClientRejected,
             92 => Self::UnsupportedExtension,
             93 => Self::MessageTooLarge,
+            94 => Self::BadCookie,
             other => Self::Unknown(other),
         }
     }
@@ -107,6 +111,7 @@ impl fmt::Display for AlertCode {
             Self::ClientRejected => "client_rejected",
             Self::UnsupportedExtension => "unsupported_extension",
             Self::MessageTooLarge => "message_too_large",
+            Self::BadCookie => "bad_cookie",
             Self::Unknown(code) => return write!(f, "unknown alert {code}"),
         };
         write!(f, "{name} ({})", self.to_u8())
@@ -141,6 +146,9 @@ pub enum Error {
     LowOrderPoint,
     /// A record or handshake frame is longer than the protocol allows.
     RecordOverflow,
+    /// A retried ClientHello echoed a cookie that is forged, expired or was
+    /// issued to another address, or echoed none when one was required.
+    InvalidCookie(&'static str),
     /// The peer sent a message larger than this side's configured maximum.
     MessageTooLarge {
         /// The configured maximum message size in bytes.
@@ -213,6 +221,7 @@ impl Error {
             Self::BadRecordMac => AlertCode::BadRecordMac,
             Self::HandshakeDecrypt | Self::LowOrderPoint => AlertCode::DecryptError,
             Self::RecordOverflow => AlertCode::RecordOverflow,
+            Self::InvalidCookie(_) => AlertCode::BadCookie,
             Self::MessageTooLarge { .. } => AlertCode::MessageTooLarge,
             Self::UnsupportedVersion(_) => AlertCode::ProtocolVersion,
             Self::UnknownServerKey => AlertCode::UnknownServerKey,
@@ -258,6 +267,7 @@ impl fmt::Display for Error {
                 f.write_str("peer public key is a low-order point (all-zero Diffie-Hellman result)")
             }
             Self::RecordOverflow => f.write_str("peer sent a frame longer than the protocol allows"),
+            Self::InvalidCookie(why) => write!(f, "invalid Retry cookie: {why}"),
             Self::MessageTooLarge { limit } => {
                 write!(f, "peer sent a message larger than the maximum of {limit} bytes")
             }

@@ -60,8 +60,13 @@
 pub mod blocking;
 mod config;
 mod conn;
-mod crypto;
+mod cookie;
+pub mod crypto;
+pub mod early_data;
 mod error;
+#[cfg(feature = "ffi")]
+#[allow(unsafe_code)]
+pub mod ffi;
 mod key_schedule;
 pub mod keys;
 mod noise;
@@ -70,11 +75,13 @@ mod suite;
 mod time;
 #[cfg(feature = "tokio")]
 pub mod tokio;
+#[cfg(test)]
+mod vector_files;
 mod wire;
 
 pub use config::{
     ClientAuthorizer, ClientConfig, DEFAULT_KEY_UPDATE_AFTER_RECORDS, DEFAULT_MAX_MESSAGE_SIZE,
-    ServerConfig, TransportConfig,
+    ServerConfig, ServerOptions, TransportConfig,
 };
 pub use conn::{Connection, DirectionSecrets, Event, ExtractedSecrets, MAX_PING_LEN, Side};
 pub use crypto::dh::{PublicKey, StaticKeyPair};
@@ -83,3 +90,8 @@ pub use error::{AlertCode, Error};
 pub use record::Padding;
 pub use suite::{Pattern, Suite, noise_protocol_name};
 pub use time::Time;
+
+/// The README's code examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

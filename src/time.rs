@@ -2,11 +2,12 @@
 
 use std::time::Duration;
 
-/// A point in time in milliseconds on the caller's clock.
+/// A point in time: milliseconds since the UNIX epoch (wall clock).
 ///
 /// The sans-IO core never reads a clock: every call that needs the time takes
-/// a `Time`. Any millisecond clock that does not go backwards works (the
-/// adapters use milliseconds since the UNIX epoch).
+/// a `Time`, and adapters pass [`Time::now`]. Wall-clock time is needed
+/// because early-data timestamps and Retry cookies are compared across
+/// machines; keep clocks roughly in sync (NTP). Tests may use any values.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Time(u64);
 

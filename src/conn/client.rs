@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 
 use crate::Side;
 use crate::config::ClientConfig;
@@ -11,9 +11,10 @@ use crate::crypto::dh::StaticKeyPair;
 use crate::error::Error;
 use crate::noise::HandshakeState;
 use crate::suite::Suite;
-use crate::wire::extensions;
+use crate::time::Time;
+use crate::wire::extensions::{self, Message};
 use crate::wire::frame::{FrameType, write_frame};
-use crate::wire::hello::{ClientHelloHeader, Retry, prologue};
+use crate::wire::hello::{ClientHelloHeader, FLAG_EARLY_DATA, Retry, prologue};
 
 /// The client has sent its ClientHello and waits for the server's answer.
 pub(crate) struct ExpectServerHello {
@@ -22,12 +23,30 @@ pub(crate) struct ExpectServerHello {
     noise: HandshakeState,
     /// Whether this ClientHello already answers a Retry (only one is allowed).
     retried: bool,
+    /// Early data sent in the first flight (sent again after a Retry).
+    early_data: Option<Bytes>,
 }
 
 /// Where a client goes after a frame.
 pub(crate) enum ClientNext {
     Again(Box<ExpectServerHello>),
-    Established(Box<Transport>),
+    /// Established; with early data, whether the server accepted it.
+    Established(Box<Transport>, Option<bool>),
+}
+
+/// The Noise payload of message 1: a timestamp and the early data, if any.
+fn first_payload(early_data: Option<&Bytes>, now: Time) -> Result<Vec<u8>, Error> {
+    let mut payload = Vec::new();
+    if let Some(data) = early_data {
+        payload.reserve(data.len().saturating_add(16));
+        extensions::push(
+            &mut payload,
+            extensions::TIMESTAMP,
+            &now.as_millis().to_be_bytes(),
+        )?;
+        extensions::push(&mut payload, extensions::EARLY_DATA, data)?;
+    }
+    Ok(payload)
 }
 
 impl ExpectServerHello {
@@ -35,6 +54,8 @@ impl ExpectServerHello {
     pub(crate) fn start(
         config: Arc<ClientConfig>,
         retry: Option<Retry>,
+        early_data: Option<Bytes>,
+        now: Time,
         out: &mut BytesMut,
     ) -> Result<Box<Self>, Error> {
         let suite = match &retry {
@@ -54,13 +75,18 @@ impl ExpectServerHello {
             suite: suite.to_u8(),
             suites: config.suites.iter().map(|s| s.to_u8()).collect(),
             key_id: config.server_key().key_id(),
-            flags: 0,
+            flags: if early_data.is_some() {
+                FLAG_EARLY_DATA
+            } else {
+                0
+            },
             retry,
         };
         let mut body = Vec::with_capacity(128);
         header.encode(&mut body)?;
-        let e = StaticKeyPair::generate(config.rng.as_ref())?;
+        let e = StaticKeyPair::generate_with(config.provider, config.rng.as_ref())?;
         let mut noise = HandshakeState::initialize(
+            config.provider,
             config.pattern(),
             suite,
             true,
@@ -69,7 +95,7 @@ impl ExpectServerHello {
             e,
             Some(config.server_key()),
         )?;
-        noise.write_message(&[], &mut body)?;
+        noise.write_message(&first_payload(early_data.as_ref(), now)?, &mut body)?;
         let mut frame = Vec::with_capacity(body.len().saturating_add(3));
         write_frame(&mut frame, FrameType::ClientHello, &body)?;
         out.extend_from_slice(&frame);
@@ -78,6 +104,7 @@ impl ExpectServerHello {
             suite,
             noise,
             retried,
+            early_data,
         }))
     }
 
@@ -87,12 +114,26 @@ impl ExpectServerHello {
         frame_type: FrameType,
         body: &[u8],
         out: &mut BytesMut,
+        now: Time,
     ) -> Result<ClientNext, Error> {
         match frame_type {
             FrameType::ServerHello => {
                 let payload = self.noise.read_message(body)?;
-                extensions::parse(&payload)?;
+                let exts = extensions::parse(&payload, Message::ServerHello)?;
+                let early_status = match (&self.early_data, exts.early_data_status) {
+                    (Some(_), Some(status)) => Some(status),
+                    (Some(_), None) => {
+                        return Err(Error::IllegalParameter("early_data_status missing"));
+                    }
+                    (None, Some(_)) => {
+                        return Err(Error::IllegalParameter(
+                            "early_data_status without early data",
+                        ));
+                    }
+                    (None, None) => None,
+                };
                 let transport = Transport::from_handshake(
+                    self.config.provider,
                     Side::Client,
                     self.config.pattern(),
                     self.suite,
@@ -100,7 +141,7 @@ impl ExpectServerHello {
                     Some(self.config.server_key()),
                     self.config.transport.clone(),
                 )?;
-                Ok(ClientNext::Established(Box::new(transport)))
+                Ok(ClientNext::Established(Box::new(transport), early_status))
             }
             FrameType::Retry => {
                 if self.retried {
@@ -110,11 +151,8 @@ impl ExpectServerHello {
                 if retry.suite == self.suite.to_u8() && retry.cookie.is_empty() {
                     return Err(Error::IllegalParameter("Retry that changes nothing"));
                 }
-                Ok(ClientNext::Again(Self::start(
-                    self.config,
-                    Some(retry),
-                    out,
-                )?))
+                let next = Self::start(self.config, Some(retry), self.early_data, now, out)?;
+                Ok(ClientNext::Again(next))
             }
             _ => Err(Error::UnexpectedMessage("expected ServerHello or Retry")),
         }

@@ -1,6 +1,9 @@
 //! The sans-IO connection.
 
 mod client;
+mod inbox;
+#[cfg(test)]
+mod low_order_tests;
 mod server;
 mod transport;
 
@@ -10,7 +13,7 @@ use std::sync::Arc;
 use bytes::{Buf, Bytes, BytesMut};
 use zeroize::Zeroizing;
 
-use crate::config::{ClientConfig, ServerConfig, TransportConfig};
+use crate::config::{ClientConfig, ServerConfig, ServerOptions, TransportConfig};
 use crate::crypto::dh::PublicKey;
 use crate::crypto::hash::HASH_LEN;
 use crate::error::{AlertCode, Error};
@@ -21,11 +24,16 @@ use crate::time::Time;
 use crate::wire::frame::{FrameHeader, FrameType, HEADER_LEN, write_frame};
 
 use client::{ClientNext, ExpectServerHello};
+use inbox::Inbox;
 use server::{ExpectClientHello, ServerNext};
 use transport::{Transport, UPDATE_NOT_REQUESTED, UPDATE_REQUESTED};
 
 /// Largest ping payload.
 pub const MAX_PING_LEN: usize = 64;
+
+/// Most `KeyUpdated` and `Pong` events kept waiting for the application;
+/// further ones are dropped, so a peer cannot grow the queue without bound.
+const MAX_QUEUED_EVENTS: usize = 32;
 
 /// Which end of the connection this is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -37,6 +45,9 @@ pub enum Side {
 }
 
 /// Something that happened on a connection, returned by [`Connection::poll_event`].
+///
+/// `KeyUpdated` and `Pong` are informational: while 32 events are waiting,
+/// further ones are dropped.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Event {
@@ -49,12 +60,26 @@ pub enum Event {
     /// The peer closed gracefully: it will send nothing more. Messages
     /// received before the close are still returned by `recv_message`.
     PeerClosed,
+    /// Server: the client's first flight carried this early data and the
+    /// replay guard accepted it. **Replayable and not forward secret**: treat
+    /// it as a request that may arrive twice (across servers without a shared
+    /// guard) and was readable by anyone holding the server's static key.
+    EarlyData(Bytes),
+    /// Client: the server accepted the early data of the first flight.
+    EarlyDataAccepted,
+    /// Client: the server did not accept the early data (it has no replay
+    /// guard, the flight was outside its time window, or it looked like a
+    /// replay). Send it again as a normal message if it is still needed.
+    EarlyDataRejected,
 }
 
 enum State {
     Client(Box<ExpectServerHello>),
     Server(ExpectClientHello),
     Established(Box<Transport>),
+    /// A handshake state is being consumed by `handle`; only seen while a
+    /// frame is processed (and by `fail` when that step fails).
+    HandshakeStep,
     Failed(Error),
 }
 
@@ -149,12 +174,8 @@ pub struct Connection {
     /// Bytes waiting to be sent.
     tx: BytesMut,
     events: VecDeque<Event>,
-    /// Complete messages not yet taken by the application.
-    messages: VecDeque<Bytes>,
-    /// Total length of `messages`.
-    messages_len: usize,
-    /// The message being reassembled from fragments.
-    partial: BytesMut,
+    /// Received messages not yet taken by the application.
+    inbox: Inbox,
     peer_closed: bool,
     local_closed: bool,
     max_message_size: usize,
@@ -173,9 +194,7 @@ impl Connection {
             rx: BytesMut::new(),
             tx: BytesMut::new(),
             events: VecDeque::new(),
-            messages: VecDeque::new(),
-            messages_len: 0,
-            partial: BytesMut::new(),
+            inbox: Inbox::default(),
             peer_closed: false,
             local_closed: false,
             max_message_size: transport.max_message_size,
@@ -189,10 +208,40 @@ impl Connection {
 
     /// A client connection; its ClientHello is queued in the output at once.
     pub fn client(config: Arc<ClientConfig>, now: Time) -> Result<Self, Error> {
+        Self::start_client(config, None, now)
+    }
+
+    /// A client connection whose first flight carries `early_data` (0-RTT,
+    /// at most [`MAX_EARLY_DATA`](crate::early_data::MAX_EARLY_DATA) bytes).
+    ///
+    /// **Early data is replayable and not forward secret**: it is encrypted
+    /// only to the server's static key, and an attacker who records the
+    /// flight can send it again. Use it only for requests that are safe to
+    /// repeat (e.g. "fetch new messages"), never for "send payment". A server
+    /// accepts it only with a replay guard; the outcome arrives as
+    /// [`Event::EarlyDataAccepted`] or [`Event::EarlyDataRejected`] after the
+    /// handshake (resend rejected data as a normal message if needed). `now`
+    /// must be the wall clock: the server checks the flight's timestamp.
+    pub fn client_with_replayable_early_data(
+        config: Arc<ClientConfig>,
+        now: Time,
+        early_data: &[u8],
+    ) -> Result<Self, Error> {
+        if early_data.len() > crate::early_data::MAX_EARLY_DATA {
+            return Err(Error::InvalidConfig("early data is limited to 8192 bytes"));
+        }
+        Self::start_client(config, Some(Bytes::copy_from_slice(early_data)), now)
+    }
+
+    fn start_client(
+        config: Arc<ClientConfig>,
+        early: Option<Bytes>,
+        now: Time,
+    ) -> Result<Self, Error> {
         config.validate()?;
         let mut tx = BytesMut::new();
         let transport = config.transport.clone();
-        let hello = ExpectServerHello::start(config, None, &mut tx)?;
+        let hello = ExpectServerHello::start(config, None, early, now, &mut tx)?;
         let mut conn = Self::new(Side::Client, State::Client(hello), &transport, now);
         conn.tx = tx;
         Ok(conn)
@@ -200,11 +249,22 @@ impl Connection {
 
     /// A server connection waiting for a ClientHello.
     pub fn server(config: Arc<ServerConfig>, now: Time) -> Result<Self, Error> {
+        Self::server_with_options(config, now, ServerOptions::default())
+    }
+
+    /// A server connection with per-connection facts from the adapter: the
+    /// peer's address (cookies are bound to it) and whether to demand a
+    /// cookie before doing any Diffie-Hellman work (under load).
+    pub fn server_with_options(
+        config: Arc<ServerConfig>,
+        now: Time,
+        options: ServerOptions,
+    ) -> Result<Self, Error> {
         config.validate()?;
         let transport = config.transport.clone();
         Ok(Self::new(
             Side::Server,
-            State::Server(ExpectClientHello { config }),
+            State::Server(ExpectClientHello { config, options }),
             &transport,
             now,
         ))
@@ -216,7 +276,8 @@ impl Connection {
     ///
     /// This is the door for interoperability tests and for peers that run
     /// the Noise handshake themselves; nothing here checks that the
-    /// handshake really happened, hence the name.
+    /// handshake really happened, hence the name. The connection uses
+    /// [`crypto::default_provider`](crate::crypto::default_provider).
     #[allow(clippy::too_many_arguments)]
     pub fn dangerous_from_noise_split(
         side: Side,
@@ -231,6 +292,7 @@ impl Connection {
     ) -> Result<Self, Error> {
         config.validate()?;
         let transport = Transport::from_split(
+            crate::crypto::default_provider(),
             side,
             pattern,
             suite,
@@ -254,7 +316,10 @@ impl Connection {
 
     /// Whether the handshake is still running (not established, not failed).
     pub fn is_handshaking(&self) -> bool {
-        matches!(self.state, State::Client(_) | State::Server(_))
+        matches!(
+            self.state,
+            State::Client(_) | State::Server(_) | State::HandshakeStep
+        )
     }
 
     /// Whether the handshake completed and the connection has not failed.
@@ -330,7 +395,7 @@ impl Connection {
         let (send, recv) = t.traffic_secrets();
         let (send_seq, recv_seq) = t.sequence_numbers();
         let direction = |secret: &[u8; 32], seq| {
-            let (key, iv) = key_schedule::record_key_iv(secret).ok()?;
+            let (key, iv) = key_schedule::record_key_iv(t.provider(), secret).ok()?;
             Some(DirectionSecrets {
                 secret: Zeroizing::new(*secret),
                 key,
@@ -382,17 +447,12 @@ impl Connection {
                 .extend_from_slice(rest.get(..take).unwrap_or_default());
             consumed = consumed.saturating_add(take);
         }
-        if self.rx.is_empty() && self.rx.capacity() > 0 && consumed == data.len() {
-            // Nothing half-received: let an idle connection hold no receive buffer.
-            self.rx = BytesMut::new();
-        }
         Ok(consumed)
     }
 
     /// Whether to stop reading new frames until the application catches up.
     fn input_blocked(&self) -> bool {
-        let received = self.messages_len.saturating_add(self.partial.len());
-        (!self.messages.is_empty() && received >= self.max_message_size)
+        (self.inbox.has_waiting() && self.inbox.held() >= self.max_message_size)
             || self.tx.len()
                 > self
                     .max_message_size
@@ -419,6 +479,8 @@ impl Connection {
             .first_chunk::<HEADER_LEN>()
             .ok_or((Error::Decode("frame header"), true))?;
         let header = FrameHeader::decode(header_bytes).map_err(|e| (e, true))?;
+        // The allocation a view of this frame keeps alive (at least).
+        let pinned = self.rx.capacity();
         let mut frame = self.rx.split_to(HEADER_LEN.saturating_add(header.body_len));
         frame.advance(HEADER_LEN);
         if header.frame_type == FrameType::Alert {
@@ -434,23 +496,31 @@ impl Connection {
                 .ok_or((Error::Decode("empty alert"), true))?;
             return Err((Error::from_alert(AlertCode::from_u8(code)), false));
         }
-        let state = std::mem::replace(&mut self.state, State::Failed(Error::Closed));
+        let state = std::mem::replace(&mut self.state, State::HandshakeStep);
         match state {
-            State::Client(hs) => match hs.handle(header.frame_type, &frame, &mut self.tx) {
+            State::Client(hs) => match hs.handle(header.frame_type, &frame, &mut self.tx, now) {
                 Ok(ClientNext::Again(hs)) => self.state = State::Client(hs),
-                Ok(ClientNext::Established(t)) => {
+                Ok(ClientNext::Established(t, early_status)) => {
                     self.state = State::Established(t);
                     self.on_established(now);
+                    match early_status {
+                        Some(true) => self.events.push_back(Event::EarlyDataAccepted),
+                        Some(false) => self.events.push_back(Event::EarlyDataRejected),
+                        None => {}
+                    }
                 }
-                Err(e) => return Err(self.handshake_failed(e)),
+                Err(e) => return Err((e, true)),
             },
-            State::Server(hs) => match hs.handle(header.frame_type, &frame, &mut self.tx) {
+            State::Server(hs) => match hs.handle(header.frame_type, &frame, &mut self.tx, now) {
                 Ok(ServerNext::Again(hs)) => self.state = State::Server(hs),
-                Ok(ServerNext::Established(t)) => {
+                Ok(ServerNext::Established(t, early_data)) => {
                     self.state = State::Established(t);
                     self.on_established(now);
+                    if let Some(data) = early_data {
+                        self.events.push_back(Event::EarlyData(data));
+                    }
                 }
-                Err(e) => return Err(self.handshake_failed(e)),
+                Err(e) => return Err((e, true)),
             },
             State::Established(t) => {
                 self.state = State::Established(t);
@@ -460,7 +530,10 @@ impl Connection {
                         true,
                     ));
                 }
-                self.process_record(header_bytes, frame)?;
+                self.process_record(header_bytes, frame, pinned)?;
+            }
+            State::HandshakeStep => {
+                return Err((Error::UnexpectedMessage("re-entered handshake step"), false));
             }
             State::Failed(e) => {
                 self.state = State::Failed(e.clone());
@@ -479,6 +552,7 @@ impl Connection {
         &mut self,
         header: [u8; HEADER_LEN],
         mut record: BytesMut,
+        pinned: usize,
     ) -> Result<(), (Error, bool)> {
         let State::Established(t) = &mut self.state else {
             return Err((
@@ -497,23 +571,16 @@ impl Connection {
                 if content_type == ContentType::MessageContinues && record.is_empty() {
                     return Err(fatal(Error::Decode("empty message fragment")));
                 }
-                if self.partial.len().saturating_add(record.len()) > self.max_message_size {
+                if self.inbox.partial_len().saturating_add(record.len()) > self.max_message_size {
                     return Err(fatal(Error::MessageTooLarge {
                         limit: self.max_message_size,
                     }));
                 }
                 if content_type == ContentType::MessageContinues {
-                    self.partial.extend_from_slice(&record);
+                    self.inbox.push_fragment(&record);
                     return Ok(());
                 }
-                let message = if self.partial.is_empty() {
-                    record.freeze()
-                } else {
-                    self.partial.extend_from_slice(&record);
-                    std::mem::take(&mut self.partial).freeze()
-                };
-                self.messages_len = self.messages_len.saturating_add(message.len());
-                self.messages.push_back(message);
+                self.inbox.push_last(record, pinned);
             }
             ContentType::KeyUpdate => {
                 let request = match record.as_ref() {
@@ -526,7 +593,7 @@ impl Connection {
                     t.update_keys(&mut self.tx, false).map_err(fatal)?;
                     self.sent_since_keepalive = true;
                 }
-                self.events.push_back(Event::KeyUpdated);
+                self.push_info_event(Event::KeyUpdated);
             }
             ContentType::Ping => {
                 if record.len() > MAX_PING_LEN {
@@ -542,7 +609,8 @@ impl Connection {
                 if record.len() > MAX_PING_LEN {
                     return Err(fatal(Error::Decode("pong payload longer than 64 bytes")));
                 }
-                self.events.push_back(Event::Pong(record.freeze()));
+                // A copy, so as not to keep the receive buffer alive.
+                self.push_info_event(Event::Pong(Bytes::copy_from_slice(&record)));
             }
             ContentType::Alert => {
                 let code = match record.as_ref() {
@@ -558,6 +626,13 @@ impl Connection {
             }
         }
         Ok(())
+    }
+
+    /// Queues an informational event unless too many are waiting.
+    fn push_info_event(&mut self, event: Event) {
+        if self.events.len() < MAX_QUEUED_EVENTS {
+            self.events.push_back(event);
+        }
     }
 
     /// Reports that the peer's byte stream ended. Returns `Ok` when the peer
@@ -690,20 +765,13 @@ impl Connection {
         Ok(())
     }
 
-    /// A handshake step failed after its state was taken out of `self.state`
-    /// (so `fail` can no longer see that the handshake was running): queue
-    /// the cleartext alert here.
-    fn handshake_failed(&mut self, err: Error) -> (Error, bool) {
+    /// Queues the cleartext alert frame (handshake phase) for `err`, if it has one.
+    fn queue_cleartext_alert(&mut self, err: &Error) {
         if let Some(code) = err.alert() {
-            self.queue_cleartext_alert(code);
-        }
-        (err, false)
-    }
-
-    fn queue_cleartext_alert(&mut self, code: AlertCode) {
-        let mut frame = Vec::with_capacity(HEADER_LEN.saturating_add(1));
-        if write_frame(&mut frame, FrameType::Alert, &[code.to_u8()]).is_ok() {
-            self.tx.extend_from_slice(&frame);
+            let mut frame = Vec::with_capacity(HEADER_LEN.saturating_add(1));
+            if write_frame(&mut frame, FrameType::Alert, &[code.to_u8()]).is_ok() {
+                self.tx.extend_from_slice(&frame);
+            }
         }
     }
 
@@ -715,15 +783,40 @@ impl Connection {
                     State::Established(t) => {
                         let _ = t.seal(&mut self.tx, ContentType::Alert, &[code.to_u8()]);
                     }
-                    State::Client(_) | State::Server(_) => self.queue_cleartext_alert(code),
+                    State::Client(_) | State::Server(_) | State::HandshakeStep => {
+                        self.queue_cleartext_alert(&err)
+                    }
                     State::Failed(_) => {}
                 }
             }
         }
         self.rx = BytesMut::new();
-        self.partial = BytesMut::new();
+        self.inbox.discard_partial();
         self.state = State::Failed(err.clone());
         err
+    }
+
+    /// Frees what an idle connection does not need: empty receive and send
+    /// buffers, empty queues and the expanded AEAD keys (only the 32-byte
+    /// traffic secrets stay; keys are rebuilt on the next record, which costs
+    /// about as much as one key update). Call it when the connection goes
+    /// idle (the adapters do when a read would block with nothing pending);
+    /// buffers are kept between calls so that busy connections do not
+    /// allocate per message. Returns nothing and never fails.
+    pub fn release_idle_memory(&mut self) {
+        if self.rx.is_empty() {
+            self.rx = BytesMut::new();
+        }
+        if self.tx.is_empty() {
+            self.tx = BytesMut::new();
+        }
+        self.inbox.release();
+        if self.events.is_empty() {
+            self.events = VecDeque::new();
+        }
+        if let State::Established(t) = &mut self.state {
+            t.release_keys();
+        }
     }
 
     // ----- output -----
@@ -766,37 +859,19 @@ impl Connection {
     /// The next complete message, if any.
     #[must_use]
     pub fn recv_message(&mut self) -> Option<Bytes> {
-        let message = self.messages.pop_front()?;
-        self.messages_len = self.messages_len.saturating_sub(message.len());
-        Some(message)
+        self.inbox.pop()
     }
 
     /// The length of the next complete message, if any.
     pub fn next_message_len(&self) -> Option<usize> {
-        self.messages.front().map(Bytes::len)
+        self.inbox.front_len()
     }
 
     /// Stream view: copies received bytes into `buf`, ignoring message
     /// boundaries, and returns how many were copied (0 when none are ready).
     /// Only complete messages are readable.
     pub fn read(&mut self, buf: &mut [u8]) -> usize {
-        let mut copied = 0usize;
-        while copied < buf.len() {
-            let Some(front) = self.messages.front_mut() else {
-                break;
-            };
-            let n = front.len().min(buf.len().saturating_sub(copied));
-            if let Some(dst) = buf.get_mut(copied..copied.saturating_add(n)) {
-                dst.copy_from_slice(front.get(..n).unwrap_or_default());
-            }
-            front.advance(n);
-            copied = copied.saturating_add(n);
-            self.messages_len = self.messages_len.saturating_sub(n);
-            if front.is_empty() {
-                self.messages.pop_front();
-            }
-        }
-        copied
+        self.inbox.read(buf)
     }
 
     /// Largest payload of one record.

@@ -8,6 +8,10 @@ mod cipher_state;
 mod handshake_state;
 mod patterns;
 mod symmetric_state;
+#[cfg(test)]
+mod vector_tests;
 
 pub(crate) use cipher_state::CipherState;
 pub(crate) use handshake_state::HandshakeState;
+#[cfg(test)]
+pub(crate) use symmetric_state::SymmetricState;

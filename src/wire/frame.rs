@@ -5,8 +5,11 @@ use crate::error::Error;
 /// Length of a frame header.
 pub(crate) const HEADER_LEN: usize = 3;
 
-/// Largest body of a ClientHello, ServerHello or Retry frame.
+/// Largest body of a ServerHello or Retry frame.
 pub(crate) const MAX_HANDSHAKE_BODY: usize = 2048;
+
+/// Largest body of a ClientHello frame (room for 8192 bytes of early data).
+pub(crate) const MAX_CLIENT_HELLO_BODY: usize = 10240;
 
 /// Largest body of an alert frame (one code byte).
 pub(crate) const ALERT_BODY_LEN: usize = 1;
@@ -46,7 +49,8 @@ impl FrameType {
     /// The largest body length allowed for this type.
     pub(crate) fn max_body(self) -> usize {
         match self {
-            Self::ClientHello | Self::ServerHello | Self::Retry => MAX_HANDSHAKE_BODY,
+            Self::ClientHello => MAX_CLIENT_HELLO_BODY,
+            Self::ServerHello | Self::Retry => MAX_HANDSHAKE_BODY,
             Self::Alert => ALERT_BODY_LEN,
             Self::Record => crate::record::MAX_CIPHERTEXT_LEN,
         }

@@ -14,6 +14,8 @@ pub(crate) const VERSION: u8 = 1;
 pub(crate) const MAX_SUITES: usize = 8;
 /// Longest cookie a Retry may carry.
 pub(crate) const MAX_COOKIE_LEN: usize = 64;
+/// ClientHello flag: the first flight carries early data.
+pub(crate) const FLAG_EARLY_DATA: u8 = 0x01;
 /// The label that starts every prologue.
 pub(crate) const PROLOGUE_LABEL: &[u8] = b"lwsec/1 prologue";
 
@@ -76,7 +78,7 @@ pub(crate) struct ClientHelloHeader {
     pub(crate) suites: Vec<u8>,
     /// Which server static key the client expects.
     pub(crate) key_id: [u8; KEY_ID_LEN],
-    /// Reserved flags: zero in version 1.
+    /// Flags: [`FLAG_EARLY_DATA`]; other bits are reserved (zero).
     pub(crate) flags: u8,
     /// The Retry this ClientHello answers, echoed verbatim.
     pub(crate) retry: Option<Retry>,
@@ -140,7 +142,7 @@ impl ClientHelloHeader {
         }
         let key_id = r.array("server key id")?;
         let flags = r.u8("flags")?;
-        if flags != 0 {
+        if flags & !FLAG_EARLY_DATA != 0 {
             return Err(Error::IllegalParameter("reserved flags set"));
         }
         let retry_bytes = r.u8_prefixed("retry echo")?;

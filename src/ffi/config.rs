@@ -1,0 +1,506 @@
+//! Client and server configurations.
+//!
+//! A configuration handle may be shared by many connections: each
+//! connection keeps its own reference, so a configuration can be freed as
+//! soon as the connections are created. Setters change the configuration
+//! for connections created afterwards only; they must not run concurrently
+//! with any other use of the same handle.
+
+use std::ffi::{c_int, c_void};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::{ClientConfig, ServerConfig, TransportConfig};
+use crate::crypto::dh::PublicKey;
+use crate::ffi::boundary::{
+    Failure, Out, free_handle, guard, handle, handle_mut, input, into_handle,
+};
+use crate::ffi::error::lwsec_result;
+use crate::ffi::keys::{key_bytes, lwsec_key_pair};
+use crate::suite::{Pattern, Suite};
+
+/// Wire codes of the cipher suites, as taken by `lwsec_*_set_suites` and
+/// returned by `lwsec_conn_suite`.
+#[repr(u8)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub enum lwsec_suite {
+    /// AES-256-GCM.
+    LWSEC_SUITE_AES_256_GCM = 1,
+    /// ChaCha20-Poly1305.
+    LWSEC_SUITE_CHACHA20_POLY1305 = 2,
+}
+
+/// Wire codes of the handshake patterns, as taken by
+/// `lwsec_server_config_set_patterns` and returned by `lwsec_conn_pattern`.
+#[repr(u8)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub enum lwsec_pattern {
+    /// Noise NK: the server is authenticated, the client anonymous.
+    LWSEC_PATTERN_NK = 1,
+    /// Noise IK: both sides are authenticated by static keys.
+    LWSEC_PATTERN_IK = 2,
+}
+
+/// The IK authorisation hook of a server: called with the client's
+/// authenticated static public key (`client_key_len` is always
+/// `LWSEC_KEY_LEN`) during the handshake, from within
+/// `lwsec_conn_handle_input` on the thread that calls it. Return non-zero to
+/// accept the client, 0 to reject it (the handshake then fails with
+/// `client_rejected` on both sides). `client_key` is valid only during the
+/// call. The callback must not call lwsec functions on the same connection.
+pub type lwsec_authorize_callback = Option<
+    unsafe extern "C" fn(
+        userdata: *mut c_void,
+        client_key: *const u8,
+        client_key_len: usize,
+    ) -> c_int,
+>;
+
+/// A client configuration: the pinned server key, the client's own key for
+/// IK, suites and transport settings. Opaque; free with
+/// `lwsec_client_config_free`.
+pub struct lwsec_client_config {
+    pub(crate) inner: Arc<ClientConfig>,
+}
+
+/// A server configuration: one or more static key pairs (rotation), accepted
+/// suites and patterns, transport settings and the IK authorisation hook.
+/// Opaque; free with `lwsec_server_config_free`.
+pub struct lwsec_server_config {
+    pub(crate) inner: Arc<ServerConfig>,
+}
+
+fn suites(codes: &[u8]) -> Result<Vec<Suite>, lwsec_result> {
+    codes
+        .iter()
+        .map(|c| Suite::from_u8(*c).ok_or(lwsec_result::LWSEC_INVALID_PARAMETER))
+        .collect()
+}
+
+fn millis(ms: u64) -> Option<Duration> {
+    (ms != 0).then(|| Duration::from_millis(ms))
+}
+
+fn set_timers(transport: &mut TransportConfig, keepalive_ms: u64, idle_timeout_ms: u64) {
+    transport.keepalive_interval = millis(keepalive_ms);
+    transport.idle_timeout = millis(idle_timeout_ms);
+}
+
+/// Applies `change` to a copy of the configuration and keeps it only if it
+/// is still valid: a failed setter changes nothing.
+fn update_client(
+    config: &mut lwsec_client_config,
+    change: impl FnOnce(&mut ClientConfig) -> Result<(), Failure>,
+) -> Result<(), Failure> {
+    let mut new = ClientConfig::clone(&config.inner);
+    change(&mut new)?;
+    new.validate()?;
+    config.inner = Arc::new(new);
+    Ok(())
+}
+
+fn update_server(
+    config: &mut lwsec_server_config,
+    change: impl FnOnce(&mut ServerConfig) -> Result<(), Failure>,
+) -> Result<(), Failure> {
+    let mut new = ServerConfig::clone(&config.inner);
+    change(&mut new)?;
+    new.validate()?;
+    config.inner = Arc::new(new);
+    Ok(())
+}
+
+/// Creates an NK client configuration that authenticates the server by its
+/// raw 32-byte static public key (decode a `lwsec-public-v1:` text with
+/// `lwsec_public_key_from_text` first).
+///
+/// `server_key_len` must be `LWSEC_KEY_LEN`, else `LWSEC_INVALID_PARAMETER`.
+/// Defaults: both suites (AES-256-GCM preferred), 1 MiB messages, no
+/// timers. On success `*out_config` receives a new handle owned by the
+/// caller (free with `lwsec_client_config_free`).
+///
+/// # Safety
+///
+/// `server_key` points to `server_key_len` readable bytes; `out_config` is
+/// NULL or valid for writing one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_client_config_new_nk(
+    server_key: *const u8,
+    server_key_len: usize,
+    out_config: *mut *mut lwsec_client_config,
+) -> lwsec_result {
+    guard(|| {
+        // SAFETY: the caller promised the buffer and the out pointer are valid.
+        let (key, out) = unsafe { (input(server_key, server_key_len)?, Out::new(out_config)?) };
+        let server = PublicKey::from_bytes(key_bytes(key)?);
+        out.set(into_handle(lwsec_client_config {
+            inner: Arc::new(ClientConfig::nk(server)),
+        }));
+        Ok(())
+    })
+}
+
+/// Creates an IK client configuration: authenticates the server by its raw
+/// 32-byte static public key and proves `client_key` (a device key) to it.
+///
+/// The key pair is copied: the caller still owns `client_key` and may free
+/// it at once. `server_key_len` must be `LWSEC_KEY_LEN`. On success
+/// `*out_config` receives a new handle owned by the caller.
+///
+/// # Safety
+///
+/// `server_key` points to `server_key_len` readable bytes; `client_key` is
+/// NULL or a live key pair; `out_config` is NULL or valid for writing one
+/// pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_client_config_new_ik(
+    server_key: *const u8,
+    server_key_len: usize,
+    client_key: *const lwsec_key_pair,
+    out_config: *mut *mut lwsec_client_config,
+) -> lwsec_result {
+    guard(|| {
+        // SAFETY: the caller promised all pointers are NULL or valid as documented.
+        let (key, client, out) = unsafe {
+            (
+                input(server_key, server_key_len)?,
+                handle(client_key)?,
+                Out::new(out_config)?,
+            )
+        };
+        let server = PublicKey::from_bytes(key_bytes(key)?);
+        out.set(into_handle(lwsec_client_config {
+            inner: Arc::new(ClientConfig::ik(server, client.inner.clone())),
+        }));
+        Ok(())
+    })
+}
+
+/// Sets the suites the client offers, most preferred first, as
+/// `lwsec_suite` codes (1 to 8 distinct codes).
+///
+/// An unknown code gives `LWSEC_INVALID_PARAMETER`, an empty or repeating
+/// list `LWSEC_INVALID_CONFIG`; on error the configuration is unchanged.
+///
+/// # Safety
+///
+/// `config` is NULL or a live client configuration not in use by another
+/// thread; `suites` points to `suites_len` readable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_client_config_set_suites(
+    config: *mut lwsec_client_config,
+    suites: *const u8,
+    suites_len: usize,
+) -> lwsec_result {
+    guard(|| {
+        // SAFETY: the caller promised both pointers are NULL or valid as documented.
+        let (config, codes) = unsafe { (handle_mut(config)?, input(suites, suites_len)?) };
+        let list = self::suites(codes)?;
+        update_client(config, |c| {
+            c.suites = list;
+            Ok(())
+        })
+    })
+}
+
+/// Sets the largest message the client sends or accepts, in bytes (at
+/// least 1; default 1 MiB). Both sides should agree.
+///
+/// # Safety
+///
+/// `config` is NULL or a live client configuration not in use by another thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_client_config_set_max_message_size(
+    config: *mut lwsec_client_config,
+    max_message_size: usize,
+) -> lwsec_result {
+    guard(|| {
+        // SAFETY: the caller promised `config` is NULL or valid.
+        let config = unsafe { handle_mut(config)? };
+        update_client(config, |c| {
+            c.transport.max_message_size = max_message_size;
+            Ok(())
+        })
+    })
+}
+
+/// Sets the client's timers in milliseconds, 0 meaning off (the default):
+/// a keep-alive ping after `keepalive_ms` without sending, and failure with
+/// `LWSEC_TIMEOUT` after `idle_timeout_ms` without receiving. Timers run
+/// only when the application calls `lwsec_conn_poll_timeout` /
+/// `lwsec_conn_handle_timeout`.
+///
+/// # Safety
+///
+/// `config` is NULL or a live client configuration not in use by another thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_client_config_set_timers(
+    config: *mut lwsec_client_config,
+    keepalive_ms: u64,
+    idle_timeout_ms: u64,
+) -> lwsec_result {
+    guard(|| {
+        // SAFETY: the caller promised `config` is NULL or valid.
+        let config = unsafe { handle_mut(config)? };
+        update_client(config, |c| {
+            set_timers(&mut c.transport, keepalive_ms, idle_timeout_ms);
+            Ok(())
+        })
+    })
+}
+
+/// Frees a client configuration. NULL is a no-op. Connections created from
+/// it keep working (they hold their own reference).
+///
+/// # Safety
+///
+/// `config` is NULL or a client configuration from this library not yet
+/// freed; it must not be used afterwards.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_client_config_free(config: *mut lwsec_client_config) {
+    // SAFETY: the caller promised `config` is NULL or an unfreed handle.
+    unsafe { free_handle(config) }
+}
+
+/// Creates a server configuration holding one static key pair, accepting
+/// both patterns and both suites, and every IK client until an authoriser
+/// is set.
+///
+/// The key pair is copied: the caller still owns `key` and may free it at
+/// once. On success `*out_config` receives a new handle owned by the caller
+/// (free with `lwsec_server_config_free`).
+///
+/// # Safety
+///
+/// `key` is NULL or a live key pair; `out_config` is NULL or valid for
+/// writing one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_server_config_new(
+    key: *const lwsec_key_pair,
+    out_config: *mut *mut lwsec_server_config,
+) -> lwsec_result {
+    guard(|| {
+        // SAFETY: the caller promised both pointers are NULL or valid as documented.
+        let (key, out) = unsafe { (handle(key)?, Out::new(out_config)?) };
+        out.set(into_handle(lwsec_server_config {
+            inner: Arc::new(ServerConfig::new(key.inner.clone())),
+        }));
+        Ok(())
+    })
+}
+
+/// Adds another static key pair (key rotation: clients pinned to any held
+/// key are accepted). A key already held is not added twice. The key pair
+/// is copied; the caller still owns `key`.
+///
+/// # Safety
+///
+/// `config` is NULL or a live server configuration not in use by another
+/// thread; `key` is NULL or a live key pair.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_server_config_add_key(
+    config: *mut lwsec_server_config,
+    key: *const lwsec_key_pair,
+) -> lwsec_result {
+    guard(|| {
+        // SAFETY: the caller promised both pointers are NULL or valid as documented.
+        let (config, key) = unsafe { (handle_mut(config)?, handle(key)?) };
+        update_server(config, |c| {
+            c.add_key(key.inner.clone());
+            Ok(())
+        })
+    })
+}
+
+/// Stops accepting clients pinned to the raw 32-byte public key
+/// `public_key`. Returns `LWSEC_NOT_AVAILABLE` when the key is not held and
+/// `LWSEC_INVALID_CONFIG` when it is the last key (a server needs one); in
+/// both cases nothing changes.
+///
+/// # Safety
+///
+/// `config` is NULL or a live server configuration not in use by another
+/// thread; `public_key` points to `public_key_len` readable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_server_config_retire_key(
+    config: *mut lwsec_server_config,
+    public_key: *const u8,
+    public_key_len: usize,
+) -> lwsec_result {
+    guard(|| {
+        // SAFETY: the caller promised both pointers are NULL or valid as documented.
+        let (config, key) = unsafe { (handle_mut(config)?, input(public_key, public_key_len)?) };
+        let key = PublicKey::from_bytes(key_bytes(key)?);
+        update_server(config, |c| {
+            if c.retire_key(&key) {
+                Ok(())
+            } else {
+                Err(lwsec_result::LWSEC_NOT_AVAILABLE.into())
+            }
+        })
+    })
+}
+
+/// Sets the suites the server accepts, as `lwsec_suite` codes (1 to 8
+/// distinct codes). The server picks the client's most preferred suite in
+/// this list. On error the configuration is unchanged.
+///
+/// # Safety
+///
+/// `config` is NULL or a live server configuration not in use by another
+/// thread; `suites` points to `suites_len` readable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_server_config_set_suites(
+    config: *mut lwsec_server_config,
+    suites: *const u8,
+    suites_len: usize,
+) -> lwsec_result {
+    guard(|| {
+        // SAFETY: the caller promised both pointers are NULL or valid as documented.
+        let (config, codes) = unsafe { (handle_mut(config)?, input(suites, suites_len)?) };
+        let list = self::suites(codes)?;
+        update_server(config, |c| {
+            c.suites = list;
+            Ok(())
+        })
+    })
+}
+
+/// Sets the handshake patterns the server accepts, as `lwsec_pattern`
+/// codes (at least one). On error the configuration is unchanged.
+///
+/// # Safety
+///
+/// `config` is NULL or a live server configuration not in use by another
+/// thread; `patterns` points to `patterns_len` readable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_server_config_set_patterns(
+    config: *mut lwsec_server_config,
+    patterns: *const u8,
+    patterns_len: usize,
+) -> lwsec_result {
+    guard(|| {
+        // SAFETY: the caller promised both pointers are NULL or valid as documented.
+        let (config, codes) = unsafe { (handle_mut(config)?, input(patterns, patterns_len)?) };
+        let list = codes
+            .iter()
+            .map(|c| Pattern::from_u8(*c).ok_or(lwsec_result::LWSEC_INVALID_PARAMETER))
+            .collect::<Result<Vec<_>, _>>()?;
+        update_server(config, |c| {
+            c.patterns = list;
+            Ok(())
+        })
+    })
+}
+
+/// Sets the largest message the server sends or accepts, in bytes (at
+/// least 1; default 1 MiB).
+///
+/// # Safety
+///
+/// `config` is NULL or a live server configuration not in use by another thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_server_config_set_max_message_size(
+    config: *mut lwsec_server_config,
+    max_message_size: usize,
+) -> lwsec_result {
+    guard(|| {
+        // SAFETY: the caller promised `config` is NULL or valid.
+        let config = unsafe { handle_mut(config)? };
+        update_server(config, |c| {
+            c.transport.max_message_size = max_message_size;
+            Ok(())
+        })
+    })
+}
+
+/// Sets the server's timers in milliseconds, 0 meaning off (the default);
+/// see `lwsec_client_config_set_timers`.
+///
+/// # Safety
+///
+/// `config` is NULL or a live server configuration not in use by another thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_server_config_set_timers(
+    config: *mut lwsec_server_config,
+    keepalive_ms: u64,
+    idle_timeout_ms: u64,
+) -> lwsec_result {
+    guard(|| {
+        // SAFETY: the caller promised `config` is NULL or valid.
+        let config = unsafe { handle_mut(config)? };
+        update_server(config, |c| {
+            set_timers(&mut c.transport, keepalive_ms, idle_timeout_ms);
+            Ok(())
+        })
+    })
+}
+
+/// The C callback and its user pointer, called for every IK client.
+struct CAuthorizer {
+    callback: unsafe extern "C" fn(*mut c_void, *const u8, usize) -> c_int,
+    userdata: *mut c_void,
+}
+
+// SAFETY: `lwsec_server_config_set_client_authorizer` documents that the
+// callback may be called from any thread that drives a connection and that
+// `userdata` must be usable from those threads; the pointer is only passed
+// back to the callback, never dereferenced by Rust.
+unsafe impl Send for CAuthorizer {}
+// SAFETY: as above; lwsec never accesses `userdata` itself.
+unsafe impl Sync for CAuthorizer {}
+
+impl crate::config::ClientAuthorizer for CAuthorizer {
+    fn authorize(&self, client_key: &PublicKey) -> bool {
+        let key = client_key.as_bytes();
+        // SAFETY: the application registered `callback` with this contract:
+        // it receives its own `userdata` and a key pointer valid for the call.
+        unsafe { (self.callback)(self.userdata, key.as_ptr(), key.len()) != 0 }
+    }
+}
+
+/// Sets the IK authorisation hook (see `lwsec_authorize_callback`): for
+/// every IK client, `callback(userdata, client_key, LWSEC_KEY_LEN)` decides
+/// whether to accept it. Replaces any previous hook. A NULL `callback`
+/// gives `LWSEC_NULL_PARAMETER`.
+///
+/// lwsec never dereferences `userdata`; the application keeps it alive as
+/// long as any connection created from this configuration exists. The
+/// callback runs on whichever thread calls `lwsec_conn_handle_input` on such
+/// a connection, so it (and `userdata`) must be safe to use from there.
+///
+/// # Safety
+///
+/// `config` is NULL or a live server configuration not in use by another
+/// thread; `callback` follows the contract above.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_server_config_set_client_authorizer(
+    config: *mut lwsec_server_config,
+    callback: lwsec_authorize_callback,
+    userdata: *mut c_void,
+) -> lwsec_result {
+    guard(|| {
+        // SAFETY: the caller promised `config` is NULL or valid.
+        let config = unsafe { handle_mut(config)? };
+        let callback = callback.ok_or(lwsec_result::LWSEC_NULL_PARAMETER)?;
+        update_server(config, |c| {
+            c.set_client_authorizer(CAuthorizer { callback, userdata });
+            Ok(())
+        })
+    })
+}
+
+/// Frees a server configuration. NULL is a no-op. Connections created from
+/// it keep working (they hold their own reference).
+///
+/// # Safety
+///
+/// `config` is NULL or a server configuration from this library not yet
+/// freed; it must not be used afterwards.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_server_config_free(config: *mut lwsec_server_config) {
+    // SAFETY: the caller promised `config` is NULL or an unfreed handle.
+    unsafe { free_handle(config) }
+}

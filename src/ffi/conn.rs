@@ -1,0 +1,755 @@
+//! Connections: bytes in, bytes out, messages, events, state.
+//!
+//! A connection is driven exactly like the Rust [`Connection`]: feed
+//! received bytes with `lwsec_conn_handle_input`, send whatever
+//! `lwsec_conn_take_output` / `lwsec_conn_pending_output` returns after
+//! every call, and collect events and messages. A connection handle is not
+//! thread-safe: use it from one thread at a time.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+
+use crate::config::ServerOptions;
+use crate::conn::{Connection, Event};
+use crate::error::Error;
+use crate::ffi::boundary::{
+    Failure, Out, copy_out, free_handle, guard, handle, handle_mut, input, into_handle, output,
+    panic_failure,
+};
+use crate::ffi::config::{lwsec_client_config, lwsec_server_config};
+use crate::ffi::error::lwsec_result;
+use crate::time::Time;
+
+/// One lwsec connection, client or server. Opaque; create it with
+/// `lwsec_conn_new_client` or `lwsec_conn_new_server`, free it with
+/// `lwsec_conn_free`.
+pub struct lwsec_conn {
+    conn: Connection,
+    last_error: Option<String>,
+}
+
+/// What `lwsec_conn_poll_event` returns.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub enum lwsec_event {
+    /// No event is pending.
+    LWSEC_EVENT_NONE = 0,
+    /// The handshake finished: messages can be sent and received.
+    LWSEC_EVENT_HANDSHAKE_COMPLETE = 1,
+    /// The peer switched to new sending keys.
+    LWSEC_EVENT_KEY_UPDATED = 2,
+    /// The answer to `lwsec_conn_ping` arrived (its payload is not returned).
+    LWSEC_EVENT_PONG = 3,
+    /// The peer closed gracefully and will send nothing more. Messages
+    /// received before still come out of `lwsec_conn_recv_message`.
+    LWSEC_EVENT_PEER_CLOSED = 4,
+    /// Server: early data arrived with the first flight. The C API does not
+    /// enable early data yet (no replay guard can be configured from C), so
+    /// a C server does not see this event; its payload is not returned.
+    LWSEC_EVENT_EARLY_DATA = 5,
+    /// Client: the server accepted the early data of the first flight.
+    LWSEC_EVENT_EARLY_DATA_ACCEPTED = 6,
+    /// Client: the server did not accept the early data of the first flight.
+    LWSEC_EVENT_EARLY_DATA_REJECTED = 7,
+}
+
+/// What `lwsec_conn_handshake_state` returns.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub enum lwsec_handshake_state {
+    /// The handshake is running.
+    LWSEC_STATE_HANDSHAKING = 0,
+    /// The handshake completed and the connection has not failed (it may
+    /// have been closed by either side).
+    LWSEC_STATE_ESTABLISHED = 1,
+    /// The connection failed (or was closed during the handshake); see
+    /// `lwsec_conn_last_error`.
+    LWSEC_STATE_FAILED = 2,
+}
+
+/// Runs `body` on a connection inside the panic boundary and records a
+/// failure as the connection's last error.
+fn with_conn(
+    conn: *mut lwsec_conn,
+    body: impl FnOnce(&mut Connection) -> Result<(), Failure>,
+) -> lwsec_result {
+    guard(|| {
+        // SAFETY: every caller's contract: `conn` is NULL or a live
+        // connection not used by another thread during the call.
+        let c = unsafe { handle_mut(conn)? };
+        let result = match catch_unwind(AssertUnwindSafe(|| body(&mut c.conn))) {
+            Ok(result) => result,
+            Err(payload) => Err(panic_failure(payload.as_ref())),
+        };
+        if let Err(failure) = &result {
+            c.last_error = Some(failure.message.clone());
+        }
+        result
+    })
+}
+
+/// The error for a getter that needs an established connection.
+fn not_established(conn: &Connection) -> Failure {
+    conn.error()
+        .cloned()
+        .unwrap_or(Error::HandshakeNotComplete)
+        .into()
+}
+
+fn new_conn(result: Result<Connection, Error>, out: Out<*mut lwsec_conn>) -> Result<(), Failure> {
+    let conn = result?;
+    out.set(into_handle(lwsec_conn {
+        conn,
+        last_error: None,
+    }));
+    Ok(())
+}
+
+/// Creates a client connection at time `now_ms` (milliseconds on any clock
+/// that does not go backwards; use the same clock for every call). The
+/// ClientHello is queued at once: send the output.
+///
+/// The connection keeps its own reference to `config`, which may be freed
+/// at once. On success `*out_conn` receives a new handle owned by the
+/// caller (free with `lwsec_conn_free`). An invalid configuration gives
+/// `LWSEC_INVALID_CONFIG`.
+///
+/// # Safety
+///
+/// `config` is NULL or a live client configuration; `out_conn` is NULL or
+/// valid for writing one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_conn_new_client(
+    config: *const lwsec_client_config,
+    now_ms: u64,
+    out_conn: *mut *mut lwsec_conn,
+) -> lwsec_result {
+    guard(|| {
+        // SAFETY: the caller promised both pointers are NULL or valid as documented.
+        let (config, out) = unsafe { (handle(config)?, Out::new(out_conn)?) };
+        new_conn(
+            Connection::client(Arc::clone(&config.inner), Time::from_millis(now_ms)),
+            out,
+        )
+    })
+}
+
+/// Creates a server connection at time `now_ms`; it waits for the
+/// ClientHello. The connection keeps its own reference to `config`. On
+/// success `*out_conn` receives a new handle owned by the caller.
+///
+/// # Safety
+///
+/// `config` is NULL or a live server configuration; `out_conn` is NULL or
+/// valid for writing one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_conn_new_server(
+    config: *const lwsec_server_config,
+    now_ms: u64,
+    out_conn: *mut *mut lwsec_conn,
+) -> lwsec_result {
+    guard(|| {
+        // SAFETY: the caller promised both pointers are NULL or valid as documented.
+        let (config, out) = unsafe { (handle(config)?, Out::new(out_conn)?) };
+        new_conn(
+            Connection::server(Arc::clone(&config.inner), Time::from_millis(now_ms)),
+            out,
+        )
+    })
+}
+
+/// Creates a server connection like `lwsec_conn_new_server`, with what the
+/// application knows about the client: `peer_address` (any stable byte
+/// encoding of the client's network address, e.g. `"203.0.113.7:50412"`;
+/// Retry cookies are bound to it; may be empty) and `demand_cookie`
+/// (true under load: answer a ClientHello without a valid cookie with a
+/// Retry carrying one, before doing any Diffie-Hellman work). The address
+/// is copied. On success `*out_conn` receives a new handle owned by the
+/// caller.
+///
+/// # Safety
+///
+/// `config` is NULL or a live server configuration; `peer_address` points
+/// to `peer_address_len` readable bytes; `out_conn` is NULL or valid for
+/// writing one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_conn_new_server_with_options(
+    config: *const lwsec_server_config,
+    now_ms: u64,
+    peer_address: *const u8,
+    peer_address_len: usize,
+    demand_cookie: bool,
+    out_conn: *mut *mut lwsec_conn,
+) -> lwsec_result {
+    guard(|| {
+        // SAFETY: the caller promised all pointers are NULL or valid as documented.
+        let (config, address, out) = unsafe {
+            (
+                handle(config)?,
+                input(peer_address, peer_address_len)?,
+                Out::new(out_conn)?,
+            )
+        };
+        let options = ServerOptions {
+            peer_address: address.to_vec(),
+            demand_cookie,
+        };
+        new_conn(
+            Connection::server_with_options(
+                Arc::clone(&config.inner),
+                Time::from_millis(now_ms),
+                options,
+            ),
+            out,
+        )
+    })
+}
+
+/// Feeds `data_len` bytes received from the peer; `*out_consumed` receives
+/// how many were consumed (any chunking works, even one byte at a time).
+///
+/// Fewer than `data_len` are consumed when received messages or unsent
+/// output pile up: take the messages, send the output, then offer the rest
+/// again. After every call, check events, messages and output. A fatal
+/// error (a code from 100 up) kills the connection: later calls return the
+/// same error, and the output may still hold one alert to send before
+/// closing the socket.
+///
+/// # Safety
+///
+/// `conn` is NULL or a live connection; `data` points to `data_len`
+/// readable bytes; `out_consumed` is NULL or valid for writing a `size_t`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_conn_handle_input(
+    conn: *mut lwsec_conn,
+    data: *const u8,
+    data_len: usize,
+    now_ms: u64,
+    out_consumed: *mut usize,
+) -> lwsec_result {
+    with_conn(conn, |c| {
+        // SAFETY: the caller promised both pointers are NULL or valid as documented.
+        let (data, out) = unsafe { (input(data, data_len)?, Out::new(out_consumed)?) };
+        out.set(c.handle_input(data, Time::from_millis(now_ms))?);
+        Ok(())
+    })
+}
+
+/// Copies as much pending output (bytes to send to the peer) as fits into
+/// `buf` and marks it as sent; `*out_written` receives the count (0 when
+/// nothing is pending). Call until it writes 0, or use
+/// `lwsec_conn_pending_output` to avoid the copy.
+///
+/// # Safety
+///
+/// `conn` is NULL or a live connection; `buf` points to `buf_len` writable
+/// bytes; `out_written` is NULL or valid for writing a `size_t`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_conn_take_output(
+    conn: *mut lwsec_conn,
+    buf: *mut u8,
+    buf_len: usize,
+    out_written: *mut usize,
+) -> lwsec_result {
+    with_conn(conn, |c| {
+        // SAFETY: the caller promised both pointers are NULL or valid as documented.
+        let (buf, out) = unsafe { (output(buf, buf_len)?, Out::new(out_written)?) };
+        out.set(c.take_output(buf));
+        Ok(())
+    })
+}
+
+/// Borrows the pending output without copying: `*out_data` and `*out_len`
+/// receive a pointer to the bytes to send and their count.
+///
+/// **Lifetime:** the bytes belong to the connection. The pointer is valid
+/// only until the next call of any `lwsec_conn_*` function on this
+/// connection (including `lwsec_conn_consume_output` and `lwsec_conn_free`);
+/// do not free it. When `*out_len` is 0 the pointer must not be
+/// dereferenced. After sending some of the bytes, report the count with
+/// `lwsec_conn_consume_output`.
+///
+/// # Safety
+///
+/// `conn` is NULL or a live connection; `out_data` and `out_len` are NULL
+/// or valid for writing a pointer and a `size_t`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_conn_pending_output(
+    conn: *mut lwsec_conn,
+    out_data: *mut *const u8,
+    out_len: *mut usize,
+) -> lwsec_result {
+    with_conn(conn, |c| {
+        // SAFETY: the caller promised both out pointers are NULL or writable.
+        let (out_data, out_len) = unsafe { (Out::new(out_data)?, Out::new(out_len)?) };
+        let pending = c.pending_output();
+        out_data.set(pending.as_ptr());
+        out_len.set(pending.len());
+        Ok(())
+    })
+}
+
+/// Marks the first `n` bytes of the pending output as sent (after
+/// `lwsec_conn_pending_output`). `n` larger than the pending output gives
+/// `LWSEC_INVALID_PARAMETER` and consumes nothing.
+///
+/// # Safety
+///
+/// `conn` is NULL or a live connection.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_conn_consume_output(
+    conn: *mut lwsec_conn,
+    n: usize,
+) -> lwsec_result {
+    with_conn(conn, |c| {
+        if n > c.pending_output().len() {
+            return Err(lwsec_result::LWSEC_INVALID_PARAMETER.into());
+        }
+        c.consume_output(n);
+        Ok(())
+    })
+}
+
+/// Queues a message of `data_len` bytes (at most the maximum message size,
+/// possibly 0) for sending; the peer receives it whole. Then send the
+/// output. Before the handshake completes this gives
+/// `LWSEC_HANDSHAKE_NOT_COMPLETE`, after `lwsec_conn_close` `LWSEC_CLOSED`.
+/// The bytes are copied.
+///
+/// # Safety
+///
+/// `conn` is NULL or a live connection; `data` points to `data_len`
+/// readable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_conn_send_message(
+    conn: *mut lwsec_conn,
+    data: *const u8,
+    data_len: usize,
+) -> lwsec_result {
+    with_conn(conn, |c| {
+        // SAFETY: the caller promised `data` points to `data_len` readable bytes.
+        let data = unsafe { input(data, data_len)? };
+        c.send_message(data)?;
+        Ok(())
+    })
+}
+
+/// The length of the next complete received message in `*out_len`, so the
+/// caller can size the buffer for `lwsec_conn_recv_message`.
+/// `LWSEC_NOT_AVAILABLE` when no complete message is waiting.
+///
+/// # Safety
+///
+/// `conn` is NULL or a live connection; `out_len` is NULL or valid for
+/// writing a `size_t`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_conn_next_message_len(
+    conn: *mut lwsec_conn,
+    out_len: *mut usize,
+) -> lwsec_result {
+    with_conn(conn, |c| {
+        // SAFETY: the caller promised `out_len` is NULL or writable.
+        let out = unsafe { Out::new(out_len)? };
+        let len = c
+            .next_message_len()
+            .ok_or(lwsec_result::LWSEC_NOT_AVAILABLE)?;
+        out.set(len);
+        Ok(())
+    })
+}
+
+/// Takes the next complete received message, copying it into `buf`;
+/// `*out_written` receives its length (which may be 0: empty messages
+/// exist).
+///
+/// `LWSEC_NOT_AVAILABLE` when no complete message is waiting.
+/// `LWSEC_BUFFER_TOO_SMALL` when `buf_len` is less than the message: nothing
+/// is written and the message stays queued (learn its size with
+/// `lwsec_conn_next_message_len`; `lwsec_conn_last_error` also says it).
+///
+/// # Safety
+///
+/// `conn` is NULL or a live connection; `buf` points to `buf_len` writable
+/// bytes; `out_written` is NULL or valid for writing a `size_t`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_conn_recv_message(
+    conn: *mut lwsec_conn,
+    buf: *mut u8,
+    buf_len: usize,
+    out_written: *mut usize,
+) -> lwsec_result {
+    with_conn(conn, |c| {
+        // SAFETY: the caller promised both pointers are NULL or valid as documented.
+        let (buf, out) = unsafe { (output(buf, buf_len)?, Out::new(out_written)?) };
+        let len = c
+            .next_message_len()
+            .ok_or(lwsec_result::LWSEC_NOT_AVAILABLE)?;
+        if len > buf.len() {
+            return Err(Error::WouldExceedBuffer { needed: len }.into());
+        }
+        let message = c.recv_message().ok_or(lwsec_result::LWSEC_NOT_AVAILABLE)?;
+        out.set(copy_out(&message, buf)?);
+        Ok(())
+    })
+}
+
+/// Stream view: copies received message bytes into `buf` ignoring message
+/// boundaries; `*out_written` receives the count (0 when none are ready).
+/// Only complete messages are readable.
+///
+/// # Safety
+///
+/// `conn` is NULL or a live connection; `buf` points to `buf_len` writable
+/// bytes; `out_written` is NULL or valid for writing a `size_t`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_conn_read(
+    conn: *mut lwsec_conn,
+    buf: *mut u8,
+    buf_len: usize,
+    out_written: *mut usize,
+) -> lwsec_result {
+    with_conn(conn, |c| {
+        // SAFETY: the caller promised both pointers are NULL or valid as documented.
+        let (buf, out) = unsafe { (output(buf, buf_len)?, Out::new(out_written)?) };
+        out.set(c.read(buf));
+        Ok(())
+    })
+}
+
+/// Takes the next event into `*out_event` (`LWSEC_EVENT_NONE` when there is
+/// none). Poll after every `lwsec_conn_handle_input` until it returns
+/// `LWSEC_EVENT_NONE`.
+///
+/// # Safety
+///
+/// `conn` is NULL or a live connection; `out_event` is NULL or valid for
+/// writing an `lwsec_event`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_conn_poll_event(
+    conn: *mut lwsec_conn,
+    out_event: *mut lwsec_event,
+) -> lwsec_result {
+    with_conn(conn, |c| {
+        // SAFETY: the caller promised `out_event` is NULL or writable.
+        let out = unsafe { Out::new(out_event)? };
+        out.set(match c.poll_event() {
+            None => lwsec_event::LWSEC_EVENT_NONE,
+            Some(Event::HandshakeComplete) => lwsec_event::LWSEC_EVENT_HANDSHAKE_COMPLETE,
+            Some(Event::KeyUpdated) => lwsec_event::LWSEC_EVENT_KEY_UPDATED,
+            Some(Event::Pong(_)) => lwsec_event::LWSEC_EVENT_PONG,
+            Some(Event::PeerClosed) => lwsec_event::LWSEC_EVENT_PEER_CLOSED,
+            Some(Event::EarlyData(_)) => lwsec_event::LWSEC_EVENT_EARLY_DATA,
+            Some(Event::EarlyDataAccepted) => lwsec_event::LWSEC_EVENT_EARLY_DATA_ACCEPTED,
+            Some(Event::EarlyDataRejected) => lwsec_event::LWSEC_EVENT_EARLY_DATA_REJECTED,
+        });
+        Ok(())
+    })
+}
+
+/// The connection's state in `*out_state`.
+///
+/// # Safety
+///
+/// `conn` is NULL or a live connection; `out_state` is NULL or valid for
+/// writing an `lwsec_handshake_state`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_conn_handshake_state(
+    conn: *mut lwsec_conn,
+    out_state: *mut lwsec_handshake_state,
+) -> lwsec_result {
+    with_conn(conn, |c| {
+        // SAFETY: the caller promised `out_state` is NULL or writable.
+        let out = unsafe { Out::new(out_state)? };
+        out.set(if c.is_handshaking() {
+            lwsec_handshake_state::LWSEC_STATE_HANDSHAKING
+        } else if c.is_established() {
+            lwsec_handshake_state::LWSEC_STATE_ESTABLISHED
+        } else {
+            lwsec_handshake_state::LWSEC_STATE_FAILED
+        });
+        Ok(())
+    })
+}
+
+/// The negotiated suite (an `lwsec_suite` code) in `*out_suite`, once
+/// established; before that `LWSEC_HANDSHAKE_NOT_COMPLETE` (or the
+/// connection's fatal error).
+///
+/// # Safety
+///
+/// `conn` is NULL or a live connection; `out_suite` is NULL or valid for
+/// writing one byte.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_conn_suite(
+    conn: *mut lwsec_conn,
+    out_suite: *mut u8,
+) -> lwsec_result {
+    with_conn(conn, |c| {
+        // SAFETY: the caller promised `out_suite` is NULL or writable.
+        let out = unsafe { Out::new(out_suite)? };
+        out.set(c.suite().ok_or_else(|| not_established(c))?.to_u8());
+        Ok(())
+    })
+}
+
+/// The handshake pattern (an `lwsec_pattern` code) in `*out_pattern`, once
+/// established.
+///
+/// # Safety
+///
+/// `conn` is NULL or a live connection; `out_pattern` is NULL or valid for
+/// writing one byte.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_conn_pattern(
+    conn: *mut lwsec_conn,
+    out_pattern: *mut u8,
+) -> lwsec_result {
+    with_conn(conn, |c| {
+        // SAFETY: the caller promised `out_pattern` is NULL or writable.
+        let out = unsafe { Out::new(out_pattern)? };
+        out.set(c.pattern().ok_or_else(|| not_established(c))?.to_u8());
+        Ok(())
+    })
+}
+
+/// Copies the peer's authenticated raw static public key (32 bytes) into
+/// `buf`: the server's key on a client, the client's device key on an IK
+/// server. `LWSEC_NOT_AVAILABLE` on an NK server,
+/// `LWSEC_HANDSHAKE_NOT_COMPLETE` before the handshake completes,
+/// `LWSEC_BUFFER_TOO_SMALL` when `buf_len < LWSEC_KEY_LEN`.
+///
+/// # Safety
+///
+/// `conn` is NULL or a live connection; `buf` points to `buf_len` writable
+/// bytes; `out_written` is NULL or valid for writing a `size_t`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_conn_peer_static_key(
+    conn: *mut lwsec_conn,
+    buf: *mut u8,
+    buf_len: usize,
+    out_written: *mut usize,
+) -> lwsec_result {
+    with_conn(conn, |c| {
+        // SAFETY: the caller promised both pointers are NULL or valid as documented.
+        let (buf, out) = unsafe { (output(buf, buf_len)?, Out::new(out_written)?) };
+        if !c.is_established() {
+            return Err(not_established(c));
+        }
+        let key = c
+            .peer_static_key()
+            .ok_or(lwsec_result::LWSEC_NOT_AVAILABLE)?;
+        out.set(copy_out(key.as_bytes(), buf)?);
+        Ok(())
+    })
+}
+
+/// Copies the Noise handshake hash (32 bytes, `LWSEC_HANDSHAKE_HASH_LEN`)
+/// into `buf`: a channel binding unique to this connection, the same on
+/// both sides, not secret. Available once established.
+///
+/// # Safety
+///
+/// `conn` is NULL or a live connection; `buf` points to `buf_len` writable
+/// bytes; `out_written` is NULL or valid for writing a `size_t`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_conn_handshake_hash(
+    conn: *mut lwsec_conn,
+    buf: *mut u8,
+    buf_len: usize,
+    out_written: *mut usize,
+) -> lwsec_result {
+    with_conn(conn, |c| {
+        // SAFETY: the caller promised both pointers are NULL or valid as documented.
+        let (buf, out) = unsafe { (output(buf, buf_len)?, Out::new(out_written)?) };
+        let hash = c.handshake_hash().ok_or_else(|| not_established(c))?;
+        out.set(copy_out(&hash, buf)?);
+        Ok(())
+    })
+}
+
+/// Fills all `out_len` bytes of `out` (at most 8160) with keying material
+/// bound to this connection, `label` (1 to 249 bytes) and `context` (any
+/// bytes, possibly none). Both sides derive the same bytes. Available once
+/// established; on error nothing is written.
+///
+/// # Safety
+///
+/// `conn` is NULL or a live connection; `label`, `context` point to their
+/// lengths of readable bytes; `out` to `out_len` writable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_conn_export_keying_material(
+    conn: *mut lwsec_conn,
+    label: *const u8,
+    label_len: usize,
+    context: *const u8,
+    context_len: usize,
+    out: *mut u8,
+    out_len: usize,
+) -> lwsec_result {
+    with_conn(conn, |c| {
+        // SAFETY: the caller promised all buffers are NULL or valid as documented.
+        let (label, context, out) = unsafe {
+            (
+                input(label, label_len)?,
+                input(context, context_len)?,
+                output(out, out_len)?,
+            )
+        };
+        let mut tmp = zeroize::Zeroizing::new(vec![0u8; out.len()]);
+        c.export_keying_material(label, context, &mut tmp)?;
+        out.copy_from_slice(&tmp);
+        Ok(())
+    })
+}
+
+/// Updates this side's sending keys now; with `request_peer`, asks the peer
+/// to update its sending keys too. Then send the output.
+///
+/// # Safety
+///
+/// `conn` is NULL or a live connection.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_conn_update_keys(
+    conn: *mut lwsec_conn,
+    request_peer: bool,
+) -> lwsec_result {
+    with_conn(conn, |c| Ok(c.update_keys(request_peer)?))
+}
+
+/// Sends a keep-alive ping with up to 64 bytes of payload; the answer
+/// arrives as `LWSEC_EVENT_PONG`. Then send the output.
+///
+/// # Safety
+///
+/// `conn` is NULL or a live connection; `payload` points to `payload_len`
+/// readable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_conn_ping(
+    conn: *mut lwsec_conn,
+    payload: *const u8,
+    payload_len: usize,
+) -> lwsec_result {
+    with_conn(conn, |c| {
+        // SAFETY: the caller promised `payload` points to `payload_len` readable bytes.
+        let payload = unsafe { input(payload, payload_len)? };
+        Ok(c.ping(payload)?)
+    })
+}
+
+/// Closes gracefully: queues a close_notify alert (send the output, then
+/// keep reading until `LWSEC_EVENT_PEER_CLOSED` and end of stream) and
+/// refuses further sends with `LWSEC_CLOSED`. During the handshake the
+/// connection is abandoned and nothing is sent. Closing twice is fine. The
+/// handle must still be freed with `lwsec_conn_free`.
+///
+/// # Safety
+///
+/// `conn` is NULL or a live connection.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_conn_close(conn: *mut lwsec_conn) -> lwsec_result {
+    with_conn(conn, |c| Ok(c.close()?))
+}
+
+/// Reports that the peer's byte stream ended (`recv` returned 0). `LWSEC_OK`
+/// when the peer had closed gracefully; otherwise `LWSEC_TRUNCATED` and the
+/// connection fails (data received so far was authentic but may be
+/// incomplete).
+///
+/// # Safety
+///
+/// `conn` is NULL or a live connection.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_conn_handle_eof(conn: *mut lwsec_conn) -> lwsec_result {
+    with_conn(conn, |c| Ok(c.handle_eof()?))
+}
+
+/// The time (in the milliseconds of `now_ms`) at which
+/// `lwsec_conn_handle_timeout` should be called next, in `*out_deadline_ms`.
+/// `LWSEC_NOT_AVAILABLE` when no timer is armed (no keep-alive or idle
+/// timeout configured, or not established).
+///
+/// # Safety
+///
+/// `conn` is NULL or a live connection; `out_deadline_ms` is NULL or valid
+/// for writing a `uint64_t`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_conn_poll_timeout(
+    conn: *mut lwsec_conn,
+    out_deadline_ms: *mut u64,
+) -> lwsec_result {
+    with_conn(conn, |c| {
+        // SAFETY: the caller promised `out_deadline_ms` is NULL or writable.
+        let out = unsafe { Out::new(out_deadline_ms)? };
+        let deadline = c.poll_timeout().ok_or(lwsec_result::LWSEC_NOT_AVAILABLE)?;
+        out.set(deadline.as_millis());
+        Ok(())
+    })
+}
+
+/// Runs the timers due at `now_ms`: may queue a keep-alive ping (send the
+/// output) or fail the connection with `LWSEC_TIMEOUT`.
+///
+/// # Safety
+///
+/// `conn` is NULL or a live connection.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_conn_handle_timeout(
+    conn: *mut lwsec_conn,
+    now_ms: u64,
+) -> lwsec_result {
+    with_conn(conn, |c| Ok(c.handle_timeout(Time::from_millis(now_ms))?))
+}
+
+/// Copies the detailed English message of the last failed call on this
+/// connection (for example "peer sent fatal alert bad_record_mac (20)")
+/// into `buf`, without a NUL terminator; `*out_written` receives its
+/// length. A message longer than `buf_len` is truncated (at a UTF-8
+/// character boundary); 256 bytes always suffice. `LWSEC_NOT_AVAILABLE`
+/// when no call on this connection has failed yet. Calls that succeed do
+/// not clear the message.
+///
+/// # Safety
+///
+/// `conn` is NULL or a live connection; `buf` points to `buf_len` writable
+/// bytes; `out_written` is NULL or valid for writing a `size_t`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_conn_last_error(
+    conn: *const lwsec_conn,
+    buf: *mut u8,
+    buf_len: usize,
+    out_written: *mut usize,
+) -> lwsec_result {
+    guard(|| {
+        // SAFETY: the caller promised all pointers are NULL or valid as documented.
+        let (c, buf, out) =
+            unsafe { (handle(conn)?, output(buf, buf_len)?, Out::new(out_written)?) };
+        let message = c
+            .last_error
+            .as_deref()
+            .ok_or(lwsec_result::LWSEC_NOT_AVAILABLE)?;
+        let mut end = message.len().min(buf.len());
+        while !message.is_char_boundary(end) {
+            end = end.saturating_sub(1);
+        }
+        let text = message.as_bytes().get(..end).unwrap_or_default();
+        out.set(copy_out(text, buf)?);
+        Ok(())
+    })
+}
+
+/// Frees a connection (its keys are wiped). NULL is a no-op. Pointers from
+/// `lwsec_conn_pending_output` become invalid. Freeing does not send
+/// anything: call `lwsec_conn_close` and send the output first for a
+/// graceful close.
+///
+/// # Safety
+///
+/// `conn` is NULL or a connection from this library not yet freed; it must
+/// not be used afterwards.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_conn_free(conn: *mut lwsec_conn) {
+    // SAFETY: the caller promised `conn` is NULL or an unfreed handle.
+    unsafe { free_handle(conn) }
+}

@@ -1,0 +1,1676 @@
+//! lwsec's own known-answer vectors (`test-vectors/*.json`, format in
+//! `spec/VECTORS.md`): the data model and the deterministic generator.
+//!
+//! This module is shared by `examples/gen_vectors.rs`, which writes the files
+//! (`cargo run --example gen_vectors`), and by `tests/vectors.rs`, which
+//! checks the implementation against the committed files. Nothing here reads
+//! a clock or the operating system's RNG: every key comes from
+//! [`DeterministicRandom`] with a named seed, every ephemeral key is fed to the
+//! connection through [`ReplayRandom`], and the time is [`FIXED_TIME`].
+//!
+//! Every `compute_*` function takes a vector's *inputs* (keys, commands,
+//! tampered bytes) and runs the implementation on them, returning the whole
+//! vector with every output filled in. The generator calls them on inputs
+//! derived from seeds; the test calls them on the committed vectors and
+//! requires the outputs to be identical.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use lwsec::rng::{DeterministicRandom, SecureRandom};
+use lwsec::{
+    AlertCode, ClientConfig, Connection, DirectionSecrets, Error, Event, Padding, Pattern,
+    ServerConfig, Side, StaticKeyPair, Suite, Time, TransportConfig, noise_protocol_name,
+};
+use serde::{Deserialize, Serialize};
+
+/// The time every vector connection is created and driven at.
+pub(crate) const FIXED_TIME: Time = Time::from_millis(1_767_225_600_000);
+
+/// The vector files, in `test-vectors/`.
+pub(crate) const FILES: [&str; 4] = [
+    "handshake.json",
+    "records.json",
+    "retry.json",
+    "negative.json",
+];
+
+/// Prefix of every named seed.
+const SEED_PREFIX: &str = "lwsec test vectors v1/";
+
+const PROLOGUE_LABEL: &[u8] = b"lwsec/1 prologue";
+const TAG_LEN: usize = 16;
+const RECORD_TYPE: u8 = 0x17;
+
+// ---------------------------------------------------------------------------
+// Data model
+// ---------------------------------------------------------------------------
+
+/// A traffic secret with the record key and IV derived from it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct TrafficKeys {
+    /// The traffic secret (32 bytes).
+    pub(crate) secret: String,
+    /// The AEAD key (32 bytes).
+    pub(crate) key: String,
+    /// The IV (12 bytes).
+    pub(crate) iv: String,
+}
+
+/// An exporter call and its output.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Exporter {
+    /// The label (hex).
+    pub(crate) label: String,
+    /// The context (hex).
+    pub(crate) context: String,
+    /// The number of bytes exported.
+    pub(crate) length: usize,
+    /// The exported bytes.
+    pub(crate) output: String,
+}
+
+/// `test-vectors/handshake.json`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct HandshakeFile {
+    /// What the file holds.
+    pub(crate) description: String,
+    /// One vector per pattern and suite.
+    pub(crate) vectors: Vec<HandshakeVector>,
+}
+
+/// One complete handshake.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct HandshakeVector {
+    /// Unique name, e.g. `nk-aes-256-gcm`.
+    pub(crate) name: String,
+    /// `NK` or `IK`.
+    pub(crate) pattern: String,
+    /// The negotiated suite (`AES-256-GCM` or `ChaCha20-Poly1305`).
+    pub(crate) suite: String,
+    /// The Noise protocol name.
+    pub(crate) noise_protocol: String,
+    /// Suite codes the client offers, most preferred first.
+    pub(crate) client_suites: Vec<u8>,
+    /// Suite codes the server accepts.
+    pub(crate) server_suites: Vec<u8>,
+    /// The server's static private key.
+    pub(crate) server_static_private: String,
+    /// Its public key.
+    pub(crate) server_static_public: String,
+    /// The server key id sent in the ClientHello.
+    pub(crate) server_key_id: String,
+    /// The client's static private key (IK only).
+    pub(crate) client_static_private: Option<String>,
+    /// Its public key (IK only).
+    pub(crate) client_static_public: Option<String>,
+    /// The client's ephemeral private key (the client RNG's only output).
+    pub(crate) client_ephemeral_private: String,
+    /// Its public key.
+    pub(crate) client_ephemeral_public: String,
+    /// The server's ephemeral private key (the server RNG's only output).
+    pub(crate) server_ephemeral_private: String,
+    /// Its public key.
+    pub(crate) server_ephemeral_public: String,
+    /// The Noise prologue: `"lwsec/1 prologue" || ClientHello header`.
+    pub(crate) prologue: String,
+    /// The ClientHello frame.
+    pub(crate) client_hello: String,
+    /// The ServerHello frame.
+    pub(crate) server_hello: String,
+    /// The final Noise handshake hash.
+    pub(crate) handshake_hash: String,
+    /// Client-to-server traffic secret, key and IV.
+    pub(crate) client_to_server: TrafficKeys,
+    /// Server-to-client traffic secret, key and IV.
+    pub(crate) server_to_client: TrafficKeys,
+    /// An exporter output (the same on both sides).
+    pub(crate) exporter: Exporter,
+}
+
+/// `test-vectors/retry.json`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct RetryFile {
+    /// What the file holds.
+    pub(crate) description: String,
+    /// One vector per pattern.
+    pub(crate) vectors: Vec<RetryVector>,
+}
+
+/// A handshake in which the server answers the first ClientHello with a Retry.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct RetryVector {
+    /// Unique name, e.g. `nk-retry-chacha20-poly1305`.
+    pub(crate) name: String,
+    /// `NK` or `IK`.
+    pub(crate) pattern: String,
+    /// The suite finally negotiated.
+    pub(crate) suite: String,
+    /// Suite codes the client offers, most preferred first.
+    pub(crate) client_suites: Vec<u8>,
+    /// Suite codes the server accepts.
+    pub(crate) server_suites: Vec<u8>,
+    /// The server's static private key.
+    pub(crate) server_static_private: String,
+    /// Its public key.
+    pub(crate) server_static_public: String,
+    /// The server key id.
+    pub(crate) server_key_id: String,
+    /// The client's static private key (IK only).
+    pub(crate) client_static_private: Option<String>,
+    /// Its public key (IK only).
+    pub(crate) client_static_public: Option<String>,
+    /// The client's ephemeral private key in the first ClientHello.
+    pub(crate) client_ephemeral_private_1: String,
+    /// The client's ephemeral private key in the second ClientHello.
+    pub(crate) client_ephemeral_private_2: String,
+    /// The server's ephemeral private key.
+    pub(crate) server_ephemeral_private: String,
+    /// The first ClientHello frame.
+    pub(crate) client_hello_1: String,
+    /// The server's Retry frame.
+    pub(crate) retry: String,
+    /// The second ClientHello frame (its header echoes the Retry).
+    pub(crate) client_hello_2: String,
+    /// The prologue of the second (completed) handshake.
+    pub(crate) prologue_2: String,
+    /// The ServerHello frame.
+    pub(crate) server_hello: String,
+    /// The final Noise handshake hash.
+    pub(crate) handshake_hash: String,
+    /// Client-to-server traffic secret, key and IV.
+    pub(crate) client_to_server: TrafficKeys,
+    /// Server-to-client traffic secret, key and IV.
+    pub(crate) server_to_client: TrafficKeys,
+}
+
+/// `test-vectors/records.json`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct RecordsFile {
+    /// What the file holds.
+    pub(crate) description: String,
+    /// Record streams.
+    pub(crate) streams: Vec<RecordStream>,
+}
+
+/// A padding policy as written in the vectors.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct PaddingSpec {
+    /// `none`, `multiple_of` or `buckets`.
+    pub(crate) policy: String,
+    /// The multiple (one entry) or the bucket sizes; empty for `none`.
+    pub(crate) sizes: Vec<u16>,
+}
+
+/// An established connection and the records both sides exchange on it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct RecordStream {
+    /// Unique name, e.g. `aes-256-gcm/padding-none`.
+    pub(crate) name: String,
+    /// The suite.
+    pub(crate) suite: String,
+    /// The padding policy both sides use.
+    pub(crate) padding: PaddingSpec,
+    /// Noise `Split()` output: the initiator-to-responder key.
+    pub(crate) k1: String,
+    /// Noise `Split()` output: the responder-to-initiator key.
+    pub(crate) k2: String,
+    /// The handshake hash.
+    pub(crate) handshake_hash: String,
+    /// Initial client-to-server keys.
+    pub(crate) client_to_server: TrafficKeys,
+    /// Initial server-to-client keys.
+    pub(crate) server_to_client: TrafficKeys,
+    /// What the sides did, in order.
+    pub(crate) steps: Vec<RecordStep>,
+}
+
+/// One command and the records it produced.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct RecordStep {
+    /// `client` or `server`.
+    pub(crate) sender: String,
+    /// `send_message`, `update_keys`, `update_keys_request_peer`, `ping`,
+    /// `close`, or `automatic` (records the sender produced on its own in
+    /// answer to the previous step: a pong or a key update).
+    pub(crate) command: String,
+    /// The records, in order.
+    pub(crate) records: Vec<Record>,
+}
+
+/// One protected record.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Record {
+    /// The sequence number under the current traffic secret.
+    pub(crate) seq: u64,
+    /// The content type.
+    pub(crate) content_type: u8,
+    /// The payload.
+    pub(crate) payload: String,
+    /// The number of zero padding bytes after the content type.
+    pub(crate) padding_len: usize,
+    /// The record as sent: header, ciphertext and tag.
+    pub(crate) record: String,
+    /// For a key_update record: the sender's keys for the records after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) next_keys: Option<TrafficKeys>,
+}
+
+/// `test-vectors/negative.json`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct NegativeFile {
+    /// What the file holds.
+    pub(crate) description: String,
+    /// The cases.
+    pub(crate) cases: Vec<NegativeCase>,
+}
+
+/// Invalid input fed to one side, and how that side must fail.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct NegativeCase {
+    /// Unique name.
+    pub(crate) name: String,
+    /// The place that was tampered with.
+    pub(crate) place: String,
+    /// What was done to it.
+    pub(crate) description: String,
+    /// The vector that sets up the receiver: `file.json#name`.
+    pub(crate) base: String,
+    /// `client`, `server` or `server-rejecting`.
+    pub(crate) receiver: String,
+    /// The bytes fed to the receiver.
+    pub(crate) input: String,
+    /// The `lwsec::Error` variant the receiver fails with.
+    pub(crate) error: String,
+    /// The alert code the receiver sends, if any.
+    pub(crate) alert: Option<u8>,
+    /// The alert's name, if any.
+    pub(crate) alert_name: Option<String>,
+    /// Every byte the receiver queued in answer to the input.
+    pub(crate) output: String,
+}
+
+/// All four files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct VectorFiles {
+    /// `handshake.json`.
+    pub(crate) handshake: HandshakeFile,
+    /// `records.json`.
+    pub(crate) records: RecordsFile,
+    /// `retry.json`.
+    pub(crate) retry: RetryFile,
+    /// `negative.json`.
+    pub(crate) negative: NegativeFile,
+}
+
+impl VectorFiles {
+    /// The files' contents as written: 2-space indented JSON and a newline.
+    pub(crate) fn render(&self) -> [(&'static str, String); 4] {
+        fn json<T: Serialize>(value: &T) -> String {
+            let mut s = serde_json::to_string_pretty(value).unwrap();
+            s.push('\n');
+            s
+        }
+        let [handshake, records, retry, negative] = FILES;
+        [
+            (handshake, json(&self.handshake)),
+            (records, json(&self.records)),
+            (retry, json(&self.retry)),
+            (negative, json(&self.negative)),
+        ]
+    }
+
+    /// Parses the files' contents (in [`FILES`] order).
+    pub(crate) fn parse(contents: &[String; 4]) -> Self {
+        Self {
+            handshake: serde_json::from_str(&contents[0]).unwrap(),
+            records: serde_json::from_str(&contents[1]).unwrap(),
+            retry: serde_json::from_str(&contents[2]).unwrap(),
+            negative: serde_json::from_str(&contents[3]).unwrap(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------
+
+/// Lowercase hex.
+pub(crate) fn hx(bytes: &[u8]) -> String {
+    hex::encode(bytes)
+}
+
+/// Bytes from hex.
+pub(crate) fn unhex(s: &str) -> Vec<u8> {
+    hex::decode(s).unwrap_or_else(|e| panic!("bad hex {s:?}: {e}"))
+}
+
+fn unhex32(s: &str) -> [u8; 32] {
+    unhex(s).try_into().unwrap()
+}
+
+/// `n` bytes from the deterministic RNG seeded with `SEED_PREFIX || label`.
+pub(crate) fn seeded(label: &str, n: usize) -> Vec<u8> {
+    let rng = DeterministicRandom::dangerous_from_seed_for_testing_only(
+        format!("{SEED_PREFIX}{label}").as_bytes(),
+    );
+    let mut out = vec![0u8; n];
+    rng.fill(&mut out).unwrap();
+    out
+}
+
+/// A [`SecureRandom`] that yields recorded bytes, in order, and fails when
+/// they run out: it feeds a vector's ephemeral keys to a connection.
+#[derive(Debug)]
+pub(crate) struct ReplayRandom(Mutex<VecDeque<u8>>);
+
+impl ReplayRandom {
+    /// Yields `bytes`, then fails.
+    pub(crate) fn new(bytes: &[u8]) -> Self {
+        Self(Mutex::new(bytes.iter().copied().collect()))
+    }
+}
+
+impl SecureRandom for ReplayRandom {
+    fn fill(&self, dest: &mut [u8]) -> Result<(), Error> {
+        let mut queue = self.0.lock().map_err(|_| Error::Rng)?;
+        if queue.len() < dest.len() {
+            return Err(Error::Rng);
+        }
+        for b in dest.iter_mut() {
+            *b = queue.pop_front().ok_or(Error::Rng)?;
+        }
+        Ok(())
+    }
+}
+
+fn suite_name(suite: Suite) -> String {
+    suite.to_string()
+}
+
+fn parse_suite(name: &str) -> Suite {
+    Suite::ALL
+        .into_iter()
+        .find(|s| s.to_string() == name)
+        .unwrap_or_else(|| panic!("unknown suite {name}"))
+}
+
+fn suite_slug(suite: Suite) -> &'static str {
+    match suite {
+        Suite::Aes256Gcm => "aes-256-gcm",
+        _ => "chacha20-poly1305",
+    }
+}
+
+fn parse_pattern(name: &str) -> Pattern {
+    match name {
+        "NK" => Pattern::Nk,
+        "IK" => Pattern::Ik,
+        other => panic!("unknown pattern {other}"),
+    }
+}
+
+fn suites_from_codes(codes: &[u8]) -> Vec<Suite> {
+    codes.iter().map(|c| Suite::from_u8(*c).unwrap()).collect()
+}
+
+fn public_of(private: &str) -> String {
+    hx(StaticKeyPair::from_private_bytes(unhex32(private))
+        .public_key()
+        .as_bytes())
+}
+
+fn traffic_keys(d: &DirectionSecrets) -> TrafficKeys {
+    TrafficKeys {
+        secret: hx(&d.secret[..]),
+        key: hx(&d.key[..]),
+        iv: hx(&d.iv),
+    }
+}
+
+/// The `lwsec::Error` variant name of `err` (`Decode("x")` → `Decode`).
+pub(crate) fn error_name(err: &Error) -> String {
+    let debug = format!("{err:?}");
+    debug
+        .split(['(', ' ', '{'])
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Splits a byte string into whole frames.
+pub(crate) fn split_frames(mut bytes: &[u8]) -> Vec<Vec<u8>> {
+    let mut frames = Vec::new();
+    while !bytes.is_empty() {
+        let len = 3 + usize::from(u16::from_be_bytes([bytes[1], bytes[2]]));
+        frames.push(bytes[..len].to_vec());
+        bytes = &bytes[len..];
+    }
+    frames
+}
+
+/// Wraps `body` in a frame of type `ty`.
+pub(crate) fn frame(ty: u8, body: &[u8]) -> Vec<u8> {
+    let mut f = vec![ty];
+    f.extend_from_slice(&u16::try_from(body.len()).unwrap().to_be_bytes());
+    f.extend_from_slice(body);
+    f
+}
+
+/// The length of the cleartext header at the start of a ClientHello body.
+pub(crate) fn client_hello_header_len(body: &[u8]) -> usize {
+    let n = usize::from(body[5]);
+    let retry_len = usize::from(body[6 + n + 9]);
+    6 + n + 8 + 1 + 1 + retry_len
+}
+
+fn prologue_of(client_hello: &[u8]) -> Vec<u8> {
+    let body = &client_hello[3..];
+    let mut p = PROLOGUE_LABEL.to_vec();
+    p.extend_from_slice(&body[..client_hello_header_len(body)]);
+    p
+}
+
+fn nonce(iv: &[u8], seq: u64) -> [u8; 12] {
+    let mut n: [u8; 12] = iv.try_into().unwrap();
+    for (b, s) in n[4..].iter_mut().zip(seq.to_be_bytes()) {
+        *b ^= s;
+    }
+    n
+}
+
+/// Seals one record with the AEAD crates directly (independently of lwsec's
+/// record layer): `header || AEAD(key, iv ^ seq, header, inner)`.
+pub(crate) fn seal_record(suite: Suite, keys: &TrafficKeys, seq: u64, inner: &[u8]) -> Vec<u8> {
+    let len = u16::try_from(inner.len() + TAG_LEN).unwrap();
+    let mut header = vec![RECORD_TYPE];
+    header.extend_from_slice(&len.to_be_bytes());
+    let key = unhex(&keys.key);
+    let nonce = nonce(&unhex(&keys.iv), seq);
+    let payload = Payload {
+        msg: inner,
+        aad: &header,
+    };
+    let sealed = match suite {
+        Suite::Aes256Gcm => aes_gcm::Aes256Gcm::new_from_slice(&key)
+            .unwrap()
+            .encrypt(&nonce.into(), payload),
+        _ => chacha20poly1305::ChaCha20Poly1305::new_from_slice(&key)
+            .unwrap()
+            .encrypt(&nonce.into(), payload),
+    }
+    .unwrap();
+    header.extend_from_slice(&sealed);
+    header
+}
+
+/// Opens one record with the AEAD crates directly and splits the inner
+/// plaintext into (content type, payload, padding length).
+pub(crate) fn open_record(
+    suite: Suite,
+    keys: &TrafficKeys,
+    seq: u64,
+    record: &[u8],
+) -> (u8, Vec<u8>, usize) {
+    let (header, body) = record.split_at(3);
+    let key = unhex(&keys.key);
+    let nonce = nonce(&unhex(&keys.iv), seq);
+    let payload = Payload {
+        msg: body,
+        aad: header,
+    };
+    let inner = match suite {
+        Suite::Aes256Gcm => aes_gcm::Aes256Gcm::new_from_slice(&key)
+            .unwrap()
+            .decrypt(&nonce.into(), payload),
+        _ => chacha20poly1305::ChaCha20Poly1305::new_from_slice(&key)
+            .unwrap()
+            .decrypt(&nonce.into(), payload),
+    }
+    .expect("record does not open with the recorded keys and sequence number");
+    let at = inner.iter().rposition(|b| *b != 0).unwrap();
+    (inner[at], inner[..at].to_vec(), inner.len() - at - 1)
+}
+
+/// Delivers `bytes` to `conn`, requiring all of them to be consumed.
+fn deliver(conn: &mut Connection, bytes: &[u8]) {
+    let n = conn.handle_input(bytes, FIXED_TIME).unwrap();
+    assert_eq!(n, bytes.len(), "not all input consumed");
+}
+
+fn take_output(conn: &mut Connection) -> Vec<u8> {
+    let out = conn.pending_output().to_vec();
+    conn.consume_output(out.len());
+    out
+}
+
+// ---------------------------------------------------------------------------
+// Handshakes
+// ---------------------------------------------------------------------------
+
+fn client_config(
+    pattern: Pattern,
+    server_public: &str,
+    client_static: Option<&String>,
+    suites: &[u8],
+    rng: Vec<u8>,
+) -> Arc<ClientConfig> {
+    let server_key = lwsec::PublicKey::from_bytes(unhex32(server_public));
+    let mut config = match pattern {
+        Pattern::Nk => ClientConfig::nk(server_key),
+        _ => ClientConfig::ik(
+            server_key,
+            StaticKeyPair::from_private_bytes(unhex32(client_static.unwrap())),
+        ),
+    };
+    config.suites = suites_from_codes(suites);
+    config.rng = Arc::new(ReplayRandom::new(&rng));
+    Arc::new(config)
+}
+
+fn server_config(static_private: &str, suites: &[u8], rng: Vec<u8>) -> Arc<ServerConfig> {
+    let mut config = ServerConfig::new(StaticKeyPair::from_private_bytes(unhex32(static_private)));
+    config.suites = suites_from_codes(suites);
+    config.rng = Arc::new(ReplayRandom::new(&rng));
+    Arc::new(config)
+}
+
+fn handshake_client(v: &HandshakeVector) -> Connection {
+    let config = client_config(
+        parse_pattern(&v.pattern),
+        &public_of(&v.server_static_private),
+        v.client_static_private.as_ref(),
+        &v.client_suites,
+        unhex(&v.client_ephemeral_private),
+    );
+    Connection::client(config, FIXED_TIME).unwrap()
+}
+
+fn handshake_server(static_private: &str, suites: &[u8], ephemeral: &str) -> Connection {
+    let config = server_config(static_private, suites, unhex(ephemeral));
+    Connection::server(config, FIXED_TIME).unwrap()
+}
+
+/// Checks that both sides finished with matching secrets and returns them.
+fn finished_secrets(
+    client: &mut Connection,
+    server: &mut Connection,
+) -> ([u8; 32], TrafficKeys, TrafficKeys) {
+    assert_eq!(client.poll_event(), Some(Event::HandshakeComplete));
+    assert_eq!(server.poll_event(), Some(Event::HandshakeComplete));
+    let hash = client.handshake_hash().unwrap();
+    assert_eq!(server.handshake_hash(), Some(hash));
+    let c = client.dangerous_extract_secrets().unwrap();
+    let s = server.dangerous_extract_secrets().unwrap();
+    assert_eq!(c.send, s.recv);
+    assert_eq!(c.recv, s.send);
+    (hash, traffic_keys(&c.send), traffic_keys(&c.recv))
+}
+
+/// Runs the handshake described by the inputs of `v` and returns `v` with
+/// every output filled in.
+pub(crate) fn compute_handshake(v: &HandshakeVector) -> HandshakeVector {
+    let pattern = parse_pattern(&v.pattern);
+    let mut out = v.clone();
+    let server_public = public_of(&v.server_static_private);
+    out.noise_protocol = noise_protocol_name(pattern, parse_suite(&v.suite));
+    out.server_key_id = hx(&lwsec::PublicKey::from_bytes(unhex32(&server_public)).key_id());
+    out.server_static_public = server_public;
+    out.client_static_public = v.client_static_private.as_deref().map(public_of);
+    out.client_ephemeral_public = public_of(&v.client_ephemeral_private);
+    out.server_ephemeral_public = public_of(&v.server_ephemeral_private);
+
+    let mut client = handshake_client(v);
+    let mut server = handshake_server(
+        &v.server_static_private,
+        &v.server_suites,
+        &v.server_ephemeral_private,
+    );
+    let client_hello = take_output(&mut client);
+    deliver(&mut server, &client_hello);
+    let server_hello = take_output(&mut server);
+    deliver(&mut client, &server_hello);
+    assert!(client.pending_output().is_empty());
+    assert_eq!(client.suite(), Some(parse_suite(&v.suite)));
+    assert_eq!(client.pattern(), Some(pattern));
+    let expected_peer = out
+        .client_static_public
+        .as_deref()
+        .map(|k| lwsec::PublicKey::from_bytes(unhex32(k)));
+    assert_eq!(server.peer_static_key(), expected_peer);
+
+    out.prologue = hx(&prologue_of(&client_hello));
+    out.client_hello = hx(&client_hello);
+    out.server_hello = hx(&server_hello);
+    let (hash, c2s, s2c) = finished_secrets(&mut client, &mut server);
+    out.handshake_hash = hx(&hash);
+    out.client_to_server = c2s;
+    out.server_to_client = s2c;
+
+    let label = unhex(&v.exporter.label);
+    let context = unhex(&v.exporter.context);
+    let mut a = vec![0u8; v.exporter.length];
+    let mut b = vec![0u8; v.exporter.length];
+    client
+        .export_keying_material(&label, &context, &mut a)
+        .unwrap();
+    server
+        .export_keying_material(&label, &context, &mut b)
+        .unwrap();
+    assert_eq!(a, b, "exporter differs between the sides");
+    out.exporter.output = hx(&a);
+    out
+}
+
+fn generate_handshakes() -> HandshakeFile {
+    let mut vectors = Vec::new();
+    for pattern in [Pattern::Nk, Pattern::Ik] {
+        for suite in Suite::ALL {
+            let name = format!(
+                "{}-{}",
+                pattern.noise_name().to_lowercase(),
+                suite_slug(suite)
+            );
+            let seed = |role: &str| hx(&seeded(&format!("handshake/{name}/{role}"), 32));
+            let mut client_suites = vec![suite.to_u8()];
+            client_suites.extend(
+                Suite::ALL
+                    .iter()
+                    .map(|s| s.to_u8())
+                    .filter(|c| *c != suite.to_u8()),
+            );
+            let inputs = HandshakeVector {
+                name: name.clone(),
+                pattern: pattern.noise_name().to_string(),
+                suite: suite_name(suite),
+                client_suites,
+                server_suites: Suite::ALL.iter().map(|s| s.to_u8()).collect(),
+                server_static_private: seed("server-static"),
+                client_static_private: (pattern == Pattern::Ik).then(|| seed("client-static")),
+                client_ephemeral_private: seed("client-ephemeral"),
+                server_ephemeral_private: seed("server-ephemeral"),
+                exporter: Exporter {
+                    label: hx(b"lwsec vectors"),
+                    context: hx(b"conversation 42"),
+                    length: 32,
+                    output: String::new(),
+                },
+                ..HandshakeVector::default()
+            };
+            vectors.push(compute_handshake(&inputs));
+        }
+    }
+    HandshakeFile {
+        description: "lwsec v1 handshakes: NK and IK with each suite. See spec/VECTORS.md."
+            .to_string(),
+        vectors,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Retry
+// ---------------------------------------------------------------------------
+
+fn retry_client(v: &RetryVector) -> Connection {
+    let mut rng = unhex(&v.client_ephemeral_private_1);
+    rng.extend(unhex(&v.client_ephemeral_private_2));
+    let config = client_config(
+        parse_pattern(&v.pattern),
+        &public_of(&v.server_static_private),
+        v.client_static_private.as_ref(),
+        &v.client_suites,
+        rng,
+    );
+    Connection::client(config, FIXED_TIME).unwrap()
+}
+
+/// Runs the Retry flow described by the inputs of `v`.
+pub(crate) fn compute_retry(v: &RetryVector) -> RetryVector {
+    let mut out = v.clone();
+    let server_public = public_of(&v.server_static_private);
+    out.server_key_id = hx(&lwsec::PublicKey::from_bytes(unhex32(&server_public)).key_id());
+    out.server_static_public = server_public;
+    out.client_static_public = v.client_static_private.as_deref().map(public_of);
+
+    let mut client = retry_client(v);
+    let mut server = handshake_server(
+        &v.server_static_private,
+        &v.server_suites,
+        &v.server_ephemeral_private,
+    );
+    let client_hello_1 = take_output(&mut client);
+    deliver(&mut server, &client_hello_1);
+    let retry = take_output(&mut server);
+    assert!(server.is_handshaking());
+    deliver(&mut client, &retry);
+    let client_hello_2 = take_output(&mut client);
+    deliver(&mut server, &client_hello_2);
+    let server_hello = take_output(&mut server);
+    deliver(&mut client, &server_hello);
+    assert_eq!(client.suite(), Some(parse_suite(&v.suite)));
+
+    out.client_hello_1 = hx(&client_hello_1);
+    out.retry = hx(&retry);
+    out.client_hello_2 = hx(&client_hello_2);
+    out.prologue_2 = hx(&prologue_of(&client_hello_2));
+    out.server_hello = hx(&server_hello);
+    let (hash, c2s, s2c) = finished_secrets(&mut client, &mut server);
+    out.handshake_hash = hx(&hash);
+    out.client_to_server = c2s;
+    out.server_to_client = s2c;
+    out
+}
+
+fn generate_retries() -> RetryFile {
+    let mut vectors = Vec::new();
+    for pattern in [Pattern::Nk, Pattern::Ik] {
+        let name = format!(
+            "{}-retry-chacha20-poly1305",
+            pattern.noise_name().to_lowercase()
+        );
+        let seed = |role: &str| hx(&seeded(&format!("retry/{name}/{role}"), 32));
+        let inputs = RetryVector {
+            name: name.clone(),
+            pattern: pattern.noise_name().to_string(),
+            suite: suite_name(Suite::ChaCha20Poly1305),
+            client_suites: vec![Suite::Aes256Gcm.to_u8(), Suite::ChaCha20Poly1305.to_u8()],
+            server_suites: vec![Suite::ChaCha20Poly1305.to_u8()],
+            server_static_private: seed("server-static"),
+            client_static_private: (pattern == Pattern::Ik).then(|| seed("client-static")),
+            client_ephemeral_private_1: seed("client-ephemeral-1"),
+            client_ephemeral_private_2: seed("client-ephemeral-2"),
+            server_ephemeral_private: seed("server-ephemeral"),
+            ..RetryVector::default()
+        };
+        vectors.push(compute_retry(&inputs));
+    }
+    RetryFile {
+        description: "lwsec v1 Retry: the client prefers AES-256-GCM, the server accepts only \
+                      ChaCha20-Poly1305. See spec/VECTORS.md."
+            .to_string(),
+        vectors,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Records
+// ---------------------------------------------------------------------------
+
+fn padding_of(spec: &PaddingSpec) -> Padding {
+    match spec.policy.as_str() {
+        "none" => Padding::None,
+        "multiple_of" => Padding::MultipleOf(spec.sizes[0]),
+        "buckets" => Padding::Buckets(spec.sizes.clone()),
+        other => panic!("unknown padding policy {other}"),
+    }
+}
+
+/// The two ends of a record stream, established from its `Split()` output.
+pub(crate) fn stream_connections(s: &RecordStream) -> (Connection, Connection) {
+    let suite = parse_suite(&s.suite);
+    let mut transport = TransportConfig::default();
+    transport.padding = padding_of(&s.padding);
+    let make = |side| {
+        let mut conn = Connection::dangerous_from_noise_split(
+            side,
+            Pattern::Nk,
+            suite,
+            &unhex32(&s.k1),
+            &unhex32(&s.k2),
+            unhex32(&s.handshake_hash),
+            None,
+            transport.clone(),
+            FIXED_TIME,
+        )
+        .unwrap();
+        assert_eq!(conn.poll_event(), Some(Event::HandshakeComplete));
+        conn
+    };
+    (make(Side::Client), make(Side::Server))
+}
+
+/// Describes the records in `bytes`, sent by `sender`, opening each with the
+/// AEAD crates directly. A key_update record must be the last one.
+fn describe_records(
+    suite: Suite,
+    sender: &Connection,
+    bytes: &[u8],
+    before: &DirectionSecrets,
+) -> Vec<Record> {
+    let keys = traffic_keys(before);
+    let frames = split_frames(bytes);
+    let count = frames.len();
+    frames
+        .into_iter()
+        .enumerate()
+        .map(|(i, record)| {
+            let seq = before.seq + i as u64;
+            let (content_type, payload, padding_len) = open_record(suite, &keys, seq, &record);
+            let next_keys = (content_type == 3).then(|| {
+                assert_eq!(i + 1, count, "records after a key update in one step");
+                let after = sender.dangerous_extract_secrets().unwrap().send;
+                assert_eq!(after.seq, 0);
+                traffic_keys(&after)
+            });
+            Record {
+                seq,
+                content_type,
+                payload: hx(&payload),
+                padding_len,
+                record: hx(&record),
+                next_keys,
+            }
+        })
+        .collect()
+}
+
+/// Runs a record stream: replays each step's command with the payloads of
+/// `s` and returns `s` with every output (keys and records) recomputed.
+/// Automatic steps are recomputed from what the receiver sent.
+pub(crate) fn compute_stream(s: &RecordStream) -> RecordStream {
+    let suite = parse_suite(&s.suite);
+    let (mut client, mut server) = stream_connections(s);
+    let mut out = s.clone();
+    out.client_to_server = traffic_keys(&client.dangerous_extract_secrets().unwrap().send);
+    out.server_to_client = traffic_keys(&server.dangerous_extract_secrets().unwrap().send);
+    out.steps.clear();
+    let mut i = 0;
+    while i < s.steps.len() {
+        let step = &s.steps[i];
+        assert_ne!(step.command, "automatic", "automatic step without a cause");
+        let (sender, receiver) = match step.sender.as_str() {
+            "client" => (&mut client, &mut server),
+            _ => (&mut server, &mut client),
+        };
+        let payload: Vec<u8> = step
+            .records
+            .iter()
+            .flat_map(|r| unhex(&r.payload))
+            .collect();
+        let before = sender.dangerous_extract_secrets().unwrap().send;
+        match step.command.as_str() {
+            "send_message" => sender.send_message(&payload).unwrap(),
+            "update_keys" => sender.update_keys(false).unwrap(),
+            "update_keys_request_peer" => sender.update_keys(true).unwrap(),
+            "ping" => sender.ping(&payload).unwrap(),
+            "close" => sender.close().unwrap(),
+            other => panic!("unknown command {other}"),
+        }
+        let bytes = take_output(sender);
+        let records = describe_records(suite, sender, &bytes, &before);
+        out.steps.push(RecordStep {
+            sender: step.sender.clone(),
+            command: step.command.clone(),
+            records,
+        });
+        let answer_before = receiver.dangerous_extract_secrets().unwrap().send;
+        deliver(receiver, &bytes);
+        match step.command.as_str() {
+            "send_message" => {
+                assert_eq!(receiver.recv_message().as_deref(), Some(&payload[..]));
+            }
+            "ping" => {}
+            "close" => assert_eq!(receiver.poll_event(), Some(Event::PeerClosed)),
+            _ => assert_eq!(receiver.poll_event(), Some(Event::KeyUpdated)),
+        }
+        assert_eq!(
+            receiver.dangerous_extract_secrets().unwrap().recv,
+            sender.dangerous_extract_secrets().unwrap().send,
+            "receiver's keys differ from the sender's"
+        );
+        let answer = take_output(receiver);
+        i += 1;
+        if !answer.is_empty() {
+            let receiver_name = if step.sender == "client" {
+                "server"
+            } else {
+                "client"
+            };
+            let records = describe_records(suite, receiver, &answer, &answer_before);
+            deliver(sender, &answer);
+            if step.command == "ping" {
+                assert_eq!(
+                    sender.poll_event(),
+                    Some(Event::Pong(payload.clone().into()))
+                );
+            } else {
+                assert_eq!(sender.poll_event(), Some(Event::KeyUpdated));
+            }
+            assert!(sender.pending_output().is_empty());
+            out.steps.push(RecordStep {
+                sender: receiver_name.to_string(),
+                command: "automatic".to_string(),
+                records,
+            });
+            if s.steps
+                .get(i)
+                .is_some_and(|next| next.command == "automatic")
+            {
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// A step to be computed: only the command and, for commands that carry
+/// data, one record holding the data as its payload.
+fn step(sender: &str, command: &str, data: &[u8]) -> RecordStep {
+    let chunks: Vec<&[u8]> = if data.is_empty() {
+        vec![&[][..]]
+    } else {
+        data.chunks(16384).collect()
+    };
+    RecordStep {
+        sender: sender.to_string(),
+        command: command.to_string(),
+        records: chunks
+            .into_iter()
+            .map(|c| Record {
+                payload: hx(c),
+                ..Record::default()
+            })
+            .collect(),
+    }
+}
+
+fn generate_records() -> RecordsFile {
+    let mut streams = Vec::new();
+    for suite in Suite::ALL {
+        let slug = suite_slug(suite);
+        let split = |name: &str| {
+            let seed = |part: &str| hx(&seeded(&format!("records/{slug}/{name}/{part}"), 32));
+            (seed("k1"), seed("k2"), seed("handshake-hash"))
+        };
+        let data =
+            |name: &str, what: &str, n: usize| seeded(&format!("records/{slug}/{name}/{what}"), n);
+        let mut stream = |name: &str, padding: PaddingSpec, steps: Vec<RecordStep>| {
+            let (k1, k2, handshake_hash) = split(name);
+            streams.push(compute_stream(&RecordStream {
+                name: format!("{slug}/{name}"),
+                suite: suite_name(suite),
+                padding,
+                k1,
+                k2,
+                handshake_hash,
+                steps,
+                ..RecordStream::default()
+            }));
+        };
+        let none = || PaddingSpec {
+            policy: "none".to_string(),
+            sizes: vec![],
+        };
+
+        let name = "padding-none";
+        stream(
+            name,
+            none(),
+            vec![
+                step("client", "send_message", &[]),
+                step("client", "send_message", &data(name, "one", 1)),
+                step("client", "send_message", &data(name, "max", 16384)),
+                step("client", "send_message", &data(name, "fragmented", 40000)),
+                step("server", "send_message", &data(name, "reply", 5)),
+            ],
+        );
+        let sizes = [0usize, 1, 255, 256, 1000, 5000];
+        for (name, padding) in [
+            (
+                "padding-multiple-of-256",
+                PaddingSpec {
+                    policy: "multiple_of".to_string(),
+                    sizes: vec![256],
+                },
+            ),
+            (
+                "padding-buckets",
+                PaddingSpec {
+                    policy: "buckets".to_string(),
+                    sizes: vec![64, 256, 1024, 4096],
+                },
+            ),
+        ] {
+            let mut steps: Vec<RecordStep> = sizes
+                .iter()
+                .map(|n| {
+                    step(
+                        "client",
+                        "send_message",
+                        &data(name, &format!("size-{n}"), *n),
+                    )
+                })
+                .collect();
+            steps.push(step("server", "send_message", &data(name, "reply", 3)));
+            stream(name, padding, steps);
+        }
+        let name = "key-update";
+        stream(
+            name,
+            none(),
+            vec![
+                step("client", "send_message", &data(name, "before", 10)),
+                step("client", "update_keys", &[]),
+                step("client", "send_message", &data(name, "after", 10)),
+                step("client", "update_keys_request_peer", &[]),
+                step("server", "send_message", &data(name, "server-after", 10)),
+                step("client", "send_message", &data(name, "client-after", 10)),
+            ],
+        );
+        let name = "ping-pong";
+        stream(
+            name,
+            none(),
+            vec![
+                step("client", "ping", &data(name, "client-ping", 8)),
+                step("server", "ping", &[]),
+            ],
+        );
+        let name = "close";
+        stream(
+            name,
+            none(),
+            vec![
+                step("client", "send_message", &data(name, "last", 4)),
+                step("client", "close", &[]),
+                step("server", "close", &[]),
+            ],
+        );
+    }
+    RecordsFile {
+        description: "lwsec v1 records: message sizes, padding policies, fragmentation, key \
+                      update, ping/pong and close_notify, for each suite. See spec/VECTORS.md."
+            .to_string(),
+        streams,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Negative cases
+// ---------------------------------------------------------------------------
+
+fn find<'a, T>(items: &'a [T], name: &str, get: impl Fn(&T) -> &str) -> &'a T {
+    items
+        .iter()
+        .find(|v| get(v) == name)
+        .unwrap_or_else(|| panic!("no vector named {name}"))
+}
+
+/// Builds the receiver of a negative case from its base vector. A client
+/// receiver has already sent its (first) ClientHello, which is checked.
+pub(crate) fn negative_receiver(files: &VectorFiles, base: &str, receiver: &str) -> Connection {
+    let (file, name) = base.split_once('#').unwrap();
+    match (file, receiver) {
+        ("handshake.json", "server") => {
+            let v = find(&files.handshake.vectors, name, |v| &v.name);
+            handshake_server(
+                &v.server_static_private,
+                &v.server_suites,
+                &v.server_ephemeral_private,
+            )
+        }
+        ("handshake.json", "server-rejecting") => {
+            let v = find(&files.handshake.vectors, name, |v| &v.name);
+            let mut config = ServerConfig::new(StaticKeyPair::from_private_bytes(unhex32(
+                &v.server_static_private,
+            )));
+            config.suites = suites_from_codes(&v.server_suites);
+            config.rng = Arc::new(ReplayRandom::new(&unhex(&v.server_ephemeral_private)));
+            config.set_client_authorizer(|_: &lwsec::PublicKey| false);
+            Connection::server(Arc::new(config), FIXED_TIME).unwrap()
+        }
+        ("handshake.json", "client") => {
+            let v = find(&files.handshake.vectors, name, |v| &v.name);
+            let mut client = handshake_client(v);
+            assert_eq!(hx(&take_output(&mut client)), v.client_hello);
+            client
+        }
+        ("retry.json", "server") => {
+            let v = find(&files.retry.vectors, name, |v| &v.name);
+            handshake_server(
+                &v.server_static_private,
+                &v.server_suites,
+                &v.server_ephemeral_private,
+            )
+        }
+        ("retry.json", "client") => {
+            let v = find(&files.retry.vectors, name, |v| &v.name);
+            let mut client = retry_client(v);
+            assert_eq!(hx(&take_output(&mut client)), v.client_hello_1);
+            client
+        }
+        ("records.json", "server") => {
+            let s = find(&files.records.streams, name, |s| &s.name);
+            stream_connections(s).1
+        }
+        other => panic!("unsupported base/receiver {other:?}"),
+    }
+}
+
+/// Runs a negative case (its base, receiver and input) and fills in the
+/// error, the alert and the receiver's output.
+pub(crate) fn compute_negative(files: &VectorFiles, c: &NegativeCase) -> NegativeCase {
+    let mut conn = negative_receiver(files, &c.base, &c.receiver);
+    let err = match conn.handle_input(&unhex(&c.input), FIXED_TIME) {
+        Err(e) => e,
+        Ok(n) => panic!("{}: input accepted ({n} bytes consumed)", c.name),
+    };
+    assert_eq!(conn.error(), Some(&err));
+    let output = take_output(&mut conn);
+    let alert = split_frames(&output).last().and_then(|_| err.alert());
+    let mut out = c.clone();
+    out.error = error_name(&err);
+    out.alert = alert.map(AlertCode::to_u8);
+    out.alert_name = alert.map(|a| a.to_string().split(' ').next().unwrap().to_string());
+    out.output = hx(&output);
+    out
+}
+
+fn flip(bytes: &[u8], at: usize) -> Vec<u8> {
+    let mut b = bytes.to_vec();
+    b[at] ^= 0x01;
+    b
+}
+
+fn set(bytes: &[u8], at: usize, value: u8) -> Vec<u8> {
+    let mut b = bytes.to_vec();
+    b[at] = value;
+    b
+}
+
+/// Rebuilds a frame after `edit` changed its body (length recomputed).
+fn rebody(f: &[u8], edit: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+    let mut body = f[3..].to_vec();
+    edit(&mut body);
+    frame(f[0], &body)
+}
+
+/// Noise message 1 or 2 of `v`, written by `snow` with `payload` instead of
+/// the empty extension list lwsec sends: a correctly encrypted handshake
+/// message with contents lwsec would never write.
+fn snow_message(v: &HandshakeVector, initiator: bool, payload: &[u8]) -> Vec<u8> {
+    let params: snow::params::NoiseParams = v.noise_protocol.parse().unwrap();
+    let prologue = unhex(&v.prologue);
+    let server_public = unhex(&v.server_static_public);
+    let client_eph = unhex(&v.client_ephemeral_private);
+    let client_static = v.client_static_private.as_deref().map(unhex);
+    let server_static = unhex(&v.server_static_private);
+    let server_eph = unhex(&v.server_ephemeral_private);
+    let mut buf = [0u8; 1024];
+    if initiator {
+        let mut builder = snow::Builder::new(params)
+            .prologue(&prologue)
+            .unwrap()
+            .remote_public_key(&server_public)
+            .unwrap()
+            .fixed_ephemeral_key_for_testing_only(&client_eph);
+        if let Some(key) = &client_static {
+            builder = builder.local_private_key(key).unwrap();
+        }
+        let mut hs = builder.build_initiator().unwrap();
+        let n = hs.write_message(payload, &mut buf).unwrap();
+        return buf[..n].to_vec();
+    }
+    let mut hs = snow::Builder::new(params)
+        .prologue(&prologue)
+        .unwrap()
+        .local_private_key(&server_static)
+        .unwrap()
+        .fixed_ephemeral_key_for_testing_only(&server_eph)
+        .build_responder()
+        .unwrap();
+    let ch = unhex(&v.client_hello);
+    let mut scratch = [0u8; 1024];
+    hs.read_message(&ch[3 + client_hello_header_len(&ch[3..])..], &mut scratch)
+        .unwrap();
+    let n = hs.write_message(payload, &mut buf).unwrap();
+    buf[..n].to_vec()
+}
+
+/// `v`'s ClientHello with Noise message 1 carrying `payload`.
+fn client_hello_with_payload(v: &HandshakeVector, payload: &[u8]) -> Vec<u8> {
+    let ch = unhex(&v.client_hello);
+    let mut body = ch[3..3 + client_hello_header_len(&ch[3..])].to_vec();
+    body.extend(snow_message(v, true, payload));
+    frame(0x01, &body)
+}
+
+struct Cases {
+    cases: Vec<NegativeCase>,
+}
+
+impl Cases {
+    fn add(&mut self, base: &str, receiver: &str, place: &str, description: &str, input: Vec<u8>) {
+        let short = base.split_once('#').unwrap().1;
+        self.cases.push(NegativeCase {
+            name: format!("{short}/{place}"),
+            place: place.to_string(),
+            description: description.to_string(),
+            base: base.to_string(),
+            receiver: receiver.to_string(),
+            input: hx(&input),
+            ..NegativeCase::default()
+        });
+    }
+}
+
+fn handshake_cases(files: &VectorFiles, cases: &mut Cases) {
+    let nk = find(&files.handshake.vectors, "nk-aes-256-gcm", |v| &v.name);
+    let ik = find(&files.handshake.vectors, "ik-aes-256-gcm", |v| &v.name);
+    for v in [nk, ik] {
+        let base = format!("handshake.json#{}", v.name);
+        let ch = unhex(&v.client_hello);
+        let n = usize::from(ch[8]);
+        let key_id_at = 9 + n;
+        let noise_at = 3 + client_hello_header_len(&ch[3..]);
+        let mut add = |place: &str, description: &str, input: Vec<u8>| {
+            cases.add(&base, "server", place, description, input)
+        };
+        if v.pattern == "NK" {
+            add(
+                "client_hello.frame.type",
+                "frame type 0x01 changed to 0x02 (ServerHello)",
+                set(&ch, 0, 0x02),
+            );
+            add(
+                "client_hello.frame.type_unknown",
+                "frame type 0x01 changed to 0x04 (undefined)",
+                set(&ch, 0, 0x04),
+            );
+            add(
+                "client_hello.frame.length",
+                "frame header only, length 10241 (above the 10240-byte ClientHello limit)",
+                vec![0x01, 0x28, 0x01],
+            );
+            add(
+                "client_hello.magic",
+                "magic \"lw\" changed to \"lx\"",
+                set(&ch, 4, b'x'),
+            );
+            add(
+                "client_hello.version",
+                "version 1 changed to 2",
+                set(&ch, 5, 2),
+            );
+            add(
+                "client_hello.pattern",
+                "pattern 0x01 changed to 0x03 (undefined)",
+                set(&ch, 6, 3),
+            );
+            add(
+                "client_hello.header.suite_list",
+                "suite list [0x01, 0x02] changed to [0x01, 0x03]: the server still selects \
+                 0x01, and the prologue no longer matches",
+                set(&ch, 10, 3),
+            );
+            add(
+                "client_hello.header.suite_list.duplicate",
+                "suite list [0x01, 0x02] changed to [0x01, 0x01]",
+                set(&ch, 10, 1),
+            );
+            add(
+                "client_hello.header.suite_list.empty",
+                "suite list emptied (n = 0, suite bytes removed)",
+                rebody(&ch, |b| {
+                    b[5] = 0;
+                    b.drain(6..6 + n);
+                }),
+            );
+            add(
+                "client_hello.header.suite_not_listed",
+                "suite list [0x01, 0x02] changed to [0x02, 0x03], which lacks the first-flight suite 0x01",
+                rebody(&ch, |b| {
+                    b[6] = 2;
+                    b[7] = 3;
+                }),
+            );
+            add(
+                "client_hello.header.no_common_suite",
+                "suite 0x03 and suite list [0x03, 0x04]: no suite the server accepts",
+                rebody(&ch, |b| {
+                    b[4] = 3;
+                    b[6] = 3;
+                    b[7] = 4;
+                }),
+            );
+            add(
+                "client_hello.key_id",
+                "first byte of the server key id flipped",
+                flip(&ch, key_id_at),
+            );
+            add(
+                "client_hello.flags",
+                "reserved flag bit 1 set (flags 0x00 changed to 0x02)",
+                set(&ch, key_id_at + 8, 2),
+            );
+            add(
+                "client_hello.flags.early_data",
+                "early_data flag set in transit (flags 0x00 changed to 0x01): the prologue no longer matches",
+                set(&ch, key_id_at + 8, 1),
+            );
+            add(
+                "client_hello.retry_echo.unsolicited_cookie",
+                "a retry echo (suite 0x01, 1-byte cookie) the server never issued: not a valid cookie",
+                rebody(&ch, |b| {
+                    let at = key_id_at + 8 + 1 - 3;
+                    b.splice(at..at + 1, [3, 1, 1, 0xaa]);
+                }),
+            );
+            add(
+                "client_hello.retry_echo.suite_mismatch",
+                "a retry echo naming suite 0x02 in a ClientHello whose suite is 0x01",
+                rebody(&ch, |b| {
+                    let at = key_id_at + 8 + 1 - 3;
+                    b.splice(at..at + 1, [2, 2, 0]);
+                }),
+            );
+            add(
+                "client_hello.noise.ephemeral.low_order",
+                "the client ephemeral key replaced by zero (a low-order point)",
+                rebody(&ch, |b| b[noise_at - 3..noise_at - 3 + 32].fill(0)),
+            );
+            add(
+                "client_hello.noise.truncated",
+                "last byte of the Noise message removed (length adjusted)",
+                rebody(&ch, |b| {
+                    b.pop();
+                }),
+            );
+        }
+        add(
+            "client_hello.noise.ephemeral",
+            "first byte of the client ephemeral key flipped",
+            flip(&ch, noise_at),
+        );
+        if v.pattern == "IK" {
+            add(
+                "client_hello.noise.static",
+                "first byte of the encrypted client static key flipped",
+                flip(&ch, noise_at + 32),
+            );
+        }
+        if v.pattern == "NK" {
+            add(
+                "client_hello.noise.payload.critical_extension",
+                "Noise message 1 re-encrypted with a payload holding the unknown critical \
+                 extension 0x8001 (empty value)",
+                client_hello_with_payload(v, &[0x80, 0x01, 0x00, 0x00]),
+            );
+            add(
+                "client_hello.noise.payload.extension_order",
+                "Noise message 1 re-encrypted with a payload holding extension 0x0005 twice",
+                client_hello_with_payload(v, &[0, 5, 0, 0, 0, 5, 0, 0]),
+            );
+            add(
+                "client_hello.noise.payload.extension_length",
+                "Noise message 1 re-encrypted with a payload whose extension claims 3 bytes \
+                 and holds 1",
+                client_hello_with_payload(v, &[0, 5, 0, 3, 1]),
+            );
+        }
+        add(
+            "client_hello.noise.payload_tag",
+            "last byte of the payload tag flipped",
+            flip(&ch, ch.len() - 1),
+        );
+
+        if v.pattern == "IK" {
+            cases.add(
+                &base,
+                "server-rejecting",
+                "client_hello.noise.static.rejected",
+                "the unmodified ClientHello, sent to a server whose application refuses every \
+                 client static key",
+                ch.clone(),
+            );
+        }
+        let base_client = |place: &str, description: &str, input: Vec<u8>, cases: &mut Cases| {
+            cases.add(&base, "client", place, description, input)
+        };
+        let sh = unhex(&v.server_hello);
+        base_client(
+            "server_hello.noise.ephemeral",
+            "first byte of the server ephemeral key flipped",
+            flip(&sh, 3),
+            cases,
+        );
+        base_client(
+            "server_hello.noise.payload_tag",
+            "last byte of the payload tag flipped",
+            flip(&sh, sh.len() - 1),
+            cases,
+        );
+        if v.pattern == "NK" {
+            base_client(
+                "server_hello.noise.ephemeral.low_order",
+                "the server ephemeral key replaced by zero (a low-order point)",
+                rebody(&sh, |b| b[..32].fill(0)),
+                cases,
+            );
+            base_client(
+                "server_hello.noise.payload.critical_extension",
+                "Noise message 2 re-encrypted with a payload holding the unknown critical \
+                 extension 0x8001 (empty value)",
+                frame(0x02, &snow_message(v, false, &[0x80, 0x01, 0x00, 0x00])),
+                cases,
+            );
+            base_client(
+                "server_hello.frame.type",
+                "a ClientHello frame (type 0x01) where a ServerHello or Retry is expected",
+                set(&sh, 0, 0x01),
+                cases,
+            );
+            base_client(
+                "alert.unknown_server_key",
+                "the server's cleartext alert unknown_server_key (90)",
+                vec![0x15, 0x00, 0x01, 90],
+                cases,
+            );
+            base_client(
+                "retry.suite_not_offered",
+                "a Retry selecting suite 0x03, which the client did not offer",
+                frame(0x03, &[0x03, 0x00]),
+                cases,
+            );
+            base_client(
+                "retry.changes_nothing",
+                "a Retry selecting the suite already used, with no cookie",
+                frame(0x03, &[0x01, 0x00]),
+                cases,
+            );
+            let mut long_cookie = vec![0x02, 65];
+            long_cookie.extend([0xcc; 65]);
+            base_client(
+                "retry.cookie_too_long",
+                "a Retry with a 65-byte cookie (the limit is 64)",
+                frame(0x03, &long_cookie),
+                cases,
+            );
+        }
+    }
+    let retry = find(&files.retry.vectors, "nk-retry-chacha20-poly1305", |v| {
+        &v.name
+    });
+    let ch1 = unhex(&retry.client_hello_1);
+    let retry_len_at = 3 + client_hello_header_len(&ch1[3..]) - 1;
+    cases.add(
+        &format!("retry.json#{}", retry.name),
+        "server",
+        "client_hello.retry_echo.not_selected",
+        "the first ClientHello (suite 0x01) with a retry echo for suite 0x01 added: the \
+         server selects 0x02, and a ClientHello that already answers a Retry must use it",
+        rebody(&ch1, |b| {
+            b.splice(retry_len_at - 3..retry_len_at - 2, [2, 1, 0]);
+        }),
+    );
+    let r = unhex(&retry.retry);
+    let mut twice = r.clone();
+    twice.extend_from_slice(&r);
+    cases.add(
+        &format!("retry.json#{}", retry.name),
+        "client",
+        "retry.second",
+        "the Retry delivered twice: the client answers the first with its second ClientHello, \
+         then fails on the second",
+        twice,
+    );
+}
+
+fn record_cases(files: &VectorFiles, cases: &mut Cases) {
+    for suite in Suite::ALL {
+        let slug = suite_slug(suite);
+        let s = find(
+            &files.records.streams,
+            &format!("{slug}/padding-none"),
+            |s| &s.name,
+        );
+        let base = format!("records.json#{}", s.name);
+        let second = unhex(&s.steps[1].records[0].record);
+        let first = unhex(&s.steps[0].records[0].record);
+        let c2s = &s.client_to_server;
+        let sealed = |seq: u64, inner: &[u8]| seal_record(suite, c2s, seq, inner);
+        let mut add = |place: &str, description: &str, input: Vec<u8>| {
+            cases.add(&base, "server", place, description, input)
+        };
+        add(
+            "record.header.type",
+            "record type 0x17 changed to 0x18 (undefined)",
+            set(&first, 0, 0x18),
+        );
+        add(
+            "record.header.type_handshake",
+            "record type 0x17 changed to 0x01 (ClientHello) after the handshake",
+            set(&first, 0, 0x01),
+        );
+        add(
+            "record.header.length",
+            "record header only, length 16402 (above the 16401-byte limit)",
+            vec![0x17, 0x40, 0x12],
+        );
+        add(
+            "record.header.length_short",
+            "record length one less than the record's size (the last tag byte is left over)",
+            {
+                let len = u16::from_be_bytes([first[1], first[2]]) - 1;
+                let mut b = first.clone();
+                b[1..3].copy_from_slice(&len.to_be_bytes());
+                b
+            },
+        );
+        add(
+            "record.ciphertext",
+            "first ciphertext byte flipped",
+            flip(&first, 3),
+        );
+        add(
+            "record.tag",
+            "last tag byte flipped",
+            flip(&first, first.len() - 1),
+        );
+        add(
+            "record.too_short",
+            "a record body of 15 bytes, shorter than a tag",
+            frame(0x17, &[0x5a; 15]),
+        );
+        let mut replayed = first.clone();
+        replayed.extend_from_slice(&first);
+        add(
+            "record.replayed",
+            "the first record (seq 0) delivered twice",
+            replayed,
+        );
+        add(
+            "record.reordered",
+            "the second record (seq 1) delivered first",
+            second,
+        );
+        let reflected = unhex(&s.steps.last().unwrap().records[0].record);
+        add(
+            "record.reflected",
+            "the server's own first record (server-to-client keys) sent back to it",
+            reflected,
+        );
+        add(
+            "record.inner.unknown_content_type",
+            "a record sealed correctly with content type 0x07 (undefined)",
+            sealed(0, &[0x68, 0x69, 0x07]),
+        );
+        add(
+            "record.inner.no_content_type",
+            "a record sealed correctly whose inner plaintext is all zeros",
+            sealed(0, &[0u8; 4]),
+        );
+        add(
+            "record.inner.empty_continuation",
+            "an empty message_continues (0x02) record",
+            sealed(0, &[0x02]),
+        );
+        add(
+            "record.key_update.payload",
+            "a key_update whose payload is 0x02",
+            sealed(0, &[0x02, 0x03]),
+        );
+        let mut ping = vec![0x70; 65];
+        ping.push(0x04);
+        add(
+            "record.ping.too_long",
+            "a ping with a 65-byte payload (the limit is 64)",
+            sealed(0, &ping),
+        );
+        add(
+            "record.alert.payload",
+            "an alert record with a 2-byte payload",
+            sealed(0, &[0x00, 0x00, 0x06]),
+        );
+        add(
+            "record.alert.fatal",
+            "an alert record carrying bad_record_mac (20): the receiver fails and sends nothing",
+            sealed(0, &[20, 0x06]),
+        );
+        let mut after_close = sealed(0, &[0x00, 0x06]);
+        after_close.extend(sealed(1, &[0x61, 0x01]));
+        add(
+            "record.after_close_notify",
+            "a message record (seq 1) after close_notify (seq 0)",
+            after_close,
+        );
+        add(
+            "record.cleartext_alert",
+            "a cleartext alert frame (0x15) after the handshake",
+            vec![0x15, 0x00, 0x01, 40],
+        );
+    }
+}
+
+fn generate_negative(files: &VectorFiles) -> NegativeFile {
+    let mut cases = Cases { cases: Vec::new() };
+    handshake_cases(files, &mut cases);
+    record_cases(files, &mut cases);
+    NegativeFile {
+        description: "lwsec v1 negative cases: tampered or invalid input, the side that \
+                      receives it, the error it must fail with and the alert it sends. See \
+                      spec/VECTORS.md."
+            .to_string(),
+        cases: cases
+            .cases
+            .iter()
+            .map(|c| compute_negative(files, c))
+            .collect(),
+    }
+}
+
+/// Generates every vector file from the named seeds.
+pub(crate) fn generate_all() -> VectorFiles {
+    let mut files = VectorFiles {
+        handshake: generate_handshakes(),
+        records: generate_records(),
+        retry: generate_retries(),
+        negative: NegativeFile {
+            description: String::new(),
+            cases: Vec::new(),
+        },
+    };
+    files.negative = generate_negative(&files);
+    files
+}

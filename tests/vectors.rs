@@ -1,0 +1,630 @@
+//! Checks lwsec against its own known-answer vectors in `test-vectors/`
+//! (format: `spec/VECTORS.md`; generator: `cargo run --example gen_vectors`).
+//!
+//! Two kinds of check:
+//!
+//! * **replay**: each committed vector's inputs (keys, ephemeral keys fed
+//!   through a replaying RNG, commands, tampered bytes) are run through
+//!   `lwsec::Connection`, and every output must equal the committed bytes;
+//! * **independent**: the committed bytes are checked without lwsec's
+//!   handshake or record code: the Noise messages with `snow`, the key
+//!   schedule with `hkdf`, the records with the `aes-gcm` and
+//!   `chacha20poly1305` crates and the padding rules of the spec.
+//!
+//! A last test regenerates every file in memory and requires it to be
+//! byte-identical to the committed one.
+
+#[path = "common/vectors.rs"]
+mod vectors;
+
+use hkdf::Hkdf;
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use vectors::{
+    FILES, HandshakeVector, PaddingSpec, RecordStream, TrafficKeys, VectorFiles,
+    client_hello_header_len, hx, open_record, split_frames, unhex,
+};
+
+fn vector_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("test-vectors")
+}
+
+fn committed_contents() -> [String; 4] {
+    FILES.map(|name| {
+        std::fs::read_to_string(vector_dir().join(name)).unwrap_or_else(|e| {
+            panic!("cannot read test-vectors/{name} ({e}): run `cargo run --example gen_vectors`")
+        })
+    })
+}
+
+fn committed() -> VectorFiles {
+    VectorFiles::parse(&committed_contents())
+}
+
+fn short(v: &Value) -> String {
+    let s = v.to_string();
+    if s.len() > 120 {
+        format!("{}... ({} chars)", &s[..120], s.len())
+    } else {
+        s
+    }
+}
+
+/// The first place where two JSON values differ, as `path: got X, want Y`.
+fn first_difference(path: &str, got: &Value, want: &Value) -> Option<String> {
+    match (got, want) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (key, w) in b {
+                let g = a.get(key).unwrap_or(&Value::Null);
+                if let Some(d) = first_difference(&format!("{path}.{key}"), g, w) {
+                    return Some(d);
+                }
+            }
+            a.keys()
+                .find(|k| !b.contains_key(*k))
+                .map(|k| format!("{path}.{k}: unexpected field"))
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            for (i, (g, w)) in a.iter().zip(b).enumerate() {
+                if let Some(d) = first_difference(&format!("{path}[{i}]"), g, w) {
+                    return Some(d);
+                }
+            }
+            (a.len() != b.len()).then(|| format!("{path}: {} entries, want {}", a.len(), b.len()))
+        }
+        (Value::String(a), Value::String(b)) if a != b => {
+            let at = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
+            let window = |s: &str| {
+                s.chars()
+                    .skip(at.saturating_sub(8))
+                    .take(40)
+                    .collect::<String>()
+            };
+            Some(format!(
+                "{path}: first difference at character {at} (got {} chars, want {}): got ...{}..., want ...{}...",
+                a.len(),
+                b.len(),
+                window(a),
+                window(b)
+            ))
+        }
+        _ => (got != want).then(|| format!("{path}: got {}, want {}", short(got), short(want))),
+    }
+}
+
+/// Requires `got` (recomputed by lwsec) to equal `want` (committed).
+fn require_same<T: Serialize>(what: &str, got: &T, want: &T) {
+    let got = serde_json::to_value(got).unwrap();
+    let want = serde_json::to_value(want).unwrap();
+    if let Some(d) = first_difference(what, &got, &want) {
+        panic!("lwsec disagrees with the committed vector at {d}");
+    }
+}
+
+// ----- independent key schedule (spec/PROTOCOL.md section 5) -----
+
+fn expand_label(secret: &[u8], label: &str, context: &[u8], len: usize) -> Vec<u8> {
+    let full = format!("lwsec {label}");
+    let mut info = u16::try_from(len).unwrap().to_be_bytes().to_vec();
+    info.push(u8::try_from(full.len()).unwrap());
+    info.extend_from_slice(full.as_bytes());
+    info.push(u8::try_from(context.len()).unwrap());
+    info.extend_from_slice(context);
+    let mut out = vec![0u8; len];
+    Hkdf::<Sha256>::from_prk(secret)
+        .unwrap()
+        .expand(&info, &mut out)
+        .unwrap();
+    out
+}
+
+fn keys_of(secret: &[u8]) -> TrafficKeys {
+    TrafficKeys {
+        secret: hx(secret),
+        key: hx(&expand_label(secret, "key", &[], 32)),
+        iv: hx(&expand_label(secret, "iv", &[], 12)),
+    }
+}
+
+/// `(c2s, s2c, exporter_secret)` from `Split()` output and the handshake hash.
+fn schedule(k1: &[u8], k2: &[u8], h: &[u8]) -> (TrafficKeys, TrafficKeys, Vec<u8>) {
+    let ikm = [k1, k2].concat();
+    let (master, _) = Hkdf::<Sha256>::extract(Some(h), &ikm);
+    (
+        keys_of(&expand_label(&master, "c2s traffic", &[], 32)),
+        keys_of(&expand_label(&master, "s2c traffic", &[], 32)),
+        expand_label(&master, "exporter", &[], 32),
+    )
+}
+
+fn x25519_public(private: &str) -> String {
+    let secret = x25519_dalek::StaticSecret::from(<[u8; 32]>::try_from(unhex(private)).unwrap());
+    hx(x25519_dalek::PublicKey::from(&secret).as_bytes())
+}
+
+fn key_id(public: &str) -> String {
+    let digest = Sha256::new()
+        .chain_update(b"lwsec key id")
+        .chain_update(unhex(public))
+        .finalize();
+    hx(&digest[..8])
+}
+
+/// Runs the Noise handshake of a ClientHello / ServerHello pair with `snow`
+/// and returns `(k1, k2, h)`.
+#[allow(clippy::too_many_arguments)]
+fn snow_handshake(
+    protocol: &str,
+    prologue: &[u8],
+    server_static: &str,
+    client_static: Option<&str>,
+    client_ephemeral: &str,
+    server_ephemeral: &str,
+    message_1: &[u8],
+    message_2: &[u8],
+) -> ([u8; 32], [u8; 32], Vec<u8>) {
+    let params: snow::params::NoiseParams = protocol.parse().unwrap();
+    let server_public = unhex(&x25519_public(server_static));
+    let client_eph = unhex(client_ephemeral);
+    let client_priv = client_static.map(unhex);
+    let mut builder = snow::Builder::new(params.clone())
+        .prologue(prologue)
+        .unwrap()
+        .remote_public_key(&server_public)
+        .unwrap()
+        .fixed_ephemeral_key_for_testing_only(&client_eph);
+    if let Some(key) = &client_priv {
+        builder = builder.local_private_key(key).unwrap();
+    }
+    let mut initiator = builder.build_initiator().unwrap();
+    let server_priv = unhex(server_static);
+    let server_eph = unhex(server_ephemeral);
+    let mut responder = snow::Builder::new(params)
+        .prologue(prologue)
+        .unwrap()
+        .local_private_key(&server_priv)
+        .unwrap()
+        .fixed_ephemeral_key_for_testing_only(&server_eph)
+        .build_responder()
+        .unwrap();
+
+    let (mut buf, mut payload) = ([0u8; 512], [0u8; 512]);
+    let n = initiator.write_message(&[], &mut buf).unwrap();
+    assert_eq!(
+        hx(&buf[..n]),
+        hx(message_1),
+        "Noise message 1 differs from snow's"
+    );
+    assert_eq!(responder.read_message(message_1, &mut payload).unwrap(), 0);
+    let n = responder.write_message(&[], &mut buf).unwrap();
+    assert_eq!(
+        hx(&buf[..n]),
+        hx(message_2),
+        "Noise message 2 differs from snow's"
+    );
+    assert_eq!(initiator.read_message(message_2, &mut payload).unwrap(), 0);
+    let h = initiator.get_handshake_hash().to_vec();
+    assert_eq!(h, responder.get_handshake_hash());
+    let (k1, k2) = initiator.dangerously_get_raw_split();
+    (k1, k2, h)
+}
+
+/// Checks a ClientHello header field by field and returns its length.
+fn check_client_hello_header(
+    client_hello: &[u8],
+    pattern: &str,
+    suite: u8,
+    suites: &[u8],
+    key_id: &str,
+    retry: &[u8],
+) -> usize {
+    assert_eq!(client_hello[0], 0x01, "frame type");
+    assert_eq!(
+        usize::from(u16::from_be_bytes([client_hello[1], client_hello[2]])),
+        client_hello.len() - 3,
+        "frame length"
+    );
+    let body = &client_hello[3..];
+    let mut expected = b"lw".to_vec();
+    expected.push(1);
+    expected.push(if pattern == "NK" { 1 } else { 2 });
+    expected.push(suite);
+    expected.push(u8::try_from(suites.len()).unwrap());
+    expected.extend_from_slice(suites);
+    expected.extend(unhex(key_id));
+    expected.push(0);
+    expected.push(u8::try_from(retry.len()).unwrap());
+    expected.extend_from_slice(retry);
+    let len = client_hello_header_len(body);
+    assert_eq!(hx(&body[..len]), hx(&expected), "ClientHello header");
+    len
+}
+
+fn suite_code(name: &str) -> u8 {
+    match name {
+        "AES-256-GCM" => 1,
+        "ChaCha20-Poly1305" => 2,
+        other => panic!("unknown suite {other}"),
+    }
+}
+
+fn check_handshake_independently(v: &HandshakeVector) {
+    let ctx = |what: &str| format!("handshake.json {}: {what}", v.name);
+    assert_eq!(
+        v.server_static_public,
+        x25519_public(&v.server_static_private)
+    );
+    assert_eq!(
+        v.client_ephemeral_public,
+        x25519_public(&v.client_ephemeral_private)
+    );
+    assert_eq!(
+        v.server_ephemeral_public,
+        x25519_public(&v.server_ephemeral_private)
+    );
+    assert_eq!(
+        v.client_static_public,
+        v.client_static_private.as_deref().map(x25519_public)
+    );
+    assert_eq!(
+        v.server_key_id,
+        key_id(&v.server_static_public),
+        "{}",
+        ctx("key id")
+    );
+
+    let ch = unhex(&v.client_hello);
+    let suite = suite_code(&v.suite);
+    let header_len = check_client_hello_header(
+        &ch,
+        &v.pattern,
+        suite,
+        &v.client_suites,
+        &v.server_key_id,
+        &[],
+    );
+    let mut prologue = b"lwsec/1 prologue".to_vec();
+    prologue.extend_from_slice(&ch[3..3 + header_len]);
+    assert_eq!(v.prologue, hx(&prologue), "{}", ctx("prologue"));
+    let message_1 = &ch[3 + header_len..];
+    let expected_len = if v.pattern == "NK" { 48 } else { 96 };
+    assert_eq!(
+        message_1.len(),
+        expected_len,
+        "{}",
+        ctx("Noise message 1 length")
+    );
+    assert_eq!(hx(&message_1[..32]), v.client_ephemeral_public);
+    let sh = unhex(&v.server_hello);
+    assert_eq!(
+        &sh[..3],
+        &[0x02, 0x00, 48],
+        "{}",
+        ctx("ServerHello frame header")
+    );
+    assert_eq!(hx(&sh[3..35]), v.server_ephemeral_public);
+
+    let (k1, k2, h) = snow_handshake(
+        &v.noise_protocol,
+        &prologue,
+        &v.server_static_private,
+        v.client_static_private.as_deref(),
+        &v.client_ephemeral_private,
+        &v.server_ephemeral_private,
+        message_1,
+        &sh[3..],
+    );
+    assert_eq!(v.handshake_hash, hx(&h), "{}", ctx("handshake hash"));
+    let (c2s, s2c, exporter_secret) = schedule(&k1, &k2, &h);
+    assert_eq!(v.client_to_server, c2s, "{}", ctx("client_to_server"));
+    assert_eq!(v.server_to_client, s2c, "{}", ctx("server_to_client"));
+    let context_hash = Sha256::digest(unhex(&v.exporter.context));
+    let label = String::from_utf8(unhex(&v.exporter.label)).unwrap();
+    let exported = expand_label(&exporter_secret, &label, &context_hash, v.exporter.length);
+    assert_eq!(v.exporter.output, hx(&exported), "{}", ctx("exporter"));
+}
+
+// ----- handshakes -----
+
+#[test]
+fn handshake_vectors_replay_byte_for_byte() {
+    let files = committed();
+    assert_eq!(files.handshake.vectors.len(), 4);
+    for v in &files.handshake.vectors {
+        let got = vectors::compute_handshake(v);
+        require_same(&format!("handshake.json {}", v.name), &got, v);
+    }
+}
+
+#[test]
+fn handshake_vectors_agree_with_snow_and_the_spec_key_schedule() {
+    for v in &committed().handshake.vectors {
+        check_handshake_independently(v);
+    }
+}
+
+// ----- retry -----
+
+#[test]
+fn retry_vectors_replay_byte_for_byte() {
+    let files = committed();
+    assert_eq!(files.retry.vectors.len(), 2);
+    for v in &files.retry.vectors {
+        let got = vectors::compute_retry(v);
+        require_same(&format!("retry.json {}", v.name), &got, v);
+    }
+}
+
+#[test]
+fn retry_vectors_agree_with_snow_and_the_spec() {
+    for v in &committed().retry.vectors {
+        let ch1 = unhex(&v.client_hello_1);
+        check_client_hello_header(
+            &ch1,
+            &v.pattern,
+            v.client_suites[0],
+            &v.client_suites,
+            &v.server_key_id,
+            &[],
+        );
+        let retry = unhex(&v.retry);
+        assert_eq!(
+            retry,
+            [0x03, 0x00, 0x02, suite_code(&v.suite), 0x00],
+            "Retry frame"
+        );
+        let ch2 = unhex(&v.client_hello_2);
+        let header_len = check_client_hello_header(
+            &ch2,
+            &v.pattern,
+            suite_code(&v.suite),
+            &v.client_suites,
+            &v.server_key_id,
+            &retry[3..],
+        );
+        let mut prologue = b"lwsec/1 prologue".to_vec();
+        prologue.extend_from_slice(&ch2[3..3 + header_len]);
+        assert_eq!(v.prologue_2, hx(&prologue));
+        let protocol = format!(
+            "Noise_{}_25519_ChaChaPoly_SHA256",
+            if v.pattern == "NK" { "NK" } else { "IK" }
+        );
+        let (k1, k2, h) = snow_handshake(
+            &protocol,
+            &prologue,
+            &v.server_static_private,
+            v.client_static_private.as_deref(),
+            &v.client_ephemeral_private_2,
+            &v.server_ephemeral_private,
+            &ch2[3 + header_len..],
+            &unhex(&v.server_hello)[3..],
+        );
+        assert_eq!(v.handshake_hash, hx(&h));
+        let (c2s, s2c, _) = schedule(&k1, &k2, &h);
+        assert_eq!(v.client_to_server, c2s);
+        assert_eq!(v.server_to_client, s2c);
+    }
+}
+
+// ----- records -----
+
+#[test]
+fn record_vectors_replay_byte_for_byte() {
+    let files = committed();
+    assert_eq!(files.records.streams.len(), 12);
+    for s in &files.records.streams {
+        let got = vectors::compute_stream(s);
+        require_same(&format!("records.json {}", s.name), &got, s);
+    }
+}
+
+/// The padded inner plaintext length for `n` = payload + 1 (spec 6.3).
+fn padded_len(padding: &PaddingSpec, n: usize) -> usize {
+    let padded = match padding.policy.as_str() {
+        "none" => n,
+        "multiple_of" => n.div_ceil(usize::from(padding.sizes[0])) * usize::from(padding.sizes[0]),
+        "buckets" => padding
+            .sizes
+            .iter()
+            .map(|s| usize::from(*s))
+            .find(|s| *s >= n)
+            .unwrap_or(16385),
+        other => panic!("unknown padding policy {other}"),
+    };
+    padded.min(16385)
+}
+
+fn check_stream_independently(s: &RecordStream) {
+    let suite = lwsec::Suite::from_u8(suite_code(&s.suite)).unwrap();
+    let (c2s, s2c, _) = schedule(&unhex(&s.k1), &unhex(&s.k2), &unhex(&s.handshake_hash));
+    assert_eq!(s.client_to_server, c2s, "{}: client_to_server", s.name);
+    assert_eq!(s.server_to_client, s2c, "{}: server_to_client", s.name);
+    // Each direction: current keys and next sequence number.
+    let mut keys = [(c2s, 0u64), (s2c, 0u64)];
+    for step in &s.steps {
+        let dir = &mut keys[usize::from(step.sender == "server")];
+        for r in &step.records {
+            let what = format!("{} {} record seq {}", s.name, step.sender, r.seq);
+            assert_eq!(r.seq, dir.1, "{what}: sequence number");
+            let record = unhex(&r.record);
+            let (content_type, payload, padding_len) = open_record(suite, &dir.0, dir.1, &record);
+            assert_eq!(content_type, r.content_type, "{what}: content type");
+            assert_eq!(hx(&payload), r.payload, "{what}: payload");
+            assert_eq!(padding_len, r.padding_len, "{what}: padding");
+            assert_eq!(
+                payload.len() + 1 + padding_len,
+                padded_len(&s.padding, payload.len() + 1),
+                "{what}: padding policy {:?}",
+                s.padding
+            );
+            assert_eq!(record.len(), 3 + payload.len() + 1 + padding_len + 16);
+            dir.1 += 1;
+            if content_type == 3 {
+                let next = keys_of(&expand_label(&unhex(&dir.0.secret), "traffic upd", &[], 32));
+                assert_eq!(r.next_keys.as_ref(), Some(&next), "{what}: next keys");
+                *dir = (next, 0);
+            } else {
+                assert_eq!(r.next_keys, None);
+            }
+        }
+    }
+}
+
+#[test]
+fn record_vectors_open_with_the_spec_keys_and_padding() {
+    for s in &committed().records.streams {
+        check_stream_independently(s);
+    }
+}
+
+// ----- negative cases -----
+
+#[test]
+fn negative_vectors_fail_with_the_named_error() {
+    let files = committed();
+    for c in &files.negative.cases {
+        let got = vectors::compute_negative(&files, c);
+        require_same(&format!("negative.json {}", c.name), &got, c);
+    }
+}
+
+#[test]
+fn negative_vector_alerts_are_well_formed() {
+    let files = committed();
+    for c in &files.negative.cases {
+        let output = unhex(&c.output);
+        let Some(alert) = c.alert else {
+            assert!(output.is_empty(), "{}: output without an alert", c.name);
+            continue;
+        };
+        let last = split_frames(&output).pop().unwrap();
+        if c.base.starts_with("records.json#") {
+            // A protected alert: the server's first record.
+            let stream = &files
+                .records
+                .streams
+                .iter()
+                .find(|s| c.base.ends_with(&s.name))
+                .unwrap();
+            let suite = lwsec::Suite::from_u8(suite_code(&stream.suite)).unwrap();
+            let (content_type, payload, _) = open_record(suite, &stream.server_to_client, 0, &last);
+            assert_eq!((content_type, payload), (6, vec![alert]), "{}", c.name);
+        } else {
+            assert_eq!(
+                last,
+                [0x15, 0x00, 0x01, alert],
+                "{}: cleartext alert",
+                c.name
+            );
+        }
+        assert_eq!(
+            lwsec::AlertCode::from_u8(alert).to_string(),
+            format!("{} ({alert})", c.alert_name.as_deref().unwrap()),
+            "{}",
+            c.name
+        );
+    }
+}
+
+// ----- coverage and freshness -----
+
+#[test]
+fn vector_files_cover_the_required_cases() {
+    let files = committed();
+    let names: Vec<&str> = files
+        .handshake
+        .vectors
+        .iter()
+        .map(|v| v.name.as_str())
+        .collect();
+    for pattern in ["nk", "ik"] {
+        for suite in ["aes-256-gcm", "chacha20-poly1305"] {
+            assert!(names.contains(&format!("{pattern}-{suite}").as_str()));
+        }
+    }
+    for suite in ["aes-256-gcm", "chacha20-poly1305"] {
+        let records: Vec<_> = files
+            .records
+            .streams
+            .iter()
+            .filter(|s| s.name.starts_with(suite))
+            .flat_map(|s| s.steps.iter().flat_map(|st| &st.records))
+            .collect();
+        for size in [0, 1, 16384] {
+            assert!(
+                records
+                    .iter()
+                    .any(|r| r.payload.len() == 2 * size && r.content_type == 1)
+            );
+        }
+        for content_type in 1..=6 {
+            assert!(records.iter().any(|r| r.content_type == content_type));
+        }
+        let policies: Vec<_> = files
+            .records
+            .streams
+            .iter()
+            .filter(|s| s.name.starts_with(suite))
+            .map(|s| s.padding.policy.as_str())
+            .collect();
+        for policy in ["none", "multiple_of", "buckets"] {
+            assert!(policies.contains(&policy), "{suite}: no {policy} stream");
+        }
+    }
+    let places: Vec<&str> = files
+        .negative
+        .cases
+        .iter()
+        .map(|c| c.place.as_str())
+        .collect();
+    for place in [
+        "client_hello.header.suite_list",
+        "client_hello.key_id",
+        "client_hello.version",
+        "client_hello.noise.ephemeral",
+        "client_hello.noise.payload_tag",
+        "server_hello.noise.ephemeral",
+        "server_hello.noise.payload_tag",
+        "record.header.type",
+        "record.header.length",
+        "record.ciphertext",
+        "record.tag",
+        "record.replayed",
+        "record.reordered",
+        "retry.suite_not_offered",
+        "retry.second",
+        "client_hello.noise.payload.critical_extension",
+        "client_hello.noise.static.rejected",
+        "record.inner.unknown_content_type",
+        "record.after_close_notify",
+    ] {
+        assert!(places.contains(&place), "no negative case for {place}");
+    }
+    let mut unique: Vec<&str> = files
+        .negative
+        .cases
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(
+        unique.len(),
+        files.negative.cases.len(),
+        "duplicate case names"
+    );
+}
+
+#[test]
+fn vector_files_match_the_generator() {
+    let committed = committed_contents();
+    let generated = vectors::generate_all().render();
+    for ((name, fresh), old) in generated.iter().zip(&committed) {
+        assert!(
+            fresh == old,
+            "test-vectors/{name} differs from what the generator writes: \
+             run `cargo run --example gen_vectors` and review the diff"
+        );
+    }
+}
