@@ -44,25 +44,21 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use crate::{ClientConfig, Connection, Error, ServerConfig, Time};
+use crate::{ClientConfig, Connection, Error, Event, ServerConfig, Time};
 
 /// Size of the buffer for bytes read from the transport: one full record.
 const READ_BUF_LEN: usize = crate::record::MAX_RECORD_LEN;
 
 /// Connects as a client over `io` and runs the handshake.
 pub fn connect<IO: Read + Write>(config: Arc<ClientConfig>, io: IO) -> io::Result<Stream<IO>> {
-    let max = config.transport.max_message_size;
-    let conn = Connection::client(config, Time::now())?;
-    let mut stream = Stream::new(conn, io, max);
+    let mut stream = Stream::new(Connection::client(config, Time::now())?, io);
     stream.complete_handshake()?;
     Ok(stream)
 }
 
 /// Accepts a client over `io` and runs the handshake.
 pub fn accept<IO: Read + Write>(config: Arc<ServerConfig>, io: IO) -> io::Result<Stream<IO>> {
-    let max = config.transport.max_message_size;
-    let conn = Connection::server(config, Time::now())?;
-    let mut stream = Stream::new(conn, io, max);
+    let mut stream = Stream::new(Connection::server(config, Time::now())?, io);
     stream.complete_handshake()?;
     Ok(stream)
 }
@@ -77,14 +73,16 @@ pub struct Stream<IO: Read + Write> {
     rend: usize,
     /// The transport reached end of stream after the peer's close_notify.
     eof: bool,
-    max_message_size: usize,
+    notes: EventNotes,
 }
 
 impl<IO: Read + Write> Stream<IO> {
-    /// Wraps a connection created by the caller (handshake not yet run: the
-    /// first read, write or [`complete_handshake`](Self::complete_handshake)
-    /// runs it). `max_message_size` caps each [`Write::write`].
-    pub fn new(conn: Connection, io: IO, max_message_size: usize) -> Self {
+    /// Wraps a connection created by the caller, for example a client with
+    /// early data ([`Connection::client_with_replayable_early_data`]) or a
+    /// server with options ([`Connection::server_with_options`]). The first
+    /// read, write or [`complete_handshake`](Self::complete_handshake) runs
+    /// the handshake.
+    pub fn new(conn: Connection, io: IO) -> Self {
         Self {
             conn,
             io,
@@ -92,8 +90,22 @@ impl<IO: Read + Write> Stream<IO> {
             rpos: 0,
             rend: 0,
             eof: false,
-            max_message_size: max_message_size.max(1),
+            notes: EventNotes::default(),
         }
+    }
+
+    /// Server: the client's early data (0-RTT), once, if its replay guard
+    /// accepted it. **Replayable and not forward secret**: see
+    /// [`Event::EarlyData`](crate::Event::EarlyData).
+    pub fn take_early_data(&mut self) -> Option<Bytes> {
+        self.notes.early_data.take()
+    }
+
+    /// Client: whether the server accepted the early data sent with
+    /// [`Connection::client_with_replayable_early_data`] (`None` before the
+    /// handshake completes or when none was sent).
+    pub fn early_data_accepted(&self) -> Option<bool> {
+        self.notes.early_data_accepted
     }
 
     /// Runs the handshake to completion, then writes pending output
@@ -113,7 +125,8 @@ impl<IO: Read + Write> Stream<IO> {
 
     /// The connection, mutably (for [`Connection::update_keys`] or
     /// [`Connection::ping`]; call [`Write::flush`] afterwards). Events are
-    /// consumed by this adapter.
+    /// consumed by this adapter (early data is kept, see
+    /// [`take_early_data`](Self::take_early_data)).
     pub fn conn_mut(&mut self) -> &mut Connection {
         &mut self.conn
     }
@@ -256,7 +269,7 @@ impl<IO: Read + Write> Stream<IO> {
             Ok(n) => self.rpos = self.rpos.saturating_add(n),
             Err(e) => return Err(self.fatal(e)),
         }
-        while self.conn.poll_event().is_some() {}
+        self.notes.drain(&mut self.conn);
         // Replies the input produced (pong, key update) go out now if they can.
         self.write_queued()
     }
@@ -284,8 +297,7 @@ impl<IO: Read + Write> Write for Stream<IO> {
             return Ok(0);
         }
         self.complete_handshake()?;
-        let n = buf.len().min(self.max_message_size);
-        self.conn.send_message(buf.get(..n).unwrap_or_default())?;
+        let n = send_prefix(&mut self.conn, buf)?;
         self.write_queued()?;
         Ok(n)
     }
@@ -294,6 +306,40 @@ impl<IO: Read + Write> Write for Stream<IO> {
     fn flush(&mut self) -> io::Result<()> {
         self.write_pending()?;
         self.io.flush()
+    }
+}
+
+/// Queues as much of `buf` as one message holds (`max_message_size`, learnt
+/// from the core's refusal) and returns how many bytes that was.
+pub(crate) fn send_prefix(conn: &mut Connection, buf: &[u8]) -> Result<usize, Error> {
+    match conn.send_message(buf) {
+        Ok(()) => Ok(buf.len()),
+        Err(Error::MessageTooLargeToSend { limit }) if limit > 0 && limit < buf.len() => {
+            conn.send_message(buf.get(..limit).unwrap_or_default())?;
+            Ok(limit)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// What the adapters keep from the core's events: the rest (handshake done,
+/// key updates, pongs, peer closed) is visible through getters.
+#[derive(Debug, Default)]
+pub(crate) struct EventNotes {
+    pub(crate) early_data: Option<Bytes>,
+    pub(crate) early_data_accepted: Option<bool>,
+}
+
+impl EventNotes {
+    pub(crate) fn drain(&mut self, conn: &mut Connection) {
+        while let Some(event) = conn.poll_event() {
+            match event {
+                Event::EarlyData(data) => self.early_data = Some(data),
+                Event::EarlyDataAccepted => self.early_data_accepted = Some(true),
+                Event::EarlyDataRejected => self.early_data_accepted = Some(false),
+                _ => {}
+            }
+        }
     }
 }
 

@@ -265,9 +265,8 @@ fn a_stream_built_by_hand_runs_the_handshake_on_first_use() {
     let (client_cfg, server_cfg) = configs(Pattern::Ik, Suite::ChaCha20Poly1305);
     let server_public = server_cfg.public_keys()[0];
     let (addr, server) = echo_server(server_cfg);
-    let max = client_cfg.transport.max_message_size;
     let conn = lwsec::Connection::client(client_cfg, lwsec::Time::now()).unwrap();
-    let mut stream = Stream::new(conn, TcpStream::connect(addr).unwrap(), max);
+    let mut stream = Stream::new(conn, TcpStream::connect(addr).unwrap());
     assert!(stream.conn().is_handshaking());
     stream.write_all(b"first").unwrap();
     assert_eq!(stream.conn().peer_static_key(), Some(server_public));

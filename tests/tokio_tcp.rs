@@ -369,3 +369,71 @@ async fn handshake_refusals_reach_the_client_as_typed_errors() {
         );
     }
 }
+
+#[tokio::test]
+async fn early_data_and_server_options_through_the_adapter() {
+    use lwsec::early_data::{DEFAULT_EARLY_DATA_WINDOW, StrikeRegister};
+    use lwsec::{Connection, ServerOptions, Time};
+    let (client_cfg, mut server_cfg) = configs(Pattern::Ik, Suite::ChaCha20Poly1305);
+    server_cfg.enable_replayable_early_data(
+        Arc::new(StrikeRegister::new(1024)),
+        DEFAULT_EARLY_DATA_WINDOW,
+    );
+    let server_cfg = Arc::new(server_cfg);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let (tcp, peer) = listener.accept().await.unwrap();
+        let mut options = ServerOptions::default();
+        options.peer_address = peer.to_string().into_bytes();
+        let conn = Connection::server_with_options(server_cfg, Time::now(), options).unwrap();
+        let mut stream = lwsec::tokio::handshake(conn, tcp, Duration::from_secs(5))
+            .await
+            .unwrap();
+        let early = stream.take_early_data().expect("early data accepted");
+        stream.send_message(&early).await.unwrap();
+        stream.close().await.unwrap();
+        assert_eq!(stream.recv_message().await.unwrap(), None);
+    });
+    let conn = Connection::client_with_replayable_early_data(
+        Arc::new(client_cfg),
+        Time::now(),
+        b"fetch new messages",
+    )
+    .unwrap();
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let mut stream = lwsec::tokio::handshake(conn, tcp, Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(
+        stream.recv_message().await.unwrap().as_deref(),
+        Some(&b"fetch new messages"[..])
+    );
+    assert_eq!(stream.early_data_accepted(), Some(true));
+    assert_eq!(stream.recv_message().await.unwrap(), None);
+    stream.close().await.unwrap();
+    server.await.unwrap();
+}
+
+#[tokio::test]
+async fn writes_larger_than_max_message_size_are_split_into_messages() {
+    let (mut client_cfg, mut server_cfg) = configs(Pattern::Nk, Suite::Aes256Gcm);
+    client_cfg.transport.max_message_size = 1000;
+    server_cfg.transport.max_message_size = 1000;
+    let addr = echo_server(server_cfg).await;
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let mut stream = lwsec::tokio::connect(Arc::new(client_cfg), tcp)
+        .await
+        .unwrap();
+    assert_eq!(stream.write(&[1u8; 2500]).await.unwrap(), 1000);
+    stream.write_all(&[2u8; 1500]).await.unwrap();
+    stream.flush().await.unwrap();
+    let sizes: Vec<usize> = [
+        stream.recv_message().await.unwrap().unwrap().len(),
+        stream.recv_message().await.unwrap().unwrap().len(),
+        stream.recv_message().await.unwrap().unwrap().len(),
+    ]
+    .into();
+    assert_eq!(sizes, vec![1000, 1000, 500]);
+    stream.close().await.unwrap();
+}

@@ -78,9 +78,7 @@ pub async fn connect_with_timeout<IO>(
 where
     IO: AsyncRead + AsyncWrite + Unpin,
 {
-    let max = config.transport.max_message_size;
-    let conn = Connection::client(config, Time::now())?;
-    handshake(Stream::new(conn, io, max), timeout).await
+    handshake(Connection::client(config, Time::now())?, io, timeout).await
 }
 
 /// Accepts a client over `io`: runs the handshake, giving up after
@@ -101,15 +99,18 @@ pub async fn accept_with_timeout<IO>(
 where
     IO: AsyncRead + AsyncWrite + Unpin,
 {
-    let max = config.transport.max_message_size;
-    let conn = Connection::server(config, Time::now())?;
-    handshake(Stream::new(conn, io, max), timeout).await
+    handshake(Connection::server(config, Time::now())?, io, timeout).await
 }
 
-async fn handshake<IO>(mut stream: Stream<IO>, timeout: Duration) -> io::Result<Stream<IO>>
+/// Runs the handshake of a connection the caller created, for example a
+/// client with early data ([`Connection::client_with_replayable_early_data`])
+/// or a server with options ([`Connection::server_with_options`]: peer
+/// address for cookies, cookie demanded under load).
+pub async fn handshake<IO>(conn: Connection, io: IO, timeout: Duration) -> io::Result<Stream<IO>>
 where
     IO: AsyncRead + AsyncWrite + Unpin,
 {
+    let mut stream = Stream::new(conn, io);
     let result = ::tokio::time::timeout(timeout, poll_fn(|cx| stream.poll_handshake(cx))).await;
     match result {
         Ok(Ok(())) => Ok(stream),

@@ -12,6 +12,7 @@ use ::tokio::time::{Instant, Sleep};
 use bytes::Bytes;
 
 use super::MessageStream;
+use crate::blocking::{EventNotes, send_prefix};
 use crate::{Connection, Error, Time};
 
 /// Bytes read from the transport per call: one full record.
@@ -46,7 +47,7 @@ pub struct Stream<IO> {
     leftover: Vec<u8>,
     /// The transport ended after the peer's close_notify.
     eof: bool,
-    max_message_size: usize,
+    notes: EventNotes,
     /// Armed at the core's `poll_timeout` (keep-alive, idle timeout).
     timer: Option<Pin<Box<Sleep>>>,
     /// The core time the timer is armed for.
@@ -58,13 +59,13 @@ pub struct Stream<IO> {
 }
 
 impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
-    pub(super) fn new(conn: Connection, io: IO, max_message_size: usize) -> Self {
+    pub(super) fn new(conn: Connection, io: IO) -> Self {
         Self {
             conn,
             io,
             leftover: Vec::new(),
             eof: false,
-            max_message_size: max_message_size.max(1),
+            notes: EventNotes::default(),
             timer: None,
             timer_due: None,
             write_waiters: [None, None],
@@ -78,9 +79,23 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
 
     /// The connection, mutably (for [`Connection::update_keys`] or
     /// [`Connection::ping`]; flush afterwards). Events are consumed by
-    /// this adapter.
+    /// this adapter (early data is kept, see [`take_early_data`](Self::take_early_data)).
     pub fn conn_mut(&mut self) -> &mut Connection {
         &mut self.conn
+    }
+
+    /// Server: the client's early data (0-RTT), once, if its replay guard
+    /// accepted it. **Replayable and not forward secret**: see
+    /// [`Event::EarlyData`](crate::Event::EarlyData).
+    pub fn take_early_data(&mut self) -> Option<Bytes> {
+        self.notes.early_data.take()
+    }
+
+    /// Client: whether the server accepted the early data sent with
+    /// [`Connection::client_with_replayable_early_data`] (`None` when none
+    /// was sent).
+    pub fn early_data_accepted(&self) -> Option<bool> {
+        self.notes.early_data_accepted
     }
 
     /// The underlying transport.
@@ -225,7 +240,13 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
         let consumed = if self.leftover.is_empty() {
             let mut storage = [MaybeUninit::<u8>::uninit(); READ_BUF_LEN];
             let mut buf = ReadBuf::uninit(&mut storage);
-            ready!(Pin::new(&mut self.io).poll_read(cx, &mut buf))?;
+            if Pin::new(&mut self.io).poll_read(cx, &mut buf)?.is_pending() {
+                if !self.conn.wants_write() && self.conn.next_message_len().is_none() {
+                    // Idle: keep only secrets while waiting (see the core's docs).
+                    self.conn.release_idle_memory();
+                }
+                return Poll::Pending;
+            }
             let data = buf.filled();
             if data.is_empty() {
                 if let Err(e) = self.conn.handle_eof() {
@@ -253,7 +274,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
                 Err(e) => return Poll::Ready(Err(self.fatal(cx, e))),
             }
         };
-        while self.conn.poll_event().is_some() {}
+        self.notes.drain(&mut self.conn);
         if consumed == 0 {
             // The core takes no input until its output drains. (Undelivered
             // messages also block it, but callers take those first.)
@@ -346,8 +367,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> AsyncWrite for Stream<IO> {
             return Poll::Ready(Ok(0));
         }
         ready!(this.poll_send_ready(cx))?;
-        let n = buf.len().min(this.max_message_size);
-        this.queue_message(buf.get(..n).unwrap_or_default())?;
+        let n = send_prefix(&mut this.conn, buf)?;
         // Start sending now; what the transport does not take waits for the
         // next write or flush (errors show up there too).
         let _ = this.poll_write_pending(cx, WRITER);
