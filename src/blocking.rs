@@ -96,7 +96,7 @@ impl<IO: Read + Write> Stream<IO> {
 
     /// Server: the client's early data (0-RTT), once, if its replay guard
     /// accepted it. **Replayable and not forward secret**: see
-    /// [`Event::EarlyData`](crate::Event::EarlyData).
+    /// [`Event::EarlyData`].
     pub fn take_early_data(&mut self) -> Option<Bytes> {
         self.notes.early_data.take()
     }
