@@ -26,7 +26,7 @@ use vectors::{
     VectorFiles, client_hello_header_len, hx, open_record, split_frames, unhex,
 };
 
-/// The time every vector is generated at (spec/VECTORS.md section 6).
+/// The time every vector is generated at (spec/VECTORS.md section 7).
 const VECTOR_TIME_MS: u64 = 1_767_225_600_000;
 
 fn vector_dir() -> std::path::PathBuf {
@@ -154,6 +154,42 @@ fn key_id(public: &str) -> String {
     hx(&digest[..8])
 }
 
+/// A `snow` initiator and responder with the given keys and prologue.
+fn snow_states(
+    protocol: &str,
+    prologue: &[u8],
+    server_static: &str,
+    client_static: Option<&str>,
+    client_ephemeral: &str,
+    server_ephemeral: &str,
+) -> (snow::HandshakeState, snow::HandshakeState) {
+    let params: snow::params::NoiseParams = protocol.parse().unwrap();
+    let server_public = unhex(&x25519_public(server_static));
+    let client_eph = unhex(client_ephemeral);
+    let client_priv = client_static.map(unhex);
+    let mut builder = snow::Builder::new(params.clone())
+        .prologue(prologue)
+        .unwrap()
+        .remote_public_key(&server_public)
+        .unwrap()
+        .fixed_ephemeral_key_for_testing_only(&client_eph);
+    if let Some(key) = &client_priv {
+        builder = builder.local_private_key(key).unwrap();
+    }
+    let initiator = builder.build_initiator().unwrap();
+    let server_priv = unhex(server_static);
+    let server_eph = unhex(server_ephemeral);
+    let responder = snow::Builder::new(params)
+        .prologue(prologue)
+        .unwrap()
+        .local_private_key(&server_priv)
+        .unwrap()
+        .fixed_ephemeral_key_for_testing_only(&server_eph)
+        .build_responder()
+        .unwrap();
+    (initiator, responder)
+}
+
 /// The Noise payloads of a handshake: empty unless early data is sent.
 #[derive(Clone, Copy)]
 struct Payloads<'a> {
@@ -181,30 +217,14 @@ fn snow_handshake(
     message_2: &[u8],
     payloads: Payloads<'_>,
 ) -> ([u8; 32], [u8; 32], Vec<u8>) {
-    let params: snow::params::NoiseParams = protocol.parse().unwrap();
-    let server_public = unhex(&x25519_public(server_static));
-    let client_eph = unhex(client_ephemeral);
-    let client_priv = client_static.map(unhex);
-    let mut builder = snow::Builder::new(params.clone())
-        .prologue(prologue)
-        .unwrap()
-        .remote_public_key(&server_public)
-        .unwrap()
-        .fixed_ephemeral_key_for_testing_only(&client_eph);
-    if let Some(key) = &client_priv {
-        builder = builder.local_private_key(key).unwrap();
-    }
-    let mut initiator = builder.build_initiator().unwrap();
-    let server_priv = unhex(server_static);
-    let server_eph = unhex(server_ephemeral);
-    let mut responder = snow::Builder::new(params)
-        .prologue(prologue)
-        .unwrap()
-        .local_private_key(&server_priv)
-        .unwrap()
-        .fixed_ephemeral_key_for_testing_only(&server_eph)
-        .build_responder()
-        .unwrap();
+    let (mut initiator, mut responder) = snow_states(
+        protocol,
+        prologue,
+        server_static,
+        client_static,
+        client_ephemeral,
+        server_ephemeral,
+    );
 
     let (mut buf, mut payload) = (vec![0u8; 65535], vec![0u8; 65535]);
     let n = initiator
@@ -755,6 +775,175 @@ fn negative_vector_alerts_are_well_formed() {
             c.name
         );
     }
+}
+
+/// The keys of a negative case's base handshake (handshake.json or
+/// early_data.json) and the payload its client sent in message 1.
+struct BaseHandshake {
+    protocol: String,
+    server_static: String,
+    client_static: Option<String>,
+    client_ephemeral: String,
+    server_ephemeral: String,
+    client_hello: Vec<u8>,
+    payload_1: Vec<u8>,
+}
+
+fn base_handshake(files: &VectorFiles, base: &str) -> BaseHandshake {
+    let (file, name) = base.split_once('#').unwrap();
+    if file == "handshake.json" {
+        let v = files.handshake.vectors.iter().find(|v| v.name == name);
+        let v = v.unwrap();
+        return BaseHandshake {
+            protocol: v.noise_protocol.clone(),
+            server_static: v.server_static_private.clone(),
+            client_static: v.client_static_private.clone(),
+            client_ephemeral: v.client_ephemeral_private.clone(),
+            server_ephemeral: v.server_ephemeral_private.clone(),
+            client_hello: unhex(&v.client_hello),
+            payload_1: Vec::new(),
+        };
+    }
+    assert_eq!(file, "early_data.json");
+    let v = files.early_data.vectors.iter().find(|v| v.name == name);
+    let v = v.unwrap();
+    BaseHandshake {
+        protocol: v.noise_protocol.clone(),
+        server_static: v.server_static_private.clone(),
+        client_static: v.client_static_private.clone(),
+        client_ephemeral: v.client_ephemeral_private.clone(),
+        server_ephemeral: v.server_ephemeral_private.clone(),
+        client_hello: unhex(&v.client_hello),
+        payload_1: unhex(&v.client_hello_payload),
+    }
+}
+
+/// `(prologue, header flags, Noise message 1)` of a ClientHello frame.
+fn split_client_hello(ch: &[u8]) -> (Vec<u8>, u8, &[u8]) {
+    let header_len = client_hello_header_len(&ch[3..]);
+    let mut prologue = b"lwsec/1 prologue".to_vec();
+    prologue.extend_from_slice(&ch[3..3 + header_len]);
+    let flags = ch[3 + 6 + usize::from(ch[3 + 5]) + 8];
+    (prologue, flags, &ch[3 + header_len..])
+}
+
+/// The early-data and cookie negative inputs are what their descriptions
+/// say, checked without lwsec: `snow` decrypts each re-encrypted Noise
+/// message under the prologue of its own header, and `hmac` shows each
+/// cookie fails one rule of PROTOCOL.md section 4.5 and only that one.
+#[test]
+fn early_data_and_cookie_negative_inputs_are_what_they_claim() {
+    let files = committed();
+    let mut checked = 0;
+    for c in &files.negative.cases {
+        let input = unhex(&c.input);
+        let ctx = &c.name;
+        let mut payload = vec![0u8; 65535];
+        if let Some(what) = c.place.strip_prefix("client_hello.early_data.") {
+            let b = base_handshake(&files, &c.base);
+            let (prologue, flags, message_1) = split_client_hello(&input);
+            let (_, mut responder) = snow_states(
+                &b.protocol,
+                &prologue,
+                &b.server_static,
+                b.client_static.as_deref(),
+                &b.client_ephemeral,
+                &b.server_ephemeral,
+            );
+            let n = responder.read_message(message_1, &mut payload).unwrap();
+            let p = &payload[..n];
+            let ts = VECTOR_TIME_MS.to_be_bytes();
+            let timestamp_ext = [&[0, 1, 0, 8][..], &ts].concat();
+            match what {
+                "flag_without_extension" => {
+                    assert_eq!((flags, p), (1, &timestamp_ext[..]), "{ctx}");
+                }
+                "flag_without_timestamp" => {
+                    assert_eq!((flags, &p[..2]), (1, &[0, 2][..]), "{ctx}");
+                    assert_eq!(usize::from(u16::from_be_bytes([p[2], p[3]])), p.len() - 4);
+                }
+                "extension_without_flag" => {
+                    assert_eq!(flags, 0, "{ctx}");
+                    assert_eq!((&p[..12], &p[12..14]), (&timestamp_ext[..], &[0, 2][..]));
+                }
+                "timestamp_length" => {
+                    assert_eq!((flags, &p[..4]), (1, &[0, 1, 0, 7][..]), "{ctx}");
+                    assert_eq!(&p[11..13], &[0, 2], "{ctx}");
+                }
+                "too_long" => {
+                    assert_eq!(flags, 1, "{ctx}");
+                    assert_eq!(&p[..12], &timestamp_ext[..], "{ctx}");
+                    assert_eq!(&p[12..16], &[0, 2, 0x20, 0x01], "{ctx}: 8193 bytes");
+                    assert_eq!(p.len(), 16 + 8193, "{ctx}");
+                }
+                other => panic!("{ctx}: unchecked place {other}"),
+            }
+            checked += 1;
+        } else if let Some(what) = c.place.strip_prefix("server_hello.early_data_status.") {
+            let b = base_handshake(&files, &c.base);
+            let (prologue, _, message_1) = split_client_hello(&b.client_hello);
+            let (mut initiator, _) = snow_states(
+                &b.protocol,
+                &prologue,
+                &b.server_static,
+                b.client_static.as_deref(),
+                &b.client_ephemeral,
+                &b.server_ephemeral,
+            );
+            let n = initiator.write_message(&b.payload_1, &mut payload).unwrap();
+            assert_eq!(hx(&payload[..n]), hx(message_1), "{ctx}: base message 1");
+            assert_eq!(input[0], 0x02, "{ctx}: a ServerHello");
+            let n = initiator.read_message(&input[3..], &mut payload).unwrap();
+            let p = &payload[..n];
+            let (sent_early_data, expected): (bool, &[u8]) = match what {
+                "unsolicited" => (false, &[0, 3, 0, 1, 1]),
+                "missing" => (true, &[]),
+                "value" => (true, &[0, 3, 0, 1, 2]),
+                other => panic!("{ctx}: unchecked place {other}"),
+            };
+            assert_eq!(!b.payload_1.is_empty(), sent_early_data, "{ctx}");
+            assert_eq!(p, expected, "{ctx}: payload of message 2");
+            checked += 1;
+        } else if let Some(what) = c.place.strip_prefix("client_hello.retry_echo.cookie_") {
+            use hmac::{Hmac, Mac};
+            let name = c.base.strip_prefix("retry.json#").unwrap();
+            let v = files.retry.vectors.iter().find(|v| v.name == name).unwrap();
+            assert!(v.demand_cookie, "{ctx}");
+            let header_len = client_hello_header_len(&input[3..]);
+            let body = &input[3..3 + header_len];
+            let retry_len = usize::from(body[6 + usize::from(body[5]) + 9]);
+            let echo = &body[header_len - retry_len..];
+            assert_eq!(usize::from(echo[1]), echo.len() - 2, "{ctx}: cookie_len");
+            let cookie = &echo[2..];
+            let now = c.receiver_time.unwrap_or(VECTOR_TIME_MS);
+            let address = c.receiver_peer_address.as_ref().or(v.peer_address.as_ref());
+            let (length_ok, mac_ok, fresh, not_future) = if cookie.len() == 24 {
+                let (ts, tag) = cookie.split_at(8);
+                let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&unhex(
+                    v.cookie_secret.as_ref().unwrap(),
+                ))
+                .unwrap();
+                mac.update(b"lwsec cookie v1");
+                mac.update(ts);
+                mac.update(&unhex(address.unwrap()));
+                let ts = u64::from_be_bytes(ts.try_into().unwrap());
+                let mac_ok = mac.verify_truncated_left(tag).is_ok();
+                (true, mac_ok, now <= ts + 30_000, ts <= now + 5_000)
+            } else {
+                (cookie.is_empty(), false, false, false)
+            };
+            let expected = match what {
+                "forged" | "timestamp" | "other_address" => (true, false, true, true),
+                "expired" => (true, true, false, true),
+                "future" => (true, true, true, false),
+                "length" | "missing" => (what == "missing", false, false, false),
+                other => panic!("{ctx}: unchecked place {other}"),
+            };
+            assert_eq!((length_ok, mac_ok, fresh, not_future), expected, "{ctx}");
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 15, "early-data and cookie negative cases checked");
 }
 
 // ----- coverage and freshness -----
