@@ -7,8 +7,9 @@
 //!   through a replaying RNG, commands, tampered bytes) are run through
 //!   `lwsec::Connection`, and every output must equal the committed bytes;
 //! * **independent**: the committed bytes are checked without lwsec's
-//!   handshake or record code: the Noise messages with `snow`, the key
-//!   schedule with `hkdf`, the records with the `aes-gcm` and
+//!   handshake or record code: the Noise messages (and the early-data
+//!   extension payloads inside them) with `snow`, the key schedule with
+//!   `hkdf`, Retry cookies with `hmac`, the records with the `aes-gcm` and
 //!   `chacha20poly1305` crates and the padding rules of the spec.
 //!
 //! A last test regenerates every file in memory and requires it to be
