@@ -7,8 +7,9 @@
 //!   through a replaying RNG, commands, tampered bytes) are run through
 //!   `lwsec::Connection`, and every output must equal the committed bytes;
 //! * **independent**: the committed bytes are checked without lwsec's
-//!   handshake or record code: the Noise messages with `snow`, the key
-//!   schedule with `hkdf`, the records with the `aes-gcm` and
+//!   handshake or record code: the Noise messages (and the early-data
+//!   extension payloads inside them) with `snow`, the key schedule with
+//!   `hkdf`, Retry cookies with `hmac`, the records with the `aes-gcm` and
 //!   `chacha20poly1305` crates and the padding rules of the spec.
 //!
 //! A last test regenerates every file in memory and requires it to be
@@ -22,15 +23,18 @@ use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use vectors::{
-    FILES, HandshakeVector, PaddingSpec, RecordStream, TrafficKeys, VectorFiles,
-    client_hello_header_len, hx, open_record, split_frames, unhex,
+    EarlyDataVector, FILES, HandshakeVector, PaddingSpec, RecordStream, RetryVector, TrafficKeys,
+    VectorFiles, client_hello_header_len, hx, open_record, split_frames, unhex,
 };
+
+/// The time every vector is generated at (spec/VECTORS.md section 7).
+const VECTOR_TIME_MS: u64 = 1_767_225_600_000;
 
 fn vector_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("test-vectors")
 }
 
-fn committed_contents() -> [String; 4] {
+fn committed_contents() -> [String; 5] {
     FILES.map(|name| {
         std::fs::read_to_string(vector_dir().join(name)).unwrap_or_else(|e| {
             panic!("cannot read test-vectors/{name} ({e}): run `cargo run --example gen_vectors`")
@@ -151,19 +155,15 @@ fn key_id(public: &str) -> String {
     hx(&digest[..8])
 }
 
-/// Runs the Noise handshake of a ClientHello / ServerHello pair with `snow`
-/// and returns `(k1, k2, h)`.
-#[allow(clippy::too_many_arguments)]
-fn snow_handshake(
+/// A `snow` initiator and responder with the given keys and prologue.
+fn snow_states(
     protocol: &str,
     prologue: &[u8],
     server_static: &str,
     client_static: Option<&str>,
     client_ephemeral: &str,
     server_ephemeral: &str,
-    message_1: &[u8],
-    message_2: &[u8],
-) -> ([u8; 32], [u8; 32], Vec<u8>) {
+) -> (snow::HandshakeState, snow::HandshakeState) {
     let params: snow::params::NoiseParams = protocol.parse().unwrap();
     let server_public = unhex(&x25519_public(server_static));
     let client_eph = unhex(client_ephemeral);
@@ -177,10 +177,10 @@ fn snow_handshake(
     if let Some(key) = &client_priv {
         builder = builder.local_private_key(key).unwrap();
     }
-    let mut initiator = builder.build_initiator().unwrap();
+    let initiator = builder.build_initiator().unwrap();
     let server_priv = unhex(server_static);
     let server_eph = unhex(server_ephemeral);
-    let mut responder = snow::Builder::new(params)
+    let responder = snow::Builder::new(params)
         .prologue(prologue)
         .unwrap()
         .local_private_key(&server_priv)
@@ -188,22 +188,74 @@ fn snow_handshake(
         .fixed_ephemeral_key_for_testing_only(&server_eph)
         .build_responder()
         .unwrap();
+    (initiator, responder)
+}
 
-    let (mut buf, mut payload) = ([0u8; 512], [0u8; 512]);
-    let n = initiator.write_message(&[], &mut buf).unwrap();
+/// The Noise payloads of a handshake: empty unless early data is sent.
+#[derive(Clone, Copy)]
+struct Payloads<'a> {
+    message_1: &'a [u8],
+    message_2: &'a [u8],
+}
+
+const EMPTY_PAYLOADS: Payloads<'static> = Payloads {
+    message_1: &[],
+    message_2: &[],
+};
+
+/// Runs the Noise handshake of a ClientHello / ServerHello pair with `snow`,
+/// both sides writing `payloads` and each reading the other's, and returns
+/// `(k1, k2, h)`.
+#[allow(clippy::too_many_arguments)]
+fn snow_handshake(
+    protocol: &str,
+    prologue: &[u8],
+    server_static: &str,
+    client_static: Option<&str>,
+    client_ephemeral: &str,
+    server_ephemeral: &str,
+    message_1: &[u8],
+    message_2: &[u8],
+    payloads: Payloads<'_>,
+) -> ([u8; 32], [u8; 32], Vec<u8>) {
+    let (mut initiator, mut responder) = snow_states(
+        protocol,
+        prologue,
+        server_static,
+        client_static,
+        client_ephemeral,
+        server_ephemeral,
+    );
+
+    let (mut buf, mut payload) = (vec![0u8; 65535], vec![0u8; 65535]);
+    let n = initiator
+        .write_message(payloads.message_1, &mut buf)
+        .unwrap();
     assert_eq!(
         hx(&buf[..n]),
         hx(message_1),
         "Noise message 1 differs from snow's"
     );
-    assert_eq!(responder.read_message(message_1, &mut payload).unwrap(), 0);
-    let n = responder.write_message(&[], &mut buf).unwrap();
+    let n = responder.read_message(message_1, &mut payload).unwrap();
+    assert_eq!(
+        hx(&payload[..n]),
+        hx(payloads.message_1),
+        "payload of message 1 as snow decrypts it"
+    );
+    let n = responder
+        .write_message(payloads.message_2, &mut buf)
+        .unwrap();
     assert_eq!(
         hx(&buf[..n]),
         hx(message_2),
         "Noise message 2 differs from snow's"
     );
-    assert_eq!(initiator.read_message(message_2, &mut payload).unwrap(), 0);
+    let n = initiator.read_message(message_2, &mut payload).unwrap();
+    assert_eq!(
+        hx(&payload[..n]),
+        hx(payloads.message_2),
+        "payload of message 2 as snow decrypts it"
+    );
     let h = initiator.get_handshake_hash().to_vec();
     assert_eq!(h, responder.get_handshake_hash());
     let (k1, k2) = initiator.dangerously_get_raw_split();
@@ -217,6 +269,7 @@ fn check_client_hello_header(
     suite: u8,
     suites: &[u8],
     key_id: &str,
+    flags: u8,
     retry: &[u8],
 ) -> usize {
     assert_eq!(client_hello[0], 0x01, "frame type");
@@ -233,7 +286,7 @@ fn check_client_hello_header(
     expected.push(u8::try_from(suites.len()).unwrap());
     expected.extend_from_slice(suites);
     expected.extend(unhex(key_id));
-    expected.push(0);
+    expected.push(flags);
     expected.push(u8::try_from(retry.len()).unwrap());
     expected.extend_from_slice(retry);
     let len = client_hello_header_len(body);
@@ -282,6 +335,7 @@ fn check_handshake_independently(v: &HandshakeVector) {
         suite,
         &v.client_suites,
         &v.server_key_id,
+        0,
         &[],
     );
     let mut prologue = b"lwsec/1 prologue".to_vec();
@@ -314,6 +368,7 @@ fn check_handshake_independently(v: &HandshakeVector) {
         &v.server_ephemeral_private,
         message_1,
         &sh[3..],
+        EMPTY_PAYLOADS,
     );
     assert_eq!(v.handshake_hash, hx(&h), "{}", ctx("handshake hash"));
     let (c2s, s2c, exporter_secret) = schedule(&k1, &k2, &h);
@@ -349,16 +404,57 @@ fn handshake_vectors_agree_with_snow_and_the_spec_key_schedule() {
 #[test]
 fn retry_vectors_replay_byte_for_byte() {
     let files = committed();
-    assert_eq!(files.retry.vectors.len(), 2);
+    assert_eq!(files.retry.vectors.len(), 5);
     for v in &files.retry.vectors {
         let got = vectors::compute_retry(v);
         require_same(&format!("retry.json {}", v.name), &got, v);
     }
 }
 
+/// Checks a Retry frame: the selected suite and, in a cookie flow, the
+/// cookie `timestamp || HMAC-SHA-256(secret, "lwsec cookie v1" || timestamp
+/// || address)[0..16]` recomputed with the `hmac` crate.
+fn check_retry_frame(v: &RetryVector, retry: &[u8]) {
+    use hmac::{Hmac, Mac};
+    assert_eq!(retry[0], 0x03, "{}: Retry frame type", v.name);
+    assert_eq!(
+        usize::from(u16::from_be_bytes([retry[1], retry[2]])),
+        retry.len() - 3
+    );
+    assert_eq!(retry[3], suite_code(&v.suite), "{}: Retry suite", v.name);
+    let cookie = &retry[5..];
+    assert_eq!(
+        usize::from(retry[4]),
+        cookie.len(),
+        "{}: cookie_len",
+        v.name
+    );
+    if !v.demand_cookie {
+        assert!(cookie.is_empty(), "{}: unexpected cookie", v.name);
+        assert_eq!((&v.peer_address, &v.cookie_secret), (&None, &None));
+        return;
+    }
+    assert_eq!(cookie.len(), 24, "{}: cookie length", v.name);
+    let (timestamp, tag) = cookie.split_at(8);
+    assert_eq!(
+        timestamp,
+        VECTOR_TIME_MS.to_be_bytes(),
+        "{}: cookie timestamp",
+        v.name
+    );
+    let mut mac =
+        <Hmac<Sha256> as Mac>::new_from_slice(&unhex(v.cookie_secret.as_ref().unwrap())).unwrap();
+    mac.update(b"lwsec cookie v1");
+    mac.update(timestamp);
+    mac.update(&unhex(v.peer_address.as_ref().unwrap()));
+    let full = mac.finalize().into_bytes();
+    assert_eq!(hx(tag), hx(&full[..16]), "{}: cookie MAC", v.name);
+}
+
 #[test]
 fn retry_vectors_agree_with_snow_and_the_spec() {
-    for v in &committed().retry.vectors {
+    let files = committed();
+    for v in &files.retry.vectors {
         let ch1 = unhex(&v.client_hello_1);
         check_client_hello_header(
             &ch1,
@@ -366,14 +462,11 @@ fn retry_vectors_agree_with_snow_and_the_spec() {
             v.client_suites[0],
             &v.client_suites,
             &v.server_key_id,
+            0,
             &[],
         );
         let retry = unhex(&v.retry);
-        assert_eq!(
-            retry,
-            [0x03, 0x00, 0x02, suite_code(&v.suite), 0x00],
-            "Retry frame"
-        );
+        check_retry_frame(v, &retry);
         let ch2 = unhex(&v.client_hello_2);
         let header_len = check_client_hello_header(
             &ch2,
@@ -381,14 +474,20 @@ fn retry_vectors_agree_with_snow_and_the_spec() {
             suite_code(&v.suite),
             &v.client_suites,
             &v.server_key_id,
+            0,
             &retry[3..],
         );
         let mut prologue = b"lwsec/1 prologue".to_vec();
         prologue.extend_from_slice(&ch2[3..3 + header_len]);
         assert_eq!(v.prologue_2, hx(&prologue));
         let protocol = format!(
-            "Noise_{}_25519_ChaChaPoly_SHA256",
-            if v.pattern == "NK" { "NK" } else { "IK" }
+            "Noise_{}_25519_{}_SHA256",
+            v.pattern,
+            if v.suite == "AES-256-GCM" {
+                "AESGCM"
+            } else {
+                "ChaChaPoly"
+            }
         );
         let (k1, k2, h) = snow_handshake(
             &protocol,
@@ -399,11 +498,163 @@ fn retry_vectors_agree_with_snow_and_the_spec() {
             &v.server_ephemeral_private,
             &ch2[3 + header_len..],
             &unhex(&v.server_hello)[3..],
+            EMPTY_PAYLOADS,
         );
         assert_eq!(v.handshake_hash, hx(&h));
         let (c2s, s2c, _) = schedule(&k1, &k2, &h);
         assert_eq!(v.client_to_server, c2s);
         assert_eq!(v.server_to_client, s2c);
+    }
+    let names: Vec<_> = files.retry.vectors.iter().map(|v| &v.name[..]).collect();
+    for name in [
+        "nk-retry-chacha20-poly1305",
+        "ik-retry-chacha20-poly1305",
+        "nk-cookie-aes-256-gcm",
+        "ik-cookie-aes-256-gcm",
+        "nk-cookie-retry-chacha20-poly1305",
+    ] {
+        assert!(names.contains(&name), "retry.json has no {name}");
+    }
+}
+
+// ----- early data -----
+
+#[test]
+fn early_data_vectors_replay_byte_for_byte() {
+    let files = committed();
+    assert_eq!(files.early_data.vectors.len(), 10);
+    for v in &files.early_data.vectors {
+        let got = vectors::compute_early_data(v);
+        require_same(&format!("early_data.json {}", v.name), &got, v);
+    }
+}
+
+/// The extension list of message 1 (spec 4.4), built by hand.
+fn early_data_extensions(timestamp: u64, data: &[u8]) -> Vec<u8> {
+    let mut p = vec![0x00, 0x01, 0x00, 0x08];
+    p.extend_from_slice(&timestamp.to_be_bytes());
+    p.extend_from_slice(&[0x00, 0x02]);
+    p.extend_from_slice(&u16::try_from(data.len()).unwrap().to_be_bytes());
+    p.extend_from_slice(data);
+    p
+}
+
+fn check_early_data_independently(v: &EarlyDataVector) {
+    let ctx = |what: &str| format!("early_data.json {}: {what}", v.name);
+    assert_eq!(
+        v.client_ephemeral_public,
+        x25519_public(&v.client_ephemeral_private)
+    );
+    assert_eq!(
+        v.server_ephemeral_public,
+        x25519_public(&v.server_ephemeral_private)
+    );
+    assert_eq!(
+        v.server_key_id,
+        key_id(&x25519_public(&v.server_static_private))
+    );
+    let ch = unhex(&v.client_hello);
+    // The header has flag bit 0 set: the early data flag.
+    let header_len = check_client_hello_header(
+        &ch,
+        &v.pattern,
+        suite_code(&v.suite),
+        &v.client_suites,
+        &v.server_key_id,
+        0x01,
+        &[],
+    );
+    let mut prologue = b"lwsec/1 prologue".to_vec();
+    prologue.extend_from_slice(&ch[3..3 + header_len]);
+    assert_eq!(v.prologue, hx(&prologue), "{}", ctx("prologue"));
+    let data = unhex(&v.early_data);
+    let payload_1 = early_data_extensions(v.client_time, &data);
+    assert_eq!(
+        v.client_hello_payload,
+        hx(&payload_1),
+        "{}",
+        ctx("payload 1")
+    );
+    let message_1 = &ch[3 + header_len..];
+    let static_len = if v.pattern == "NK" { 0 } else { 48 };
+    assert_eq!(
+        message_1.len(),
+        32 + static_len + payload_1.len() + 16,
+        "{}",
+        ctx("Noise message 1 length")
+    );
+    // The status decided by spec 4.9 from the scenario.
+    let expected_status = match v.scenario.as_str() {
+        "accepted" => 1,
+        "no_guard" | "replayed" | "stale" => 0,
+        other => panic!("unknown scenario {other}"),
+    };
+    assert_eq!(v.early_data_status, expected_status, "{}", ctx("status"));
+    assert_eq!(v.window_ms.is_none(), v.scenario == "no_guard");
+    let within = v
+        .window_ms
+        .is_some_and(|w| v.client_time + w >= v.server_time && v.client_time <= v.server_time + w);
+    assert_eq!(within, v.scenario != "no_guard" && v.scenario != "stale");
+    let payload_2 = [0x00, 0x03, 0x00, 0x01, v.early_data_status];
+    assert_eq!(
+        v.server_hello_payload,
+        hx(&payload_2),
+        "{}",
+        ctx("payload 2")
+    );
+    let sh = unhex(&v.server_hello);
+    assert_eq!(
+        &sh[..3],
+        &[0x02, 0x00, 53],
+        "{}",
+        ctx("ServerHello frame header")
+    );
+    let (k1, k2, h) = snow_handshake(
+        &v.noise_protocol,
+        &prologue,
+        &v.server_static_private,
+        v.client_static_private.as_deref(),
+        &v.client_ephemeral_private,
+        &v.server_ephemeral_private,
+        message_1,
+        &sh[3..],
+        Payloads {
+            message_1: &payload_1,
+            message_2: &payload_2,
+        },
+    );
+    assert_eq!(v.handshake_hash, hx(&h), "{}", ctx("handshake hash"));
+    let (c2s, s2c, _) = schedule(&k1, &k2, &h);
+    assert_eq!(v.client_to_server, c2s, "{}", ctx("client_to_server"));
+    assert_eq!(v.server_to_client, s2c, "{}", ctx("server_to_client"));
+    let (delivered, event) = if expected_status == 1 {
+        (Some(v.early_data.clone()), "EarlyDataAccepted")
+    } else {
+        (None, "EarlyDataRejected")
+    };
+    assert_eq!(v.server_early_data, delivered, "{}", ctx("delivered data"));
+    assert_eq!(v.client_event, event, "{}", ctx("client event"));
+}
+
+#[test]
+fn early_data_vectors_agree_with_snow_and_the_spec() {
+    let files = committed();
+    for v in &files.early_data.vectors {
+        check_early_data_independently(v);
+    }
+    let names: Vec<_> = files
+        .early_data
+        .vectors
+        .iter()
+        .map(|v| &v.name[..])
+        .collect();
+    for pattern in ["nk", "ik"] {
+        for suite in ["aes-256-gcm", "chacha20-poly1305"] {
+            assert!(names.contains(&format!("{pattern}-{suite}-accepted").as_str()));
+        }
+        for scenario in ["no-guard", "replayed", "stale"] {
+            assert!(names.contains(&format!("{pattern}-aes-256-gcm-{scenario}").as_str()));
+        }
     }
 }
 
@@ -527,6 +778,175 @@ fn negative_vector_alerts_are_well_formed() {
     }
 }
 
+/// The keys of a negative case's base handshake (handshake.json or
+/// early_data.json) and the payload its client sent in message 1.
+struct BaseHandshake {
+    protocol: String,
+    server_static: String,
+    client_static: Option<String>,
+    client_ephemeral: String,
+    server_ephemeral: String,
+    client_hello: Vec<u8>,
+    payload_1: Vec<u8>,
+}
+
+fn base_handshake(files: &VectorFiles, base: &str) -> BaseHandshake {
+    let (file, name) = base.split_once('#').unwrap();
+    if file == "handshake.json" {
+        let v = files.handshake.vectors.iter().find(|v| v.name == name);
+        let v = v.unwrap();
+        return BaseHandshake {
+            protocol: v.noise_protocol.clone(),
+            server_static: v.server_static_private.clone(),
+            client_static: v.client_static_private.clone(),
+            client_ephemeral: v.client_ephemeral_private.clone(),
+            server_ephemeral: v.server_ephemeral_private.clone(),
+            client_hello: unhex(&v.client_hello),
+            payload_1: Vec::new(),
+        };
+    }
+    assert_eq!(file, "early_data.json");
+    let v = files.early_data.vectors.iter().find(|v| v.name == name);
+    let v = v.unwrap();
+    BaseHandshake {
+        protocol: v.noise_protocol.clone(),
+        server_static: v.server_static_private.clone(),
+        client_static: v.client_static_private.clone(),
+        client_ephemeral: v.client_ephemeral_private.clone(),
+        server_ephemeral: v.server_ephemeral_private.clone(),
+        client_hello: unhex(&v.client_hello),
+        payload_1: unhex(&v.client_hello_payload),
+    }
+}
+
+/// `(prologue, header flags, Noise message 1)` of a ClientHello frame.
+fn split_client_hello(ch: &[u8]) -> (Vec<u8>, u8, &[u8]) {
+    let header_len = client_hello_header_len(&ch[3..]);
+    let mut prologue = b"lwsec/1 prologue".to_vec();
+    prologue.extend_from_slice(&ch[3..3 + header_len]);
+    let flags = ch[3 + 6 + usize::from(ch[3 + 5]) + 8];
+    (prologue, flags, &ch[3 + header_len..])
+}
+
+/// The early-data and cookie negative inputs are what their descriptions
+/// say, checked without lwsec: `snow` decrypts each re-encrypted Noise
+/// message under the prologue of its own header, and `hmac` shows each
+/// cookie fails one rule of PROTOCOL.md section 4.5 and only that one.
+#[test]
+fn early_data_and_cookie_negative_inputs_are_what_they_claim() {
+    let files = committed();
+    let mut checked = 0;
+    for c in &files.negative.cases {
+        let input = unhex(&c.input);
+        let ctx = &c.name;
+        let mut payload = vec![0u8; 65535];
+        if let Some(what) = c.place.strip_prefix("client_hello.early_data.") {
+            let b = base_handshake(&files, &c.base);
+            let (prologue, flags, message_1) = split_client_hello(&input);
+            let (_, mut responder) = snow_states(
+                &b.protocol,
+                &prologue,
+                &b.server_static,
+                b.client_static.as_deref(),
+                &b.client_ephemeral,
+                &b.server_ephemeral,
+            );
+            let n = responder.read_message(message_1, &mut payload).unwrap();
+            let p = &payload[..n];
+            let ts = VECTOR_TIME_MS.to_be_bytes();
+            let timestamp_ext = [&[0, 1, 0, 8][..], &ts].concat();
+            match what {
+                "flag_without_extension" => {
+                    assert_eq!((flags, p), (1, &timestamp_ext[..]), "{ctx}");
+                }
+                "flag_without_timestamp" => {
+                    assert_eq!((flags, &p[..2]), (1, &[0, 2][..]), "{ctx}");
+                    assert_eq!(usize::from(u16::from_be_bytes([p[2], p[3]])), p.len() - 4);
+                }
+                "extension_without_flag" => {
+                    assert_eq!(flags, 0, "{ctx}");
+                    assert_eq!((&p[..12], &p[12..14]), (&timestamp_ext[..], &[0, 2][..]));
+                }
+                "timestamp_length" => {
+                    assert_eq!((flags, &p[..4]), (1, &[0, 1, 0, 7][..]), "{ctx}");
+                    assert_eq!(&p[11..13], &[0, 2], "{ctx}");
+                }
+                "too_long" => {
+                    assert_eq!(flags, 1, "{ctx}");
+                    assert_eq!(&p[..12], &timestamp_ext[..], "{ctx}");
+                    assert_eq!(&p[12..16], &[0, 2, 0x20, 0x01], "{ctx}: 8193 bytes");
+                    assert_eq!(p.len(), 16 + 8193, "{ctx}");
+                }
+                other => panic!("{ctx}: unchecked place {other}"),
+            }
+            checked += 1;
+        } else if let Some(what) = c.place.strip_prefix("server_hello.early_data_status.") {
+            let b = base_handshake(&files, &c.base);
+            let (prologue, _, message_1) = split_client_hello(&b.client_hello);
+            let (mut initiator, _) = snow_states(
+                &b.protocol,
+                &prologue,
+                &b.server_static,
+                b.client_static.as_deref(),
+                &b.client_ephemeral,
+                &b.server_ephemeral,
+            );
+            let n = initiator.write_message(&b.payload_1, &mut payload).unwrap();
+            assert_eq!(hx(&payload[..n]), hx(message_1), "{ctx}: base message 1");
+            assert_eq!(input[0], 0x02, "{ctx}: a ServerHello");
+            let n = initiator.read_message(&input[3..], &mut payload).unwrap();
+            let p = &payload[..n];
+            let (sent_early_data, expected): (bool, &[u8]) = match what {
+                "unsolicited" => (false, &[0, 3, 0, 1, 1]),
+                "missing" => (true, &[]),
+                "value" => (true, &[0, 3, 0, 1, 2]),
+                other => panic!("{ctx}: unchecked place {other}"),
+            };
+            assert_eq!(!b.payload_1.is_empty(), sent_early_data, "{ctx}");
+            assert_eq!(p, expected, "{ctx}: payload of message 2");
+            checked += 1;
+        } else if let Some(what) = c.place.strip_prefix("client_hello.retry_echo.cookie_") {
+            use hmac::{Hmac, Mac};
+            let name = c.base.strip_prefix("retry.json#").unwrap();
+            let v = files.retry.vectors.iter().find(|v| v.name == name).unwrap();
+            assert!(v.demand_cookie, "{ctx}");
+            let header_len = client_hello_header_len(&input[3..]);
+            let body = &input[3..3 + header_len];
+            let retry_len = usize::from(body[6 + usize::from(body[5]) + 9]);
+            let echo = &body[header_len - retry_len..];
+            assert_eq!(usize::from(echo[1]), echo.len() - 2, "{ctx}: cookie_len");
+            let cookie = &echo[2..];
+            let now = c.receiver_time.unwrap_or(VECTOR_TIME_MS);
+            let address = c.receiver_peer_address.as_ref().or(v.peer_address.as_ref());
+            let (length_ok, mac_ok, fresh, not_future) = if cookie.len() == 24 {
+                let (ts, tag) = cookie.split_at(8);
+                let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&unhex(
+                    v.cookie_secret.as_ref().unwrap(),
+                ))
+                .unwrap();
+                mac.update(b"lwsec cookie v1");
+                mac.update(ts);
+                mac.update(&unhex(address.unwrap()));
+                let ts = u64::from_be_bytes(ts.try_into().unwrap());
+                let mac_ok = mac.verify_truncated_left(tag).is_ok();
+                (true, mac_ok, now <= ts + 30_000, ts <= now + 5_000)
+            } else {
+                (cookie.is_empty(), false, false, false)
+            };
+            let expected = match what {
+                "forged" | "timestamp" | "other_address" => (true, false, true, true),
+                "expired" => (true, true, false, true),
+                "future" => (true, true, true, false),
+                "length" | "missing" => (what == "missing", false, false, false),
+                other => panic!("{ctx}: unchecked place {other}"),
+            };
+            assert_eq!((length_ok, mac_ok, fresh, not_future), expected, "{ctx}");
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 15, "early-data and cookie negative cases checked");
+}
+
 // ----- coverage and freshness -----
 
 #[test]
@@ -598,6 +1018,15 @@ fn vector_files_cover_the_required_cases() {
         "client_hello.noise.static.rejected",
         "record.inner.unknown_content_type",
         "record.after_close_notify",
+        "client_hello.early_data.flag_without_extension",
+        "client_hello.early_data.extension_without_flag",
+        "client_hello.early_data.too_long",
+        "server_hello.early_data_status.unsolicited",
+        "server_hello.early_data_status.missing",
+        "client_hello.retry_echo.cookie_forged",
+        "client_hello.retry_echo.cookie_other_address",
+        "client_hello.retry_echo.cookie_expired",
+        "client_hello.retry_echo.cookie_missing",
     ] {
         assert!(places.contains(&place), "no negative case for {place}");
     }

@@ -18,10 +18,14 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
+use std::time::Duration;
+
+use lwsec::early_data::StrikeRegister;
 use lwsec::rng::{DeterministicRandom, SecureRandom};
 use lwsec::{
     AlertCode, ClientConfig, Connection, DirectionSecrets, Error, Event, Padding, Pattern,
-    ServerConfig, Side, StaticKeyPair, Suite, Time, TransportConfig, noise_protocol_name,
+    ServerConfig, ServerOptions, Side, StaticKeyPair, Suite, Time, TransportConfig,
+    noise_protocol_name,
 };
 use serde::{Deserialize, Serialize};
 
@@ -29,12 +33,22 @@ use serde::{Deserialize, Serialize};
 pub(crate) const FIXED_TIME: Time = Time::from_millis(1_767_225_600_000);
 
 /// The vector files, in `test-vectors/`.
-pub(crate) const FILES: [&str; 4] = [
+pub(crate) const FILES: [&str; 5] = [
     "handshake.json",
     "records.json",
     "retry.json",
+    "early_data.json",
     "negative.json",
 ];
+
+/// The peer address every cookie-demanding vector server sees.
+const PEER_ADDRESS: &[u8] = b"203.0.113.7:50412";
+
+/// The early data every early-data vector client sends.
+const EARLY_DATA: &[u8] = b"lwsec early data: fetch new messages since 1767225590000";
+
+/// The anti-replay window of the early-data vector servers (milliseconds).
+const EARLY_DATA_WINDOW_MS: u64 = 10_000;
 
 /// Prefix of every named seed.
 const SEED_PREFIX: &str = "lwsec test vectors v1/";
@@ -161,6 +175,12 @@ pub(crate) struct RetryVector {
     pub(crate) client_static_private: Option<String>,
     /// Its public key (IK only).
     pub(crate) client_static_public: Option<String>,
+    /// Whether the server demands a Retry cookie.
+    pub(crate) demand_cookie: bool,
+    /// The client's address as the server sees it (cookie flows only).
+    pub(crate) peer_address: Option<String>,
+    /// The server's cookie secret (cookie flows only).
+    pub(crate) cookie_secret: Option<String>,
     /// The client's ephemeral private key in the first ClientHello.
     pub(crate) client_ephemeral_private_1: String,
     /// The client's ephemeral private key in the second ClientHello.
@@ -177,6 +197,85 @@ pub(crate) struct RetryVector {
     pub(crate) prologue_2: String,
     /// The ServerHello frame.
     pub(crate) server_hello: String,
+    /// The final Noise handshake hash.
+    pub(crate) handshake_hash: String,
+    /// Client-to-server traffic secret, key and IV.
+    pub(crate) client_to_server: TrafficKeys,
+    /// Server-to-client traffic secret, key and IV.
+    pub(crate) server_to_client: TrafficKeys,
+}
+
+/// `test-vectors/early_data.json`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct EarlyDataFile {
+    /// What the file holds.
+    pub(crate) description: String,
+    /// The flows.
+    pub(crate) vectors: Vec<EarlyDataVector>,
+}
+
+/// A handshake whose first flight carries early data.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct EarlyDataVector {
+    /// Unique name, e.g. `nk-aes-256-gcm-accepted`.
+    pub(crate) name: String,
+    /// `accepted`, `no_guard`, `replayed` or `stale`.
+    pub(crate) scenario: String,
+    /// `NK` or `IK`.
+    pub(crate) pattern: String,
+    /// The negotiated suite.
+    pub(crate) suite: String,
+    /// The Noise protocol name.
+    pub(crate) noise_protocol: String,
+    /// Suite codes the client offers, most preferred first.
+    pub(crate) client_suites: Vec<u8>,
+    /// Suite codes the server accepts.
+    pub(crate) server_suites: Vec<u8>,
+    /// The server's static private key.
+    pub(crate) server_static_private: String,
+    /// Its public key.
+    pub(crate) server_static_public: String,
+    /// The server key id.
+    pub(crate) server_key_id: String,
+    /// The client's static private key (IK only).
+    pub(crate) client_static_private: Option<String>,
+    /// Its public key (IK only).
+    pub(crate) client_static_public: Option<String>,
+    /// The client's ephemeral private key.
+    pub(crate) client_ephemeral_private: String,
+    /// Its public key (the flight's identity in the replay guard).
+    pub(crate) client_ephemeral_public: String,
+    /// The server's ephemeral private key.
+    pub(crate) server_ephemeral_private: String,
+    /// Its public key.
+    pub(crate) server_ephemeral_public: String,
+    /// The server's anti-replay window in milliseconds (null: no guard).
+    pub(crate) window_ms: Option<u64>,
+    /// `replayed` only: the ephemeral private key of the first server, which
+    /// shares the guard and accepts the same ClientHello first.
+    pub(crate) first_server_ephemeral_private: Option<String>,
+    /// The client's clock when it builds the ClientHello (milliseconds).
+    pub(crate) client_time: u64,
+    /// The server's clock when it receives the ClientHello (milliseconds).
+    pub(crate) server_time: u64,
+    /// The early data.
+    pub(crate) early_data: String,
+    /// The Noise prologue.
+    pub(crate) prologue: String,
+    /// The plaintext payload of Noise message 1: `timestamp` and `early_data`.
+    pub(crate) client_hello_payload: String,
+    /// The ClientHello frame.
+    pub(crate) client_hello: String,
+    /// The plaintext payload of Noise message 2: `early_data_status`.
+    pub(crate) server_hello_payload: String,
+    /// The ServerHello frame.
+    pub(crate) server_hello: String,
+    /// The `early_data_status` value: 1 accepted, 0 rejected.
+    pub(crate) early_data_status: u8,
+    /// The early data the server delivers (null when rejected).
+    pub(crate) server_early_data: Option<String>,
+    /// The client's event: `EarlyDataAccepted` or `EarlyDataRejected`.
+    pub(crate) client_event: String,
     /// The final Noise handshake hash.
     pub(crate) handshake_hash: String,
     /// Client-to-server traffic secret, key and IV.
@@ -279,6 +378,13 @@ pub(crate) struct NegativeCase {
     pub(crate) base: String,
     /// `client`, `server` or `server-rejecting`.
     pub(crate) receiver: String,
+    /// The receiver's clock when it gets the input (milliseconds); absent:
+    /// the fixed time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) receiver_time: Option<u64>,
+    /// The peer address the receiver sees, replacing the base's (hex).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) receiver_peer_address: Option<String>,
     /// The bytes fed to the receiver.
     pub(crate) input: String,
     /// The `lwsec::Error` variant the receiver fails with.
@@ -291,7 +397,7 @@ pub(crate) struct NegativeCase {
     pub(crate) output: String,
 }
 
-/// All four files.
+/// All five files.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct VectorFiles {
     /// `handshake.json`.
@@ -300,34 +406,38 @@ pub(crate) struct VectorFiles {
     pub(crate) records: RecordsFile,
     /// `retry.json`.
     pub(crate) retry: RetryFile,
+    /// `early_data.json`.
+    pub(crate) early_data: EarlyDataFile,
     /// `negative.json`.
     pub(crate) negative: NegativeFile,
 }
 
 impl VectorFiles {
     /// The files' contents as written: 2-space indented JSON and a newline.
-    pub(crate) fn render(&self) -> [(&'static str, String); 4] {
+    pub(crate) fn render(&self) -> [(&'static str, String); 5] {
         fn json<T: Serialize>(value: &T) -> String {
             let mut s = serde_json::to_string_pretty(value).unwrap();
             s.push('\n');
             s
         }
-        let [handshake, records, retry, negative] = FILES;
+        let [handshake, records, retry, early_data, negative] = FILES;
         [
             (handshake, json(&self.handshake)),
             (records, json(&self.records)),
             (retry, json(&self.retry)),
+            (early_data, json(&self.early_data)),
             (negative, json(&self.negative)),
         ]
     }
 
     /// Parses the files' contents (in [`FILES`] order).
-    pub(crate) fn parse(contents: &[String; 4]) -> Self {
+    pub(crate) fn parse(contents: &[String; 5]) -> Self {
         Self {
             handshake: serde_json::from_str(&contents[0]).unwrap(),
             records: serde_json::from_str(&contents[1]).unwrap(),
             retry: serde_json::from_str(&contents[2]).unwrap(),
-            negative: serde_json::from_str(&contents[3]).unwrap(),
+            early_data: serde_json::from_str(&contents[3]).unwrap(),
+            negative: serde_json::from_str(&contents[4]).unwrap(),
         }
     }
 }
@@ -725,6 +835,25 @@ fn retry_client(v: &RetryVector) -> Connection {
     Connection::client(config, FIXED_TIME).unwrap()
 }
 
+/// The server of a Retry flow: it accepts `server_suites` and, in a cookie
+/// flow, demands a cookie from `peer_address` (or `peer_address_override`).
+fn retry_server(v: &RetryVector, peer_address_override: Option<&str>) -> Connection {
+    let mut config = ServerConfig::new(StaticKeyPair::from_private_bytes(unhex32(
+        &v.server_static_private,
+    )));
+    config.suites = suites_from_codes(&v.server_suites);
+    config.rng = Arc::new(ReplayRandom::new(&unhex(&v.server_ephemeral_private)));
+    if let Some(secret) = &v.cookie_secret {
+        config.set_cookie_secret(unhex32(secret));
+    }
+    let mut options = ServerOptions::default();
+    options.demand_cookie = v.demand_cookie;
+    if let Some(address) = peer_address_override.or(v.peer_address.as_deref()) {
+        options.peer_address = unhex(address);
+    }
+    Connection::server_with_options(Arc::new(config), FIXED_TIME, options).unwrap()
+}
+
 /// Runs the Retry flow described by the inputs of `v`.
 pub(crate) fn compute_retry(v: &RetryVector) -> RetryVector {
     let mut out = v.clone();
@@ -734,11 +863,7 @@ pub(crate) fn compute_retry(v: &RetryVector) -> RetryVector {
     out.client_static_public = v.client_static_private.as_deref().map(public_of);
 
     let mut client = retry_client(v);
-    let mut server = handshake_server(
-        &v.server_static_private,
-        &v.server_suites,
-        &v.server_ephemeral_private,
-    );
+    let mut server = retry_server(v, None);
     let client_hello_1 = take_output(&mut client);
     deliver(&mut server, &client_hello_1);
     let retry = take_output(&mut server);
@@ -764,30 +889,232 @@ pub(crate) fn compute_retry(v: &RetryVector) -> RetryVector {
 
 fn generate_retries() -> RetryFile {
     let mut vectors = Vec::new();
-    for pattern in [Pattern::Nk, Pattern::Ik] {
-        let name = format!(
-            "{}-retry-chacha20-poly1305",
-            pattern.noise_name().to_lowercase()
-        );
-        let seed = |role: &str| hx(&seeded(&format!("retry/{name}/{role}"), 32));
-        let inputs = RetryVector {
-            name: name.clone(),
-            pattern: pattern.noise_name().to_string(),
-            suite: suite_name(Suite::ChaCha20Poly1305),
-            client_suites: vec![Suite::Aes256Gcm.to_u8(), Suite::ChaCha20Poly1305.to_u8()],
-            server_suites: vec![Suite::ChaCha20Poly1305.to_u8()],
-            server_static_private: seed("server-static"),
-            client_static_private: (pattern == Pattern::Ik).then(|| seed("client-static")),
-            client_ephemeral_private_1: seed("client-ephemeral-1"),
-            client_ephemeral_private_2: seed("client-ephemeral-2"),
-            server_ephemeral_private: seed("server-ephemeral"),
-            ..RetryVector::default()
-        };
-        vectors.push(compute_retry(&inputs));
+    let both = vec![Suite::Aes256Gcm.to_u8(), Suite::ChaCha20Poly1305.to_u8()];
+    let chacha = vec![Suite::ChaCha20Poly1305.to_u8()];
+    // (name suffix, server suites, demand a cookie)
+    let flows = [
+        ("retry-chacha20-poly1305", &chacha, false),
+        ("cookie-aes-256-gcm", &both, true),
+        ("cookie-retry-chacha20-poly1305", &chacha, true),
+    ];
+    for (suffix, server_suites, demand_cookie) in flows {
+        for pattern in [Pattern::Nk, Pattern::Ik] {
+            if suffix == "cookie-retry-chacha20-poly1305" && pattern == Pattern::Ik {
+                continue;
+            }
+            let name = format!("{}-{suffix}", pattern.noise_name().to_lowercase());
+            let seed = |role: &str| hx(&seeded(&format!("retry/{name}/{role}"), 32));
+            let suite = if server_suites.len() == 1 {
+                Suite::ChaCha20Poly1305
+            } else {
+                Suite::Aes256Gcm
+            };
+            let inputs = RetryVector {
+                name: name.clone(),
+                pattern: pattern.noise_name().to_string(),
+                suite: suite_name(suite),
+                client_suites: both.clone(),
+                server_suites: server_suites.clone(),
+                server_static_private: seed("server-static"),
+                client_static_private: (pattern == Pattern::Ik).then(|| seed("client-static")),
+                demand_cookie,
+                peer_address: demand_cookie.then(|| hx(PEER_ADDRESS)),
+                cookie_secret: demand_cookie.then(|| seed("cookie-secret")),
+                client_ephemeral_private_1: seed("client-ephemeral-1"),
+                client_ephemeral_private_2: seed("client-ephemeral-2"),
+                server_ephemeral_private: seed("server-ephemeral"),
+                ..RetryVector::default()
+            };
+            vectors.push(compute_retry(&inputs));
+        }
     }
     RetryFile {
-        description: "lwsec v1 Retry: the client prefers AES-256-GCM, the server accepts only \
-                      ChaCha20-Poly1305. See spec/VECTORS.md."
+        description: "lwsec v1 Retry: the client prefers AES-256-GCM; the server accepts only \
+                      ChaCha20-Poly1305 (suite Retry), demands a cookie (cookie Retry), or \
+                      both. See spec/VECTORS.md."
+            .to_string(),
+        vectors,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Early data
+// ---------------------------------------------------------------------------
+
+/// The extension list of a first flight with early data (spec 4.4):
+/// `timestamp` then `early_data`.
+pub(crate) fn early_data_payload(timestamp: u64, data: &[u8]) -> Vec<u8> {
+    let mut p = vec![0x00, 0x01, 0x00, 0x08];
+    p.extend_from_slice(&timestamp.to_be_bytes());
+    p.extend_from_slice(&[0x00, 0x02]);
+    p.extend_from_slice(&u16::try_from(data.len()).unwrap().to_be_bytes());
+    p.extend_from_slice(data);
+    p
+}
+
+/// The client of an early-data flow; it has not sent anything yet.
+fn early_data_client(v: &EarlyDataVector) -> Connection {
+    let config = client_config(
+        parse_pattern(&v.pattern),
+        &public_of(&v.server_static_private),
+        v.client_static_private.as_ref(),
+        &v.client_suites,
+        unhex(&v.client_ephemeral_private),
+    );
+    Connection::client_with_replayable_early_data(
+        config,
+        Time::from_millis(v.client_time),
+        &unhex(&v.early_data),
+    )
+    .unwrap()
+}
+
+/// A server of an early-data flow with ephemeral key `ephemeral`, accepting
+/// early data with `guard` and the vector's window (when it has one).
+fn early_data_server(
+    v: &EarlyDataVector,
+    guard: &Arc<StrikeRegister>,
+    ephemeral: &str,
+) -> Connection {
+    let mut config = ServerConfig::new(StaticKeyPair::from_private_bytes(unhex32(
+        &v.server_static_private,
+    )));
+    config.suites = suites_from_codes(&v.server_suites);
+    config.rng = Arc::new(ReplayRandom::new(&unhex(ephemeral)));
+    if let Some(window) = v.window_ms {
+        config.enable_replayable_early_data(guard.clone(), Duration::from_millis(window));
+    }
+    Connection::server(Arc::new(config), Time::from_millis(v.server_time)).unwrap()
+}
+
+/// Runs the early-data flow described by the inputs of `v`.
+pub(crate) fn compute_early_data(v: &EarlyDataVector) -> EarlyDataVector {
+    let pattern = parse_pattern(&v.pattern);
+    let mut out = v.clone();
+    let server_public = public_of(&v.server_static_private);
+    out.noise_protocol = noise_protocol_name(pattern, parse_suite(&v.suite));
+    out.server_key_id = hx(&lwsec::PublicKey::from_bytes(unhex32(&server_public)).key_id());
+    out.server_static_public = server_public;
+    out.client_static_public = v.client_static_private.as_deref().map(public_of);
+    out.client_ephemeral_public = public_of(&v.client_ephemeral_private);
+    out.server_ephemeral_public = public_of(&v.server_ephemeral_private);
+
+    let server_time = Time::from_millis(v.server_time);
+    let guard = Arc::new(StrikeRegister::default());
+    let mut client = early_data_client(v);
+    let client_hello = take_output(&mut client);
+    assert_eq!(
+        v.first_server_ephemeral_private.is_some(),
+        v.scenario == "replayed"
+    );
+    if let Some(first) = &v.first_server_ephemeral_private {
+        // Another server sharing the guard accepts the flight first.
+        let mut first_server = early_data_server(v, &guard, first);
+        assert_eq!(
+            first_server.handle_input(&client_hello, server_time),
+            Ok(client_hello.len())
+        );
+        assert_eq!(first_server.poll_event(), Some(Event::HandshakeComplete));
+        assert_eq!(
+            first_server.poll_event(),
+            Some(Event::EarlyData(unhex(&v.early_data).into()))
+        );
+    }
+    let mut server = early_data_server(v, &guard, &v.server_ephemeral_private);
+    assert_eq!(
+        server.handle_input(&client_hello, server_time),
+        Ok(client_hello.len())
+    );
+    let server_hello = take_output(&mut server);
+    let client_time = Time::from_millis(v.client_time);
+    assert_eq!(
+        client.handle_input(&server_hello, client_time),
+        Ok(server_hello.len())
+    );
+    assert!(client.pending_output().is_empty());
+    assert_eq!(client.suite(), Some(parse_suite(&v.suite)));
+
+    out.prologue = hx(&prologue_of(&client_hello));
+    out.client_hello_payload = hx(&early_data_payload(v.client_time, &unhex(&v.early_data)));
+    out.client_hello = hx(&client_hello);
+    out.server_hello = hx(&server_hello);
+    let (hash, c2s, s2c) = finished_secrets(&mut client, &mut server);
+    out.handshake_hash = hx(&hash);
+    out.client_to_server = c2s;
+    out.server_to_client = s2c;
+    let client_event = client.poll_event();
+    out.early_data_status = match client_event {
+        Some(Event::EarlyDataAccepted) => 1,
+        Some(Event::EarlyDataRejected) => 0,
+        ref other => panic!("{}: client event {other:?}", v.name),
+    };
+    out.client_event = format!("{:?}", client_event.unwrap());
+    out.server_hello_payload = hx(&[0x00, 0x03, 0x00, 0x01, out.early_data_status]);
+    out.server_early_data = match server.poll_event() {
+        Some(Event::EarlyData(data)) => Some(hx(&data)),
+        None => None,
+        other => panic!("{}: server event {other:?}", v.name),
+    };
+    assert_eq!(client.poll_event(), None);
+    assert_eq!(server.poll_event(), None);
+    out
+}
+
+fn generate_early_data() -> EarlyDataFile {
+    let mut vectors = Vec::new();
+    let t = FIXED_TIME.as_millis();
+    // (scenario, patterns and suites it runs with, server time)
+    let aes = [Suite::Aes256Gcm];
+    let scenarios: [(&str, &[Suite], u64); 4] = [
+        ("accepted", &Suite::ALL, t),
+        ("no-guard", &aes, t),
+        ("replayed", &aes, t),
+        ("stale", &aes, t + EARLY_DATA_WINDOW_MS + 1),
+    ];
+    for (scenario, suites, server_time) in scenarios {
+        for pattern in [Pattern::Nk, Pattern::Ik] {
+            for &suite in suites {
+                let name = format!(
+                    "{}-{}-{scenario}",
+                    pattern.noise_name().to_lowercase(),
+                    suite_slug(suite)
+                );
+                let seed = |role: &str| hx(&seeded(&format!("early_data/{name}/{role}"), 32));
+                let mut client_suites = vec![suite.to_u8()];
+                client_suites.extend(
+                    Suite::ALL
+                        .iter()
+                        .map(|s| s.to_u8())
+                        .filter(|c| *c != suite.to_u8()),
+                );
+                let inputs = EarlyDataVector {
+                    name: name.clone(),
+                    scenario: scenario.replace('-', "_"),
+                    pattern: pattern.noise_name().to_string(),
+                    suite: suite_name(suite),
+                    client_suites,
+                    server_suites: Suite::ALL.iter().map(|s| s.to_u8()).collect(),
+                    server_static_private: seed("server-static"),
+                    client_static_private: (pattern == Pattern::Ik).then(|| seed("client-static")),
+                    client_ephemeral_private: seed("client-ephemeral"),
+                    server_ephemeral_private: seed("server-ephemeral"),
+                    window_ms: (scenario != "no-guard").then_some(EARLY_DATA_WINDOW_MS),
+                    first_server_ephemeral_private: (scenario == "replayed")
+                        .then(|| seed("first-server-ephemeral")),
+                    client_time: t,
+                    server_time,
+                    early_data: hx(EARLY_DATA),
+                    ..EarlyDataVector::default()
+                };
+                vectors.push(compute_early_data(&inputs));
+            }
+        }
+    }
+    EarlyDataFile {
+        description: "lwsec v1 early data (0-RTT): accepted with NK and IK and each suite; \
+                      rejected by a server without a replay guard, by a server whose shared \
+                      guard has seen the flight (replay), and outside the time window. See \
+                      spec/VECTORS.md."
             .to_string(),
         vectors,
     }
@@ -1099,8 +1426,17 @@ fn find<'a, T>(items: &'a [T], name: &str, get: impl Fn(&T) -> &str) -> &'a T {
 
 /// Builds the receiver of a negative case from its base vector. A client
 /// receiver has already sent its (first) ClientHello, which is checked.
-pub(crate) fn negative_receiver(files: &VectorFiles, base: &str, receiver: &str) -> Connection {
+pub(crate) fn negative_receiver(
+    files: &VectorFiles,
+    base: &str,
+    receiver: &str,
+    peer_address: Option<&str>,
+) -> Connection {
     let (file, name) = base.split_once('#').unwrap();
+    assert!(
+        peer_address.is_none() || (file, receiver) == ("retry.json", "server"),
+        "a peer address applies to retry.json servers only"
+    );
     match (file, receiver) {
         ("handshake.json", "server") => {
             let v = find(&files.handshake.vectors, name, |v| &v.name);
@@ -1128,16 +1464,23 @@ pub(crate) fn negative_receiver(files: &VectorFiles, base: &str, receiver: &str)
         }
         ("retry.json", "server") => {
             let v = find(&files.retry.vectors, name, |v| &v.name);
-            handshake_server(
-                &v.server_static_private,
-                &v.server_suites,
-                &v.server_ephemeral_private,
-            )
+            retry_server(v, peer_address)
         }
         ("retry.json", "client") => {
             let v = find(&files.retry.vectors, name, |v| &v.name);
             let mut client = retry_client(v);
             assert_eq!(hx(&take_output(&mut client)), v.client_hello_1);
+            client
+        }
+        ("early_data.json", "server") => {
+            let v = find(&files.early_data.vectors, name, |v| &v.name);
+            let guard = Arc::new(StrikeRegister::default());
+            early_data_server(v, &guard, &v.server_ephemeral_private)
+        }
+        ("early_data.json", "client") => {
+            let v = find(&files.early_data.vectors, name, |v| &v.name);
+            let mut client = early_data_client(v);
+            assert_eq!(hx(&take_output(&mut client)), v.client_hello);
             client
         }
         ("records.json", "server") => {
@@ -1151,8 +1494,14 @@ pub(crate) fn negative_receiver(files: &VectorFiles, base: &str, receiver: &str)
 /// Runs a negative case (its base, receiver and input) and fills in the
 /// error, the alert and the receiver's output.
 pub(crate) fn compute_negative(files: &VectorFiles, c: &NegativeCase) -> NegativeCase {
-    let mut conn = negative_receiver(files, &c.base, &c.receiver);
-    let err = match conn.handle_input(&unhex(&c.input), FIXED_TIME) {
+    let mut conn = negative_receiver(
+        files,
+        &c.base,
+        &c.receiver,
+        c.receiver_peer_address.as_deref(),
+    );
+    let now = c.receiver_time.map_or(FIXED_TIME, Time::from_millis);
+    let err = match conn.handle_input(&unhex(&c.input), now) {
         Err(e) => e,
         Ok(n) => panic!("{}: input accepted ({n} bytes consumed)", c.name),
     };
@@ -1186,54 +1535,113 @@ fn rebody(f: &[u8], edit: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
     frame(f[0], &body)
 }
 
-/// Noise message 1 or 2 of `v`, written by `snow` with `payload` instead of
-/// the empty extension list lwsec sends: a correctly encrypted handshake
-/// message with contents lwsec would never write.
-fn snow_message(v: &HandshakeVector, initiator: bool, payload: &[u8]) -> Vec<u8> {
-    let params: snow::params::NoiseParams = v.noise_protocol.parse().unwrap();
-    let prologue = unhex(&v.prologue);
-    let server_public = unhex(&v.server_static_public);
-    let client_eph = unhex(&v.client_ephemeral_private);
-    let client_static = v.client_static_private.as_deref().map(unhex);
-    let server_static = unhex(&v.server_static_private);
-    let server_eph = unhex(&v.server_ephemeral_private);
-    let mut buf = [0u8; 1024];
-    if initiator {
+/// The keys and prologue of one Noise handshake, to write messages with
+/// `snow` that lwsec would never write (correctly encrypted, bad contents).
+struct NoiseSetup {
+    protocol: String,
+    prologue: Vec<u8>,
+    server_static: Vec<u8>,
+    client_static: Option<Vec<u8>>,
+    client_ephemeral: Vec<u8>,
+    server_ephemeral: Vec<u8>,
+    /// The ClientHello whose Noise message 1 the responder reads first.
+    client_hello: Vec<u8>,
+}
+
+impl NoiseSetup {
+    fn of_handshake(v: &HandshakeVector) -> Self {
+        Self {
+            protocol: v.noise_protocol.clone(),
+            prologue: unhex(&v.prologue),
+            server_static: unhex(&v.server_static_private),
+            client_static: v.client_static_private.as_deref().map(unhex),
+            client_ephemeral: unhex(&v.client_ephemeral_private),
+            server_ephemeral: unhex(&v.server_ephemeral_private),
+            client_hello: unhex(&v.client_hello),
+        }
+    }
+
+    fn of_early_data(v: &EarlyDataVector) -> Self {
+        Self {
+            protocol: v.noise_protocol.clone(),
+            prologue: unhex(&v.prologue),
+            server_static: unhex(&v.server_static_private),
+            client_static: v.client_static_private.as_deref().map(unhex),
+            client_ephemeral: unhex(&v.client_ephemeral_private),
+            server_ephemeral: unhex(&v.server_ephemeral_private),
+            client_hello: unhex(&v.client_hello),
+        }
+    }
+
+    /// Noise message 1 carrying `payload`.
+    fn message_1(&self, payload: &[u8]) -> Vec<u8> {
+        let params: snow::params::NoiseParams = self.protocol.parse().unwrap();
+        let server_public = unhex(&public_of(&hx(&self.server_static)));
         let mut builder = snow::Builder::new(params)
-            .prologue(&prologue)
+            .prologue(&self.prologue)
             .unwrap()
             .remote_public_key(&server_public)
             .unwrap()
-            .fixed_ephemeral_key_for_testing_only(&client_eph);
-        if let Some(key) = &client_static {
+            .fixed_ephemeral_key_for_testing_only(&self.client_ephemeral);
+        if let Some(key) = &self.client_static {
             builder = builder.local_private_key(key).unwrap();
         }
         let mut hs = builder.build_initiator().unwrap();
+        let mut buf = vec![0u8; 65535];
         let n = hs.write_message(payload, &mut buf).unwrap();
-        return buf[..n].to_vec();
+        buf.truncate(n);
+        buf
     }
-    let mut hs = snow::Builder::new(params)
-        .prologue(&prologue)
-        .unwrap()
-        .local_private_key(&server_static)
-        .unwrap()
-        .fixed_ephemeral_key_for_testing_only(&server_eph)
-        .build_responder()
-        .unwrap();
-    let ch = unhex(&v.client_hello);
-    let mut scratch = [0u8; 1024];
-    hs.read_message(&ch[3 + client_hello_header_len(&ch[3..])..], &mut scratch)
-        .unwrap();
-    let n = hs.write_message(payload, &mut buf).unwrap();
-    buf[..n].to_vec()
+
+    /// Noise message 2 carrying `payload`, in answer to the ClientHello.
+    fn message_2(&self, payload: &[u8]) -> Vec<u8> {
+        let params: snow::params::NoiseParams = self.protocol.parse().unwrap();
+        let mut hs = snow::Builder::new(params)
+            .prologue(&self.prologue)
+            .unwrap()
+            .local_private_key(&self.server_static)
+            .unwrap()
+            .fixed_ephemeral_key_for_testing_only(&self.server_ephemeral)
+            .build_responder()
+            .unwrap();
+        let ch = &self.client_hello;
+        let mut scratch = vec![0u8; 65535];
+        hs.read_message(&ch[3 + client_hello_header_len(&ch[3..])..], &mut scratch)
+            .unwrap();
+        let mut buf = vec![0u8; 65535];
+        let n = hs.write_message(payload, &mut buf).unwrap();
+        buf.truncate(n);
+        buf
+    }
+
+    /// The ClientHello with its flags set to `flags` and Noise message 1
+    /// (under the prologue of the new header) carrying `payload`.
+    fn client_hello_with(mut self, flags: u8, payload: &[u8]) -> Vec<u8> {
+        let body = &self.client_hello[3..];
+        let mut header = body[..client_hello_header_len(body)].to_vec();
+        let flags_at = 6 + usize::from(header[5]) + 8;
+        header[flags_at] = flags;
+        self.prologue = PROLOGUE_LABEL.to_vec();
+        self.prologue.extend_from_slice(&header);
+        header.extend(self.message_1(payload));
+        frame(0x01, &header)
+    }
+}
+
+/// Noise message 1 or 2 of `v`, written by `snow` with `payload` instead of
+/// the empty extension list lwsec sends.
+fn snow_message(v: &HandshakeVector, initiator: bool, payload: &[u8]) -> Vec<u8> {
+    let setup = NoiseSetup::of_handshake(v);
+    if initiator {
+        setup.message_1(payload)
+    } else {
+        setup.message_2(payload)
+    }
 }
 
 /// `v`'s ClientHello with Noise message 1 carrying `payload`.
 fn client_hello_with_payload(v: &HandshakeVector, payload: &[u8]) -> Vec<u8> {
-    let ch = unhex(&v.client_hello);
-    let mut body = ch[3..3 + client_hello_header_len(&ch[3..])].to_vec();
-    body.extend(snow_message(v, true, payload));
-    frame(0x01, &body)
+    NoiseSetup::of_handshake(v).client_hello_with(0, payload)
 }
 
 struct Cases {
@@ -1253,6 +1661,177 @@ impl Cases {
             ..NegativeCase::default()
         });
     }
+
+    /// The case added last, to set its receiver options.
+    fn last(&mut self) -> &mut NegativeCase {
+        self.cases.last_mut().unwrap()
+    }
+}
+
+/// Negative cases for early data (spec 4.3 step 7, 4.4, 4.6, 4.9) and
+/// Retry cookies (spec 4.3 steps 5 and 6, 4.5).
+fn early_data_and_cookie_cases(files: &VectorFiles, cases: &mut Cases) {
+    let t = FIXED_TIME.as_millis();
+    let v = find(&files.handshake.vectors, "nk-aes-256-gcm", |v| &v.name);
+    let base = format!("handshake.json#{}", v.name);
+    let with =
+        |flags: u8, payload: &[u8]| NoiseSetup::of_handshake(v).client_hello_with(flags, payload);
+    let full = early_data_payload(t, EARLY_DATA);
+    let timestamp_only = &full[..12];
+    let mut data_only = vec![0x00, 0x02];
+    data_only.extend_from_slice(&u16::try_from(EARLY_DATA.len()).unwrap().to_be_bytes());
+    data_only.extend_from_slice(EARLY_DATA);
+    cases.add(
+        &base,
+        "server",
+        "client_hello.early_data.flag_without_extension",
+        "early_data flag set (and in the prologue) and Noise message 1 re-encrypted with only \
+         a timestamp extension: no early_data extension",
+        with(1, timestamp_only),
+    );
+    cases.add(
+        &base,
+        "server",
+        "client_hello.early_data.flag_without_timestamp",
+        "early_data flag set (and in the prologue) and Noise message 1 re-encrypted with only \
+         an early_data extension: no timestamp",
+        with(1, &data_only),
+    );
+    cases.add(
+        &base,
+        "server",
+        "client_hello.early_data.extension_without_flag",
+        "Noise message 1 re-encrypted with timestamp and early_data extensions; the \
+         early_data flag is clear",
+        with(0, &full),
+    );
+    let mut short_timestamp = vec![0x00, 0x01, 0x00, 0x07];
+    short_timestamp.extend_from_slice(&t.to_be_bytes()[1..]);
+    short_timestamp.extend_from_slice(&full[12..]);
+    cases.add(
+        &base,
+        "server",
+        "client_hello.early_data.timestamp_length",
+        "early_data flag set and Noise message 1 re-encrypted with a 7-byte timestamp \
+         extension and an early_data extension",
+        with(1, &short_timestamp),
+    );
+    cases.add(
+        &base,
+        "client",
+        "server_hello.early_data_status.unsolicited",
+        "Noise message 2 re-encrypted with early_data_status = 1 although the client sent no \
+         early data",
+        frame(
+            0x02,
+            &snow_message(v, false, &[0x00, 0x03, 0x00, 0x01, 0x01]),
+        ),
+    );
+
+    let e = find(&files.early_data.vectors, "nk-aes-256-gcm-accepted", |v| {
+        &v.name
+    });
+    let base = format!("early_data.json#{}", e.name);
+    cases.add(
+        &base,
+        "server",
+        "client_hello.early_data.too_long",
+        "Noise message 1 re-encrypted with a timestamp and 8193 bytes of early data (the \
+         limit is 8192)",
+        NoiseSetup::of_early_data(e).client_hello_with(1, &early_data_payload(t, &[0xed; 8193])),
+    );
+    cases.add(
+        &base,
+        "client",
+        "server_hello.early_data_status.missing",
+        "Noise message 2 re-encrypted with an empty payload although the client sent early \
+         data",
+        frame(0x02, &NoiseSetup::of_early_data(e).message_2(&[])),
+    );
+    cases.add(
+        &base,
+        "client",
+        "server_hello.early_data_status.value",
+        "Noise message 2 re-encrypted with early_data_status = 2 (only 0 and 1 are defined)",
+        frame(
+            0x02,
+            &NoiseSetup::of_early_data(e).message_2(&[0x00, 0x03, 0x00, 0x01, 0x02]),
+        ),
+    );
+
+    let r = find(&files.retry.vectors, "nk-cookie-aes-256-gcm", |v| &v.name);
+    let base = format!("retry.json#{}", r.name);
+    let ch2 = unhex(&r.client_hello_2);
+    let header_end = 3 + client_hello_header_len(&ch2[3..]);
+    let cookie_at = header_end - 24;
+    cases.add(
+        &base,
+        "server",
+        "client_hello.retry_echo.cookie_forged",
+        "the second ClientHello with the last byte of the cookie's MAC flipped",
+        flip(&ch2, header_end - 1),
+    );
+    cases.add(
+        &base,
+        "server",
+        "client_hello.retry_echo.cookie_timestamp",
+        "the second ClientHello with the last byte of the cookie's timestamp flipped (the \
+         MAC no longer matches)",
+        flip(&ch2, cookie_at + 7),
+    );
+    cases.add(
+        &base,
+        "server",
+        "client_hello.retry_echo.cookie_other_address",
+        "the unmodified second ClientHello, received from another address \
+         (198.51.100.23:40000) than the one the cookie was issued to",
+        ch2.clone(),
+    );
+    cases.last().receiver_peer_address = Some(hx(b"198.51.100.23:40000"));
+    cases.add(
+        &base,
+        "server",
+        "client_hello.retry_echo.cookie_expired",
+        "the unmodified second ClientHello, received 30.001 s after the cookie was issued \
+         (the lifetime is 30 s)",
+        ch2.clone(),
+    );
+    cases.last().receiver_time = Some(t + 30_001);
+    cases.add(
+        &base,
+        "server",
+        "client_hello.retry_echo.cookie_future",
+        "the unmodified second ClientHello, received 5.001 s before the cookie's timestamp \
+         (at most 5 s of clock skew is allowed)",
+        ch2.clone(),
+    );
+    cases.last().receiver_time = Some(t - 5_001);
+    cases.add(
+        &base,
+        "server",
+        "client_hello.retry_echo.cookie_length",
+        "the second ClientHello with the cookie's last byte removed (a 23-byte cookie; \
+         lengths adjusted)",
+        rebody(&ch2, |b| {
+            let end = header_end - 3;
+            b.remove(end - 1);
+            b[end - 27] -= 1; // retry_len
+            b[end - 25] -= 1; // cookie_len
+        }),
+    );
+    cases.add(
+        &base,
+        "server",
+        "client_hello.retry_echo.cookie_missing",
+        "the second ClientHello with the retry echo's cookie removed (suite 0x01, empty \
+         cookie) sent to the server that demands one",
+        rebody(&ch2, |b| {
+            let end = header_end - 3;
+            b.drain(end - 24..end);
+            b[end - 27] = 2; // retry_len
+            b[end - 25] = 0; // cookie_len
+        }),
+    );
 }
 
 fn handshake_cases(files: &VectorFiles, cases: &mut Cases) {
@@ -1646,6 +2225,7 @@ fn record_cases(files: &VectorFiles, cases: &mut Cases) {
 fn generate_negative(files: &VectorFiles) -> NegativeFile {
     let mut cases = Cases { cases: Vec::new() };
     handshake_cases(files, &mut cases);
+    early_data_and_cookie_cases(files, &mut cases);
     record_cases(files, &mut cases);
     NegativeFile {
         description: "lwsec v1 negative cases: tampered or invalid input, the side that \
@@ -1666,6 +2246,7 @@ pub(crate) fn generate_all() -> VectorFiles {
         handshake: generate_handshakes(),
         records: generate_records(),
         retry: generate_retries(),
+        early_data: generate_early_data(),
         negative: NegativeFile {
             description: String::new(),
             cases: Vec::new(),
