@@ -437,3 +437,86 @@ async fn writes_larger_than_max_message_size_are_split_into_messages() {
     assert_eq!(sizes, vec![1000, 1000, 500]);
     stream.close().await.unwrap();
 }
+
+/// An echo server behind an `Acceptor` with the given cookie threshold.
+async fn acceptor_echo_server(acceptor: lwsec::tokio::Acceptor) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let (tcp, peer) = listener.accept().await.unwrap();
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let mut stream = acceptor.accept(tcp, peer).await.unwrap();
+                while let Some(m) = stream.recv_message().await.unwrap() {
+                    stream.send_message(&m).await.unwrap();
+                }
+                stream.close().await.unwrap();
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn cookie_acceptor_demands_cookies_only_above_the_threshold() {
+    for (threshold, clients, expect_demanded) in [(0usize, 3usize, 3usize), (100, 3, 0)] {
+        let (client_cfg, server_cfg) = configs(Pattern::Ik, Suite::Aes256Gcm);
+        let acceptor =
+            lwsec::tokio::Acceptor::new(Arc::new(server_cfg)).with_cookie_threshold(threshold);
+        let addr = acceptor_echo_server(acceptor.clone()).await;
+        let client_cfg = Arc::new(client_cfg);
+        for i in 0..clients {
+            let tcp = TcpStream::connect(addr).await.unwrap();
+            let mut stream = lwsec::tokio::connect(client_cfg.clone(), tcp)
+                .await
+                .unwrap();
+            let message = vec![i as u8; 100];
+            stream.send_message(&message).await.unwrap();
+            assert_eq!(
+                stream.recv_message().await.unwrap().as_deref(),
+                Some(&message[..])
+            );
+            stream.close().await.unwrap();
+        }
+        assert_eq!(
+            acceptor.cookies_demanded(),
+            expect_demanded,
+            "threshold {threshold}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn cookie_acceptor_counts_pending_handshakes_under_a_flood() {
+    // Connections that open TCP and never finish the handshake count as
+    // pending; once past the threshold, new clients must echo a cookie, and
+    // an honest client still gets through.
+    let (client_cfg, server_cfg) = configs(Pattern::Nk, Suite::ChaCha20Poly1305);
+    let acceptor = lwsec::tokio::Acceptor::new(Arc::new(server_cfg))
+        .with_cookie_threshold(5)
+        .with_handshake_timeout(Duration::from_secs(30));
+    let addr = acceptor_echo_server(acceptor.clone()).await;
+    let mut idle = Vec::new();
+    for _ in 0..8 {
+        idle.push(TcpStream::connect(addr).await.unwrap());
+    }
+    while acceptor.pending_handshakes() < 8 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let mut stream = lwsec::tokio::connect(Arc::new(client_cfg), tcp)
+        .await
+        .unwrap();
+    stream.send_message(b"through the flood").await.unwrap();
+    assert_eq!(
+        stream.recv_message().await.unwrap().as_deref(),
+        Some(&b"through the flood"[..])
+    );
+    assert!(
+        acceptor.cookies_demanded() >= 4,
+        "{}",
+        acceptor.cookies_demanded()
+    );
+    drop(idle);
+}

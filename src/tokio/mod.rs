@@ -5,8 +5,10 @@
 //! a [`Stream`]: `AsyncRead`/`AsyncWrite` over message payloads, plus
 //! `send_message`/`recv_message`, [`Stream::into_split`] for two tasks, and
 //! [`Stream::into_messages`] for a `futures` `Stream + Sink` of whole
-//! messages ([`MessageStream`]). The adapter only moves bytes and keeps
-//! time; the protocol is in the core.
+//! messages ([`MessageStream`]). Servers under load use an [`Acceptor`],
+//! which demands stateless Retry cookies while too many handshakes are in
+//! progress. The adapter only moves bytes and keeps time; the protocol is
+//! in the core.
 //!
 //! # Why `flush` and `shutdown` matter
 //!
@@ -42,6 +44,7 @@
 //! # Ok(()) }
 //! ```
 
+mod acceptor;
 mod messages;
 mod stream;
 
@@ -54,6 +57,7 @@ use ::tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::{ClientConfig, Connection, ServerConfig, Time};
 
+pub use acceptor::{Acceptor, DEFAULT_COOKIE_THRESHOLD};
 pub use messages::MessageStream;
 pub use stream::Stream;
 
