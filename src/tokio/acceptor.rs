@@ -106,9 +106,10 @@ impl Acceptor {
             .fetch_add(1, Ordering::SeqCst)
             .saturating_add(1);
         let _guard = PendingGuard(self.pending.clone());
-        let mut options = ServerOptions::default();
-        options.peer_address = peer.to_string().into_bytes();
-        options.demand_cookie = in_progress > self.cookie_threshold;
+        let options = ServerOptions {
+            peer_address: peer.to_string().into_bytes(),
+            demand_cookie: in_progress > self.cookie_threshold,
+        };
         if options.demand_cookie {
             self.cookies_demanded.fetch_add(1, Ordering::SeqCst);
         }
