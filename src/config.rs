@@ -8,6 +8,7 @@ use zeroize::Zeroizing;
 
 use crate::crypto::dh::{PublicKey, StaticKeyPair};
 use crate::crypto::rng::{OsRandom, SecureRandom};
+use crate::crypto::{CryptoProvider, default_provider};
 use crate::early_data::{EarlyDataPolicy, ReplayGuard};
 use crate::error::Error;
 use crate::record::{MAX_FRAGMENT_LEN, Padding};
@@ -100,6 +101,9 @@ pub struct ClientConfig {
     pub transport: TransportConfig,
     /// Source of ephemeral keys (default: the operating system's RNG).
     pub rng: Arc<dyn SecureRandom>,
+    /// The cryptographic primitives (default
+    /// [`crypto::default_provider`](crate::crypto::default_provider)).
+    pub provider: &'static CryptoProvider,
 }
 
 impl ClientConfig {
@@ -111,6 +115,7 @@ impl ClientConfig {
             suites: Suite::ALL.to_vec(),
             transport: TransportConfig::default(),
             rng: Arc::new(OsRandom),
+            provider: default_provider(),
         }
     }
 
@@ -155,6 +160,7 @@ impl fmt::Debug for ClientConfig {
             .field("client_key", &self.client_key)
             .field("suites", &self.suites)
             .field("transport", &self.transport)
+            .field("provider", &self.provider)
             .finish_non_exhaustive()
     }
 }
@@ -205,6 +211,9 @@ pub struct ServerConfig {
     pub transport: TransportConfig,
     /// Source of ephemeral keys (default: the operating system's RNG).
     pub rng: Arc<dyn SecureRandom>,
+    /// The cryptographic primitives (default
+    /// [`crypto::default_provider`](crate::crypto::default_provider)).
+    pub provider: &'static CryptoProvider,
 }
 
 impl ServerConfig {
@@ -230,6 +239,7 @@ impl ServerConfig {
             patterns: vec![Pattern::Nk, Pattern::Ik],
             transport: TransportConfig::default(),
             rng: Arc::new(OsRandom),
+            provider: default_provider(),
         }
     }
 
@@ -319,6 +329,7 @@ impl fmt::Debug for ServerConfig {
             .field("suites", &self.suites)
             .field("patterns", &self.patterns)
             .field("transport", &self.transport)
+            .field("provider", &self.provider)
             .finish_non_exhaustive()
     }
 }

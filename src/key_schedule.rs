@@ -4,6 +4,7 @@
 
 use zeroize::Zeroizing;
 
+use crate::crypto::CryptoProvider;
 use crate::crypto::aead::{KEY_LEN, NONCE_LEN};
 use crate::crypto::hash::{self, HASH_LEN};
 use crate::error::Error;
@@ -18,9 +19,13 @@ pub(crate) struct HandshakeSecrets {
     pub(crate) exporter: Secret,
 }
 
-fn expand_secret(secret: &[u8; HASH_LEN], label: &[u8]) -> Result<Secret, Error> {
+fn expand_secret(
+    p: &CryptoProvider,
+    secret: &[u8; HASH_LEN],
+    label: &[u8],
+) -> Result<Secret, Error> {
     let mut out = Zeroizing::new([0u8; HASH_LEN]);
-    hash::expand_label(secret, label, &[], out.as_mut())?;
+    hash::expand_label(p, secret, label, &[], out.as_mut())?;
     Ok(out)
 }
 
@@ -28,6 +33,7 @@ impl HandshakeSecrets {
     /// `master = HKDF-Extract(salt = h, ikm = k1 || k2)`, then one
     /// `HKDF-Expand-Label` per secret.
     pub(crate) fn derive(
+        p: &CryptoProvider,
         k1: &[u8; HASH_LEN],
         k2: &[u8; HASH_LEN],
         h: &[u8; HASH_LEN],
@@ -36,33 +42,38 @@ impl HandshakeSecrets {
         let (a, b) = ikm.split_at_mut(HASH_LEN);
         a.copy_from_slice(k1);
         b.copy_from_slice(k2);
-        let master = hash::hkdf_extract(h, ikm.as_ref());
+        let master = p.hash.hkdf_extract(h, ikm.as_ref());
         Ok(Self {
-            client_to_server: expand_secret(&master, b"c2s traffic")?,
-            server_to_client: expand_secret(&master, b"s2c traffic")?,
-            exporter: expand_secret(&master, b"exporter")?,
+            client_to_server: expand_secret(p, &master, b"c2s traffic")?,
+            server_to_client: expand_secret(p, &master, b"s2c traffic")?,
+            exporter: expand_secret(p, &master, b"exporter")?,
         })
     }
 }
 
 /// The record key and IV of a traffic secret.
 pub(crate) fn record_key_iv(
+    p: &CryptoProvider,
     secret: &[u8; HASH_LEN],
 ) -> Result<(Zeroizing<[u8; KEY_LEN]>, [u8; NONCE_LEN]), Error> {
     let mut key = Zeroizing::new([0u8; KEY_LEN]);
     let mut iv = [0u8; NONCE_LEN];
-    hash::expand_label(secret, b"key", &[], key.as_mut())?;
-    hash::expand_label(secret, b"iv", &[], &mut iv)?;
+    hash::expand_label(p, secret, b"key", &[], key.as_mut())?;
+    hash::expand_label(p, secret, b"iv", &[], &mut iv)?;
     Ok((key, iv))
 }
 
 /// The traffic secret after a key update.
-pub(crate) fn next_traffic_secret(secret: &[u8; HASH_LEN]) -> Result<Secret, Error> {
-    expand_secret(secret, b"traffic upd")
+pub(crate) fn next_traffic_secret(
+    p: &CryptoProvider,
+    secret: &[u8; HASH_LEN],
+) -> Result<Secret, Error> {
+    expand_secret(p, secret, b"traffic upd")
 }
 
 /// The exporter: `HKDF-Expand-Label(exporter_secret, label, SHA-256(context), len)`.
 pub(crate) fn export(
+    p: &CryptoProvider,
     exporter: &[u8; HASH_LEN],
     label: &[u8],
     context: &[u8],
@@ -71,5 +82,5 @@ pub(crate) fn export(
     if label.is_empty() {
         return Err(Error::InvalidConfig("exporter label must not be empty"));
     }
-    hash::expand_label(exporter, label, &hash::sha256(&[context]), out)
+    hash::expand_label(p, exporter, label, &p.hash.sha256(&[context]), out)
 }

@@ -54,7 +54,7 @@
 mod config;
 mod conn;
 mod cookie;
-mod crypto;
+pub mod crypto;
 pub mod early_data;
 mod error;
 mod key_schedule;

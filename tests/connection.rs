@@ -472,3 +472,36 @@ fn invalid_configurations_are_rejected_with_a_reason() {
         Err(Error::InvalidConfig(_))
     ));
 }
+
+#[test]
+fn every_pair_of_providers_interoperates() {
+    for client_provider in lwsec::crypto::providers() {
+        for server_provider in lwsec::crypto::providers() {
+            for suite in Suite::ALL {
+                let server_key = key(1);
+                let mut c = client_cfg(Pattern::Ik, &server_key);
+                c.suites = vec![suite];
+                c.provider = client_provider;
+                let mut s = server_cfg(server_key);
+                s.provider = server_provider;
+                let mut client = Connection::client(Arc::new(c), T0).unwrap();
+                let mut server = Connection::server(Arc::new(s), T0).unwrap();
+                handshake(&mut client, &mut server).unwrap();
+                let message = vec![5u8; 20_000];
+                client.send_message(&message).unwrap();
+                client.update_keys(true).unwrap();
+                pump(&mut client, &mut server, usize::MAX).unwrap();
+                assert_eq!(server.recv_message().as_deref(), Some(&message[..]));
+                server.send_message(b"ok").unwrap();
+                pump(&mut server, &mut client, usize::MAX).unwrap();
+                assert_eq!(
+                    client.recv_message().as_deref(),
+                    Some(&b"ok"[..]),
+                    "{} -> {} {suite}",
+                    client_provider.name,
+                    server_provider.name
+                );
+            }
+        }
+    }
+}

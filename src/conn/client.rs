@@ -84,8 +84,9 @@ impl ExpectServerHello {
         };
         let mut body = Vec::with_capacity(128);
         header.encode(&mut body)?;
-        let e = StaticKeyPair::generate(config.rng.as_ref())?;
+        let e = StaticKeyPair::generate_with(config.provider, config.rng.as_ref())?;
         let mut noise = HandshakeState::initialize(
+            config.provider,
             config.pattern(),
             suite,
             true,
@@ -132,6 +133,7 @@ impl ExpectServerHello {
                     (None, None) => None,
                 };
                 let transport = Transport::from_handshake(
+                    self.config.provider,
                     Side::Client,
                     self.config.pattern(),
                     self.suite,

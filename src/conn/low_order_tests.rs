@@ -5,6 +5,7 @@
 //! both suites. Each must abort the handshake with [`Error::LowOrderPoint`];
 //! a server also queues a cleartext `decrypt_error` alert.
 
+use crate::crypto::RUST_CRYPTO;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -168,20 +169,26 @@ fn ik_message_1(
     static_public: [u8; KEY_LEN],
     static_secret: Option<&StaticKeyPair>,
 ) -> Vec<u8> {
-    let mut sym =
-        SymmetricState::initialize_symmetric(&noise_protocol_name(Pattern::Ik, suite), suite);
+    let mut sym = SymmetricState::initialize_symmetric(
+        &RUST_CRYPTO,
+        &noise_protocol_name(Pattern::Ik, suite),
+        suite,
+    );
     sym.mix_hash(&prologue(header));
     sym.mix_hash(server.as_bytes());
     let e = StaticKeyPair::generate(&OsRandom).unwrap();
     let mut msg = e.public_key().as_bytes().to_vec();
     sym.mix_hash(e.public_key().as_bytes());
-    sym.mix_key(e.dh(&server).unwrap().as_ref());
+    sym.mix_key(e.dh(&RUST_CRYPTO, &server).unwrap().as_ref())
+        .unwrap();
     let start = msg.len();
     msg.extend_from_slice(&static_public);
     sym.encrypt_and_hash(&mut msg, start).unwrap();
     match static_secret {
-        Some(s) => sym.mix_key(s.dh(&server).unwrap().as_ref()),
-        None => sym.mix_key(&[0x5a; KEY_LEN]),
+        Some(s) => sym
+            .mix_key(s.dh(&RUST_CRYPTO, &server).unwrap().as_ref())
+            .unwrap(),
+        None => sym.mix_key(&[0x5a; KEY_LEN]).unwrap(),
     }
     let start = msg.len();
     sym.encrypt_and_hash(&mut msg, start).unwrap();

@@ -273,7 +273,8 @@ impl Connection {
     ///
     /// This is the door for interoperability tests and for peers that run
     /// the Noise handshake themselves; nothing here checks that the
-    /// handshake really happened, hence the name.
+    /// handshake really happened, hence the name. The connection uses
+    /// [`crypto::default_provider`](crate::crypto::default_provider).
     #[allow(clippy::too_many_arguments)]
     pub fn dangerous_from_noise_split(
         side: Side,
@@ -288,6 +289,7 @@ impl Connection {
     ) -> Result<Self, Error> {
         config.validate()?;
         let transport = Transport::from_split(
+            crate::crypto::default_provider(),
             side,
             pattern,
             suite,
@@ -390,7 +392,7 @@ impl Connection {
         let (send, recv) = t.traffic_secrets();
         let (send_seq, recv_seq) = t.sequence_numbers();
         let direction = |secret: &[u8; 32], seq| {
-            let (key, iv) = key_schedule::record_key_iv(secret).ok()?;
+            let (key, iv) = key_schedule::record_key_iv(t.provider(), secret).ok()?;
             Some(DirectionSecrets {
                 secret: Zeroizing::new(*secret),
                 key,

@@ -125,8 +125,9 @@ impl ExpectClientHello {
             out.extend_from_slice(&frame);
             return Ok(ServerNext::Again(self));
         }
-        let e = StaticKeyPair::generate(self.config.rng.as_ref())?;
+        let e = StaticKeyPair::generate_with(self.config.provider, self.config.rng.as_ref())?;
         let mut noise = HandshakeState::initialize(
+            self.config.provider,
             pattern,
             selected,
             false,
@@ -175,6 +176,7 @@ impl ExpectClientHello {
         let mut reply = Vec::with_capacity(64);
         noise.write_message(&reply_payload, &mut reply)?;
         let transport = Transport::from_handshake(
+            self.config.provider,
             Side::Server,
             pattern,
             selected,

@@ -5,6 +5,7 @@ use bytes::BytesMut;
 
 use crate::Side;
 use crate::config::{FRAGMENT_LEN, TransportConfig};
+use crate::crypto::CryptoProvider;
 use crate::crypto::dh::PublicKey;
 use crate::crypto::hash::HASH_LEN;
 use crate::error::Error;
@@ -20,6 +21,7 @@ pub(crate) const UPDATE_NOT_REQUESTED: u8 = 0;
 pub(crate) const UPDATE_REQUESTED: u8 = 1;
 
 pub(crate) struct Transport {
+    provider: &'static CryptoProvider,
     pub(crate) pattern: Pattern,
     pub(crate) suite: Suite,
     send: DirectionKeys,
@@ -32,6 +34,7 @@ pub(crate) struct Transport {
 
 impl Transport {
     pub(crate) fn from_handshake(
+        provider: &'static CryptoProvider,
         side: Side,
         pattern: Pattern,
         suite: Suite,
@@ -40,12 +43,23 @@ impl Transport {
         config: TransportConfig,
     ) -> Result<Self, Error> {
         let (k1, k2, h) = noise.split()?;
-        Self::from_split(side, pattern, suite, &k1, &k2, h, peer_static, config)
+        Self::from_split(
+            provider,
+            side,
+            pattern,
+            suite,
+            &k1,
+            &k2,
+            h,
+            peer_static,
+            config,
+        )
     }
 
     /// Builds the transport from Noise `Split()` output and the handshake hash.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn from_split(
+        provider: &'static CryptoProvider,
         side: Side,
         pattern: Pattern,
         suite: Suite,
@@ -55,14 +69,15 @@ impl Transport {
         peer_static: Option<PublicKey>,
         config: TransportConfig,
     ) -> Result<Self, Error> {
-        let secrets = HandshakeSecrets::derive(k1, k2, &handshake_hash)?;
-        let c2s = DirectionKeys::new(suite, secrets.client_to_server)?;
-        let s2c = DirectionKeys::new(suite, secrets.server_to_client)?;
+        let secrets = HandshakeSecrets::derive(provider, k1, k2, &handshake_hash)?;
+        let c2s = DirectionKeys::new(provider, suite, secrets.client_to_server)?;
+        let s2c = DirectionKeys::new(provider, suite, secrets.server_to_client)?;
         let (send, recv) = match side {
             Side::Client => (c2s, s2c),
             Side::Server => (s2c, c2s),
         };
         Ok(Self {
+            provider,
             pattern,
             suite,
             send,
@@ -149,12 +164,17 @@ impl Transport {
     }
 
     pub(crate) fn export(&self, label: &[u8], context: &[u8], out: &mut [u8]) -> Result<(), Error> {
-        key_schedule::export(&self.exporter, label, context, out)
+        key_schedule::export(self.provider, &self.exporter, label, context, out)
     }
 
     /// The current traffic secrets (sending, receiving), for vectors.
     pub(crate) fn traffic_secrets(&self) -> (&[u8; HASH_LEN], &[u8; HASH_LEN]) {
         (self.send.secret(), self.recv.secret())
+    }
+
+    /// The provider this connection computes with.
+    pub(crate) fn provider(&self) -> &'static CryptoProvider {
+        self.provider
     }
 
     /// Sequence numbers of the next record (sending, receiving).

@@ -1,9 +1,6 @@
-//! AEAD keys for both suites: seal and open in place, detached tags.
+//! AEAD constants and the keyed AEAD lwsec holds per traffic key.
 
-use aes_gcm::Aes256Gcm;
-use aes_gcm::aead::{AeadInPlace, KeyInit};
-use chacha20poly1305::ChaCha20Poly1305;
-
+use crate::crypto::{Aead, CryptoProvider};
 use crate::error::Error;
 use crate::suite::Suite;
 
@@ -14,21 +11,17 @@ pub(crate) const NONCE_LEN: usize = 12;
 /// AEAD tag length (both suites).
 pub(crate) const TAG_LEN: usize = 16;
 
-/// A keyed AEAD, built once per key and reused for every record under it.
-/// The key schedule inside is wiped on drop by the underlying crates.
-pub(crate) enum AeadKey {
-    Aes256Gcm(Box<Aes256Gcm>),
-    ChaCha20Poly1305(Box<ChaCha20Poly1305>),
-}
+/// A keyed AEAD from a provider, built once per key and reused for every
+/// record under it.
+pub(crate) struct AeadKey(Box<dyn Aead>);
 
 impl AeadKey {
-    pub(crate) fn new(suite: Suite, key: &[u8; KEY_LEN]) -> Self {
-        match suite {
-            Suite::Aes256Gcm => Self::Aes256Gcm(Box::new(Aes256Gcm::new(key.into()))),
-            Suite::ChaCha20Poly1305 => {
-                Self::ChaCha20Poly1305(Box::new(ChaCha20Poly1305::new(key.into())))
-            }
-        }
+    pub(crate) fn new(
+        provider: &CryptoProvider,
+        suite: Suite,
+        key: &[u8; KEY_LEN],
+    ) -> Result<Self, Error> {
+        Ok(Self(provider.aead.key(suite, key)?))
     }
 
     /// Encrypts `buf` in place and returns the tag.
@@ -38,31 +31,17 @@ impl AeadKey {
         aad: &[u8],
         buf: &mut [u8],
     ) -> Result<[u8; TAG_LEN], Error> {
-        let tag = match self {
-            Self::Aes256Gcm(k) => k.encrypt_in_place_detached(nonce.into(), aad, buf),
-            Self::ChaCha20Poly1305(k) => k.encrypt_in_place_detached(nonce.into(), aad, buf),
-        }
-        // Only reachable for inputs longer than the AEAD's limit (64 GiB).
-        .map_err(|_| Error::RecordOverflow)?;
-        Ok(tag.into())
+        self.0.seal_in_place(nonce, aad, buf)
     }
 
-    /// Decrypts `buf` in place when `tag` authenticates it. On failure `buf`
-    /// is left as ciphertext or zeroed, never as unauthenticated plaintext.
+    /// Decrypts `buf` = ciphertext || tag in place; returns the plaintext length.
     pub(crate) fn open_in_place(
         &self,
         nonce: &[u8; NONCE_LEN],
         aad: &[u8],
         buf: &mut [u8],
-        tag: &[u8; TAG_LEN],
-    ) -> Result<(), ()> {
-        match self {
-            Self::Aes256Gcm(k) => k.decrypt_in_place_detached(nonce.into(), aad, buf, tag.into()),
-            Self::ChaCha20Poly1305(k) => {
-                k.decrypt_in_place_detached(nonce.into(), aad, buf, tag.into())
-            }
-        }
-        .map_err(|_| ())
+    ) -> Result<usize, Error> {
+        self.0.open_in_place(nonce, aad, buf)
     }
 }
 
@@ -70,6 +49,7 @@ impl AeadKey {
 /// primitives behind lwsec's boundary.
 #[cfg(test)]
 pub(crate) fn seal(
+    provider: &CryptoProvider,
     suite: Suite,
     key: &[u8; KEY_LEN],
     nonce: &[u8; NONCE_LEN],
@@ -77,7 +57,7 @@ pub(crate) fn seal(
     plaintext: &[u8],
 ) -> Result<Vec<u8>, Error> {
     let mut buf = plaintext.to_vec();
-    let tag = AeadKey::new(suite, key).seal_in_place(nonce, aad, &mut buf)?;
+    let tag = AeadKey::new(provider, suite, key)?.seal_in_place(nonce, aad, &mut buf)?;
     buf.extend_from_slice(&tag);
     Ok(buf)
 }
@@ -86,22 +66,15 @@ pub(crate) fn seal(
 /// [`Error::BadRecordMac`] when authentication fails.
 #[cfg(test)]
 pub(crate) fn open(
+    provider: &CryptoProvider,
     suite: Suite,
     key: &[u8; KEY_LEN],
     nonce: &[u8; NONCE_LEN],
     aad: &[u8],
     sealed: &[u8],
 ) -> Result<Vec<u8>, Error> {
-    let body_len = sealed
-        .len()
-        .checked_sub(TAG_LEN)
-        .ok_or(Error::BadRecordMac)?;
-    let (body, tag) = sealed.split_at(body_len);
-    let mut tag_arr = [0u8; TAG_LEN];
-    tag_arr.copy_from_slice(tag);
-    let mut buf = body.to_vec();
-    AeadKey::new(suite, key)
-        .open_in_place(nonce, aad, &mut buf, &tag_arr)
-        .map_err(|_| Error::BadRecordMac)?;
+    let mut buf = sealed.to_vec();
+    let len = AeadKey::new(provider, suite, key)?.open_in_place(nonce, aad, &mut buf)?;
+    buf.truncate(len);
     Ok(buf)
 }

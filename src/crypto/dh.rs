@@ -3,11 +3,10 @@
 use std::fmt;
 
 use subtle::ConstantTimeEq;
-use x25519_dalek::StaticSecret;
 use zeroize::Zeroizing;
 
-use crate::crypto::hash;
 use crate::crypto::rng::SecureRandom;
+use crate::crypto::{CryptoProvider, RUST_CRYPTO};
 use crate::error::Error;
 
 /// Length of an X25519 public or private key in bytes.
@@ -36,7 +35,7 @@ impl PublicKey {
     /// The identifier a client sends to say which server key it expects:
     /// the first 8 bytes of `SHA-256("lwsec key id" || key)`.
     pub fn key_id(&self) -> [u8; KEY_ID_LEN] {
-        let digest = hash::sha256(&[b"lwsec key id", &self.0]);
+        let digest = RUST_CRYPTO.hash.sha256(&[b"lwsec key id", &self.0]);
         let mut id = [0u8; KEY_ID_LEN];
         id.copy_from_slice(digest.get(..KEY_ID_LEN).unwrap_or(&[0u8; KEY_ID_LEN]));
         id
@@ -71,7 +70,7 @@ impl fmt::Debug for PublicKey {
 /// device key. The private half is wiped from memory on drop and never printed.
 #[derive(Clone)]
 pub struct StaticKeyPair {
-    secret: StaticSecret,
+    private: Zeroizing<[u8; KEY_LEN]>,
     public: PublicKey,
 }
 
@@ -85,16 +84,24 @@ impl StaticKeyPair {
     /// # Ok::<(), lwsec::Error>(())
     /// ```
     pub fn generate(rng: &dyn SecureRandom) -> Result<Self, Error> {
-        let mut bytes = Zeroizing::new([0u8; KEY_LEN]);
-        rng.fill(bytes.as_mut())?;
-        Ok(Self::from_private_bytes(*bytes))
+        Self::generate_with(&RUST_CRYPTO, rng)
+    }
+
+    /// Generates a fresh key pair from `rng`, computing the public key with
+    /// `provider`.
+    pub fn generate_with(provider: &CryptoProvider, rng: &dyn SecureRandom) -> Result<Self, Error> {
+        let mut private = Zeroizing::new([0u8; KEY_LEN]);
+        rng.fill(private.as_mut())?;
+        let public = PublicKey(provider.kx.public_key(&private)?);
+        Ok(Self { private, public })
     }
 
     /// Builds a key pair from a 32-byte private key (clamped as X25519 requires).
     pub fn from_private_bytes(bytes: [u8; KEY_LEN]) -> Self {
-        let secret = StaticSecret::from(bytes);
-        let public = PublicKey(x25519_dalek::PublicKey::from(&secret).to_bytes());
-        Self { secret, public }
+        let private = Zeroizing::new(bytes);
+        // The pure-Rust X25519 cannot fail on a 32-byte private key.
+        let public = PublicKey(RUST_CRYPTO.kx.public_key(&private).unwrap_or([0; KEY_LEN]));
+        Self { private, public }
     }
 
     /// The public half.
@@ -105,19 +112,17 @@ impl StaticKeyPair {
     /// The private key bytes, for saving the key. Handle with care: wrap the
     /// result in [`zeroize::Zeroizing`] or wipe it after use.
     pub fn private_bytes(&self) -> Zeroizing<[u8; KEY_LEN]> {
-        Zeroizing::new(self.secret.to_bytes())
+        self.private.clone()
     }
 
     /// X25519 with `peer`; fails with [`Error::LowOrderPoint`] when the result
     /// is all zeros (checked in constant time).
-    pub(crate) fn dh(&self, peer: &PublicKey) -> Result<Zeroizing<[u8; KEY_LEN]>, Error> {
-        let shared = self
-            .secret
-            .diffie_hellman(&x25519_dalek::PublicKey::from(peer.0));
-        if !shared.was_contributory() {
-            return Err(Error::LowOrderPoint);
-        }
-        Ok(Zeroizing::new(shared.to_bytes()))
+    pub(crate) fn dh(
+        &self,
+        provider: &CryptoProvider,
+        peer: &PublicKey,
+    ) -> Result<Zeroizing<[u8; KEY_LEN]>, Error> {
+        provider.kx.agree(&self.private, &peer.0)
     }
 }
 
@@ -128,18 +133,4 @@ impl fmt::Debug for StaticKeyPair {
             .field("secret", &"<redacted>")
             .finish()
     }
-}
-
-/// X25519 on raw bytes, through the same checked path the handshake uses.
-///
-/// This exists so that conformance tests can run X25519 test vectors
-/// (RFC 7748, Wycheproof) through lwsec's DH boundary.
-#[cfg(test)]
-pub(crate) fn x25519(
-    private: [u8; KEY_LEN],
-    peer_public: [u8; KEY_LEN],
-) -> Result<[u8; KEY_LEN], Error> {
-    let pair = StaticKeyPair::from_private_bytes(private);
-    let shared = pair.dh(&PublicKey(peer_public))?;
-    Ok(*shared)
 }

@@ -1,36 +1,29 @@
-//! SHA-256, HKDF (RFC 5869) and lwsec's `HKDF-Expand-Label`.
+//! SHA-256, HKDF (RFC 5869) and lwsec's `HKDF-Expand-Label`, through a provider.
 
-use hkdf::Hkdf;
-use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
+use crate::crypto::CryptoProvider;
 use crate::error::Error;
 
 /// SHA-256 output length.
 pub(crate) const HASH_LEN: usize = 32;
 
+/// Two 32-byte secrets, wiped on drop.
+pub(crate) type SecretPair = (Zeroizing<[u8; HASH_LEN]>, Zeroizing<[u8; HASH_LEN]>);
+
 /// Prefix of every lwsec HKDF label (`spec/PROTOCOL.md`, "Key schedule").
 const LABEL_PREFIX: &[u8] = b"lwsec ";
-
-/// SHA-256 over the concatenation of `parts`.
-pub(crate) fn sha256(parts: &[&[u8]]) -> [u8; HASH_LEN] {
-    let mut hasher = Sha256::new();
-    for part in parts {
-        hasher.update(part);
-    }
-    hasher.finalize().into()
-}
 
 /// Noise `HKDF(chaining_key, input_key_material, 2)`: RFC 5869 HKDF with
 /// salt = `chaining_key`, empty info, 64 bytes of output split in two.
 pub(crate) fn noise_hkdf2(
+    p: &CryptoProvider,
     chaining_key: &[u8; HASH_LEN],
     ikm: &[u8],
-) -> (Zeroizing<[u8; HASH_LEN]>, Zeroizing<[u8; HASH_LEN]>) {
+) -> Result<SecretPair, Error> {
+    let prk = p.hash.hkdf_extract(chaining_key, ikm);
     let mut okm = Zeroizing::new([0u8; 2 * HASH_LEN]);
-    let hk = Hkdf::<Sha256>::new(Some(chaining_key), ikm);
-    // 64 bytes is far below HKDF's 255 * 32 limit.
-    let _ = hk.expand(&[], okm.as_mut());
+    p.hash.hkdf_expand(&prk, &[], okm.as_mut())?;
     let (mut a, mut b) = (
         Zeroizing::new([0u8; HASH_LEN]),
         Zeroizing::new([0u8; HASH_LEN]),
@@ -38,36 +31,26 @@ pub(crate) fn noise_hkdf2(
     let (first, second) = okm.split_at(HASH_LEN);
     a.copy_from_slice(first);
     b.copy_from_slice(second);
-    (a, b)
-}
-
-/// RFC 5869 HKDF-Extract.
-pub(crate) fn hkdf_extract(salt: &[u8], ikm: &[u8]) -> Zeroizing<[u8; HASH_LEN]> {
-    let (prk, _) = Hkdf::<Sha256>::extract(Some(salt), ikm);
-    let mut out = Zeroizing::new([0u8; HASH_LEN]);
-    out.copy_from_slice(&prk);
-    out
-}
-
-/// RFC 5869 HKDF-Expand with `prk` used directly as the pseudorandom key.
-/// Fails when `out` is longer than 255 * 32 bytes.
-pub(crate) fn hkdf_expand(prk: &[u8], info: &[u8], out: &mut [u8]) -> Result<(), Error> {
-    let hk = Hkdf::<Sha256>::from_prk(prk)
-        .map_err(|_| Error::InvalidKey("HKDF PRK shorter than 32 bytes"))?;
-    hk.expand(info, out)
-        .map_err(|_| Error::InvalidConfig("HKDF output longer than 255 * 32 bytes"))
+    Ok((a, b))
 }
 
 /// RFC 5869 HKDF (extract then expand), for conformance tests.
 #[cfg(test)]
-pub(crate) fn hkdf(salt: &[u8], ikm: &[u8], info: &[u8], out: &mut [u8]) -> Result<(), Error> {
-    let prk = hkdf_extract(salt, ikm);
-    hkdf_expand(prk.as_ref(), info, out)
+pub(crate) fn hkdf(
+    p: &CryptoProvider,
+    salt: &[u8],
+    ikm: &[u8],
+    info: &[u8],
+    out: &mut [u8],
+) -> Result<(), Error> {
+    let prk = p.hash.hkdf_extract(salt, ikm);
+    p.hash.hkdf_expand(&prk, info, out)
 }
 
 /// `HKDF-Expand-Label(secret, label, context, length)`:
 /// HKDF-Expand with info = `u16 length || u8 len || "lwsec " + label || u8 len || context`.
 pub(crate) fn expand_label(
+    p: &CryptoProvider,
     secret: &[u8; HASH_LEN],
     label: &[u8],
     context: &[u8],
@@ -79,23 +62,31 @@ pub(crate) fn expand_label(
         u8::try_from(full_label_len).map_err(|_| Error::InvalidConfig("label too long"))?;
     let context_len =
         u8::try_from(context.len()).map_err(|_| Error::InvalidConfig("context too long"))?;
-    let mut info = Vec::with_capacity(
-        full_label_len
-            .saturating_add(context.len())
-            .saturating_add(4),
-    );
-    info.extend_from_slice(&length.to_be_bytes());
-    info.push(label_len);
-    info.extend_from_slice(LABEL_PREFIX);
-    info.extend_from_slice(label);
-    info.push(context_len);
-    info.extend_from_slice(context);
-    hkdf_expand(secret, &info, out)
+    let mut info = [0u8; 2 + 1 + 255 + 1 + 255];
+    let mut n = 0usize;
+    for part in [
+        &length.to_be_bytes()[..],
+        &[label_len],
+        LABEL_PREFIX,
+        label,
+        &[context_len],
+        context,
+    ] {
+        let end = n.saturating_add(part.len());
+        info.get_mut(n..end)
+            .ok_or(Error::InvalidConfig("label too long"))?
+            .copy_from_slice(part);
+        n = end;
+    }
+    p.hash
+        .hkdf_expand(secret, info.get(..n).unwrap_or_default(), out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crypto::RUST_CRYPTO;
+    use sha2::Sha256;
 
     #[test]
     fn noise_hkdf_matches_hmac_definition() {
@@ -103,7 +94,7 @@ mod tests {
         // o2 = HMAC(temp, o1 || 0x02). HKDF with empty info is the same.
         use hmac::{Hmac, Mac};
         let ck = [7u8; 32];
-        let (o1, o2) = noise_hkdf2(&ck, b"input");
+        let (o1, o2) = noise_hkdf2(&RUST_CRYPTO, &ck, b"input").unwrap();
         let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&ck).unwrap();
         m.update(b"input");
         let temp = m.finalize().into_bytes();
@@ -122,12 +113,15 @@ mod tests {
     fn expand_label_info_layout() {
         let secret = [1u8; 32];
         let mut a = [0u8; 12];
-        expand_label(&secret, b"iv", b"", &mut a).unwrap();
+        expand_label(&RUST_CRYPTO, &secret, b"iv", b"", &mut a).unwrap();
         let mut info = vec![0, 12, 8];
         info.extend_from_slice(b"lwsec iv");
         info.push(0);
         let mut b = [0u8; 12];
-        hkdf_expand(&secret, &info, &mut b).unwrap();
+        RUST_CRYPTO
+            .hash
+            .hkdf_expand(&secret, &info, &mut b)
+            .unwrap();
         assert_eq!(a, b);
     }
 }

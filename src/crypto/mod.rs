@@ -1,13 +1,139 @@
 //! The narrow boundary to the cryptographic primitives.
 //!
-//! Everything lwsec computes goes through this module: X25519 ([`dh`]),
-//! AEAD ([`aead`]), SHA-256 and HKDF ([`hash`]) and randomness ([`rng`]).
-//! No primitive is implemented here; each wraps an audited crate
-//! (`x25519-dalek`, `aes-gcm`, `chacha20poly1305`, `sha2`, `hkdf`).
+//! Everything lwsec computes goes through a [`CryptoProvider`]: X25519
+//! ([`KeyExchange`]), AEAD sealing and opening in place ([`AeadAlgorithm`],
+//! [`Aead`]), SHA-256 and HKDF ([`Hash`]). Randomness is the separate
+//! [`rng::SecureRandom`] input. No primitive is implemented here; each
+//! provider wraps audited crates:
+//!
+//! * [`RUST_CRYPTO`] (default): `x25519-dalek`, `aes-gcm`, `chacha20poly1305`,
+//!   `sha2`, `hkdf` — pure Rust, portable, no C toolchain.
+//! * [`AWS_LC`] (feature `aws-lc`): `aws-lc-rs` — faster X25519 and AEAD on
+//!   servers (assembly), needs a C compiler to build.
+//!
+//! Select one per configuration (`ClientConfig::provider`,
+//! `ServerConfig::provider`); peers using different providers interoperate.
+//! The methods here are also the raw primitives that conformance tests and
+//! benchmarks compare lwsec against.
 
 pub(crate) mod aead;
+#[cfg(feature = "aws-lc")]
+mod aws_lc;
 pub(crate) mod dh;
 pub(crate) mod hash;
 pub mod rng;
+mod rust_crypto;
 #[cfg(test)]
 mod vector_tests;
+
+use std::fmt;
+
+use zeroize::Zeroizing;
+
+use crate::error::Error;
+use crate::suite::Suite;
+
+/// X25519 (RFC 7748).
+pub trait KeyExchange: Send + Sync {
+    /// The public key of a 32-byte private key (clamped as X25519 requires).
+    fn public_key(&self, private: &[u8; 32]) -> Result<[u8; 32], Error>;
+    /// X25519(private, peer). Fails with [`Error::LowOrderPoint`] when the
+    /// result is all zeros (checked in constant time).
+    fn agree(&self, private: &[u8; 32], peer: &[u8; 32]) -> Result<Zeroizing<[u8; 32]>, Error>;
+}
+
+/// An AEAD keyed once per traffic key and reused for every record under it.
+pub trait Aead: Send + Sync {
+    /// Encrypts `buf` in place and returns the 16-byte tag.
+    fn seal_in_place(
+        &self,
+        nonce: &[u8; 12],
+        aad: &[u8],
+        buf: &mut [u8],
+    ) -> Result<[u8; 16], Error>;
+    /// Decrypts `buf` = ciphertext || tag in place when the tag verifies and
+    /// returns the plaintext length. On failure no plaintext is exposed.
+    fn open_in_place(&self, nonce: &[u8; 12], aad: &[u8], buf: &mut [u8]) -> Result<usize, Error>;
+}
+
+/// Builds [`Aead`] keys.
+pub trait AeadAlgorithm: Send + Sync {
+    /// A keyed AEAD for `suite`.
+    fn key(&self, suite: Suite, key: &[u8; 32]) -> Result<Box<dyn Aead>, Error>;
+}
+
+/// SHA-256 and HKDF-SHA-256 (RFC 5869).
+pub trait Hash: Send + Sync {
+    /// SHA-256 of the concatenation of `parts`.
+    fn sha256(&self, parts: &[&[u8]]) -> [u8; 32];
+    /// HKDF-Extract(salt, ikm).
+    fn hkdf_extract(&self, salt: &[u8], ikm: &[u8]) -> Zeroizing<[u8; 32]>;
+    /// HKDF-Expand(prk, info) filling `out` (at most 255 * 32 bytes).
+    fn hkdf_expand(&self, prk: &[u8; 32], info: &[u8], out: &mut [u8]) -> Result<(), Error>;
+}
+
+/// A complete set of primitives.
+#[non_exhaustive]
+pub struct CryptoProvider {
+    /// A short name for logs and benchmark tables.
+    pub name: &'static str,
+    /// X25519.
+    pub kx: &'static dyn KeyExchange,
+    /// AES-256-GCM and ChaCha20-Poly1305.
+    pub aead: &'static dyn AeadAlgorithm,
+    /// SHA-256 and HKDF.
+    pub hash: &'static dyn Hash,
+}
+
+impl fmt::Debug for CryptoProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CryptoProvider({})", self.name)
+    }
+}
+
+/// The pure-Rust provider (the default).
+pub static RUST_CRYPTO: CryptoProvider = CryptoProvider {
+    name: "rust-crypto",
+    kx: &rust_crypto::X25519,
+    aead: &rust_crypto::Aeads,
+    hash: &rust_crypto::Sha256Hkdf,
+};
+
+/// The `aws-lc-rs` provider.
+#[cfg(feature = "aws-lc")]
+pub static AWS_LC: CryptoProvider = CryptoProvider {
+    name: "aws-lc",
+    kx: &aws_lc::X25519,
+    aead: &aws_lc::Aeads,
+    hash: &aws_lc::Sha256Hkdf,
+};
+
+#[cfg(feature = "aws-lc")]
+static ALL: [&CryptoProvider; 2] = [&RUST_CRYPTO, &AWS_LC];
+#[cfg(not(feature = "aws-lc"))]
+static ALL: [&CryptoProvider; 1] = [&RUST_CRYPTO];
+
+/// Every provider compiled into this build.
+pub fn providers() -> &'static [&'static CryptoProvider] {
+    &ALL
+}
+
+/// The provider new configurations use: [`AWS_LC`] when the feature
+/// `aws-lc-default` is enabled, else [`RUST_CRYPTO`].
+pub fn default_provider() -> &'static CryptoProvider {
+    #[cfg(feature = "aws-lc-default")]
+    {
+        &AWS_LC
+    }
+    #[cfg(not(feature = "aws-lc-default"))]
+    {
+        &RUST_CRYPTO
+    }
+}
+
+/// Whether 32 bytes are all zero, in constant time.
+#[cfg(feature = "aws-lc")]
+pub(crate) fn is_all_zero(bytes: &[u8; 32]) -> bool {
+    use subtle::ConstantTimeEq;
+    bytes.ct_eq(&[0u8; 32]).into()
+}

@@ -10,7 +10,7 @@ use std::sync::Mutex;
 
 use rand_core::{OsRng, RngCore};
 
-use crate::crypto::hash;
+use crate::crypto::RUST_CRYPTO;
 use crate::error::Error;
 
 /// A source of cryptographically secure random bytes.
@@ -41,7 +41,7 @@ impl DeterministicRandom {
     /// A stream determined entirely by `seed`.
     pub fn dangerous_from_seed_for_testing_only(seed: &[u8]) -> Self {
         Self {
-            seed: hash::sha256(&[b"lwsec deterministic rng", seed]),
+            seed: RUST_CRYPTO.hash.sha256(&[b"lwsec deterministic rng", seed]),
             state: Mutex::new((0, Vec::new())),
         }
     }
@@ -59,7 +59,9 @@ impl SecureRandom for DeterministicRandom {
         let (counter, pool) = &mut *guard;
         for byte in dest.iter_mut() {
             if pool.is_empty() {
-                let block = hash::sha256(&[&self.seed, &counter.to_be_bytes()]);
+                let block = RUST_CRYPTO
+                    .hash
+                    .sha256(&[&self.seed, &counter.to_be_bytes()]);
                 *counter = counter.checked_add(1).ok_or(Error::Rng)?;
                 pool.extend(block.iter().rev());
             }

@@ -2,12 +2,14 @@
 
 use zeroize::Zeroizing;
 
+use crate::crypto::CryptoProvider;
 use crate::crypto::aead::{AeadKey, KEY_LEN, NONCE_LEN, TAG_LEN};
 use crate::error::Error;
 use crate::suite::Suite;
 
 /// A key (maybe empty) and a nonce counter.
 pub(crate) struct CipherState {
+    provider: &'static CryptoProvider,
     suite: Suite,
     k: Option<AeadKey>,
     n: u64,
@@ -15,8 +17,9 @@ pub(crate) struct CipherState {
 
 impl CipherState {
     /// `InitializeKey(empty)`.
-    pub(crate) fn empty(suite: Suite) -> Self {
+    pub(crate) fn empty(provider: &'static CryptoProvider, suite: Suite) -> Self {
         Self {
+            provider,
             suite,
             k: None,
             n: 0,
@@ -24,9 +27,10 @@ impl CipherState {
     }
 
     /// `InitializeKey(key)`: sets the key and resets the nonce.
-    pub(crate) fn initialize_key(&mut self, key: &[u8; KEY_LEN]) {
-        self.k = Some(AeadKey::new(self.suite, key));
+    pub(crate) fn initialize_key(&mut self, key: &[u8; KEY_LEN]) -> Result<(), Error> {
+        self.k = Some(AeadKey::new(self.provider, self.suite, key)?);
         self.n = 0;
+        Ok(())
     }
 
     /// `HasKey()`.
@@ -85,16 +89,14 @@ impl CipherState {
             .checked_add(1)
             .filter(|n| *n != u64::MAX)
             .ok_or(Error::SequenceExhausted)?;
-        let body_len = ciphertext
-            .len()
-            .checked_sub(TAG_LEN)
-            .ok_or(Error::Decode("ciphertext shorter than a tag"))?;
-        let (body, tag) = ciphertext.split_at(body_len);
-        let mut tag_arr = [0u8; TAG_LEN];
-        tag_arr.copy_from_slice(tag);
-        let mut plain = Zeroizing::new(body.to_vec());
-        k.open_in_place(&self.nonce(), ad, &mut plain, &tag_arr)
+        if ciphertext.len() < TAG_LEN {
+            return Err(Error::Decode("ciphertext shorter than a tag"));
+        }
+        let mut plain = Zeroizing::new(ciphertext.to_vec());
+        let len = k
+            .open_in_place(&self.nonce(), ad, &mut plain)
             .map_err(|_| Error::HandshakeDecrypt)?;
+        plain.truncate(len);
         self.n = next;
         Ok(plain)
     }

@@ -2,6 +2,7 @@
 
 use zeroize::{Zeroize, Zeroizing};
 
+use crate::crypto::CryptoProvider;
 use crate::crypto::hash::{self, HASH_LEN};
 use crate::error::Error;
 use crate::noise::CipherState;
@@ -9,6 +10,7 @@ use crate::suite::Suite;
 
 /// The chaining key `ck`, the handshake hash `h` and a `CipherState`.
 pub(crate) struct SymmetricState {
+    provider: &'static CryptoProvider,
     ck: [u8; HASH_LEN],
     h: [u8; HASH_LEN],
     cipher: CipherState,
@@ -16,30 +18,36 @@ pub(crate) struct SymmetricState {
 
 impl SymmetricState {
     /// `InitializeSymmetric(protocol_name)`.
-    pub(crate) fn initialize_symmetric(protocol_name: &str, suite: Suite) -> Self {
+    pub(crate) fn initialize_symmetric(
+        provider: &'static CryptoProvider,
+        protocol_name: &str,
+        suite: Suite,
+    ) -> Self {
         let name = protocol_name.as_bytes();
         let mut h = [0u8; HASH_LEN];
         match h.get_mut(..name.len()) {
             Some(prefix) => prefix.copy_from_slice(name),
-            None => h = hash::sha256(&[name]),
+            None => h = provider.hash.sha256(&[name]),
         }
         Self {
+            provider,
             ck: h,
             h,
-            cipher: CipherState::empty(suite),
+            cipher: CipherState::empty(provider, suite),
         }
     }
 
     /// `MixKey(input_key_material)`.
-    pub(crate) fn mix_key(&mut self, ikm: &[u8]) {
-        let (ck, temp_k) = hash::noise_hkdf2(&self.ck, ikm);
+    pub(crate) fn mix_key(&mut self, ikm: &[u8]) -> Result<(), Error> {
+        let (ck, temp_k) = hash::noise_hkdf2(self.provider, &self.ck, ikm)?;
+        self.cipher.initialize_key(&temp_k)?;
         self.ck = *ck;
-        self.cipher.initialize_key(&temp_k);
+        Ok(())
     }
 
     /// `MixHash(data)`.
     pub(crate) fn mix_hash(&mut self, data: &[u8]) {
-        self.h = hash::sha256(&[&self.h, data]);
+        self.h = self.provider.hash.sha256(&[&self.h, data]);
     }
 
     /// `EncryptAndHash(plaintext)`: encrypts `buf[start..]` in place (tag
@@ -73,8 +81,8 @@ impl SymmetricState {
     }
 
     /// `Split()`: the two transport keys, initiator-to-responder first.
-    pub(crate) fn split(&self) -> (Zeroizing<[u8; HASH_LEN]>, Zeroizing<[u8; HASH_LEN]>) {
-        hash::noise_hkdf2(&self.ck, &[])
+    pub(crate) fn split(&self) -> Result<hash::SecretPair, Error> {
+        hash::noise_hkdf2(self.provider, &self.ck, &[])
     }
 
     /// The handshake hash `h`.

@@ -3,6 +3,7 @@
 //! (C) vector files, run through lwsec's `HandshakeState` and `CipherState`
 //! as initiator and as responder. Files: `test-vectors/third_party/noise/`.
 
+use crate::crypto::{CryptoProvider, providers};
 use serde_json::Value;
 
 use crate::crypto::dh::{PublicKey, StaticKeyPair};
@@ -52,8 +53,15 @@ fn parse_name(name: &str) -> Option<(Pattern, Suite)> {
     None
 }
 
-/// Runs one vector end to end and panics on the first mismatch.
+/// Runs one vector end to end with every provider and panics on the first
+/// mismatch.
 fn run_vector(v: &Value, pattern: Pattern, suite: Suite) {
+    for p in providers() {
+        run_vector_with(p, v, pattern, suite);
+    }
+}
+
+fn run_vector_with(p: &'static CryptoProvider, v: &Value, pattern: Pattern, suite: Suite) {
     let name = protocol_name(v);
     let init_prologue = bytes(v, "init_prologue");
     let resp_prologue = bytes(v, "resp_prologue");
@@ -71,6 +79,7 @@ fn run_vector(v: &Value, pattern: Pattern, suite: Suite) {
     );
 
     let mut initiator = HandshakeState::initialize(
+        p,
         pattern,
         suite,
         true,
@@ -81,6 +90,7 @@ fn run_vector(v: &Value, pattern: Pattern, suite: Suite) {
     )
     .unwrap();
     let mut responder = HandshakeState::initialize(
+        p,
         pattern,
         suite,
         false,
@@ -141,8 +151,8 @@ fn run_vector(v: &Value, pattern: Pattern, suite: Suite) {
 
     // Transport: initiator -> responder with k1, responder -> initiator with k2.
     let cipher = |k: &[u8; 32]| {
-        let mut c = CipherState::empty(suite);
-        c.initialize_key(k);
+        let mut c = CipherState::empty(p, suite);
+        c.initialize_key(k).unwrap();
         c
     };
     let (mut i_send, mut i_recv) = (cipher(&i_k1), cipher(&i_k2));

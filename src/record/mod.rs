@@ -10,6 +10,7 @@ pub use padding::Padding;
 
 use bytes::BytesMut;
 
+use crate::crypto::CryptoProvider;
 use crate::crypto::aead::{AeadKey, NONCE_LEN, TAG_LEN};
 use crate::crypto::hash::HASH_LEN;
 use crate::error::Error;
@@ -28,6 +29,7 @@ pub const MAX_RECORD_LEN: usize = HEADER_LEN + MAX_CIPHERTEXT_LEN;
 
 /// The keys of one direction under one traffic secret.
 pub(crate) struct DirectionKeys {
+    provider: &'static CryptoProvider,
     suite: Suite,
     secret: Secret,
     aead: AeadKey,
@@ -37,11 +39,16 @@ pub(crate) struct DirectionKeys {
 }
 
 impl DirectionKeys {
-    pub(crate) fn new(suite: Suite, secret: Secret) -> Result<Self, Error> {
-        let (key, iv) = key_schedule::record_key_iv(&secret)?;
+    pub(crate) fn new(
+        provider: &'static CryptoProvider,
+        suite: Suite,
+        secret: Secret,
+    ) -> Result<Self, Error> {
+        let (key, iv) = key_schedule::record_key_iv(provider, &secret)?;
         Ok(Self {
+            provider,
             suite,
-            aead: AeadKey::new(suite, &key),
+            aead: AeadKey::new(provider, suite, &key)?,
             secret,
             iv,
             seq: 0,
@@ -50,8 +57,8 @@ impl DirectionKeys {
 
     /// Moves to the next traffic secret; the sequence number restarts at 0.
     pub(crate) fn update(&mut self) -> Result<(), Error> {
-        let next = key_schedule::next_traffic_secret(&self.secret)?;
-        *self = Self::new(self.suite, next)?;
+        let next = key_schedule::next_traffic_secret(self.provider, &self.secret)?;
+        *self = Self::new(self.provider, self.suite, next)?;
         Ok(())
     }
 
@@ -132,16 +139,14 @@ impl DirectionKeys {
         body: &mut [u8],
     ) -> Result<(ContentType, usize), Error> {
         let next = self.next_seq()?;
-        let inner_len = body.len().checked_sub(TAG_LEN).ok_or(Error::BadRecordMac)?;
-        let (inner, tag) = body.split_at_mut(inner_len);
-        let tag: [u8; TAG_LEN] = (&*tag).try_into().map_err(|_| Error::BadRecordMac)?;
-        if self
-            .aead
-            .open_in_place(&self.nonce(), header, inner, &tag)
-            .is_err()
-        {
+        if body.len() < TAG_LEN {
             return Err(Error::BadRecordMac);
         }
+        let inner_len = self
+            .aead
+            .open_in_place(&self.nonce(), header, body)
+            .map_err(|_| Error::BadRecordMac)?;
+        let inner = body.get(..inner_len).ok_or(Error::BadRecordMac)?;
         self.seq = next;
         // The content type is the last non-zero byte; everything after it is padding.
         let type_at = inner

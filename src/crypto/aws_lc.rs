@@ -1,0 +1,134 @@
+//! The `aws-lc-rs` provider (feature `aws-lc`).
+
+use aws_lc_rs::{aead, agreement, digest, hkdf, hmac};
+use zeroize::Zeroizing;
+
+use crate::crypto::{Aead, AeadAlgorithm, Hash, KeyExchange, is_all_zero};
+use crate::error::Error;
+use crate::suite::Suite;
+
+pub(crate) struct X25519;
+
+fn private_key(private: &[u8; 32]) -> Result<agreement::PrivateKey, Error> {
+    agreement::PrivateKey::from_private_key(&agreement::X25519, private)
+        .map_err(|_| Error::InvalidKey("X25519 private key"))
+}
+
+impl KeyExchange for X25519 {
+    fn public_key(&self, private: &[u8; 32]) -> Result<[u8; 32], Error> {
+        let public = private_key(private)?
+            .compute_public_key()
+            .map_err(|_| Error::InvalidKey("X25519 private key"))?;
+        public
+            .as_ref()
+            .try_into()
+            .map_err(|_| Error::InvalidKey("X25519 public key length"))
+    }
+
+    fn agree(&self, private: &[u8; 32], peer: &[u8; 32]) -> Result<Zeroizing<[u8; 32]>, Error> {
+        let key = private_key(private)?;
+        let peer = agreement::UnparsedPublicKey::new(&agreement::X25519, peer);
+        // aws-lc refuses an all-zero result itself; the check below keeps the
+        // guarantee independent of that.
+        let shared = agreement::agree(&key, peer, Error::LowOrderPoint, |secret| {
+            let mut out = Zeroizing::new([0u8; 32]);
+            if secret.len() != 32 {
+                return Err(Error::LowOrderPoint);
+            }
+            out.copy_from_slice(secret);
+            Ok(out)
+        })?;
+        if is_all_zero(&shared) {
+            return Err(Error::LowOrderPoint);
+        }
+        Ok(shared)
+    }
+}
+
+struct Keyed(aead::LessSafeKey);
+
+impl Aead for Keyed {
+    fn seal_in_place(
+        &self,
+        nonce: &[u8; 12],
+        aad: &[u8],
+        buf: &mut [u8],
+    ) -> Result<[u8; 16], Error> {
+        let tag = self
+            .0
+            .seal_in_place_separate_tag(
+                aead::Nonce::assume_unique_for_key(*nonce),
+                aead::Aad::from(aad),
+                buf,
+            )
+            .map_err(|_| Error::RecordOverflow)?;
+        tag.as_ref().try_into().map_err(|_| Error::RecordOverflow)
+    }
+
+    fn open_in_place(&self, nonce: &[u8; 12], aad: &[u8], buf: &mut [u8]) -> Result<usize, Error> {
+        let plain = self
+            .0
+            .open_in_place(
+                aead::Nonce::assume_unique_for_key(*nonce),
+                aead::Aad::from(aad),
+                buf,
+            )
+            .map_err(|_| Error::BadRecordMac)?;
+        Ok(plain.len())
+    }
+}
+
+pub(crate) struct Aeads;
+
+impl AeadAlgorithm for Aeads {
+    fn key(&self, suite: Suite, key: &[u8; 32]) -> Result<Box<dyn Aead>, Error> {
+        let algorithm = match suite {
+            Suite::Aes256Gcm => &aead::AES_256_GCM,
+            Suite::ChaCha20Poly1305 => &aead::CHACHA20_POLY1305,
+        };
+        let unbound =
+            aead::UnboundKey::new(algorithm, key).map_err(|_| Error::InvalidKey("AEAD key"))?;
+        Ok(Box::new(Keyed(aead::LessSafeKey::new(unbound))))
+    }
+}
+
+pub(crate) struct Sha256Hkdf;
+
+/// An HKDF output length for `aws-lc-rs`.
+struct OutLen(usize);
+
+impl hkdf::KeyType for OutLen {
+    fn len(&self) -> usize {
+        self.0
+    }
+}
+
+impl Hash for Sha256Hkdf {
+    fn sha256(&self, parts: &[&[u8]]) -> [u8; 32] {
+        let mut ctx = digest::Context::new(&digest::SHA256);
+        for part in parts {
+            ctx.update(part);
+        }
+        let mut out = [0u8; 32];
+        out.copy_from_slice(ctx.finish().as_ref());
+        out
+    }
+
+    fn hkdf_extract(&self, salt: &[u8], ikm: &[u8]) -> Zeroizing<[u8; 32]> {
+        // HKDF-Extract(salt, ikm) = HMAC-SHA-256(salt, ikm) (RFC 5869 2.2).
+        let tag = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, salt), ikm);
+        let mut out = Zeroizing::new([0u8; 32]);
+        out.copy_from_slice(tag.as_ref());
+        out
+    }
+
+    fn hkdf_expand(&self, prk: &[u8; 32], info: &[u8], out: &mut [u8]) -> Result<(), Error> {
+        let too_long = Error::InvalidConfig("HKDF output longer than 255 * 32 bytes");
+        let prk = hkdf::Prk::new_less_safe(hkdf::HKDF_SHA256, prk);
+        let info = [info];
+        let okm = prk
+            .expand(&info, OutLen(out.len()))
+            .map_err(|_| too_long.clone())?;
+        okm.fill(out).map_err(|_| too_long)
+    }
+}

@@ -1,0 +1,102 @@
+//! The pure-Rust provider: `x25519-dalek`, `aes-gcm`, `chacha20poly1305`,
+//! `sha2`, `hkdf`.
+
+use aes_gcm::Aes256Gcm;
+use aes_gcm::aead::consts::{U12, U16};
+use aes_gcm::aead::generic_array::GenericArray;
+use aes_gcm::aead::{AeadInPlace, KeyInit};
+use chacha20poly1305::ChaCha20Poly1305;
+use hkdf::Hkdf;
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use crate::crypto::{Aead, AeadAlgorithm, Hash, KeyExchange};
+use crate::error::Error;
+use crate::suite::Suite;
+
+pub(crate) struct X25519;
+
+impl KeyExchange for X25519 {
+    fn public_key(&self, private: &[u8; 32]) -> Result<[u8; 32], Error> {
+        let secret = x25519_dalek::StaticSecret::from(*private);
+        Ok(x25519_dalek::PublicKey::from(&secret).to_bytes())
+    }
+
+    fn agree(&self, private: &[u8; 32], peer: &[u8; 32]) -> Result<Zeroizing<[u8; 32]>, Error> {
+        let secret = x25519_dalek::StaticSecret::from(*private);
+        let shared = secret.diffie_hellman(&x25519_dalek::PublicKey::from(*peer));
+        if !shared.was_contributory() {
+            return Err(Error::LowOrderPoint);
+        }
+        Ok(Zeroizing::new(shared.to_bytes()))
+    }
+}
+
+/// A keyed RustCrypto AEAD (key schedules are wiped on drop by the crates).
+struct Keyed<A>(A);
+
+impl<A> Aead for Keyed<A>
+where
+    A: AeadInPlace<NonceSize = U12, TagSize = U16> + Send + Sync,
+{
+    fn seal_in_place(
+        &self,
+        nonce: &[u8; 12],
+        aad: &[u8],
+        buf: &mut [u8],
+    ) -> Result<[u8; 16], Error> {
+        let tag = self
+            .0
+            .encrypt_in_place_detached(nonce.into(), aad, buf)
+            // Only reachable for inputs longer than the AEAD's limit (64 GiB).
+            .map_err(|_| Error::RecordOverflow)?;
+        let mut out = [0u8; 16];
+        out.copy_from_slice(tag.as_slice());
+        Ok(out)
+    }
+
+    fn open_in_place(&self, nonce: &[u8; 12], aad: &[u8], buf: &mut [u8]) -> Result<usize, Error> {
+        let len = buf.len().checked_sub(16).ok_or(Error::BadRecordMac)?;
+        let (body, tag) = buf.split_at_mut(len);
+        self.0
+            .decrypt_in_place_detached(nonce.into(), aad, body, GenericArray::from_slice(tag))
+            .map_err(|_| Error::BadRecordMac)?;
+        Ok(len)
+    }
+}
+
+pub(crate) struct Aeads;
+
+impl AeadAlgorithm for Aeads {
+    fn key(&self, suite: Suite, key: &[u8; 32]) -> Result<Box<dyn Aead>, Error> {
+        Ok(match suite {
+            Suite::Aes256Gcm => Box::new(Keyed(Aes256Gcm::new(key.into()))),
+            Suite::ChaCha20Poly1305 => Box::new(Keyed(ChaCha20Poly1305::new(key.into()))),
+        })
+    }
+}
+
+pub(crate) struct Sha256Hkdf;
+
+impl Hash for Sha256Hkdf {
+    fn sha256(&self, parts: &[&[u8]]) -> [u8; 32] {
+        let mut hasher = Sha256::new();
+        for part in parts {
+            hasher.update(part);
+        }
+        hasher.finalize().into()
+    }
+
+    fn hkdf_extract(&self, salt: &[u8], ikm: &[u8]) -> Zeroizing<[u8; 32]> {
+        let (prk, _) = Hkdf::<Sha256>::extract(Some(salt), ikm);
+        let mut out = Zeroizing::new([0u8; 32]);
+        out.copy_from_slice(&prk);
+        out
+    }
+
+    fn hkdf_expand(&self, prk: &[u8; 32], info: &[u8], out: &mut [u8]) -> Result<(), Error> {
+        let hk = Hkdf::<Sha256>::from_prk(prk).map_err(|_| Error::InvalidKey("HKDF PRK"))?;
+        hk.expand(info, out)
+            .map_err(|_| Error::InvalidConfig("HKDF output longer than 255 * 32 bytes"))
+    }
+}
