@@ -1,11 +1,12 @@
 //! Handshake cost: full lwsec NK and IK handshakes (client and server in one
 //! process) and the server side alone, against the X25519 floor (the exact
-//! key generations and DH operations the Noise pattern needs), snow on the
-//! same pattern and suite, and rustls (TLS 1.3, X25519, ECDSA P-256), all
+//! key generations and DH operations the Noise pattern needs, with the same
+//! primitives the provider wraps), snow on the same pattern and suite, and
+//! rustls (TLS 1.3, X25519, ECDSA P-256, ring and aws-lc-rs providers), all
 //! in the same run. The `cookie` group compares a stateless Retry with a
 //! full server-side handshake.
 //!
-//! `cargo bench --bench handshake -- --warm-up-time 1 --measurement-time 3`
+//! `cargo bench --bench handshake --features aws-lc -- --warm-up-time 1 --measurement-time 3`
 
 // criterion_group! generates an undocumented `fn benches`.
 #![allow(missing_docs)]
@@ -14,32 +15,14 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use lwsec::rng::{OsRandom, SecureRandom};
-use lwsec::{ClientConfig, Connection, Pattern, ServerConfig, ServerOptions, StaticKeyPair, Suite};
-use x25519_dalek::{PublicKey as XPublic, StaticSecret};
+use lwsec::{ClientConfig, Connection, Pattern, ServerConfig, ServerOptions, Suite};
 
 mod common;
 use common::{
-    NOW, PATTERNS, SUITES, rustls_client, rustls_configs, rustls_handshake, rustls_provider,
+    CLIENT_SECRET, NOW, PATTERNS, SERVER_SECRET, SUITES, X25519Floor, lwsec_configs, providers,
+    rustls_bases, rustls_client, rustls_configs, rustls_handshake, rustls_provider,
     snow_handshake_states, snow_pair, snow_params,
 };
-
-const SERVER_SECRET: [u8; 32] = [0x01; 32];
-const CLIENT_SECRET: [u8; 32] = [0x02; 32];
-
-/// lwsec configs for one pattern and suite (the client offers only `suite`).
-fn lwsec_configs(pattern: Pattern, suite: Suite) -> (Arc<ClientConfig>, Arc<ServerConfig>) {
-    let server_key = StaticKeyPair::from_private_bytes(SERVER_SECRET);
-    let mut client = match pattern {
-        Pattern::Nk => ClientConfig::nk(server_key.public_key()),
-        _ => ClientConfig::ik(
-            server_key.public_key(),
-            StaticKeyPair::from_private_bytes(CLIENT_SECRET),
-        ),
-    };
-    client.suites = vec![suite];
-    (Arc::new(client), Arc::new(ServerConfig::new(server_key)))
-}
 
 /// A full lwsec handshake between fresh connections.
 fn lwsec_handshake(client_cfg: &Arc<ClientConfig>, server_cfg: &Arc<ServerConfig>) {
@@ -61,23 +44,6 @@ fn lwsec_server(server_cfg: &Arc<ServerConfig>, options: &ServerOptions, hello: 
     black_box(server.pending_output()).len()
 }
 
-/// The X25519 work a handshake cannot avoid: `keygens` ephemeral key
-/// generations (OS randomness, clamping, base-point multiplication) and
-/// `dhs` Diffie-Hellman operations with the all-zero check.
-fn x25519_floor(keygens: usize, dhs: usize, secret: &StaticSecret, peer: &XPublic) {
-    for _ in 0..keygens {
-        let mut bytes = [0u8; 32];
-        OsRandom.fill(&mut bytes).unwrap();
-        let e = StaticSecret::from(bytes);
-        black_box(XPublic::from(&e));
-    }
-    for _ in 0..dhs {
-        let shared = secret.diffie_hellman(black_box(peer));
-        assert!(shared.was_contributory());
-        black_box(shared);
-    }
-}
-
 /// (key generations, DH operations) of one side of a pattern.
 /// NK: `-> e, es` / `<- e, ee`: each side 1 keygen + 2 DH.
 /// IK: `-> e, es, s, ss` / `<- e, ee, se`: each side 1 keygen + 4 DH.
@@ -88,22 +54,29 @@ fn floor_ops(pattern: Pattern) -> (usize, usize) {
     }
 }
 
+fn server_public() -> [u8; 32] {
+    *x25519_dalek::PublicKey::from(&x25519_dalek::StaticSecret::from(SERVER_SECRET)).as_bytes()
+}
+
 fn full(c: &mut Criterion) {
     let mut g = c.benchmark_group("handshake/full");
-    let secret = StaticSecret::from(SERVER_SECRET);
-    let peer = XPublic::from(&StaticSecret::from(CLIENT_SECRET));
-    let server_public = *XPublic::from(&secret).as_bytes();
+    let server_public = server_public();
     for (pattern, pname) in PATTERNS {
         let (keygens, dhs) = floor_ops(pattern);
-        g.bench_function(
-            BenchmarkId::new(format!("x25519-floor-{pname}"), "any"),
-            |b| b.iter(|| x25519_floor(2 * keygens, 2 * dhs, &secret, &peer)),
-        );
+        for provider in providers() {
+            let prov = provider.name;
+            let floor = X25519Floor::new(provider);
+            g.bench_function(
+                BenchmarkId::new(format!("x25519-floor-{prov}"), pname),
+                |b| b.iter(|| floor.run(2 * keygens, 2 * dhs)),
+            );
+            for (suite, sname) in SUITES {
+                let (ccfg, scfg) = lwsec_configs(provider, pattern, suite);
+                let id = BenchmarkId::new(format!("lwsec-{prov}-{pname}"), sname);
+                g.bench_function(id, |b| b.iter(|| lwsec_handshake(&ccfg, &scfg)));
+            }
+        }
         for (suite, sname) in SUITES {
-            let (ccfg, scfg) = lwsec_configs(pattern, suite);
-            g.bench_function(BenchmarkId::new(format!("lwsec-{pname}"), sname), |b| {
-                b.iter(|| lwsec_handshake(&ccfg, &scfg))
-            });
             g.bench_function(BenchmarkId::new(format!("snow-{pname}"), sname), |b| {
                 b.iter(|| {
                     black_box(snow_pair(
@@ -118,37 +91,42 @@ fn full(c: &mut Criterion) {
         }
     }
     let mut buf = Vec::with_capacity(8192);
-    for (suite, sname) in SUITES {
-        let provider = rustls_provider(rustls::crypto::ring::default_provider(), suite);
-        let (ccfg, scfg) = rustls_configs(provider);
-        g.bench_function(BenchmarkId::new("rustls-ring-tls13", sname), |b| {
-            b.iter(|| black_box(rustls_handshake(&ccfg, &scfg, &mut buf)))
-        });
+    for (rname, base) in rustls_bases() {
+        for (suite, sname) in SUITES {
+            let (ccfg, scfg) = rustls_configs(rustls_provider(base.clone(), suite));
+            let id = BenchmarkId::new(format!("rustls-{rname}-tls13"), sname);
+            g.bench_function(id, |b| {
+                b.iter(|| black_box(rustls_handshake(&ccfg, &scfg, &mut buf)))
+            });
+        }
     }
     g.finish();
 }
 
 fn server(c: &mut Criterion) {
     let mut g = c.benchmark_group("handshake/server");
-    let secret = StaticSecret::from(SERVER_SECRET);
-    let peer = XPublic::from(&StaticSecret::from(CLIENT_SECRET));
-    let server_public = *XPublic::from(&secret).as_bytes();
+    let server_public = server_public();
     let options = ServerOptions::default();
     for (pattern, pname) in PATTERNS {
         let (keygens, dhs) = floor_ops(pattern);
-        g.bench_function(
-            BenchmarkId::new(format!("x25519-floor-{pname}"), "any"),
-            |b| b.iter(|| x25519_floor(keygens, dhs, &secret, &peer)),
-        );
+        for provider in providers() {
+            let prov = provider.name;
+            let floor = X25519Floor::new(provider);
+            g.bench_function(
+                BenchmarkId::new(format!("x25519-floor-{prov}"), pname),
+                |b| b.iter(|| floor.run(keygens, dhs)),
+            );
+            for (suite, sname) in SUITES {
+                let (ccfg, scfg) = lwsec_configs(provider, pattern, suite);
+                let hello = Connection::client(ccfg, NOW)
+                    .unwrap()
+                    .pending_output()
+                    .to_vec();
+                let id = BenchmarkId::new(format!("lwsec-{prov}-{pname}"), sname);
+                g.bench_function(id, |b| b.iter(|| lwsec_server(&scfg, &options, &hello)));
+            }
+        }
         for (suite, sname) in SUITES {
-            let (ccfg, scfg) = lwsec_configs(pattern, suite);
-            let hello = Connection::client(ccfg, NOW)
-                .unwrap()
-                .pending_output()
-                .to_vec();
-            g.bench_function(BenchmarkId::new(format!("lwsec-{pname}"), sname), |b| {
-                b.iter(|| lwsec_server(&scfg, &options, &hello))
-            });
             let (mut i, _) = snow_handshake_states(
                 pattern,
                 suite,
@@ -178,24 +156,26 @@ fn server(c: &mut Criterion) {
         }
     }
     let mut out = Vec::with_capacity(8192);
-    for (suite, sname) in SUITES {
-        let provider = rustls_provider(rustls::crypto::ring::default_provider(), suite);
-        let (ccfg, scfg) = rustls_configs(provider);
-        let mut hello = Vec::new();
-        rustls_client(&ccfg).write_tls(&mut hello).unwrap();
-        g.bench_function(BenchmarkId::new("rustls-ring-tls13", sname), |b| {
-            b.iter(|| {
-                let mut server = rustls::ServerConnection::new(scfg.clone()).unwrap();
-                server.read_tls(&mut &hello[..]).unwrap();
-                server.process_new_packets().unwrap();
-                out.clear();
-                while server.wants_write() {
-                    server.write_tls(&mut out).unwrap();
-                }
-                black_box(&out);
-                server
-            })
-        });
+    for (rname, base) in rustls_bases() {
+        for (suite, sname) in SUITES {
+            let (ccfg, scfg) = rustls_configs(rustls_provider(base.clone(), suite));
+            let mut hello = Vec::new();
+            rustls_client(&ccfg).write_tls(&mut hello).unwrap();
+            let id = BenchmarkId::new(format!("rustls-{rname}-tls13"), sname);
+            g.bench_function(id, |b| {
+                b.iter(|| {
+                    let mut server = rustls::ServerConnection::new(scfg.clone()).unwrap();
+                    server.read_tls(&mut &hello[..]).unwrap();
+                    server.process_new_packets().unwrap();
+                    out.clear();
+                    while server.wants_write() {
+                        server.write_tls(&mut out).unwrap();
+                    }
+                    black_box(&out);
+                    server
+                })
+            });
+        }
     }
     g.finish();
 }
@@ -204,39 +184,44 @@ fn server(c: &mut Criterion) {
 /// cookie (a stateless Retry, no DH) against a full server-side handshake.
 fn cookie(c: &mut Criterion) {
     let mut g = c.benchmark_group("handshake/cookie");
-    let (ccfg, scfg) = lwsec_configs(Pattern::Nk, Suite::Aes256Gcm);
-    let mut demand = ServerOptions::default();
-    demand.demand_cookie = true;
-    demand.peer_address = b"203.0.113.7:50412".to_vec();
-    let plain = ServerOptions::default();
+    for provider in providers() {
+        let prov = provider.name;
+        let (ccfg, scfg) = lwsec_configs(provider, Pattern::Nk, Suite::Aes256Gcm);
+        let mut demand = ServerOptions::default();
+        demand.demand_cookie = true;
+        demand.peer_address = b"203.0.113.7:50412".to_vec();
+        let plain = ServerOptions::default();
 
-    let mut client = Connection::client(ccfg, NOW).unwrap();
-    let hello = client.pending_output().to_vec();
-    client.consume_output(hello.len());
-    // The Retry, and the client's second ClientHello carrying the cookie.
-    let mut server = Connection::server_with_options(scfg.clone(), NOW, demand.clone()).unwrap();
-    server.handle_input(&hello, NOW).unwrap();
-    client.handle_input(server.pending_output(), NOW).unwrap();
-    let retried = client.pending_output().to_vec();
-    assert!(retried.len() > hello.len());
-    let first_byte = |options: &ServerOptions, flight: &[u8]| {
-        let mut s = Connection::server_with_options(scfg.clone(), NOW, options.clone()).unwrap();
-        s.handle_input(flight, NOW).unwrap();
-        s.pending_output()[0]
-    };
-    assert_eq!(first_byte(&demand, &hello), 0x03, "Retry");
-    assert_eq!(first_byte(&plain, &hello), 0x02, "ServerHello");
-    assert_eq!(first_byte(&demand, &retried), 0x02, "ServerHello");
+        let mut client = Connection::client(ccfg, NOW).unwrap();
+        let hello = client.pending_output().to_vec();
+        client.consume_output(hello.len());
+        // The Retry, and the client's second ClientHello carrying the cookie.
+        let mut server =
+            Connection::server_with_options(scfg.clone(), NOW, demand.clone()).unwrap();
+        server.handle_input(&hello, NOW).unwrap();
+        client.handle_input(server.pending_output(), NOW).unwrap();
+        let retried = client.pending_output().to_vec();
+        assert!(retried.len() > hello.len());
+        let first_byte = |options: &ServerOptions, flight: &[u8]| {
+            let mut s =
+                Connection::server_with_options(scfg.clone(), NOW, options.clone()).unwrap();
+            s.handle_input(flight, NOW).unwrap();
+            s.pending_output()[0]
+        };
+        assert_eq!(first_byte(&demand, &hello), 0x03, "Retry");
+        assert_eq!(first_byte(&plain, &hello), 0x02, "ServerHello");
+        assert_eq!(first_byte(&demand, &retried), 0x02, "ServerHello");
 
-    g.bench_function("retry-spoofed-NK", |b| {
-        b.iter(|| lwsec_server(&scfg, &demand, &hello))
-    });
-    g.bench_function("full-server-NK", |b| {
-        b.iter(|| lwsec_server(&scfg, &plain, &hello))
-    });
-    g.bench_function("full-server-with-cookie-NK", |b| {
-        b.iter(|| lwsec_server(&scfg, &demand, &retried))
-    });
+        g.bench_function(BenchmarkId::new("retry-spoofed-NK", prov), |b| {
+            b.iter(|| lwsec_server(&scfg, &demand, &hello))
+        });
+        g.bench_function(BenchmarkId::new("full-server-NK", prov), |b| {
+            b.iter(|| lwsec_server(&scfg, &plain, &hello))
+        });
+        g.bench_function(BenchmarkId::new("full-server-with-cookie-NK", prov), |b| {
+            b.iter(|| lwsec_server(&scfg, &demand, &retried))
+        });
+    }
     g.finish();
 }
 

@@ -1,8 +1,9 @@
 //! Record layer cost: lwsec sealing and opening one record through its
-//! public API, against the raw AEAD it wraps (same crate, same buffer
-//! sealed or opened in place), measured in the same run.
+//! public API, against the raw AEAD it wraps (the same crate lwsec's
+//! provider calls, sealing or opening the same-sized buffer in place),
+//! measured in the same run, for every provider compiled in.
 //!
-//! `cargo bench --bench record -- --warm-up-time 1 --measurement-time 3`
+//! `cargo bench --bench record --features aws-lc -- --warm-up-time 1 --measurement-time 3`
 
 // criterion_group! generates an undocumented `fn benches`.
 #![allow(missing_docs)]
@@ -13,43 +14,42 @@ use std::time::{Duration, Instant};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 mod common;
-use common::{NOW, RECORD_OVERHEAD, RawAead, SUITES, lwsec_pair, lwsec_send_recv};
+use common::{NOW, RECORD_OVERHEAD, RawAead, SUITES, lwsec_pair, lwsec_send_recv, providers};
 
 const SIZES: [usize; 3] = [64, 1024, 16384];
 /// Records sealed (untimed) before each timed batch of opens.
 const OPEN_BATCH: u64 = 32;
+/// The AAD of a record (frame type and length, as lwsec authenticates it).
+const AAD: [u8; 3] = [0x17, 0x40, 0x11];
 
 fn seal(c: &mut Criterion) {
     let mut g = c.benchmark_group("record/seal");
-    for (suite, sname) in SUITES {
-        for size in SIZES {
-            g.throughput(Throughput::Bytes(size as u64));
-            let msg = vec![0xabu8; size];
-            let (mut client, _server) = lwsec_pair(suite);
-            g.bench_with_input(
-                BenchmarkId::new(format!("lwsec/{sname}"), size),
-                &size,
-                |b, _| {
+    for provider in providers() {
+        let pname = provider.name;
+        for (suite, sname) in SUITES {
+            for size in SIZES {
+                g.throughput(Throughput::Bytes(size as u64));
+                let msg = vec![0xabu8; size];
+                let (mut client, _server) = lwsec_pair(provider, suite);
+                let id = BenchmarkId::new(format!("lwsec-{pname}/{sname}"), size);
+                g.bench_function(id, |b| {
                     b.iter(|| {
                         client.send_message(black_box(&msg)).unwrap();
                         let n = black_box(client.pending_output()).len();
                         client.consume_output(n);
                     })
-                },
-            );
-            let aead = RawAead::new(suite);
-            let mut buf = vec![0xabu8; size];
-            let mut seq = 0u64;
-            g.bench_with_input(
-                BenchmarkId::new(format!("raw/{sname}"), size),
-                &size,
-                |b, _| {
+                });
+                let aead = RawAead::new(provider, suite);
+                let mut buf = vec![0xabu8; size + 16];
+                let mut seq = 0u64;
+                let id = BenchmarkId::new(format!("raw-{pname}/{sname}"), size);
+                g.bench_function(id, |b| {
                     b.iter(|| {
                         seq += 1;
-                        black_box(aead.seal(seq, &[0x17, 0, 0], black_box(&mut buf)));
+                        aead.seal(seq, &AAD, black_box(&mut buf));
                     })
-                },
-            );
+                });
+            }
         }
     }
     g.finish();
@@ -57,17 +57,17 @@ fn seal(c: &mut Criterion) {
 
 fn open(c: &mut Criterion) {
     let mut g = c.benchmark_group("record/open");
-    for (suite, sname) in SUITES {
-        for size in SIZES {
-            g.throughput(Throughput::Bytes(size as u64));
-            let msg = vec![0xabu8; size];
-            let (mut client, mut server) = lwsec_pair(suite);
-            let record_len = size + RECORD_OVERHEAD;
-            let mut wire = Vec::with_capacity(record_len * OPEN_BATCH as usize);
-            g.bench_with_input(
-                BenchmarkId::new(format!("lwsec/{sname}"), size),
-                &size,
-                |b, _| {
+    for provider in providers() {
+        let pname = provider.name;
+        for (suite, sname) in SUITES {
+            for size in SIZES {
+                g.throughput(Throughput::Bytes(size as u64));
+                let msg = vec![0xabu8; size];
+                let (mut client, mut server) = lwsec_pair(provider, suite);
+                let record_len = size + RECORD_OVERHEAD;
+                let mut wire = Vec::with_capacity(record_len * OPEN_BATCH as usize);
+                let id = BenchmarkId::new(format!("lwsec-{pname}/{sname}"), size);
+                g.bench_function(id, |b| {
                     b.iter_custom(|iters| {
                         let mut total = Duration::ZERO;
                         let mut left = iters;
@@ -89,16 +89,12 @@ fn open(c: &mut Criterion) {
                         }
                         total
                     })
-                },
-            );
-            let aead = RawAead::new(suite);
-            let mut bufs = vec![vec![0xabu8; size]; OPEN_BATCH as usize];
-            let mut tags = vec![[0u8; 16]; OPEN_BATCH as usize];
-            let mut seq = 0u64;
-            g.bench_with_input(
-                BenchmarkId::new(format!("raw/{sname}"), size),
-                &size,
-                |b, _| {
+                });
+                let aead = RawAead::new(provider, suite);
+                let mut bufs = vec![vec![0xabu8; size + 16]; OPEN_BATCH as usize];
+                let mut seq = 0u64;
+                let id = BenchmarkId::new(format!("raw-{pname}/{sname}"), size);
+                g.bench_function(id, |b| {
                     b.iter_custom(|iters| {
                         let mut total = Duration::ZERO;
                         let mut left = iters;
@@ -106,22 +102,20 @@ fn open(c: &mut Criterion) {
                             let batch = left.min(OPEN_BATCH) as usize;
                             left -= batch as u64;
                             let first = seq;
-                            for (buf, tag) in bufs.iter_mut().zip(tags.iter_mut()).take(batch) {
+                            for buf in bufs.iter_mut().take(batch) {
                                 seq += 1;
-                                *tag = aead.seal(seq, &[0x17, 0, 0], buf);
+                                aead.seal(seq, &AAD, buf);
                             }
                             let start = Instant::now();
-                            let mut s = first;
-                            for (buf, tag) in bufs.iter_mut().zip(tags.iter()).take(batch) {
-                                s += 1;
-                                aead.open(s, &[0x17, 0, 0], black_box(buf), tag);
+                            for (i, buf) in bufs.iter_mut().take(batch).enumerate() {
+                                aead.open(first + 1 + i as u64, &AAD, black_box(buf));
                             }
                             total += start.elapsed();
                         }
                         total
                     })
-                },
-            );
+                });
+            }
         }
     }
     g.finish();
@@ -129,30 +123,29 @@ fn open(c: &mut Criterion) {
 
 fn seal_open(c: &mut Criterion) {
     let mut g = c.benchmark_group("record/seal_open");
-    for (suite, sname) in SUITES {
-        for size in SIZES {
-            g.throughput(Throughput::Bytes(size as u64));
-            let msg = vec![0xabu8; size];
-            let (mut client, mut server) = lwsec_pair(suite);
-            g.bench_with_input(
-                BenchmarkId::new(format!("lwsec/{sname}"), size),
-                &size,
-                |b, _| b.iter(|| lwsec_send_recv(&mut client, &mut server, black_box(&msg))),
-            );
-            let aead = RawAead::new(suite);
-            let mut buf = vec![0xabu8; size];
-            let mut seq = 0u64;
-            g.bench_with_input(
-                BenchmarkId::new(format!("raw/{sname}"), size),
-                &size,
-                |b, _| {
+    for provider in providers() {
+        let pname = provider.name;
+        for (suite, sname) in SUITES {
+            for size in SIZES {
+                g.throughput(Throughput::Bytes(size as u64));
+                let msg = vec![0xabu8; size];
+                let (mut client, mut server) = lwsec_pair(provider, suite);
+                let id = BenchmarkId::new(format!("lwsec-{pname}/{sname}"), size);
+                g.bench_function(id, |b| {
+                    b.iter(|| lwsec_send_recv(&mut client, &mut server, black_box(&msg)))
+                });
+                let aead = RawAead::new(provider, suite);
+                let mut buf = vec![0xabu8; size + 16];
+                let mut seq = 0u64;
+                let id = BenchmarkId::new(format!("raw-{pname}/{sname}"), size);
+                g.bench_function(id, |b| {
                     b.iter(|| {
                         seq += 1;
-                        let tag = aead.seal(seq, &[0x17, 0, 0], black_box(&mut buf));
-                        aead.open(seq, &[0x17, 0, 0], black_box(&mut buf), &tag);
+                        aead.seal(seq, &AAD, black_box(&mut buf));
+                        aead.open(seq, &AAD, black_box(&mut buf));
                     })
-                },
-            );
+                });
+            }
         }
     }
     g.finish();
@@ -162,30 +155,34 @@ fn seal_open(c: &mut Criterion) {
 /// against the raw AEAD sealing and opening the same 64 records.
 fn message_1mib(c: &mut Criterion) {
     const SIZE: usize = 1 << 20;
+    const FRAGMENT: usize = 16384;
     let mut g = c.benchmark_group("record/message_1MiB");
     g.throughput(Throughput::Bytes(SIZE as u64));
-    for (suite, sname) in SUITES {
-        let msg = vec![0xabu8; SIZE];
-        let (mut client, mut server) = lwsec_pair(suite);
-        g.bench_function(BenchmarkId::new("lwsec", sname), |b| {
-            b.iter(|| {
-                let n = lwsec_send_recv(&mut client, &mut server, black_box(&msg));
-                assert_eq!(n, SIZE);
-            })
-        });
-        let aead = RawAead::new(suite);
-        let mut buf = vec![0xabu8; SIZE];
-        let mut seq = 0u64;
-        g.bench_function(BenchmarkId::new("raw", sname), |b| {
-            b.iter(|| {
-                for chunk in buf.chunks_mut(16384) {
-                    seq += 1;
-                    let tag = aead.seal(seq, &[0x17, 0x40, 0x11], chunk);
-                    aead.open(seq, &[0x17, 0x40, 0x11], chunk, &tag);
-                }
-                black_box(&buf);
-            })
-        });
+    for provider in providers() {
+        let pname = provider.name;
+        for (suite, sname) in SUITES {
+            let msg = vec![0xabu8; SIZE];
+            let (mut client, mut server) = lwsec_pair(provider, suite);
+            g.bench_function(BenchmarkId::new(format!("lwsec-{pname}"), sname), |b| {
+                b.iter(|| {
+                    let n = lwsec_send_recv(&mut client, &mut server, black_box(&msg));
+                    assert_eq!(n, SIZE);
+                })
+            });
+            let aead = RawAead::new(provider, suite);
+            let mut buf = vec![0xabu8; SIZE / FRAGMENT * (FRAGMENT + 16)];
+            let mut seq = 0u64;
+            g.bench_function(BenchmarkId::new(format!("raw-{pname}"), sname), |b| {
+                b.iter(|| {
+                    for record in buf.chunks_mut(FRAGMENT + 16) {
+                        seq += 1;
+                        aead.seal(seq, &AAD, record);
+                        aead.open(seq, &AAD, record);
+                    }
+                    black_box(&buf);
+                })
+            });
+        }
     }
     g.finish();
 }

@@ -6,13 +6,17 @@
 
 #![allow(dead_code)]
 
+use std::hint::black_box;
 use std::io::{Read, Write};
 use std::sync::Arc;
 
 use aes_gcm::Aes256Gcm;
 use aes_gcm::aead::{AeadInPlace, KeyInit};
 use chacha20poly1305::ChaCha20Poly1305;
-use lwsec::{Connection, Pattern, Side, Suite, Time, TransportConfig};
+use lwsec::crypto::CryptoProvider;
+use lwsec::rng::{OsRandom, SecureRandom};
+use lwsec::{ClientConfig, Connection, Pattern, ServerConfig, StaticKeyPair, Suite, Time};
+use x25519_dalek::{PublicKey as XPublic, StaticSecret};
 
 /// The time every bench uses (the core never reads a clock).
 pub(crate) const NOW: Time = Time::from_millis(1_700_000_000_000);
@@ -30,25 +34,53 @@ pub(crate) const PATTERNS: [(Pattern, &str); 2] = [(Pattern::Nk, "NK"), (Pattern
 /// record, plus one content-type byte.
 pub(crate) const RECORD_OVERHEAD: usize = 3 + 1 + 16;
 
-/// An established client/server pair with fixed keys (no handshake).
-pub(crate) fn lwsec_pair(suite: Suite) -> (Connection, Connection) {
-    let (k1, k2, h) = ([0x11; 32], [0x22; 32], [0x33; 32]);
-    let make = |side| {
-        Connection::dangerous_from_noise_split(
-            side,
-            Pattern::Nk,
-            suite,
-            &k1,
-            &k2,
-            h,
-            None,
-            TransportConfig::default(),
-            NOW,
-        )
-        .unwrap()
+/// The lwsec providers compiled into this build (`rust-crypto`, and
+/// `aws-lc` with `--features aws-lc`).
+pub(crate) fn providers() -> &'static [&'static CryptoProvider] {
+    lwsec::crypto::providers()
+}
+
+/// The server's static key in every bench.
+pub(crate) const SERVER_SECRET: [u8; 32] = [0x01; 32];
+/// The IK client's static key in every bench.
+pub(crate) const CLIENT_SECRET: [u8; 32] = [0x02; 32];
+
+/// lwsec configs for one pattern, suite and provider (the client offers
+/// only `suite`).
+pub(crate) fn lwsec_configs(
+    provider: &'static CryptoProvider,
+    pattern: Pattern,
+    suite: Suite,
+) -> (Arc<ClientConfig>, Arc<ServerConfig>) {
+    let server_key = StaticKeyPair::from_private_bytes(SERVER_SECRET);
+    let mut client = match pattern {
+        Pattern::Nk => ClientConfig::nk(server_key.public_key()),
+        _ => ClientConfig::ik(
+            server_key.public_key(),
+            StaticKeyPair::from_private_bytes(CLIENT_SECRET),
+        ),
     };
-    let mut client = make(Side::Client);
-    let mut server = make(Side::Server);
+    client.suites = vec![suite];
+    client.provider = provider;
+    let mut server = ServerConfig::new(server_key);
+    server.provider = provider;
+    (Arc::new(client), Arc::new(server))
+}
+
+/// An established client/server pair after a real NK handshake on `provider`.
+pub(crate) fn lwsec_pair(
+    provider: &'static CryptoProvider,
+    suite: Suite,
+) -> (Connection, Connection) {
+    let (ccfg, scfg) = lwsec_configs(provider, Pattern::Nk, suite);
+    let mut client = Connection::client(ccfg, NOW).unwrap();
+    let mut server = Connection::server(scfg, NOW).unwrap();
+    let n = server.handle_input(client.pending_output(), NOW).unwrap();
+    client.consume_output(n);
+    let n = client.handle_input(server.pending_output(), NOW).unwrap();
+    server.consume_output(n);
+    assert!(client.is_established() && server.is_established());
+    assert_eq!(client.suite(), Some(suite));
     // Drop the HandshakeComplete events.
     while client.poll_event().is_some() {}
     while server.poll_event().is_some() {}
@@ -71,43 +103,88 @@ pub(crate) fn lwsec_send_recv(from: &mut Connection, to: &mut Connection, messag
     received
 }
 
-/// The AEAD lwsec wraps, from the same crate, for raw comparisons.
+/// The AEAD a provider wraps, called directly (RustCrypto crates or
+/// aws-lc-rs), for raw comparisons. Buffers are `plaintext || 16 bytes`
+/// for the tag, sealed and opened in place, as lwsec does with a record.
 pub(crate) enum RawAead {
     /// `aes-gcm`.
     Aes(Box<Aes256Gcm>),
     /// `chacha20poly1305`.
     ChaCha(Box<ChaCha20Poly1305>),
+    /// `aws-lc-rs` (either suite).
+    AwsLc(Box<aws_lc_rs::aead::LessSafeKey>),
 }
 
 impl RawAead {
-    /// A keyed AEAD for `suite`.
-    pub(crate) fn new(suite: Suite) -> Self {
+    /// A keyed AEAD for `suite` from the primitives behind `provider`.
+    pub(crate) fn new(provider: &CryptoProvider, suite: Suite) -> Self {
         let key = [0x44u8; 32];
+        if provider.name == "aws-lc" {
+            let alg = match suite {
+                Suite::Aes256Gcm => &aws_lc_rs::aead::AES_256_GCM,
+                _ => &aws_lc_rs::aead::CHACHA20_POLY1305,
+            };
+            let unbound = aws_lc_rs::aead::UnboundKey::new(alg, &key).unwrap();
+            return Self::AwsLc(Box::new(aws_lc_rs::aead::LessSafeKey::new(unbound)));
+        }
         match suite {
             Suite::Aes256Gcm => Self::Aes(Box::new(Aes256Gcm::new((&key).into()))),
             _ => Self::ChaCha(Box::new(ChaCha20Poly1305::new((&key).into()))),
         }
     }
 
-    /// Encrypts `buf` in place under the nonce for `seq`; returns the tag.
-    pub(crate) fn seal(&self, seq: u64, aad: &[u8], buf: &mut [u8]) -> [u8; 16] {
+    /// Encrypts `buf[..len - 16]` in place under the nonce for `seq` and
+    /// writes the tag into the last 16 bytes.
+    pub(crate) fn seal(&self, seq: u64, aad: &[u8], buf: &mut [u8]) {
         let nonce = nonce(seq);
+        let (plain, tag_out) = buf.split_at_mut(buf.len() - 16);
         match self {
-            Self::Aes(k) => k.encrypt_in_place_detached((&nonce).into(), aad, buf),
-            Self::ChaCha(k) => k.encrypt_in_place_detached((&nonce).into(), aad, buf),
+            Self::Aes(k) => tag_out.copy_from_slice(
+                &k.encrypt_in_place_detached((&nonce).into(), aad, plain)
+                    .unwrap(),
+            ),
+            Self::ChaCha(k) => tag_out.copy_from_slice(
+                &k.encrypt_in_place_detached((&nonce).into(), aad, plain)
+                    .unwrap(),
+            ),
+            Self::AwsLc(k) => {
+                let tag = k
+                    .seal_in_place_separate_tag(
+                        aws_lc_rs::aead::Nonce::assume_unique_for_key(nonce),
+                        aws_lc_rs::aead::Aad::from(aad),
+                        plain,
+                    )
+                    .unwrap();
+                tag_out.copy_from_slice(tag.as_ref());
+            }
         }
-        .unwrap()
-        .into()
     }
 
-    /// Decrypts `buf` in place under the nonce for `seq`, checking `tag`.
-    pub(crate) fn open(&self, seq: u64, aad: &[u8], buf: &mut [u8], tag: &[u8; 16]) {
+    /// Opens `buf` = ciphertext || tag in place under the nonce for `seq`.
+    pub(crate) fn open(&self, seq: u64, aad: &[u8], buf: &mut [u8]) {
         let nonce = nonce(seq);
         match self {
-            Self::Aes(k) => k.decrypt_in_place_detached((&nonce).into(), aad, buf, tag.into()),
-            Self::ChaCha(k) => k.decrypt_in_place_detached((&nonce).into(), aad, buf, tag.into()),
+            Self::Aes(k) => {
+                let (ct, tag) = buf.split_at_mut(buf.len() - 16);
+                let tag = aes_gcm::Tag::clone_from_slice(tag);
+                k.decrypt_in_place_detached((&nonce).into(), aad, ct, &tag)
+                    .unwrap()
+            }
+            Self::ChaCha(k) => {
+                let (ct, tag) = buf.split_at_mut(buf.len() - 16);
+                let tag = chacha20poly1305::Tag::clone_from_slice(tag);
+                k.decrypt_in_place_detached((&nonce).into(), aad, ct, &tag)
+                    .unwrap()
+            }
+            Self::AwsLc(k) => {
+                k.open_in_place(
+                    aws_lc_rs::aead::Nonce::assume_unique_for_key(nonce),
+                    aws_lc_rs::aead::Aad::from(aad),
+                    buf,
+                )
+                .unwrap();
+            }
         }
-        .unwrap()
     }
 }
 
@@ -118,6 +195,71 @@ fn nonce(seq: u64) -> [u8; 12] {
         *b ^= s;
     }
     n
+}
+
+/// The X25519 work a handshake side cannot avoid, with the primitives
+/// behind a provider called directly: ephemeral key generations (OS
+/// randomness, base-point multiplication) and DH operations with a parsed
+/// private key and the all-zero check.
+pub(crate) enum X25519Floor {
+    /// `x25519-dalek`.
+    Dalek(StaticSecret, XPublic),
+    /// `aws-lc-rs`.
+    AwsLc(aws_lc_rs::agreement::PrivateKey, [u8; 32]),
+}
+
+impl X25519Floor {
+    /// A floor for `provider`'s primitives.
+    pub(crate) fn new(provider: &CryptoProvider) -> Self {
+        let peer = *XPublic::from(&StaticSecret::from(CLIENT_SECRET)).as_bytes();
+        if provider.name == "aws-lc" {
+            let key = aws_lc_rs::agreement::PrivateKey::from_private_key(
+                &aws_lc_rs::agreement::X25519,
+                &SERVER_SECRET,
+            )
+            .unwrap();
+            return Self::AwsLc(key, peer);
+        }
+        Self::Dalek(StaticSecret::from(SERVER_SECRET), XPublic::from(peer))
+    }
+
+    /// Runs `keygens` key generations and `dhs` DH operations.
+    pub(crate) fn run(&self, keygens: usize, dhs: usize) {
+        use aws_lc_rs::agreement;
+        match self {
+            Self::Dalek(secret, peer) => {
+                for _ in 0..keygens {
+                    let mut bytes = [0u8; 32];
+                    OsRandom.fill(&mut bytes).unwrap();
+                    let e = StaticSecret::from(bytes);
+                    black_box(XPublic::from(&e));
+                }
+                for _ in 0..dhs {
+                    let shared = secret.diffie_hellman(black_box(peer));
+                    assert!(shared.was_contributory());
+                    black_box(shared);
+                }
+            }
+            Self::AwsLc(key, peer) => {
+                for _ in 0..keygens {
+                    let e = agreement::PrivateKey::generate(&agreement::X25519).unwrap();
+                    black_box(e.compute_public_key().unwrap());
+                }
+                for _ in 0..dhs {
+                    let peer =
+                        agreement::UnparsedPublicKey::new(&agreement::X25519, black_box(peer));
+                    let shared = agreement::agree(key, peer, (), |s| {
+                        let mut out = [0u8; 32];
+                        out.copy_from_slice(s);
+                        Ok(out)
+                    })
+                    .unwrap();
+                    assert!(shared != [0u8; 32]);
+                    black_box(shared);
+                }
+            }
+        }
+    }
 }
 
 // ----- snow -----
@@ -196,6 +338,15 @@ pub(crate) fn snow_send_recv(
 }
 
 // ----- rustls -----
+
+/// The rustls providers compared: `ring` (the default comparison) and
+/// `aws-lc-rs`.
+pub(crate) fn rustls_bases() -> [(&'static str, rustls::crypto::CryptoProvider); 2] {
+    [
+        ("ring", rustls::crypto::ring::default_provider()),
+        ("aws-lc", rustls::crypto::aws_lc_rs::default_provider()),
+    ]
+}
 
 /// A rustls crypto provider restricted to TLS 1.3 with X25519 and the
 /// cipher suite matching `suite`, from `base` (ring or aws-lc-rs).
