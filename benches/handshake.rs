@@ -19,9 +19,9 @@ use lwsec::{ClientConfig, Connection, Pattern, ServerConfig, ServerOptions, Suit
 
 mod common;
 use common::{
-    CLIENT_SECRET, NOW, PATTERNS, SERVER_SECRET, SUITES, X25519Floor, lwsec_configs, providers,
-    rustls_bases, rustls_client, rustls_configs, rustls_handshake, rustls_provider,
-    snow_handshake_states, snow_pair, snow_params,
+    CLIENT_SECRET, NOW, PATTERNS, SERVER_SECRET, SUITES, X25519Floor, lwsec_configs,
+    provider_x25519, providers, rustls_bases, rustls_client, rustls_configs, rustls_handshake,
+    rustls_provider, snow_handshake_states, snow_pair, snow_params,
 };
 
 /// A full lwsec handshake between fresh connections.
@@ -61,6 +61,8 @@ fn server_public() -> [u8; 32] {
 fn full(c: &mut Criterion) {
     let mut g = c.benchmark_group("handshake/full");
     let server_public = server_public();
+    let client_public =
+        *x25519_dalek::PublicKey::from(&x25519_dalek::StaticSecret::from(CLIENT_SECRET)).as_bytes();
     for (pattern, pname) in PATTERNS {
         let (keygens, dhs) = floor_ops(pattern);
         for provider in providers() {
@@ -70,6 +72,10 @@ fn full(c: &mut Criterion) {
                 BenchmarkId::new(format!("x25519-floor-{prov}"), pname),
                 |b| b.iter(|| floor.run(2 * keygens, 2 * dhs)),
             );
+            let id = BenchmarkId::new(format!("x25519-via-provider-{prov}"), pname);
+            g.bench_function(id, |b| {
+                b.iter(|| provider_x25519(provider, &client_public, 2 * keygens, 2 * dhs))
+            });
             for (suite, sname) in SUITES {
                 let (ccfg, scfg) = lwsec_configs(provider, pattern, suite);
                 let id = BenchmarkId::new(format!("lwsec-{prov}-{pname}"), sname);
@@ -106,6 +112,8 @@ fn full(c: &mut Criterion) {
 fn server(c: &mut Criterion) {
     let mut g = c.benchmark_group("handshake/server");
     let server_public = server_public();
+    let client_public =
+        *x25519_dalek::PublicKey::from(&x25519_dalek::StaticSecret::from(CLIENT_SECRET)).as_bytes();
     let options = ServerOptions::default();
     for (pattern, pname) in PATTERNS {
         let (keygens, dhs) = floor_ops(pattern);
@@ -116,6 +124,10 @@ fn server(c: &mut Criterion) {
                 BenchmarkId::new(format!("x25519-floor-{prov}"), pname),
                 |b| b.iter(|| floor.run(keygens, dhs)),
             );
+            let id = BenchmarkId::new(format!("x25519-via-provider-{prov}"), pname);
+            g.bench_function(id, |b| {
+                b.iter(|| provider_x25519(provider, &client_public, keygens, dhs))
+            });
             for (suite, sname) in SUITES {
                 let (ccfg, scfg) = lwsec_configs(provider, pattern, suite);
                 let hello = Connection::client(ccfg, NOW)

@@ -197,6 +197,27 @@ fn nonce(seq: u64) -> [u8; 12] {
     n
 }
 
+/// The same X25519 work through lwsec's provider boundary
+/// (`CryptoProvider::kx`): key generation = OS randomness + `public_key`,
+/// DH = `agree` on the raw private bytes, as the handshake calls them.
+/// Compared with [`X25519Floor`] it shows what the provider layer adds.
+/// `peer` is the client's public key (computed once by the caller).
+pub(crate) fn provider_x25519(
+    provider: &CryptoProvider,
+    peer: &[u8; 32],
+    keygens: usize,
+    dhs: usize,
+) {
+    for _ in 0..keygens {
+        let mut private = [0u8; 32];
+        OsRandom.fill(&mut private).unwrap();
+        black_box(provider.kx.public_key(&private).unwrap());
+    }
+    for _ in 0..dhs {
+        black_box(provider.kx.agree(&SERVER_SECRET, black_box(peer)).unwrap());
+    }
+}
+
 /// The X25519 work a handshake side cannot avoid, with the primitives
 /// behind a provider called directly: ephemeral key generations (OS
 /// randomness, base-point multiplication) and DH operations with a parsed
