@@ -1,0 +1,241 @@
+//! Handshake cost: full lwsec NK and IK handshakes (client and server in one
+//! process) and the server side alone, against the X25519 floor (the exact
+//! key generations and DH operations the Noise pattern needs, with the same
+//! primitives the provider wraps), snow on the same pattern and suite, and
+//! rustls (TLS 1.3, X25519, ECDSA P-256, ring and aws-lc-rs providers), all
+//! in the same run. The `cookie` group compares a stateless Retry with a
+//! full server-side handshake.
+//!
+//! `cargo bench --bench handshake --features aws-lc -- --warm-up-time 1 --measurement-time 3`
+
+// criterion_group! generates an undocumented `fn benches`.
+#![allow(missing_docs)]
+
+use std::hint::black_box;
+use std::sync::Arc;
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use lwsec::{ClientConfig, Connection, Pattern, ServerConfig, ServerOptions, Suite};
+
+mod common;
+use common::{
+    CLIENT_SECRET, NOW, PATTERNS, SERVER_SECRET, SUITES, X25519Floor, lwsec_configs,
+    provider_x25519, providers, rustls_bases, rustls_client, rustls_configs, rustls_handshake,
+    rustls_provider, snow_handshake_states, snow_pair, snow_params,
+};
+
+/// A full lwsec handshake between fresh connections.
+fn lwsec_handshake(client_cfg: &Arc<ClientConfig>, server_cfg: &Arc<ServerConfig>) {
+    let mut client = Connection::client(client_cfg.clone(), NOW).unwrap();
+    let mut server = Connection::server(server_cfg.clone(), NOW).unwrap();
+    let n = server.handle_input(client.pending_output(), NOW).unwrap();
+    client.consume_output(n);
+    let n = client.handle_input(server.pending_output(), NOW).unwrap();
+    server.consume_output(n);
+    assert!(client.is_established() && server.is_established());
+    black_box((client, server));
+}
+
+/// The server side alone: a fresh server connection answering `hello`.
+fn lwsec_server(server_cfg: &Arc<ServerConfig>, options: &ServerOptions, hello: &[u8]) -> usize {
+    let mut server =
+        Connection::server_with_options(server_cfg.clone(), NOW, options.clone()).unwrap();
+    server.handle_input(hello, NOW).unwrap();
+    black_box(server.pending_output()).len()
+}
+
+/// (key generations, DH operations) of one side of a pattern.
+/// NK: `-> e, es` / `<- e, ee`: each side 1 keygen + 2 DH.
+/// IK: `-> e, es, s, ss` / `<- e, ee, se`: each side 1 keygen + 4 DH.
+fn floor_ops(pattern: Pattern) -> (usize, usize) {
+    match pattern {
+        Pattern::Nk => (1, 2),
+        _ => (1, 4),
+    }
+}
+
+fn server_public() -> [u8; 32] {
+    *x25519_dalek::PublicKey::from(&x25519_dalek::StaticSecret::from(SERVER_SECRET)).as_bytes()
+}
+
+fn full(c: &mut Criterion) {
+    let mut g = c.benchmark_group("handshake/full");
+    let server_public = server_public();
+    let client_public =
+        *x25519_dalek::PublicKey::from(&x25519_dalek::StaticSecret::from(CLIENT_SECRET)).as_bytes();
+    for (pattern, pname) in PATTERNS {
+        let (keygens, dhs) = floor_ops(pattern);
+        for provider in providers() {
+            let prov = provider.name;
+            let floor = X25519Floor::new(provider);
+            g.bench_function(
+                BenchmarkId::new(format!("x25519-floor-{prov}"), pname),
+                |b| b.iter(|| floor.run(2 * keygens, 2 * dhs)),
+            );
+            let id = BenchmarkId::new(format!("x25519-via-provider-{prov}"), pname);
+            g.bench_function(id, |b| {
+                b.iter(|| provider_x25519(provider, &client_public, 2 * keygens, 2 * dhs))
+            });
+            for (suite, sname) in SUITES {
+                let (ccfg, scfg) = lwsec_configs(provider, pattern, suite);
+                let id = BenchmarkId::new(format!("lwsec-{prov}-{pname}"), sname);
+                g.bench_function(id, |b| b.iter(|| lwsec_handshake(&ccfg, &scfg)));
+            }
+        }
+        for (suite, sname) in SUITES {
+            g.bench_function(BenchmarkId::new(format!("snow-{pname}"), sname), |b| {
+                b.iter(|| {
+                    black_box(snow_pair(
+                        pattern,
+                        suite,
+                        &SERVER_SECRET,
+                        &server_public,
+                        &CLIENT_SECRET,
+                    ))
+                })
+            });
+        }
+    }
+    let mut buf = Vec::with_capacity(8192);
+    for (rname, base) in rustls_bases() {
+        for (suite, sname) in SUITES {
+            let (ccfg, scfg) = rustls_configs(rustls_provider(base.clone(), suite));
+            let id = BenchmarkId::new(format!("rustls-{rname}-tls13"), sname);
+            g.bench_function(id, |b| {
+                b.iter(|| black_box(rustls_handshake(&ccfg, &scfg, &mut buf)))
+            });
+        }
+    }
+    g.finish();
+}
+
+fn server(c: &mut Criterion) {
+    let mut g = c.benchmark_group("handshake/server");
+    let server_public = server_public();
+    let client_public =
+        *x25519_dalek::PublicKey::from(&x25519_dalek::StaticSecret::from(CLIENT_SECRET)).as_bytes();
+    let options = ServerOptions::default();
+    for (pattern, pname) in PATTERNS {
+        let (keygens, dhs) = floor_ops(pattern);
+        for provider in providers() {
+            let prov = provider.name;
+            let floor = X25519Floor::new(provider);
+            g.bench_function(
+                BenchmarkId::new(format!("x25519-floor-{prov}"), pname),
+                |b| b.iter(|| floor.run(keygens, dhs)),
+            );
+            let id = BenchmarkId::new(format!("x25519-via-provider-{prov}"), pname);
+            g.bench_function(id, |b| {
+                b.iter(|| provider_x25519(provider, &client_public, keygens, dhs))
+            });
+            for (suite, sname) in SUITES {
+                let (ccfg, scfg) = lwsec_configs(provider, pattern, suite);
+                let hello = Connection::client(ccfg, NOW)
+                    .unwrap()
+                    .pending_output()
+                    .to_vec();
+                let id = BenchmarkId::new(format!("lwsec-{prov}-{pname}"), sname);
+                g.bench_function(id, |b| b.iter(|| lwsec_server(&scfg, &options, &hello)));
+            }
+        }
+        for (suite, sname) in SUITES {
+            let (mut i, _) = snow_handshake_states(
+                pattern,
+                suite,
+                &SERVER_SECRET,
+                &server_public,
+                &CLIENT_SECRET,
+            );
+            let mut m1 = [0u8; 256];
+            let n = i.write_message(&[], &mut m1).unwrap();
+            let m1 = m1[..n].to_vec();
+            let params = snow_params(pattern, suite);
+            g.bench_function(BenchmarkId::new(format!("snow-{pname}"), sname), |b| {
+                let mut payload = [0u8; 64];
+                let mut m2 = [0u8; 256];
+                b.iter(|| {
+                    let mut r = snow::Builder::new(params.clone())
+                        .local_private_key(&SERVER_SECRET)
+                        .unwrap()
+                        .build_responder()
+                        .unwrap();
+                    r.read_message(&m1, &mut payload).unwrap();
+                    let n = r.write_message(&[], &mut m2).unwrap();
+                    black_box(&m2[..n]);
+                    black_box(r.into_transport_mode().unwrap())
+                })
+            });
+        }
+    }
+    let mut out = Vec::with_capacity(8192);
+    for (rname, base) in rustls_bases() {
+        for (suite, sname) in SUITES {
+            let (ccfg, scfg) = rustls_configs(rustls_provider(base.clone(), suite));
+            let mut hello = Vec::new();
+            rustls_client(&ccfg).write_tls(&mut hello).unwrap();
+            let id = BenchmarkId::new(format!("rustls-{rname}-tls13"), sname);
+            g.bench_function(id, |b| {
+                b.iter(|| {
+                    let mut server = rustls::ServerConnection::new(scfg.clone()).unwrap();
+                    server.read_tls(&mut &hello[..]).unwrap();
+                    server.process_new_packets().unwrap();
+                    out.clear();
+                    while server.wants_write() {
+                        server.write_tls(&mut out).unwrap();
+                    }
+                    black_box(&out);
+                    server
+                })
+            });
+        }
+    }
+    g.finish();
+}
+
+/// Issue 7: what a spoofed first flight costs a server that demands a
+/// cookie (a stateless Retry, no DH) against a full server-side handshake.
+fn cookie(c: &mut Criterion) {
+    let mut g = c.benchmark_group("handshake/cookie");
+    for provider in providers() {
+        let prov = provider.name;
+        let (ccfg, scfg) = lwsec_configs(provider, Pattern::Nk, Suite::Aes256Gcm);
+        let mut demand = ServerOptions::default();
+        demand.demand_cookie = true;
+        demand.peer_address = b"203.0.113.7:50412".to_vec();
+        let plain = ServerOptions::default();
+
+        let mut client = Connection::client(ccfg, NOW).unwrap();
+        let hello = client.pending_output().to_vec();
+        client.consume_output(hello.len());
+        // The Retry, and the client's second ClientHello carrying the cookie.
+        let mut server =
+            Connection::server_with_options(scfg.clone(), NOW, demand.clone()).unwrap();
+        server.handle_input(&hello, NOW).unwrap();
+        client.handle_input(server.pending_output(), NOW).unwrap();
+        let retried = client.pending_output().to_vec();
+        assert!(retried.len() > hello.len());
+        let first_byte = |options: &ServerOptions, flight: &[u8]| {
+            let mut s =
+                Connection::server_with_options(scfg.clone(), NOW, options.clone()).unwrap();
+            s.handle_input(flight, NOW).unwrap();
+            s.pending_output()[0]
+        };
+        assert_eq!(first_byte(&demand, &hello), 0x03, "Retry");
+        assert_eq!(first_byte(&plain, &hello), 0x02, "ServerHello");
+        assert_eq!(first_byte(&demand, &retried), 0x02, "ServerHello");
+
+        g.bench_function(BenchmarkId::new("retry-spoofed-NK", prov), |b| {
+            b.iter(|| lwsec_server(&scfg, &demand, &hello))
+        });
+        g.bench_function(BenchmarkId::new("full-server-NK", prov), |b| {
+            b.iter(|| lwsec_server(&scfg, &plain, &hello))
+        });
+        g.bench_function(BenchmarkId::new("full-server-with-cookie-NK", prov), |b| {
+            b.iter(|| lwsec_server(&scfg, &demand, &retried))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, full, server, cookie);
+criterion_main!(benches);
