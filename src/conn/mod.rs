@@ -27,6 +27,15 @@ use transport::{Transport, UPDATE_NOT_REQUESTED, UPDATE_REQUESTED};
 /// Largest ping payload.
 pub const MAX_PING_LEN: usize = 64;
 
+/// What each received message not yet taken counts, beyond its length,
+/// against `max_message_size` (its queue slot and buffer handle): without
+/// it a flood of empty messages could queue without bound.
+const MESSAGE_OVERHEAD: usize = 64;
+
+/// Most `KeyUpdated` and `Pong` events kept waiting for the application;
+/// further ones are dropped, so a peer cannot grow the queue without bound.
+const MAX_QUEUED_EVENTS: usize = 32;
+
 /// Which end of the connection this is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Side {
@@ -37,6 +46,9 @@ pub enum Side {
 }
 
 /// Something that happened on a connection, returned by [`Connection::poll_event`].
+///
+/// `KeyUpdated` and `Pong` are informational: while 32 events are waiting,
+/// further ones are dropped.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Event {
@@ -356,7 +368,8 @@ impl Connection {
     /// Feeds bytes received from the peer and returns how many were consumed.
     ///
     /// Fewer than `data.len()` are consumed when received messages fill
-    /// `max_message_size` or unsent output piles up: take messages and send
+    /// `max_message_size` (each counting 64 bytes more than its length)
+    /// or unsent output piles up: take messages and send
     /// output, then offer the rest again. Processing stops at the first error.
     pub fn handle_input(&mut self, data: &[u8], now: Time) -> Result<usize, Error> {
         self.check_alive()?;
@@ -391,7 +404,10 @@ impl Connection {
 
     /// Whether to stop reading new frames until the application catches up.
     fn input_blocked(&self) -> bool {
-        let received = self.messages_len.saturating_add(self.partial.len());
+        let received = self
+            .messages_len
+            .saturating_add(self.partial.len())
+            .saturating_add(self.messages.len().saturating_mul(MESSAGE_OVERHEAD));
         (!self.messages.is_empty() && received >= self.max_message_size)
             || self.tx.len()
                 > self
@@ -507,7 +523,10 @@ impl Connection {
                     return Ok(());
                 }
                 let message = if self.partial.is_empty() {
-                    record.freeze()
+                    // A copy: `record` shares the receive buffer, whose
+                    // padding and neighbouring frames a small message
+                    // must not keep alive.
+                    Bytes::copy_from_slice(&record)
                 } else {
                     self.partial.extend_from_slice(&record);
                     std::mem::take(&mut self.partial).freeze()
@@ -526,7 +545,7 @@ impl Connection {
                     t.update_keys(&mut self.tx, false).map_err(fatal)?;
                     self.sent_since_keepalive = true;
                 }
-                self.events.push_back(Event::KeyUpdated);
+                self.push_info_event(Event::KeyUpdated);
             }
             ContentType::Ping => {
                 if record.len() > MAX_PING_LEN {
@@ -542,7 +561,8 @@ impl Connection {
                 if record.len() > MAX_PING_LEN {
                     return Err(fatal(Error::Decode("pong payload longer than 64 bytes")));
                 }
-                self.events.push_back(Event::Pong(record.freeze()));
+                // A copy, so as not to keep the receive buffer alive.
+                self.push_info_event(Event::Pong(Bytes::copy_from_slice(&record)));
             }
             ContentType::Alert => {
                 let code = match record.as_ref() {
@@ -558,6 +578,13 @@ impl Connection {
             }
         }
         Ok(())
+    }
+
+    /// Queues an informational event unless too many are waiting.
+    fn push_info_event(&mut self, event: Event) {
+        if self.events.len() < MAX_QUEUED_EVENTS {
+            self.events.push_back(event);
+        }
     }
 
     /// Reports that the peer's byte stream ended. Returns `Ok` when the peer
