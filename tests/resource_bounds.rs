@@ -200,7 +200,7 @@ fn cases(suite: Suite) -> Vec<Case> {
     });
 
     let mut a = attacker(suite);
-    a.send_message(&vec![7; 4 << 20]).unwrap();
+    a.send_message(&vec![7; 1 << 20]).unwrap();
     cases.push(Case {
         name: "endless continuation fragments",
         stream: output(&mut a),
@@ -228,7 +228,7 @@ fn cases(suite: Suite) -> Vec<Case> {
     // Each 1-byte message in a record padded to 16 KiB: the message must
     // not keep the padded record's buffer alive.
     let mut a = padded_attacker(suite, Padding::MultipleOf(16384));
-    for _ in 0..300 {
+    for _ in 0..100 {
         a.send_message(&[5]).unwrap();
     }
     cases.push(Case {
@@ -239,7 +239,7 @@ fn cases(suite: Suite) -> Vec<Case> {
     });
 
     let mut a = attacker(suite);
-    for _ in 0..20 {
+    for _ in 0..4 {
         a.send_message(&vec![2; MAX_MESSAGE]).unwrap();
     }
     cases.push(Case {
@@ -286,7 +286,7 @@ fn cases(suite: Suite) -> Vec<Case> {
     // a twin of the victim (same keys).
     let mut a = padded_attacker(suite, Padding::MultipleOf(16384));
     let mut twin = victim(suite);
-    for _ in 0..300 {
+    for _ in 0..100 {
         twin.ping(&[6; 64]).unwrap();
     }
     let pings = output(&mut twin);
