@@ -102,3 +102,51 @@ fn seeds_are_valid_inputs() {
         }
     }
 }
+
+/// The `honest_peers` target itself: an honest network delivers everything
+/// (through a Retry, key updates and pings), and a flipped bit or a
+/// duplicated record is caught.
+#[test]
+fn honest_peers_target_checks_what_it_should() {
+    use honest_peers::{Dir, Op, Outcome, Schedule, run_schedule};
+    let honest = |extra: Vec<Op>| {
+        let mut ops = vec![
+            Op::Deliver(Dir::ToServer, 7),
+            Op::Deliver(Dir::ToServer, u16::MAX),
+            Op::Deliver(Dir::ToClient, u16::MAX),
+            Op::Deliver(Dir::ToServer, u16::MAX),
+            Op::Deliver(Dir::ToClient, u16::MAX),
+            Op::Send(Dir::ToServer, 5),
+            Op::Send(Dir::ToClient, 40_000),
+            Op::UpdateKeys(Dir::ToServer, true),
+            Op::Ping(Dir::ToClient, 9),
+            Op::Send(Dir::ToServer, 0),
+        ];
+        ops.extend(extra);
+        ops.push(Op::Send(Dir::ToClient, 1));
+        ops.push(Op::Deliver(Dir::ToServer, 100));
+        Schedule {
+            ik: true,
+            chacha_first: false,
+            server_chacha_only: true,
+            ops,
+        }
+    };
+    assert_eq!(
+        run_schedule(&honest(vec![])),
+        Outcome {
+            delivered: [2, 2],
+            failed: [false, false]
+        }
+    );
+    let flipped = run_schedule(&honest(vec![
+        Op::Deliver(Dir::ToClient, 0),
+        Op::Flip(Dir::ToClient, 3, 1),
+    ]));
+    assert!(flipped.failed[0], "{flipped:?}");
+    let duplicated = run_schedule(&honest(vec![
+        Op::Deliver(Dir::ToServer, 0),
+        Op::Duplicate(Dir::ToServer, 0, 200),
+    ]));
+    assert!(duplicated.failed[1], "{duplicated:?}");
+}

@@ -56,6 +56,9 @@ pub struct Schedule {
     pub ik: bool,
     /// The client prefers ChaCha20-Poly1305.
     pub chacha_first: bool,
+    /// The server accepts only ChaCha20-Poly1305 (a Retry when the client
+    /// prefers AES).
+    pub server_chacha_only: bool,
     /// The steps.
     pub ops: Vec<Op>,
 }
@@ -91,7 +94,7 @@ impl Peer {
 /// Runs one input.
 pub fn run(data: &[u8]) {
     if let Ok(schedule) = Schedule::arbitrary_take_rest(Unstructured::new(data)) {
-        run_schedule(&schedule);
+        let _ = run_schedule(&schedule);
     }
 }
 
@@ -136,8 +139,17 @@ fn range(len: usize, at: u16, n: u16) -> std::ops::Range<usize> {
     start..end
 }
 
-/// Runs one schedule and checks the outcome.
-pub fn run_schedule(schedule: &Schedule) {
+/// What happened, for tests of the target itself.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// Messages delivered by the client and by the server.
+    pub delivered: [usize; 2],
+    /// Whether the client and the server failed.
+    pub failed: [bool; 2],
+}
+
+/// Runs one schedule, checks it and returns what happened.
+pub fn run_schedule(schedule: &Schedule) -> Outcome {
     let pattern = if schedule.ik {
         Pattern::Ik
     } else {
@@ -150,7 +162,11 @@ pub fn run_schedule(schedule: &Schedule) {
     };
     let client =
         Connection::client(common::client_config(pattern, &suites, b"peers"), NOW).unwrap();
-    let server = Connection::server(common::server_config(b"peers"), NOW).unwrap();
+    let mut server_cfg = (*common::server_config(b"peers")).clone();
+    if schedule.server_chacha_only {
+        server_cfg.suites = vec![Suite::ChaCha20Poly1305];
+    }
+    let server = Connection::server(std::sync::Arc::new(server_cfg), NOW).unwrap();
     let mut peers = [Peer::new(client), Peer::new(server)];
     let mut count = 0usize;
 
@@ -265,6 +281,11 @@ pub fn run_schedule(schedule: &Schedule) {
         let [a, b] = &peers;
         assert_eq!(a.sent.len(), b.delivered.len(), "server lost messages");
         assert_eq!(b.sent.len(), a.delivered.len(), "client lost messages");
+    }
+    let [a, b] = &peers;
+    Outcome {
+        delivered: [a.delivered.len(), b.delivered.len()],
+        failed: [a.conn.error().is_some(), b.conn.error().is_some()],
     }
 }
 
