@@ -215,6 +215,7 @@ const SETUPS: [Setup; 4] = [
 fn bit_flips(setup: Setup) -> usize {
     let t = transcript(setup, 0);
     let mut cases = 0;
+    let mut outcomes = std::collections::BTreeMap::<String, usize>::new();
     for (to_server, frames) in [(true, &t.to_server), (false, &t.to_client)] {
         // The honest transcript is accepted in full.
         let honest = receive(setup, to_server, 0, frames);
@@ -229,14 +230,19 @@ fn bit_flips(setup: Setup) -> usize {
                     let what = format!(
                         "{setup:?} to_server={to_server} frame {index} byte {byte} bit {bit}"
                     );
-                    match &out.error {
-                        Some(_) => {}
-                        None => assert_eq!(
-                            out.conn.handle_eof(),
-                            Err(Error::Truncated),
-                            "{what}: accepted"
-                        ),
-                    }
+                    let outcome = match &out.error {
+                        Some(e) => format!("{e:?}"),
+                        None => {
+                            assert_eq!(
+                                out.conn.handle_eof(),
+                                Err(Error::Truncated),
+                                "{what}: accepted"
+                            );
+                            "Truncated at EOF".to_string()
+                        }
+                    };
+                    let frame = if index == 0 { "hello" } else { "record" };
+                    *outcomes.entry(format!("{frame}: {outcome}")).or_default() += 1;
                     assert_eq!(
                         out.delivered,
                         expected(to_server, messages_before(index)),
@@ -250,6 +256,7 @@ fn bit_flips(setup: Setup) -> usize {
             }
         }
     }
+    eprintln!("{setup:?} bit flips: {outcomes:#?}");
     cases
 }
 
