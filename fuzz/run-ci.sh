@@ -29,7 +29,11 @@ else
     mapfile -t targets < <(cargo +nightly fuzz list)
 fi
 
-cargo +nightly fuzz build
+# lwsec forbids unsafe code, so AddressSanitizer adds little but cost;
+# debug assertions (overflow checks) stay on. Set FUZZ_SANITIZER=address to
+# use it anyway.
+sanitizer="${FUZZ_SANITIZER:-none}"
+cargo +nightly fuzz build --sanitizer "$sanitizer"
 
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
@@ -41,7 +45,7 @@ for target in "${targets[@]}"; do
     if [ -d "$root/fuzz/regressions/$target" ]; then
         seeds+=("$root/fuzz/regressions/$target")
     fi
-    cargo +nightly fuzz run "$target" "$scratch/$target" "${seeds[@]}" -- \
+    cargo +nightly fuzz run --sanitizer "$sanitizer" "$target" "$scratch/$target" "${seeds[@]}" -- \
         -dict="$root/fuzz/dict/lwsec.dict" \
         -max_total_time="$seconds" \
         -print_final_stats=1
