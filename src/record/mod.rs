@@ -84,6 +84,12 @@ impl DirectionKeys {
         self.seq
     }
 
+    /// Jumps to sequence number `seq` (tests of exhaustion only).
+    #[cfg(test)]
+    pub(crate) fn set_seq_for_test(&mut self, seq: u64) {
+        self.seq = seq;
+    }
+
     /// The current traffic secret (for vectors and tests).
     pub(crate) fn secret(&self) -> &[u8; HASH_LEN] {
         &self.secret
@@ -179,5 +185,74 @@ impl DirectionKeys {
         let content_type = ContentType::from_u8(type_byte)
             .ok_or(Error::UnexpectedMessage("unknown record content type"))?;
         Ok((content_type, type_at))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use zeroize::Zeroizing;
+
+    use super::*;
+
+    fn keys(suite: Suite) -> (DirectionKeys, DirectionKeys) {
+        let secret = || Zeroizing::new([0x42; HASH_LEN]);
+        (
+            DirectionKeys::new(&crate::crypto::RUST_CRYPTO, suite, secret()).unwrap(),
+            DirectionKeys::new(&crate::crypto::RUST_CRYPTO, suite, secret()).unwrap(),
+        )
+    }
+
+    fn header_and_body(record: &[u8]) -> ([u8; HEADER_LEN], Vec<u8>) {
+        let (header, body) = record.split_at(HEADER_LEN);
+        (header.try_into().unwrap(), body.to_vec())
+    }
+
+    #[test]
+    fn sequence_numbers_are_exhausted_never_wrapped() {
+        for suite in Suite::ALL {
+            let (mut send, mut recv) = keys(suite);
+            send.set_seq_for_test(u64::MAX - 2);
+            recv.set_seq_for_test(u64::MAX - 2);
+            // The last usable sequence number works both ways...
+            let mut out = BytesMut::new();
+            send.seal(&mut out, ContentType::MessageEnd, b"last", &Padding::None)
+                .unwrap();
+            let (header, mut body) = header_and_body(&out);
+            assert_eq!(
+                recv.open(&header, &mut body),
+                Ok((ContentType::MessageEnd, 4))
+            );
+            assert_eq!((send.seq(), recv.seq()), (u64::MAX - 1, u64::MAX - 1));
+            // ...then both directions refuse, nothing is written, and the
+            // sequence number stays put instead of wrapping to 0.
+            let before = out.len();
+            for _ in 0..2 {
+                assert_eq!(
+                    send.seal(&mut out, ContentType::MessageEnd, b"x", &Padding::None),
+                    Err(Error::SequenceExhausted)
+                );
+                let (header, mut body) = header_and_body(&out);
+                assert_eq!(recv.open(&header, &mut body), Err(Error::SequenceExhausted));
+            }
+            assert_eq!(out.len(), before);
+            assert_eq!((send.seq(), recv.seq()), (u64::MAX - 1, u64::MAX - 1));
+            // Set straight to u64::MAX - 1, the first attempt already fails.
+            let (mut send, mut recv) = keys(suite);
+            send.set_seq_for_test(u64::MAX - 1);
+            recv.set_seq_for_test(u64::MAX - 1);
+            assert_eq!(
+                send.seal(&mut out, ContentType::Ping, b"", &Padding::None),
+                Err(Error::SequenceExhausted)
+            );
+            let (header, mut body) = header_and_body(&out);
+            assert_eq!(recv.open(&header, &mut body), Err(Error::SequenceExhausted));
+            // A key update restarts the sequence at 0.
+            send.update().unwrap();
+            assert_eq!(send.seq(), 0);
+            assert!(
+                send.seal(&mut out, ContentType::Ping, b"", &Padding::None)
+                    .is_ok()
+            );
+        }
     }
 }

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Builds every fuzz target with nightly and runs each for FUZZ_SECONDS
+# (default 45) seconds from the committed corpus; fails on any crash.
+#
+#   fuzz/run-ci.sh                 # all targets
+#   FUZZ_SECONDS=600 fuzz/run-ci.sh wire_parsers
+#
+# Crashes are written to fuzz/artifacts/<target>/; keep each one as a
+# regression input in fuzz/regressions/<target>/ (replayed by
+# `cargo test --test fuzz_corpus`). New corpus entries go to a scratch
+# directory, so the committed corpus stays small.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+root="$(pwd)"
+seconds="${FUZZ_SECONDS:-45}"
+
+if ! cargo +nightly --version >/dev/null 2>&1; then
+    echo "run-ci.sh: the nightly toolchain is required (rustup toolchain install nightly)" >&2
+    exit 1
+fi
+if ! cargo fuzz --version >/dev/null 2>&1; then
+    cargo install cargo-fuzz --locked
+fi
+
+if [ "$#" -gt 0 ]; then
+    targets=("$@")
+else
+    mapfile -t targets < <(cargo +nightly fuzz list)
+fi
+
+# lwsec forbids unsafe code, so AddressSanitizer adds little but cost;
+# debug assertions (overflow checks) stay on. Set FUZZ_SANITIZER=address to
+# use it anyway.
+sanitizer="${FUZZ_SANITIZER:-none}"
+cargo +nightly fuzz build --sanitizer "$sanitizer"
+
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
+
+for target in "${targets[@]}"; do
+    echo "=== fuzzing $target for ${seconds}s"
+    mkdir -p "$scratch/$target"
+    seeds=("$root/fuzz/corpus/$target")
+    if [ -d "$root/fuzz/regressions/$target" ]; then
+        seeds+=("$root/fuzz/regressions/$target")
+    fi
+    cargo +nightly fuzz run --sanitizer "$sanitizer" "$target" "$scratch/$target" "${seeds[@]}" -- \
+        -dict="$root/fuzz/dict/lwsec.dict" \
+        -max_total_time="$seconds" \
+        -print_final_stats=1
+done
+echo "=== all fuzz targets ran ${seconds}s without a crash"

@@ -1,0 +1,227 @@
+//! Shared helpers for the fuzz targets and the tests that replay their
+//! corpora: fixed keys, deterministic configurations, honest peers and a
+//! receive loop that checks what a connection delivers.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use lwsec::rng::DeterministicRandom;
+use lwsec::{
+    ClientConfig, Connection, Error, Padding, Pattern, ServerConfig, Side, StaticKeyPair, Suite,
+    Time, TransportConfig,
+};
+
+/// The only time the targets use: the core never reads a clock.
+pub const NOW: Time = Time::from_millis(0);
+/// A small maximum message size so that limits are reached quickly.
+pub const MAX_MESSAGE: usize = 64 * 1024;
+/// Fixed Noise `Split()` keys for connections built without a handshake.
+pub const K1: [u8; 32] = [0x31; 32];
+/// See [`K1`].
+pub const K2: [u8; 32] = [0x32; 32];
+
+/// The server's fixed static key.
+pub fn server_key() -> StaticKeyPair {
+    StaticKeyPair::from_private_bytes([0x11; 32])
+}
+
+/// The IK client's fixed device key.
+pub fn client_key() -> StaticKeyPair {
+    StaticKeyPair::from_private_bytes([0x22; 32])
+}
+
+/// Transport settings used by the targets.
+pub fn transport(padding: Padding) -> TransportConfig {
+    let mut t = TransportConfig::default();
+    t.max_message_size = MAX_MESSAGE;
+    t.padding = padding;
+    t
+}
+
+/// A padding policy chosen by one byte.
+pub fn padding_from(byte: u8) -> Padding {
+    match byte % 4 {
+        0 | 1 => Padding::None,
+        2 => Padding::MultipleOf(u16::from(byte >> 2).max(1)),
+        _ => Padding::Buckets(vec![32, 256, 4096]),
+    }
+}
+
+/// A suite chosen by one bit.
+pub fn suite_from(bit: bool) -> Suite {
+    if bit {
+        Suite::ChaCha20Poly1305
+    } else {
+        Suite::Aes256Gcm
+    }
+}
+
+/// A deterministic client configuration (its ephemeral key depends on `seed`).
+pub fn client_config(pattern: Pattern, suites: &[Suite], seed: &[u8]) -> Arc<ClientConfig> {
+    let mut cfg = match pattern {
+        Pattern::Ik => ClientConfig::ik(server_key().public_key(), client_key()),
+        _ => ClientConfig::nk(server_key().public_key()),
+    };
+    cfg.suites = suites.to_vec();
+    cfg.transport = transport(Padding::None);
+    cfg.rng = Arc::new(DeterministicRandom::dangerous_from_seed_for_testing_only(
+        &[b"client ", seed].concat(),
+    ));
+    Arc::new(cfg)
+}
+
+/// A deterministic server configuration accepting both patterns and suites.
+pub fn server_config(seed: &[u8]) -> Arc<ServerConfig> {
+    let mut cfg = ServerConfig::new(server_key());
+    cfg.transport = transport(Padding::None);
+    cfg.rng = Arc::new(DeterministicRandom::dangerous_from_seed_for_testing_only(
+        &[b"server ", seed].concat(),
+    ));
+    Arc::new(cfg)
+}
+
+/// An established (client, server) pair built from fixed split keys: no
+/// Diffie-Hellman, so it is cheap to build on every fuzz input.
+pub fn split_pair(suite: Suite, padding: Padding) -> (Connection, Connection) {
+    let make = |side| {
+        Connection::dangerous_from_noise_split(
+            side,
+            Pattern::Nk,
+            suite,
+            &K1,
+            &K2,
+            [0x33; 32],
+            None,
+            transport(padding.clone()),
+            NOW,
+        )
+        .unwrap()
+    };
+    (make(Side::Client), make(Side::Server))
+}
+
+/// Moves all pending output of `from` into `to` until both are quiet.
+/// Returns an error if `to` fails.
+pub fn shuttle(from: &mut Connection, to: &mut Connection) -> Result<(), Error> {
+    loop {
+        let out = from.pending_output();
+        if out.is_empty() {
+            return Ok(());
+        }
+        let n = to.handle_input(out, NOW)?;
+        from.consume_output(n);
+        while to.recv_message().is_some() {}
+        if n == 0 {
+            return Ok(());
+        }
+    }
+}
+
+/// Runs a full handshake between two honest peers.
+pub fn handshake(client: &mut Connection, server: &mut Connection) {
+    while client.is_handshaking() || server.is_handshaking() {
+        shuttle(client, server).unwrap();
+        shuttle(server, client).unwrap();
+    }
+    assert!(client.is_established() && server.is_established());
+}
+
+/// The `i`-th message an honest peer sends in the targets: its content is
+/// a function of `i` and `len` only, so a receiver can check it.
+pub fn honest_message(i: usize, len: usize) -> Vec<u8> {
+    (0..len)
+        .map(|j| (i.wrapping_mul(131) ^ j.wrapping_mul(7)) as u8)
+        .collect()
+}
+
+/// Message lengths of the honest stream used by the record targets and seeds.
+pub const HONEST_LENS: [usize; 5] = [0, 1, 100, 1000, 16390];
+
+/// The bytes an honest sender of `side` writes after the handshake: the
+/// messages of [`HONEST_LENS`], with a ping and a key update in between.
+pub fn honest_stream(sender: &mut Connection) -> Vec<u8> {
+    for (i, len) in HONEST_LENS.iter().enumerate() {
+        sender.send_message(&honest_message(i, *len)).unwrap();
+        if i == 2 {
+            sender.ping(b"ping").unwrap();
+            sender.update_keys(true).unwrap();
+        }
+    }
+    let out = sender.pending_output().to_vec();
+    sender.consume_output(out.len());
+    out
+}
+
+/// Feeds `data` to `conn` (taking messages as they arrive, discarding its
+/// output) and returns the messages delivered. Stops at the first error.
+pub fn feed(
+    conn: &mut Connection,
+    data: &[u8],
+    chunk: usize,
+    delivered: &mut Vec<Vec<u8>>,
+) -> Result<(), Error> {
+    let chunk = chunk.max(1);
+    let mut offset = 0;
+    let mut stalls = 0;
+    while offset < data.len() {
+        let end = data.len().min(offset + chunk);
+        let n = conn.handle_input(&data[offset..end], NOW);
+        while let Some(m) = conn.recv_message() {
+            delivered.push(m.to_vec());
+        }
+        let out = conn.pending_output().len();
+        conn.consume_output(out);
+        let n = n?;
+        assert!(n <= end - offset, "consumed more than offered");
+        offset += n;
+        stalls = if n == 0 { stalls + 1 } else { 0 };
+        // Blocked although messages and output were taken: a real peer would hang.
+        assert!(stalls < 2, "handle_input made no progress twice in a row");
+    }
+    Ok(())
+}
+
+/// Asserts that a failed connection keeps failing with the same error.
+pub fn assert_sticky_error(conn: &mut Connection) {
+    if let Some(err) = conn.error().cloned() {
+        assert_eq!(conn.handle_input(b"\x17\x00\x00", NOW), Err(err.clone()));
+        assert_eq!(conn.send_message(b"x"), Err(err.clone()));
+        assert_eq!(conn.handle_eof(), Err(err.clone()));
+    }
+}
+
+/// Asserts `delivered` is a prefix of the honest stream's messages.
+pub fn assert_honest_prefix(delivered: &[Vec<u8>]) {
+    assert!(
+        delivered.len() <= HONEST_LENS.len(),
+        "more messages than sent"
+    );
+    for (i, m) in delivered.iter().enumerate() {
+        assert_eq!(m.len(), HONEST_LENS[i], "message {i} has the wrong length");
+        assert!(
+            *m == honest_message(i, HONEST_LENS[i]),
+            "message {i} altered"
+        );
+    }
+}
+
+/// Like [`feed`], with chunk sizes taken in turn from `chunks` (0 counts as 1).
+pub fn feed_chunks(
+    conn: &mut Connection,
+    data: &[u8],
+    chunks: &[u16],
+    delivered: &mut Vec<Vec<u8>>,
+) -> Result<(), Error> {
+    let mut offset = 0;
+    let mut i = 0;
+    while offset < data.len() {
+        let size = chunks
+            .get(i % chunks.len().max(1))
+            .map_or(data.len(), |c| usize::from(*c).max(1));
+        i += 1;
+        let end = data.len().min(offset + size);
+        feed(conn, &data[offset..end], size, delivered)?;
+        offset = end;
+    }
+    Ok(())
+}

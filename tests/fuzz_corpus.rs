@@ -1,0 +1,152 @@
+//! Replays the fuzz corpora on stable: every file in `fuzz/corpus/<target>/`
+//! and `fuzz/regressions/<target>/` runs through the same code the libFuzzer
+//! targets run (`fuzz/targets/<target>.rs`), so a crash found once stays fixed.
+//!
+//! The seed corpora are generated, from real handshakes and records, by
+//! `LWSEC_WRITE_FUZZ_SEEDS=1 cargo test --test fuzz_corpus write_seeds`.
+
+// The target modules are shared with the libFuzzer crate, hence `pub`.
+#![allow(unreachable_pub)]
+
+#[path = "../fuzz/targets/client_response.rs"]
+mod client_response;
+#[path = "../fuzz/targets/common.rs"]
+mod common;
+#[path = "../fuzz/targets/established_records.rs"]
+mod established_records;
+#[path = "../fuzz/targets/honest_peers.rs"]
+mod honest_peers;
+#[path = "../fuzz/targets/message_reassembly.rs"]
+mod message_reassembly;
+#[path = "fuzz_seeds/mod.rs"]
+mod seeds;
+#[path = "../fuzz/targets/server_handshake.rs"]
+mod server_handshake;
+#[path = "../fuzz/targets/wire_parsers.rs"]
+mod wire_parsers;
+
+use std::path::{Path, PathBuf};
+
+fn fuzz_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz")
+}
+
+/// Runs `run` on every input of `target`; returns how many there were.
+fn replay(target: &str, run: fn(&[u8])) -> usize {
+    let mut count = 0;
+    for dir in ["corpus", "regressions"] {
+        let dir = fuzz_dir().join(dir).join(target);
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut paths: Vec<PathBuf> = entries.map(|e| e.unwrap().path()).collect();
+        paths.sort();
+        for path in paths.into_iter().filter(|p| p.is_file()) {
+            let data = std::fs::read(&path).unwrap();
+            eprintln!("replaying {}", path.display());
+            run(&data);
+            count += 1;
+        }
+    }
+    count
+}
+
+macro_rules! replay_test {
+    ($name:ident) => {
+        #[test]
+        fn $name() {
+            let n = replay(stringify!($name), $name::run);
+            assert!(n > 0, "no corpus for {}", stringify!($name));
+        }
+    };
+}
+
+replay_test!(server_handshake);
+replay_test!(client_response);
+replay_test!(established_records);
+replay_test!(message_reassembly);
+replay_test!(wire_parsers);
+replay_test!(honest_peers);
+
+/// Writes the seed corpora (only with `LWSEC_WRITE_FUZZ_SEEDS=1`).
+#[test]
+fn write_seeds() {
+    if std::env::var_os("LWSEC_WRITE_FUZZ_SEEDS").is_none() {
+        return;
+    }
+    for (target, files) in seeds::all() {
+        let dir = fuzz_dir().join("corpus").join(target);
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, data) in files {
+            std::fs::write(dir.join(name), data).unwrap();
+        }
+    }
+}
+
+/// The honest seeds must pass their own targets' checks, and the honest
+/// network schedule must deliver everything.
+#[test]
+fn seeds_are_valid_inputs() {
+    for (target, files) in seeds::all() {
+        let run: fn(&[u8]) = match target {
+            "server_handshake" => server_handshake::run,
+            "client_response" => client_response::run,
+            "established_records" => established_records::run,
+            "message_reassembly" => message_reassembly::run,
+            "wire_parsers" => wire_parsers::run,
+            "honest_peers" => honest_peers::run,
+            other => panic!("unknown target {other}"),
+        };
+        for (_, data) in files {
+            run(&data);
+        }
+    }
+}
+
+/// The `honest_peers` target itself: an honest network delivers everything
+/// (through a Retry, key updates and pings), and a flipped bit or a
+/// duplicated record is caught.
+#[test]
+fn honest_peers_target_checks_what_it_should() {
+    use honest_peers::{Dir, Op, Outcome, Schedule, run_schedule};
+    let honest = |extra: Vec<Op>| {
+        let mut ops = vec![
+            Op::Deliver(Dir::ToServer, 7),
+            Op::Deliver(Dir::ToServer, u16::MAX),
+            Op::Deliver(Dir::ToClient, u16::MAX),
+            Op::Deliver(Dir::ToServer, u16::MAX),
+            Op::Deliver(Dir::ToClient, u16::MAX),
+            Op::Send(Dir::ToServer, 5),
+            Op::Send(Dir::ToClient, 40_000),
+            Op::UpdateKeys(Dir::ToServer, true),
+            Op::Ping(Dir::ToClient, 9),
+            Op::Send(Dir::ToServer, 0),
+        ];
+        ops.extend(extra);
+        ops.push(Op::Send(Dir::ToClient, 1));
+        ops.push(Op::Deliver(Dir::ToServer, 100));
+        Schedule {
+            ik: true,
+            chacha_first: false,
+            server_chacha_only: true,
+            ops,
+        }
+    };
+    assert_eq!(
+        run_schedule(&honest(vec![])),
+        Outcome {
+            delivered: [2, 2],
+            failed: [false, false]
+        }
+    );
+    let flipped = run_schedule(&honest(vec![
+        Op::Deliver(Dir::ToClient, 0),
+        Op::Flip(Dir::ToClient, 3, 1),
+    ]));
+    assert!(flipped.failed[0], "{flipped:?}");
+    let duplicated = run_schedule(&honest(vec![
+        Op::Deliver(Dir::ToServer, 0),
+        Op::Duplicate(Dir::ToServer, 0, 200),
+    ]));
+    assert!(duplicated.failed[1], "{duplicated:?}");
+}
