@@ -1,20 +1,107 @@
 //! Memory held by idle connections and heap allocations per message,
-//! measured with a counting global allocator (this file is its own test
-//! binary, and its tests run one at a time behind a lock).
+//! measured with a counting global allocator.
+//!
+//! The counters are per thread: the test harness (and any other test
+//! thread) may allocate while a measurement runs, and only the measuring
+//! thread's own allocations are the connection's.
 
-use std::alloc::System;
-use std::sync::{Arc, Mutex};
+// A global allocator needs `unsafe impl GlobalAlloc`; it only forwards to
+// `System` and counts.
+#![allow(unsafe_code)]
 
-use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::Arc;
 
 use lwsec::rng::DeterministicRandom;
 use lwsec::{ClientConfig, Connection, ServerConfig, StaticKeyPair, Suite, Time};
 
-#[global_allocator]
-static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+struct PerThreadCounting;
 
-/// Tests in this binary measure global counters: run them one at a time.
-static SERIAL: Mutex<()> = Mutex::new(());
+thread_local! {
+    // `const` initialisers without destructors: reading them never
+    // allocates, so the allocator may use them.
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+    static LIVE_BYTES: Cell<isize> = const { Cell::new(0) };
+}
+
+fn count(allocations: usize, grown: usize, shrunk: usize) {
+    // `try_with` fails only while the thread is being torn down.
+    let _ = ALLOCATIONS.try_with(|a| a.set(a.get().wrapping_add(allocations)));
+    let _ = LIVE_BYTES.try_with(|b| {
+        b.set(
+            b.get()
+                .wrapping_add(grown as isize)
+                .wrapping_sub(shrunk as isize),
+        )
+    });
+}
+
+// SAFETY: every method forwards to `System` with the caller's arguments,
+// which upholds the `GlobalAlloc` contract; the counters are only bookkeeping.
+unsafe impl GlobalAlloc for PerThreadCounting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded unchanged from our caller.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            count(1, layout.size(), 0);
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded unchanged from our caller.
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            count(1, layout.size(), 0);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded unchanged from our caller.
+        unsafe { System.dealloc(ptr, layout) };
+        count(0, 0, layout.size());
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: forwarded unchanged from our caller.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            count(1, new_size, layout.size());
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static GLOBAL: PerThreadCounting = PerThreadCounting;
+
+/// What this thread allocated since the region began.
+struct Region {
+    allocations: usize,
+    live_bytes: isize,
+}
+
+impl Region {
+    fn new() -> Self {
+        Region {
+            allocations: ALLOCATIONS.with(Cell::get),
+            live_bytes: LIVE_BYTES.with(Cell::get),
+        }
+    }
+
+    /// Allocations and reallocations made by this thread since `new`.
+    fn allocations(&self) -> usize {
+        ALLOCATIONS.with(Cell::get).wrapping_sub(self.allocations)
+    }
+
+    /// Bytes this thread allocated and has not freed since `new`.
+    fn live_bytes(&self) -> usize {
+        let now = LIVE_BYTES.with(Cell::get);
+        usize::try_from(now.wrapping_sub(self.live_bytes)).unwrap_or(0)
+    }
+}
 
 const NOW: Time = Time::from_millis(1_000);
 
@@ -59,14 +146,13 @@ fn established(c: &Arc<ClientConfig>, s: &Arc<ServerConfig>) -> (Connection, Con
 
 #[test]
 fn idle_memory_per_connection_is_at_most_2_kib() {
-    let _serial = SERIAL.lock().unwrap();
     const PAIRS: usize = 50;
     for provider in lwsec::crypto::providers() {
         for suite in Suite::ALL {
             let (c, s) = configs(suite, provider);
             let mut pairs = Vec::with_capacity(PAIRS);
             let message = vec![0x5a; 16 * 1024];
-            let region = Region::new(GLOBAL);
+            let region = Region::new();
             for _ in 0..PAIRS {
                 let (mut client, mut server) = established(&c, &s);
                 client.send_message(&message).unwrap();
@@ -79,11 +165,7 @@ fn idle_memory_per_connection_is_at_most_2_kib() {
                 server.release_idle_memory();
                 pairs.push((client, server));
             }
-            let change = region.change();
-            // Reallocation growth is included in `bytes_allocated`.
-            let heap = change
-                .bytes_allocated
-                .saturating_sub(change.bytes_deallocated);
+            let heap = region.live_bytes();
             let per_side = heap / (2 * PAIRS) + std::mem::size_of::<Connection>();
             println!(
                 "idle_memory {} {suite}: {per_side} bytes per side ({} heap + {} struct)",
@@ -107,7 +189,6 @@ fn idle_memory_per_connection_is_at_most_2_kib() {
 
 #[test]
 fn alloc_free_steady_state_for_single_record_messages() {
-    let _serial = SERIAL.lock().unwrap();
     for provider in lwsec::crypto::providers() {
         for suite in Suite::ALL {
             let (c, s) = configs(suite, provider);
@@ -130,14 +211,13 @@ fn alloc_free_steady_state_for_single_record_messages() {
             for size in [64, 1024, 16 * 1024, 64] {
                 round(&mut client, &mut server, size);
             }
-            let region = Region::new(GLOBAL);
+            let region = Region::new();
             for _ in 0..100 {
                 for size in [1, 64, 1024, 16 * 1024] {
                     round(&mut client, &mut server, size);
                 }
             }
-            let change = region.change();
-            let allocations = change.allocations + change.reallocations;
+            let allocations = region.allocations();
             assert_eq!(
                 allocations, 0,
                 "{} {suite}: allocations in 400 messages",
