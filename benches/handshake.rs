@@ -20,8 +20,8 @@ use lwsec::{ClientConfig, Connection, Pattern, ServerConfig, ServerOptions, Suit
 mod common;
 use common::{
     CLIENT_SECRET, NOW, PATTERNS, SERVER_SECRET, SUITES, X25519Floor, lwsec_configs,
-    provider_x25519, providers, rustls_bases, rustls_client, rustls_configs, rustls_handshake,
-    rustls_provider, snow_handshake_states, snow_pair, snow_params,
+    provider_server_key, provider_x25519, providers, rustls_bases, rustls_client, rustls_configs,
+    rustls_handshake, rustls_provider, snow_handshake_states, snow_pair, snow_params,
 };
 
 /// A full lwsec handshake between fresh connections.
@@ -68,13 +68,22 @@ fn full(c: &mut Criterion) {
         for provider in providers() {
             let prov = provider.name;
             let floor = X25519Floor::new(provider);
+            let server_key = provider_server_key(provider);
             g.bench_function(
                 BenchmarkId::new(format!("x25519-floor-{prov}"), pname),
                 |b| b.iter(|| floor.run(2 * keygens, 2 * dhs)),
             );
             let id = BenchmarkId::new(format!("x25519-via-provider-{prov}"), pname);
             g.bench_function(id, |b| {
-                b.iter(|| provider_x25519(provider, &client_public, 2 * keygens, 2 * dhs))
+                b.iter(|| {
+                    provider_x25519(
+                        provider,
+                        server_key.as_ref(),
+                        &client_public,
+                        2 * keygens,
+                        2 * dhs,
+                    )
+                })
             });
             for (suite, sname) in SUITES {
                 let (ccfg, scfg) = lwsec_configs(provider, pattern, suite);
@@ -120,13 +129,16 @@ fn server(c: &mut Criterion) {
         for provider in providers() {
             let prov = provider.name;
             let floor = X25519Floor::new(provider);
+            let server_key = provider_server_key(provider);
             g.bench_function(
                 BenchmarkId::new(format!("x25519-floor-{prov}"), pname),
                 |b| b.iter(|| floor.run(keygens, dhs)),
             );
             let id = BenchmarkId::new(format!("x25519-via-provider-{prov}"), pname);
             g.bench_function(id, |b| {
-                b.iter(|| provider_x25519(provider, &client_public, keygens, dhs))
+                b.iter(|| {
+                    provider_x25519(provider, server_key.as_ref(), &client_public, keygens, dhs)
+                })
             });
             for (suite, sname) in SUITES {
                 let (ccfg, scfg) = lwsec_configs(provider, pattern, suite);

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use aes_gcm::Aes256Gcm;
 use aes_gcm::aead::{AeadInPlace, KeyInit};
 use chacha20poly1305::ChaCha20Poly1305;
-use lwsec::crypto::CryptoProvider;
+use lwsec::crypto::{AgreementKey, CryptoProvider};
 use lwsec::rng::{OsRandom, SecureRandom};
 use lwsec::{ClientConfig, Connection, Pattern, ServerConfig, StaticKeyPair, Suite, Time};
 use x25519_dalek::{PublicKey as XPublic, StaticSecret};
@@ -198,12 +198,15 @@ fn nonce(seq: u64) -> [u8; 12] {
 }
 
 /// The same X25519 work through lwsec's provider boundary
-/// (`CryptoProvider::kx`): key generation = OS randomness + `public_key`,
-/// DH = `agree` on the raw private bytes, as the handshake calls them.
-/// Compared with [`X25519Floor`] it shows what the provider layer adds.
-/// `peer` is the client's public key (computed once by the caller).
+/// (`CryptoProvider::kx`): key generation = OS randomness + parsing the key
+/// (`private_key`, which yields the public key), DH = `agree` on a key
+/// parsed once, as the handshake calls them. Compared with [`X25519Floor`]
+/// it shows what the provider layer adds. `peer` is the client's public key
+/// (computed once by the caller), `server` the server's static key parsed
+/// once by [`provider_server_key`] (as a configuration's key is).
 pub(crate) fn provider_x25519(
     provider: &CryptoProvider,
+    server: &dyn AgreementKey,
     peer: &[u8; 32],
     keygens: usize,
     dhs: usize,
@@ -211,11 +214,16 @@ pub(crate) fn provider_x25519(
     for _ in 0..keygens {
         let mut private = [0u8; 32];
         OsRandom.fill(&mut private).unwrap();
-        black_box(provider.kx.public_key(&private).unwrap());
+        black_box(provider.kx.private_key(&private).unwrap().public_key());
     }
     for _ in 0..dhs {
-        black_box(provider.kx.agree(&SERVER_SECRET, black_box(peer)).unwrap());
+        black_box(server.agree(black_box(peer)).unwrap());
     }
+}
+
+/// The server's static key parsed by `provider`, for [`provider_x25519`].
+pub(crate) fn provider_server_key(provider: &CryptoProvider) -> Box<dyn AgreementKey> {
+    provider.kx.private_key(&SERVER_SECRET).unwrap()
 }
 
 /// The X25519 work a handshake side cannot avoid, with the primitives

@@ -3,34 +3,45 @@
 use aws_lc_rs::{aead, agreement, digest, hkdf, hmac};
 use zeroize::Zeroizing;
 
-use crate::crypto::{Aead, AeadAlgorithm, Hash, KeyExchange, is_all_zero};
+use crate::crypto::{Aead, AeadAlgorithm, AgreementKey, Hash, KeyExchange, is_all_zero};
 use crate::error::Error;
 use crate::suite::Suite;
 
 pub(crate) struct X25519;
 
-fn private_key(private: &[u8; 32]) -> Result<agreement::PrivateKey, Error> {
-    agreement::PrivateKey::from_private_key(&agreement::X25519, private)
-        .map_err(|_| Error::InvalidKey("X25519 private key"))
-}
-
 impl KeyExchange for X25519 {
-    fn public_key(&self, private: &[u8; 32]) -> Result<[u8; 32], Error> {
-        let public = private_key(private)?
+    fn private_key(&self, private: &[u8; 32]) -> Result<Box<dyn AgreementKey>, Error> {
+        let invalid = || Error::InvalidKey("X25519 private key");
+        // aws-lc derives the public key while parsing (a base-point
+        // multiplication): done once per key, not per agreement.
+        let key = agreement::PrivateKey::from_private_key(&agreement::X25519, private)
+            .map_err(|_| invalid())?;
+        let public = key
             .compute_public_key()
-            .map_err(|_| Error::InvalidKey("X25519 private key"))?;
-        public
+            .map_err(|_| invalid())?
             .as_ref()
             .try_into()
-            .map_err(|_| Error::InvalidKey("X25519 public key length"))
+            .map_err(|_| Error::InvalidKey("X25519 public key length"))?;
+        Ok(Box::new(AwsLcKey { key, public }))
+    }
+}
+
+/// A parsed X25519 key (aws-lc wipes it when freeing it).
+struct AwsLcKey {
+    key: agreement::PrivateKey,
+    public: [u8; 32],
+}
+
+impl AgreementKey for AwsLcKey {
+    fn public_key(&self) -> [u8; 32] {
+        self.public
     }
 
-    fn agree(&self, private: &[u8; 32], peer: &[u8; 32]) -> Result<Zeroizing<[u8; 32]>, Error> {
-        let key = private_key(private)?;
+    fn agree(&self, peer: &[u8; 32]) -> Result<Zeroizing<[u8; 32]>, Error> {
         let peer = agreement::UnparsedPublicKey::new(&agreement::X25519, peer);
         // aws-lc refuses an all-zero result itself; the check below keeps the
         // guarantee independent of that.
-        let shared = agreement::agree(&key, peer, Error::LowOrderPoint, |secret| {
+        let shared = agreement::agree(&self.key, peer, Error::LowOrderPoint, |secret| {
             let mut out = Zeroizing::new([0u8; 32]);
             if secret.len() != 32 {
                 return Err(Error::LowOrderPoint);

@@ -1,12 +1,13 @@
 //! X25519 key pairs and Diffie-Hellman, with the all-zero check.
 
 use std::fmt;
+use std::sync::{Arc, OnceLock};
 
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::crypto::rng::SecureRandom;
-use crate::crypto::{CryptoProvider, RUST_CRYPTO};
+use crate::crypto::{AgreementKey, CryptoProvider, RUST_CRYPTO};
 use crate::error::Error;
 
 /// Length of an X25519 public or private key in bytes.
@@ -68,10 +69,21 @@ impl fmt::Debug for PublicKey {
 
 /// An X25519 static key pair: a server's identity key or an IK client's
 /// device key. The private half is wiped from memory on drop and never printed.
+///
+/// The first Diffie-Hellman parses the private key into the provider's form
+/// once; clones share the parsed key (a server's key is parsed once, not per
+/// handshake).
 #[derive(Clone)]
 pub struct StaticKeyPair {
     private: Zeroizing<[u8; KEY_LEN]>,
     public: PublicKey,
+    parsed: Arc<OnceLock<Parsed>>,
+}
+
+/// A private key parsed by one provider.
+struct Parsed {
+    provider: &'static CryptoProvider,
+    key: Box<dyn AgreementKey>,
 }
 
 impl StaticKeyPair {
@@ -88,20 +100,37 @@ impl StaticKeyPair {
     }
 
     /// Generates a fresh key pair from `rng`, computing the public key with
-    /// `provider`.
-    pub fn generate_with(provider: &CryptoProvider, rng: &dyn SecureRandom) -> Result<Self, Error> {
+    /// `provider` (which keeps the parsed key for the key pair's DH).
+    pub fn generate_with(
+        provider: &'static CryptoProvider,
+        rng: &dyn SecureRandom,
+    ) -> Result<Self, Error> {
         let mut private = Zeroizing::new([0u8; KEY_LEN]);
         rng.fill(private.as_mut())?;
-        let public = PublicKey(provider.kx.public_key(&private)?);
-        Ok(Self { private, public })
+        let key = provider.kx.private_key(&private)?;
+        let public = PublicKey(key.public_key());
+        Ok(Self {
+            private,
+            public,
+            parsed: Arc::new(OnceLock::from(Parsed { provider, key })),
+        })
     }
 
     /// Builds a key pair from a 32-byte private key (clamped as X25519 requires).
     pub fn from_private_bytes(bytes: [u8; KEY_LEN]) -> Self {
         let private = Zeroizing::new(bytes);
-        // The pure-Rust X25519 cannot fail on a 32-byte private key.
-        let public = PublicKey(RUST_CRYPTO.kx.public_key(&private).unwrap_or([0; KEY_LEN]));
-        Self { private, public }
+        // The pure-Rust X25519 cannot fail on a 32-byte private key. The
+        // parsed key is not kept: the first DH parses it with the provider
+        // of the configuration the key is used in.
+        let public = RUST_CRYPTO
+            .kx
+            .private_key(&private)
+            .map_or([0; KEY_LEN], |k| k.public_key());
+        Self {
+            private,
+            public: PublicKey(public),
+            parsed: Arc::new(OnceLock::new()),
+        }
     }
 
     /// The public half.
@@ -119,10 +148,21 @@ impl StaticKeyPair {
     /// is all zeros (checked in constant time).
     pub(crate) fn dh(
         &self,
-        provider: &CryptoProvider,
+        provider: &'static CryptoProvider,
         peer: &PublicKey,
     ) -> Result<Zeroizing<[u8; KEY_LEN]>, Error> {
-        provider.kx.agree(&self.private, &peer.0)
+        if self.parsed.get().is_none() {
+            // Another thread may win the race; both parsed the same key.
+            if let Ok(key) = provider.kx.private_key(&self.private) {
+                let _ = self.parsed.set(Parsed { provider, key });
+            }
+        }
+        match self.parsed.get() {
+            Some(parsed) if std::ptr::eq(parsed.provider, provider) => parsed.key.agree(&peer.0),
+            // Parsed by another provider (a key shared between
+            // configurations with different providers): parse for this one.
+            _ => provider.kx.private_key(&self.private)?.agree(&peer.0),
+        }
     }
 }
 
@@ -132,5 +172,56 @@ impl fmt::Debug for StaticKeyPair {
             .field("public", &self.public)
             .field("secret", &"<redacted>")
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::providers;
+
+    /// RFC 7748 section 6.1: Alice's and Bob's key pairs and shared secret.
+    const ALICE: &str = "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a";
+    const BOB_PUBLIC: &str = "de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f";
+    const SHARED: &str = "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742";
+
+    fn bytes(hex_text: &str) -> [u8; KEY_LEN] {
+        hex::decode(hex_text).unwrap().try_into().unwrap()
+    }
+
+    #[test]
+    fn parsed_key_is_shared_by_clones_and_right_for_every_provider() {
+        let alice = StaticKeyPair::from_private_bytes(bytes(ALICE));
+        let bob = PublicKey::from_bytes(bytes(BOB_PUBLIC));
+        assert!(alice.parsed.get().is_none(), "parsed on first DH only");
+        let clone = alice.clone();
+        for provider in providers() {
+            // The first provider parses (and the clone sees it); any other
+            // provider still computes the right result.
+            assert_eq!(*alice.dh(provider, &bob).unwrap(), bytes(SHARED));
+            assert_eq!(*clone.dh(provider, &bob).unwrap(), bytes(SHARED));
+            assert!(clone.parsed.get().is_some());
+        }
+        // A generated key is parsed by its provider while generating.
+        for provider in providers() {
+            let rng = crate::rng::DeterministicRandom::dangerous_from_seed_for_testing_only(b"k");
+            let e = StaticKeyPair::generate_with(provider, &rng).unwrap();
+            let parsed = e.parsed.get().unwrap();
+            assert!(std::ptr::eq(parsed.provider, *provider));
+            assert_eq!(parsed.key.public_key(), *e.public_key().as_bytes());
+        }
+    }
+
+    #[test]
+    fn all_zero_result_is_refused_through_a_parsed_key() {
+        for provider in providers() {
+            let key = StaticKeyPair::from_private_bytes(bytes(ALICE));
+            // The identity point (all zeros) makes X25519 output zeros.
+            let zero = PublicKey::from_bytes([0; KEY_LEN]);
+            assert_eq!(key.dh(provider, &zero).err(), Some(Error::LowOrderPoint));
+            // The parse stays usable afterwards.
+            let bob = PublicKey::from_bytes(bytes(BOB_PUBLIC));
+            assert_eq!(*key.dh(provider, &bob).unwrap(), bytes(SHARED));
+        }
     }
 }

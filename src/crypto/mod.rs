@@ -1,7 +1,7 @@
 //! The narrow boundary to the cryptographic primitives.
 //!
 //! Everything lwsec computes goes through a [`CryptoProvider`]: X25519
-//! ([`KeyExchange`]), AEAD sealing and opening in place ([`AeadAlgorithm`],
+//! ([`KeyExchange`], [`AgreementKey`]), AEAD sealing and opening in place ([`AeadAlgorithm`],
 //! [`Aead`]), SHA-256 and HKDF ([`Hash`]). Randomness is the separate
 //! [`rng::SecureRandom`] input. No primitive is implemented here; each
 //! provider wraps audited crates:
@@ -35,11 +35,20 @@ use crate::suite::Suite;
 
 /// X25519 (RFC 7748).
 pub trait KeyExchange: Send + Sync {
-    /// The public key of a 32-byte private key (clamped as X25519 requires).
-    fn public_key(&self, private: &[u8; 32]) -> Result<[u8; 32], Error>;
+    /// Parses a 32-byte private key (clamped as X25519 requires) once, for
+    /// its public key and any number of agreements.
+    fn private_key(&self, private: &[u8; 32]) -> Result<Box<dyn AgreementKey>, Error>;
+}
+
+/// An X25519 private key in the provider's own form, built once per key
+/// (an ephemeral key per handshake, a static key per configuration) and
+/// wiped when dropped.
+pub trait AgreementKey: Send + Sync {
+    /// The public key.
+    fn public_key(&self) -> [u8; 32];
     /// X25519(private, peer). Fails with [`Error::LowOrderPoint`] when the
     /// result is all zeros (checked in constant time).
-    fn agree(&self, private: &[u8; 32], peer: &[u8; 32]) -> Result<Zeroizing<[u8; 32]>, Error>;
+    fn agree(&self, peer: &[u8; 32]) -> Result<Zeroizing<[u8; 32]>, Error>;
 }
 
 /// An AEAD keyed once per traffic key and reused for every record under it.

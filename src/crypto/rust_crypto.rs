@@ -10,21 +10,35 @@ use hkdf::Hkdf;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use crate::crypto::{Aead, AeadAlgorithm, Hash, KeyExchange};
+use crate::crypto::{Aead, AeadAlgorithm, AgreementKey, Hash, KeyExchange};
 use crate::error::Error;
 use crate::suite::Suite;
 
 pub(crate) struct X25519;
 
 impl KeyExchange for X25519 {
-    fn public_key(&self, private: &[u8; 32]) -> Result<[u8; 32], Error> {
+    fn private_key(&self, private: &[u8; 32]) -> Result<Box<dyn AgreementKey>, Error> {
         let secret = x25519_dalek::StaticSecret::from(*private);
-        Ok(x25519_dalek::PublicKey::from(&secret).to_bytes())
+        let public = x25519_dalek::PublicKey::from(&secret).to_bytes();
+        Ok(Box::new(DalekKey { secret, public }))
+    }
+}
+
+/// A parsed X25519 key (`StaticSecret` is wiped on drop).
+struct DalekKey {
+    secret: x25519_dalek::StaticSecret,
+    public: [u8; 32],
+}
+
+impl AgreementKey for DalekKey {
+    fn public_key(&self) -> [u8; 32] {
+        self.public
     }
 
-    fn agree(&self, private: &[u8; 32], peer: &[u8; 32]) -> Result<Zeroizing<[u8; 32]>, Error> {
-        let secret = x25519_dalek::StaticSecret::from(*private);
-        let shared = secret.diffie_hellman(&x25519_dalek::PublicKey::from(*peer));
+    fn agree(&self, peer: &[u8; 32]) -> Result<Zeroizing<[u8; 32]>, Error> {
+        let shared = self
+            .secret
+            .diffie_hellman(&x25519_dalek::PublicKey::from(*peer));
         if !shared.was_contributory() {
             return Err(Error::LowOrderPoint);
         }

@@ -334,5 +334,5 @@ fn rfc5869_hkdf_sha256_with(p: &'static CryptoProvider) {
 
 /// X25519 through a provider's boundary.
 fn x25519(p: &CryptoProvider, private: [u8; 32], public: [u8; 32]) -> Result<[u8; 32], Error> {
-    p.kx.agree(&private, &public).map(|k| *k)
+    p.kx.private_key(&private)?.agree(&public).map(|k| *k)
 }
