@@ -14,14 +14,15 @@
 use std::hint::black_box;
 use std::sync::Arc;
 
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::{BenchmarkId, criterion_group, criterion_main};
 use lwsec::{ClientConfig, Connection, Pattern, ServerConfig, ServerOptions, Suite};
 
 mod common;
 use common::{
-    CLIENT_SECRET, NOW, PATTERNS, SERVER_SECRET, SUITES, X25519Floor, lwsec_configs,
-    provider_server_key, provider_x25519, providers, rustls_bases, rustls_client, rustls_configs,
-    rustls_handshake, rustls_provider, snow_handshake_states, snow_pair, snow_params,
+    Bench, CLIENT_SECRET, NOW, PATTERNS, SERVER_SECRET, SUITES, X25519Floor, bench_config,
+    lwsec_configs, provider_server_key, provider_x25519, providers, rustls_bases, rustls_client,
+    rustls_configs, rustls_handshake, rustls_provider, snow_handshake_states, snow_pair,
+    snow_params,
 };
 
 /// A full lwsec handshake between fresh connections.
@@ -58,7 +59,7 @@ fn server_public() -> [u8; 32] {
     *x25519_dalek::PublicKey::from(&x25519_dalek::StaticSecret::from(SERVER_SECRET)).as_bytes()
 }
 
-fn full(c: &mut Criterion) {
+fn full(c: &mut Bench) {
     let mut g = c.benchmark_group("handshake/full");
     let server_public = server_public();
     let client_public =
@@ -118,7 +119,7 @@ fn full(c: &mut Criterion) {
     g.finish();
 }
 
-fn server(c: &mut Criterion) {
+fn server(c: &mut Bench) {
     let mut g = c.benchmark_group("handshake/server");
     let server_public = server_public();
     let client_public =
@@ -206,7 +207,7 @@ fn server(c: &mut Criterion) {
 
 /// Issue 7: what a spoofed first flight costs a server that demands a
 /// cookie (a stateless Retry, no DH) against a full server-side handshake.
-fn cookie(c: &mut Criterion) {
+fn cookie(c: &mut Bench) {
     let mut g = c.benchmark_group("handshake/cookie");
     for provider in providers() {
         let prov = provider.name;
@@ -249,5 +250,9 @@ fn cookie(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, full, server, cookie);
+criterion_group! {
+    name = benches;
+    config = bench_config();
+    targets = full, server, cookie
+}
 criterion_main!(benches);

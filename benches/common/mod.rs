@@ -6,6 +6,8 @@
 
 #![allow(dead_code)]
 
+pub(crate) mod cpu_time;
+
 use std::hint::black_box;
 use std::io::{Read, Write};
 use std::sync::Arc;
@@ -19,6 +21,15 @@ use lwsec::{ClientConfig, Connection, Pattern, ServerConfig, StaticKeyPair, Suit
 use x25519_dalek::{PublicKey as XPublic, StaticSecret};
 
 /// The time every bench uses (the core never reads a clock).
+/// The criterion every bench uses: thread CPU time (see [`cpu_time`]).
+pub(crate) type Bench = criterion::Criterion<cpu_time::ThreadCpuTime>;
+
+/// Criterion configured with the thread-CPU-time clock; command-line
+/// options (`--warm-up-time`, filters) still apply.
+pub(crate) fn bench_config() -> Bench {
+    criterion::Criterion::default().with_measurement(cpu_time::ThreadCpuTime)
+}
+
 pub(crate) const NOW: Time = Time::from_millis(1_700_000_000_000);
 
 /// Both suites, with a short name for bench ids.
