@@ -11,19 +11,20 @@
 
 use std::hint::black_box;
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Throughput, criterion_group, criterion_main};
 use lwsec::Pattern;
 
 mod common;
 use common::{
-    RawAead, SERVER_SECRET, SUITES, lwsec_pair, lwsec_send_recv, providers, rustls_bases,
-    rustls_configs, rustls_handshake, rustls_provider, rustls_send_recv, snow_pair, snow_send_recv,
+    Bench, RawAead, SERVER_SECRET, SUITES, bench_config, lwsec_pair, lwsec_send_recv, providers,
+    rustls_bases, rustls_configs, rustls_handshake, rustls_provider, rustls_send_recv, snow_pair,
+    snow_send_recv,
 };
 
 /// 64 B: a typical chat message; 16 KiB: bulk (one full record).
 const SIZES: [(usize, &str); 2] = [(64, "64B"), (16384, "16KiB")];
 
-fn messages(c: &mut Criterion) {
+fn messages(c: &mut Bench) {
     let server_public =
         *x25519_dalek::PublicKey::from(&x25519_dalek::StaticSecret::from(SERVER_SECRET)).as_bytes();
     for (size, size_name) in SIZES {
@@ -90,5 +91,9 @@ fn messages(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, messages);
+criterion_group! {
+    name = benches;
+    config = bench_config();
+    targets = messages
+}
 criterion_main!(benches);

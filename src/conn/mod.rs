@@ -423,31 +423,80 @@ impl Connection {
     /// Fewer than `data.len()` are consumed when received messages fill
     /// `max_message_size` or unsent output piles up: take messages and send
     /// output, then offer the rest again. Processing stops at the first error.
+    ///
+    /// Each record is copied once, into the connection's receive buffer, and
+    /// opened there; single-record messages are handed out as views of that
+    /// buffer, which is reused once the application has dropped them.
     pub fn handle_input(&mut self, data: &[u8], now: Time) -> Result<usize, Error> {
         self.check_alive()?;
-        let mut consumed = 0usize;
+        let mut rest = data;
         loop {
-            let wanted = match self.bytes_wanted() {
-                Ok(w) => w,
+            if self.rx.is_empty() {
+                if self.input_blocked() {
+                    break;
+                }
+                // Fast path: a whole frame in `rest`. Its header is decoded
+                // once and its body copied once.
+                if let Some((header_bytes, tail)) = rest.split_first_chunk::<HEADER_LEN>() {
+                    let header = match FrameHeader::decode(*header_bytes) {
+                        Ok(h) => h,
+                        Err(e) => return Err(self.fail(e, true)),
+                    };
+                    if let Some((body, tail)) = tail.split_at_checked(header.body_len) {
+                        self.rx.extend_from_slice(body);
+                        // The allocation a view of this frame keeps alive (at least).
+                        let pinned = self.rx.capacity();
+                        let body = self.rx.split();
+                        rest = tail;
+                        self.last_rx = now;
+                        let header_bytes = *header_bytes;
+                        if let Err((e, alert)) =
+                            self.process_frame(header, header_bytes, body, pinned, now)
+                        {
+                            return Err(self.fail(e, alert));
+                        }
+                        continue;
+                    }
+                    // A partial frame: make room for all of it at once, so
+                    // that `rx` is not regrown (and over-allocated) piecemeal.
+                    self.rx.reserve(HEADER_LEN.saturating_add(header.body_len));
+                }
+                if rest.is_empty() {
+                    break;
+                }
+            }
+            // Slow path: a frame split across calls, gathered in `rx`
+            // (header included).
+            if self.rx.len() < HEADER_LEN {
+                let take = HEADER_LEN.saturating_sub(self.rx.len()).min(rest.len());
+                let (head, tail) = rest.split_at(take);
+                self.rx.extend_from_slice(head);
+                rest = tail;
+            }
+            let Some(header_bytes) = self.rx.first_chunk::<HEADER_LEN>().copied() else {
+                break;
+            };
+            let header = match FrameHeader::decode(header_bytes) {
+                Ok(h) => h,
                 Err(e) => return Err(self.fail(e, true)),
             };
-            if wanted == 0 {
-                self.last_rx = now;
-                if let Err((e, send_alert)) = self.process_frame(now) {
-                    return Err(self.fail(e, send_alert));
-                }
-                continue;
-            }
-            let rest = data.get(consumed..).unwrap_or_default();
-            if rest.is_empty() || (self.rx.is_empty() && self.input_blocked()) {
+            let frame_len = HEADER_LEN.saturating_add(header.body_len);
+            let take = frame_len.saturating_sub(self.rx.len()).min(rest.len());
+            let (head, tail) = rest.split_at(take);
+            self.rx.extend_from_slice(head);
+            rest = tail;
+            if self.rx.len() < frame_len {
                 break;
             }
-            let take = wanted.min(rest.len());
-            self.rx
-                .extend_from_slice(rest.get(..take).unwrap_or_default());
-            consumed = consumed.saturating_add(take);
+            self.last_rx = now;
+            let pinned = self.rx.capacity();
+            let mut body = self.rx.split_to(frame_len);
+            body.advance(HEADER_LEN);
+            if let Err((e, alert)) = self.process_frame(header, header_bytes, body, pinned, now) {
+                return Err(self.fail(e, alert));
+            }
         }
-        Ok(consumed)
+        Ok(data.len().saturating_sub(rest.len()))
     }
 
     /// Whether to stop reading new frames until the application catches up.
@@ -459,30 +508,23 @@ impl Connection {
                     .saturating_add(crate::record::MAX_RECORD_LEN)
     }
 
-    /// How many more bytes complete the current frame (0: it is complete).
-    fn bytes_wanted(&self) -> Result<usize, Error> {
-        let Some(header) = self.rx.first_chunk::<HEADER_LEN>() else {
-            return Ok(HEADER_LEN.saturating_sub(self.rx.len()));
-        };
-        let header = FrameHeader::decode(*header)?;
-        Ok(header
-            .body_len
-            .saturating_add(HEADER_LEN)
-            .saturating_sub(self.rx.len()))
-    }
-
-    /// Handles the complete frame in `rx`. The error carries whether an
-    /// alert should be sent (not when the error is the peer's own alert).
-    fn process_frame(&mut self, now: Time) -> Result<(), (Error, bool)> {
-        let header_bytes = *self
-            .rx
-            .first_chunk::<HEADER_LEN>()
-            .ok_or((Error::Decode("frame header"), true))?;
-        let header = FrameHeader::decode(header_bytes).map_err(|e| (e, true))?;
-        // The allocation a view of this frame keeps alive (at least).
-        let pinned = self.rx.capacity();
-        let mut frame = self.rx.split_to(HEADER_LEN.saturating_add(header.body_len));
-        frame.advance(HEADER_LEN);
+    /// Handles one complete frame (`body` without its header). The error
+    /// carries whether an alert should be sent (not when the error is the
+    /// peer's own alert). `pinned` is the memory a view of `body` keeps
+    /// alive.
+    fn process_frame(
+        &mut self,
+        header: FrameHeader,
+        header_bytes: [u8; HEADER_LEN],
+        frame: BytesMut,
+        pinned: usize,
+        now: Time,
+    ) -> Result<(), (Error, bool)> {
+        if header.frame_type == FrameType::Record {
+            if let State::Established(_) = self.state {
+                return self.process_record(header_bytes, frame, pinned);
+            }
+        }
         if header.frame_type == FrameType::Alert {
             if matches!(self.state, State::Established(_)) {
                 return Err((
@@ -524,13 +566,10 @@ impl Connection {
             },
             State::Established(t) => {
                 self.state = State::Established(t);
-                if header.frame_type != FrameType::Record {
-                    return Err((
-                        Error::UnexpectedMessage("handshake frame after the handshake"),
-                        true,
-                    ));
-                }
-                self.process_record(header_bytes, frame, pinned)?;
+                return Err((
+                    Error::UnexpectedMessage("handshake frame after the handshake"),
+                    true,
+                ));
             }
             State::HandshakeStep => {
                 return Err((Error::UnexpectedMessage("re-entered handshake step"), false));
@@ -687,25 +726,20 @@ impl Connection {
 
     // ----- commands -----
 
-    fn established_for_send(&mut self) -> Result<&mut Transport, Error> {
-        self.check_alive()?;
-        if self.local_closed {
-            return Err(Error::Closed);
-        }
-        match &mut self.state {
-            State::Established(t) => Ok(t),
-            _ => Err(Error::HandshakeNotComplete),
-        }
-    }
-
     /// Runs a sealing step; a failure other than API misuse is fatal.
+    #[inline]
     fn sealing(
         &mut self,
         step: impl FnOnce(&mut Transport, &mut BytesMut) -> Result<(), Error>,
     ) -> Result<(), Error> {
-        let mut tx = std::mem::take(&mut self.tx);
-        let result = self.established_for_send().and_then(|t| step(t, &mut tx));
-        self.tx = tx;
+        let result = match &mut self.state {
+            State::Established(t) if !self.local_closed => step(t, &mut self.tx),
+            State::Failed(e) => return Err(e.clone()),
+            State::Established(_) => return Err(Error::Closed),
+            State::Client(_) | State::Server(_) | State::HandshakeStep => {
+                return Err(Error::HandshakeNotComplete);
+            }
+        };
         match result {
             Ok(()) => {
                 self.sent_since_keepalive = true;

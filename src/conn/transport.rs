@@ -91,6 +91,7 @@ impl Transport {
 
     /// Seals one record, updating the sending keys first when the configured
     /// record count under the current key is reached.
+    #[inline]
     pub(crate) fn seal(
         &mut self,
         out: &mut BytesMut,
@@ -128,16 +129,17 @@ impl Transport {
                 limit: self.config.max_message_size,
             });
         }
-        let records = message.len().div_ceil(FRAGMENT_LEN).max(1);
+        if message.len() <= FRAGMENT_LEN {
+            // One record (the common case): `seal` reserves exactly.
+            return self.seal(out, ContentType::MessageEnd, message);
+        }
+        let records = message.len().div_ceil(FRAGMENT_LEN);
         out.reserve(
             message
                 .len()
                 .saturating_add(records.saturating_mul(HEADER_LEN + 17 + 256)),
         );
         let mut chunks = message.chunks(FRAGMENT_LEN).peekable();
-        if chunks.peek().is_none() {
-            return self.seal(out, ContentType::MessageEnd, &[]);
-        }
         while let Some(chunk) = chunks.next() {
             let ct = if chunks.peek().is_some() {
                 ContentType::MessageContinues

@@ -8,7 +8,7 @@ mod padding;
 pub use content::ContentType;
 pub use padding::Padding;
 
-use bytes::BytesMut;
+use bytes::{BufMut, BytesMut};
 
 use crate::crypto::CryptoProvider;
 use crate::crypto::aead::{AeadKey, NONCE_LEN, TAG_LEN};
@@ -35,7 +35,10 @@ pub(crate) struct DirectionKeys {
     /// The keyed AEAD; `None` after [`DirectionKeys::release`] until the
     /// next record needs it (rebuilt from `secret`).
     aead: Option<AeadKey>,
-    iv: [u8; NONCE_LEN],
+    /// The IV, split for the nonce computation: its first 4 bytes and its
+    /// last 8 as a big-endian integer (XORed with the sequence number).
+    iv_head: [u8; 4],
+    iv_tail: u64,
     /// Sequence number of the next record; never wraps.
     seq: u64,
 }
@@ -47,12 +50,16 @@ impl DirectionKeys {
         secret: Secret,
     ) -> Result<Self, Error> {
         let (key, iv) = key_schedule::record_key_iv(provider, &secret)?;
+        let (iv_head, iv_tail) = iv.split_first_chunk::<4>().ok_or(Error::InvalidKey("IV"))?;
+        let iv_tail = u64::from_be_bytes(iv_tail.try_into().map_err(|_| Error::InvalidKey("IV"))?);
+        let iv_head = *iv_head;
         Ok(Self {
             provider,
             suite,
             aead: Some(AeadKey::new(provider, suite, &key)?),
             secret,
-            iv,
+            iv_head,
+            iv_tail,
             seq: 0,
         })
     }
@@ -64,12 +71,20 @@ impl DirectionKeys {
         self.aead = None;
     }
 
+    #[inline]
     fn aead(&mut self) -> Result<&AeadKey, Error> {
         if self.aead.is_none() {
-            let (key, _) = key_schedule::record_key_iv(self.provider, &self.secret)?;
-            self.aead = Some(AeadKey::new(self.provider, self.suite, &key)?);
+            self.rebuild_aead()?;
         }
         self.aead.as_ref().ok_or(Error::InvalidKey("AEAD key"))
+    }
+
+    /// Rebuilds the AEAD key dropped by [`DirectionKeys::release`].
+    #[cold]
+    fn rebuild_aead(&mut self) -> Result<(), Error> {
+        let (key, _) = key_schedule::record_key_iv(self.provider, &self.secret)?;
+        self.aead = Some(AeadKey::new(self.provider, self.suite, &key)?);
+        Ok(())
     }
 
     /// Moves to the next traffic secret; the sequence number restarts at 0.
@@ -95,12 +110,11 @@ impl DirectionKeys {
         &self.secret
     }
 
+    #[inline]
     fn nonce(&self) -> [u8; NONCE_LEN] {
-        let mut nonce = self.iv;
-        for (n, s) in nonce.iter_mut().skip(4).zip(self.seq.to_be_bytes()) {
-            *n ^= s;
-        }
-        nonce
+        let [a, b, c, d] = self.iv_head;
+        let [e, f, g, h, i, j, k, l] = (self.iv_tail ^ self.seq).to_be_bytes();
+        [a, b, c, d, e, f, g, h, i, j, k, l]
     }
 
     /// The sequence number after this record, refusing to reach `u64::MAX`
@@ -125,27 +139,31 @@ impl DirectionKeys {
         }
         let next = self.next_seq()?;
         let unpadded = payload.len().saturating_add(1);
-        let inner_len = padding.padded_len(unpadded);
+        let inner_len = match padding {
+            Padding::None => unpadded,
+            _ => padding.padded_len(unpadded),
+        };
         let pad = inner_len.saturating_sub(unpadded);
-        let header = FrameHeader::encode(FrameType::Record, inner_len.saturating_add(TAG_LEN))?;
+        let body_len = inner_len.saturating_add(TAG_LEN);
+        let header = FrameHeader::encode(FrameType::Record, body_len)?;
         let start = out.len();
-        out.reserve(HEADER_LEN.saturating_add(inner_len).saturating_add(TAG_LEN));
-        out.extend_from_slice(&header);
-        out.extend_from_slice(payload);
-        out.extend_from_slice(&[content_type.to_u8()]);
-        out.resize(out.len().saturating_add(pad), 0);
-        let body_start = start.saturating_add(HEADER_LEN);
-        let sealed = match out.get_mut(body_start..) {
-            Some(body) => {
-                let nonce = self.nonce();
-                self.aead()
-                    .and_then(|k| k.seal_in_place(&nonce, &header, body))
-            }
-            None => Err(Error::RecordOverflow),
+        // One reservation for the whole record, then plain appends.
+        out.reserve(HEADER_LEN.saturating_add(body_len));
+        out.put_slice(&header);
+        out.put_slice(payload);
+        out.put_u8(content_type.to_u8());
+        if pad > 0 {
+            out.put_bytes(0, pad);
+        }
+        let nonce = self.nonce();
+        let sealed = match (self.aead(), out.get_mut(start.saturating_add(HEADER_LEN)..)) {
+            (Ok(k), Some(body)) => k.seal_in_place(&nonce, &header, body),
+            (Err(e), _) => Err(e),
+            (_, None) => Err(Error::RecordOverflow),
         };
         match sealed {
             Ok(tag) => {
-                out.extend_from_slice(&tag);
+                out.put_slice(&tag);
                 self.seq = next;
                 Ok(())
             }
