@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use zeroize::Zeroizing;
 
-use crate::crypto::dh::{PublicKey, StaticKeyPair};
+use crate::crypto::dh::{KEY_ID_LEN, PublicKey, StaticKeyPair};
 use crate::crypto::rng::{OsRandom, SecureRandom};
 use crate::crypto::{CryptoProvider, default_provider};
 use crate::early_data::{EarlyDataPolicy, ReplayGuard};
@@ -196,7 +196,7 @@ impl<F: Fn(&PublicKey) -> bool + Send + Sync> ClientAuthorizer for F {
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct ServerConfig {
-    keys: Vec<StaticKeyPair>,
+    keys: Vec<ServerKey>,
     authorizer: Option<Arc<dyn ClientAuthorizer>>,
     early_data: Option<EarlyDataPolicy>,
     cookie_secret: Zeroizing<[u8; 32]>,
@@ -216,6 +216,21 @@ pub struct ServerConfig {
     pub provider: &'static CryptoProvider,
 }
 
+/// A static key held by a server, with the key id clients name it by
+/// (computed once, not per handshake).
+#[derive(Clone)]
+struct ServerKey {
+    pair: StaticKeyPair,
+    id: [u8; KEY_ID_LEN],
+}
+
+impl ServerKey {
+    fn new(pair: StaticKeyPair) -> Self {
+        let id = pair.public_key().key_id();
+        Self { pair, id }
+    }
+}
+
 impl ServerConfig {
     /// A server holding one static key pair, accepting both patterns and
     /// suites, and every IK client until an authorizer is set. Early data is
@@ -230,7 +245,7 @@ impl ServerConfig {
             cookie_secret = Zeroizing::new([0xff; 32]);
         }
         Self {
-            keys: vec![key],
+            keys: vec![ServerKey::new(key)],
             authorizer: None,
             early_data: None,
             cookie_secret,
@@ -246,8 +261,12 @@ impl ServerConfig {
     /// Adds another static key (for rotation: clients pinned to any held key
     /// are accepted). A key already held is not added twice.
     pub fn add_key(&mut self, key: StaticKeyPair) {
-        if !self.keys.iter().any(|k| k.public_key() == key.public_key()) {
-            self.keys.push(key);
+        if !self
+            .keys
+            .iter()
+            .any(|k| k.pair.public_key() == key.public_key())
+        {
+            self.keys.push(ServerKey::new(key));
         }
     }
 
@@ -255,13 +274,13 @@ impl ServerConfig {
     /// Connections already established are not affected.
     pub fn retire_key(&mut self, public: &PublicKey) -> bool {
         let before = self.keys.len();
-        self.keys.retain(|k| k.public_key() != *public);
+        self.keys.retain(|k| k.pair.public_key() != *public);
         self.keys.len() != before
     }
 
     /// The public halves of the keys held, in the order they were added.
     pub fn public_keys(&self) -> Vec<PublicKey> {
-        self.keys.iter().map(StaticKeyPair::public_key).collect()
+        self.keys.iter().map(|k| k.pair.public_key()).collect()
     }
 
     /// Sets the hook that accepts or rejects IK clients by static key.
@@ -290,11 +309,8 @@ impl ServerConfig {
         &self.cookie_secret
     }
 
-    pub(crate) fn key_for_id(
-        &self,
-        id: &[u8; crate::crypto::dh::KEY_ID_LEN],
-    ) -> Option<&StaticKeyPair> {
-        self.keys.iter().find(|k| k.public_key().key_id() == *id)
+    pub(crate) fn key_for_id(&self, id: &[u8; KEY_ID_LEN]) -> Option<&StaticKeyPair> {
+        self.keys.iter().find(|k| k.id == *id).map(|k| &k.pair)
     }
 
     pub(crate) fn authorize(&self, client_key: &PublicKey) -> bool {

@@ -30,6 +30,10 @@ pub(crate) struct Inbox {
     charged: usize,
     /// The message being reassembled from fragments.
     partial: BytesMut,
+    /// Length of the last message reassembled from several records: the
+    /// next one starts with that much room, instead of regrowing (and
+    /// copying) from one record's size.
+    last_reassembled_len: usize,
 }
 
 impl Inbox {
@@ -49,6 +53,11 @@ impl Inbox {
 
     /// Appends a fragment of the message being reassembled.
     pub(crate) fn push_fragment(&mut self, fragment: &[u8]) {
+        if self.partial.is_empty() {
+            // The caller bounds `last_reassembled_len` by `max_message_size`.
+            self.partial
+                .reserve(self.last_reassembled_len.max(fragment.len()));
+        }
         self.partial.extend_from_slice(fragment);
     }
 
@@ -60,6 +69,7 @@ impl Inbox {
             (last.freeze(), pinned.max(len))
         } else {
             self.partial.extend_from_slice(&last);
+            self.last_reassembled_len = self.partial.len();
             let capacity = self.partial.capacity();
             (std::mem::take(&mut self.partial).freeze(), capacity)
         };
@@ -116,5 +126,35 @@ impl Inbox {
     /// Drops the message being reassembled (after a fatal error).
     pub(crate) fn discard_partial(&mut self) {
         self.partial = BytesMut::new();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reassembly_starts_with_room_for_the_previous_message() {
+        let mut inbox = Inbox::default();
+        let fragment = [7u8; 1000];
+        for _ in 0..9 {
+            inbox.push_fragment(&fragment);
+        }
+        inbox.push_last(BytesMut::from(&fragment[..]), 0);
+        assert_eq!(inbox.pop().map(|m| m.len()), Some(10_000));
+        // The next message gets all its room at its first fragment, so it
+        // is never regrown (copied) while being reassembled.
+        inbox.push_fragment(&fragment);
+        let room = inbox.partial.capacity();
+        assert!(room >= 10_000, "{room}");
+        for _ in 0..8 {
+            inbox.push_fragment(&fragment);
+        }
+        assert_eq!(inbox.partial.capacity(), room);
+        inbox.push_last(BytesMut::from(&fragment[..]), 0);
+        assert_eq!(inbox.pop().map(|m| m.len()), Some(10_000));
+        // A single-record message does not change the estimate.
+        inbox.push_last(BytesMut::from(&b"small"[..]), 5);
+        assert_eq!(inbox.last_reassembled_len, 10_000);
     }
 }
