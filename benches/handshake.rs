@@ -20,8 +20,9 @@ use lwsec::{ClientConfig, Connection, Pattern, ServerConfig, ServerOptions, Suit
 mod common;
 use common::{
     Bench, CLIENT_SECRET, NOW, PATTERNS, SERVER_SECRET, SUITES, X25519Floor, bench_config,
-    lwsec_configs, provider_server_key, provider_x25519, providers, rustls_bases, rustls_client,
-    rustls_configs, rustls_handshake, rustls_provider, snow_handshake_states, snow_pair,
+    floor_ops, lwsec_configs, lwsec_first_flight, lwsec_server, provider_server_key,
+    provider_x25519, providers, rustls_bases, rustls_configs, rustls_first_flight,
+    rustls_handshake, rustls_provider, rustls_server, snow_handshake_states, snow_pair,
     snow_params,
 };
 
@@ -35,24 +36,6 @@ fn lwsec_handshake(client_cfg: &Arc<ClientConfig>, server_cfg: &Arc<ServerConfig
     server.consume_output(n);
     assert!(client.is_established() && server.is_established());
     black_box((client, server));
-}
-
-/// The server side alone: a fresh server connection answering `hello`.
-fn lwsec_server(server_cfg: &Arc<ServerConfig>, options: &ServerOptions, hello: &[u8]) -> usize {
-    let mut server =
-        Connection::server_with_options(server_cfg.clone(), NOW, options.clone()).unwrap();
-    server.handle_input(hello, NOW).unwrap();
-    black_box(server.pending_output()).len()
-}
-
-/// (key generations, DH operations) of one side of a pattern.
-/// NK: `-> e, es` / `<- e, ee`: each side 1 keygen + 2 DH.
-/// IK: `-> e, es, s, ss` / `<- e, ee, se`: each side 1 keygen + 4 DH.
-fn floor_ops(pattern: Pattern) -> (usize, usize) {
-    match pattern {
-        Pattern::Nk => (1, 2),
-        _ => (1, 4),
-    }
 }
 
 fn server_public() -> [u8; 32] {
@@ -142,11 +125,7 @@ fn server(c: &mut Bench) {
                 })
             });
             for (suite, sname) in SUITES {
-                let (ccfg, scfg) = lwsec_configs(provider, pattern, suite);
-                let hello = Connection::client(ccfg, NOW)
-                    .unwrap()
-                    .pending_output()
-                    .to_vec();
+                let (hello, scfg) = lwsec_first_flight(provider, pattern, suite);
                 let id = BenchmarkId::new(format!("lwsec-{prov}-{pname}"), sname);
                 g.bench_function(id, |b| b.iter(|| lwsec_server(&scfg, &options, &hello)));
             }
@@ -184,22 +163,9 @@ fn server(c: &mut Bench) {
     for (rname, base) in rustls_bases() {
         for (suite, sname) in SUITES {
             let (ccfg, scfg) = rustls_configs(rustls_provider(base.clone(), suite));
-            let mut hello = Vec::new();
-            rustls_client(&ccfg).write_tls(&mut hello).unwrap();
+            let hello = rustls_first_flight(&ccfg);
             let id = BenchmarkId::new(format!("rustls-{rname}-tls13"), sname);
-            g.bench_function(id, |b| {
-                b.iter(|| {
-                    let mut server = rustls::ServerConnection::new(scfg.clone()).unwrap();
-                    server.read_tls(&mut &hello[..]).unwrap();
-                    server.process_new_packets().unwrap();
-                    out.clear();
-                    while server.wants_write() {
-                        server.write_tls(&mut out).unwrap();
-                    }
-                    black_box(&out);
-                    server
-                })
-            });
+            g.bench_function(id, |b| b.iter(|| rustls_server(&scfg, &hello, &mut out)));
         }
     }
     g.finish();

@@ -18,6 +18,7 @@ ROOT = sys.argv[1] if len(sys.argv) > 1 else "target/criterion"
 
 def load():
     medians = {}
+    intervals = {}
     for dirpath, _, files in os.walk(ROOT):
         if not dirpath.endswith(os.sep + "new") or "estimates.json" not in files:
             continue
@@ -26,10 +27,12 @@ def load():
         with open(os.path.join(dirpath, "estimates.json")) as f:
             est = json.load(f)
         medians[meta["full_id"]] = est["median"]["point_estimate"]
-    return medians
+        ci = est["median"]["confidence_interval"]
+        intervals[meta["full_id"]] = (ci["lower_bound"], ci["upper_bound"])
+    return medians, intervals
 
 
-M = load()
+M, CI = load()
 
 
 def t(key):
@@ -167,6 +170,31 @@ def transport():
         print()
 
 
+TARGETS = [
+    ("seal-open-16KiB-speed-vs-raw", ">= 0.95"),
+    ("message-64B-speed-vs-raw", ">= 0.80"),
+    ("message-64B-speed-vs-rustls", "> 1.00"),
+    ("handshake-server-cost-vs-floor", "<= 1.10"),
+    ("nk-server-speed-vs-rustls", ">= 1.50 (aws-lc)"),
+    ("bulk-16KiB-speed-vs-rustls", ">= 1.20 (aws-lc)"),
+]
+
+
+def ratios():
+    print("### Issue 6 targets as paired ratios (`--bench ratios`)\n")
+    print("Median of per-sample ratios, each sample timing lwsec and its baseline back to back; "
+          "the interval is criterion's 95 % confidence interval of that median.\n")
+    print("| ratio | case | median | 95 % CI | target |")
+    print("|---|---|---:|---:|---|")
+    for group, target in TARGETS:
+        prefix = f"ratio/{group}/"
+        for key in sorted(k for k in M if k.startswith(prefix)):
+            lo, hi = CI[key]
+            print(f"| {group} | {key[len(prefix):]} | {M[key]:.2f}x | {lo:.2f}-{hi:.2f} | {target} |")
+    print()
+
+
+ratios()
 record()
 handshake()
 cookie()

@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub(crate) mod cpu_time;
+pub(crate) mod ratio;
 
 use std::hint::black_box;
 use std::io::{Read, Write};
@@ -17,7 +18,9 @@ use aes_gcm::aead::{AeadInPlace, KeyInit};
 use chacha20poly1305::ChaCha20Poly1305;
 use lwsec::crypto::{AgreementKey, CryptoProvider};
 use lwsec::rng::{OsRandom, SecureRandom};
-use lwsec::{ClientConfig, Connection, Pattern, ServerConfig, StaticKeyPair, Suite, Time};
+use lwsec::{
+    ClientConfig, Connection, Pattern, ServerConfig, ServerOptions, StaticKeyPair, Suite, Time,
+};
 use x25519_dalek::{PublicKey as XPublic, StaticSecret};
 
 /// The time every bench uses (the core never reads a clock).
@@ -112,6 +115,44 @@ pub(crate) fn lwsec_send_recv(from: &mut Connection, to: &mut Connection, messag
         }
     }
     received
+}
+
+/// The server side of a handshake alone: a fresh server connection
+/// answering the client's first flight `hello`. Returns the reply's length.
+pub(crate) fn lwsec_server(
+    server_cfg: &Arc<ServerConfig>,
+    options: &ServerOptions,
+    hello: &[u8],
+) -> usize {
+    let mut server =
+        Connection::server_with_options(server_cfg.clone(), NOW, options.clone()).unwrap();
+    server.handle_input(hello, NOW).unwrap();
+    black_box(server.pending_output()).len()
+}
+
+/// A client's first flight for `pattern` and `suite` on `provider`, with
+/// the server config that answers it.
+pub(crate) fn lwsec_first_flight(
+    provider: &'static CryptoProvider,
+    pattern: Pattern,
+    suite: Suite,
+) -> (Vec<u8>, Arc<ServerConfig>) {
+    let (ccfg, scfg) = lwsec_configs(provider, pattern, suite);
+    let hello = Connection::client(ccfg, NOW)
+        .unwrap()
+        .pending_output()
+        .to_vec();
+    (hello, scfg)
+}
+
+/// (key generations, DH operations) of one side of a pattern.
+/// NK: `-> e, es` / `<- e, ee`: each side 1 keygen + 2 DH.
+/// IK: `-> e, es, s, ss` / `<- e, ee, se`: each side 1 keygen + 4 DH.
+pub(crate) fn floor_ops(pattern: Pattern) -> (usize, usize) {
+    match pattern {
+        Pattern::Nk => (1, 2),
+        _ => (1, 4),
+    }
 }
 
 /// The AEAD a provider wraps, called directly (RustCrypto crates or
@@ -474,6 +515,31 @@ pub(crate) fn rustls_handshake(
         rustls_transfer(&mut server, &mut client, buf);
     }
     (client, server)
+}
+
+/// The server side of a rustls handshake alone: a fresh server connection
+/// answering the ClientHello `hello`; `out` is a reused buffer for its reply.
+pub(crate) fn rustls_server(
+    config: &Arc<rustls::ServerConfig>,
+    hello: &[u8],
+    out: &mut Vec<u8>,
+) -> rustls::ServerConnection {
+    let mut server = rustls::ServerConnection::new(config.clone()).unwrap();
+    server.read_tls(&mut &hello[..]).unwrap();
+    server.process_new_packets().unwrap();
+    out.clear();
+    while server.wants_write() {
+        server.write_tls(out).unwrap();
+    }
+    black_box(&out);
+    server
+}
+
+/// A rustls client's first flight (its ClientHello) for `config`.
+pub(crate) fn rustls_first_flight(config: &Arc<rustls::ClientConfig>) -> Vec<u8> {
+    let mut hello = Vec::new();
+    rustls_client(config).write_tls(&mut hello).unwrap();
+    hello
 }
 
 /// One application message through rustls: `writer().write_all`, then
