@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 
 use crate::Side;
 use crate::config::ClientConfig;
@@ -10,6 +10,7 @@ use crate::conn::transport::Transport;
 use crate::crypto::dh::StaticKeyPair;
 use crate::error::Error;
 use crate::noise::HandshakeState;
+use crate::record::Output;
 use crate::suite::Suite;
 use crate::time::Time;
 use crate::wire::extensions::{self, Message};
@@ -56,7 +57,7 @@ impl ExpectServerHello {
         retry: Option<Retry>,
         early_data: Option<Bytes>,
         now: Time,
-        out: &mut BytesMut,
+        out: &mut Output,
     ) -> Result<Box<Self>, Error> {
         let suite = match &retry {
             None => *config
@@ -98,7 +99,7 @@ impl ExpectServerHello {
         noise.write_message(&first_payload(early_data.as_ref(), now)?, &mut body)?;
         let mut frame = Vec::with_capacity(body.len().saturating_add(3));
         write_frame(&mut frame, FrameType::ClientHello, &body)?;
-        out.extend_from_slice(&frame);
+        out.put(&frame);
         Ok(Box::new(Self {
             config,
             suite,
@@ -113,7 +114,7 @@ impl ExpectServerHello {
         mut self: Box<Self>,
         frame_type: FrameType,
         body: &[u8],
-        out: &mut BytesMut,
+        out: &mut Output,
         now: Time,
     ) -> Result<ClientNext, Error> {
         match frame_type {

@@ -18,7 +18,7 @@ use crate::crypto::dh::PublicKey;
 use crate::crypto::hash::HASH_LEN;
 use crate::error::{AlertCode, Error};
 use crate::key_schedule;
-use crate::record::{ContentType, MAX_FRAGMENT_LEN};
+use crate::record::{ContentType, MAX_FRAGMENT_LEN, Output};
 use crate::suite::{Pattern, Suite};
 use crate::time::Time;
 use crate::wire::frame::{FrameHeader, FrameType, HEADER_LEN, write_frame};
@@ -172,7 +172,7 @@ pub struct Connection {
     /// Bytes of the frame being received; never more than one frame.
     rx: BytesMut,
     /// Bytes waiting to be sent.
-    tx: BytesMut,
+    tx: Output,
     events: VecDeque<Event>,
     /// Received messages not yet taken by the application.
     inbox: Inbox,
@@ -192,7 +192,7 @@ impl Connection {
             side,
             state,
             rx: BytesMut::new(),
-            tx: BytesMut::new(),
+            tx: Output::default(),
             events: VecDeque::new(),
             inbox: Inbox::default(),
             peer_closed: false,
@@ -239,7 +239,7 @@ impl Connection {
         now: Time,
     ) -> Result<Self, Error> {
         config.validate()?;
-        let mut tx = BytesMut::new();
+        let mut tx = Output::default();
         let transport = config.transport.clone();
         let hello = ExpectServerHello::start(config, None, early, now, &mut tx)?;
         let mut conn = Self::new(Side::Client, State::Client(hello), &transport, now);
@@ -450,9 +450,17 @@ impl Connection {
                         rest = tail;
                         self.last_rx = now;
                         let header_bytes = *header_bytes;
-                        if let Err((e, alert)) =
-                            self.process_frame(header, header_bytes, body, pinned, now)
+                        // Records after the handshake (nearly every frame)
+                        // go straight to `process_record`, inlined here, so
+                        // that `body` is not moved through memory twice.
+                        let processed = if header.frame_type == FrameType::Record
+                            && matches!(self.state, State::Established(_))
                         {
+                            self.process_record(header_bytes, body, pinned)
+                        } else {
+                            self.process_frame(header, header_bytes, body, pinned, now)
+                        };
+                        if let Err((e, alert)) = processed {
                             return Err(self.fail(e, alert));
                         }
                         continue;
@@ -587,6 +595,7 @@ impl Connection {
         self.next_keepalive = self.keepalive_interval.map(|i| now.saturating_add(i));
     }
 
+    #[inline]
     fn process_record(
         &mut self,
         header: [u8; HEADER_LEN],
@@ -620,9 +629,31 @@ impl Connection {
                     return Ok(());
                 }
                 self.inbox.push_last(record, pinned);
+                Ok(())
             }
+            _ => self.process_control(content_type, &record),
+        }
+    }
+
+    /// Handles a control record (key update, ping, pong, alert) whose
+    /// plaintext is `record`.
+    fn process_control(
+        &mut self,
+        content_type: ContentType,
+        record: &[u8],
+    ) -> Result<(), (Error, bool)> {
+        let State::Established(t) = &mut self.state else {
+            return Err((
+                Error::UnexpectedMessage("record before the handshake"),
+                true,
+            ));
+        };
+        let fatal = |e| (e, true);
+        match content_type {
+            // Message records are handled by `process_record`.
+            ContentType::MessageContinues | ContentType::MessageEnd => {}
             ContentType::KeyUpdate => {
-                let request = match record.as_ref() {
+                let request = match record {
                     [UPDATE_NOT_REQUESTED] => false,
                     [UPDATE_REQUESTED] => true,
                     _ => return Err(fatal(Error::Decode("key_update payload"))),
@@ -639,7 +670,7 @@ impl Connection {
                     return Err(fatal(Error::Decode("ping payload longer than 64 bytes")));
                 }
                 if !self.local_closed {
-                    t.seal(&mut self.tx, ContentType::Pong, &record)
+                    t.seal(&mut self.tx, ContentType::Pong, record)
                         .map_err(fatal)?;
                     self.sent_since_keepalive = true;
                 }
@@ -649,10 +680,10 @@ impl Connection {
                     return Err(fatal(Error::Decode("pong payload longer than 64 bytes")));
                 }
                 // A copy, so as not to keep the receive buffer alive.
-                self.push_info_event(Event::Pong(Bytes::copy_from_slice(&record)));
+                self.push_info_event(Event::Pong(Bytes::copy_from_slice(record)));
             }
             ContentType::Alert => {
-                let code = match record.as_ref() {
+                let code = match record {
                     [code] => AlertCode::from_u8(*code),
                     _ => return Err(fatal(Error::Decode("alert payload"))),
                 };
@@ -730,7 +761,7 @@ impl Connection {
     #[inline]
     fn sealing(
         &mut self,
-        step: impl FnOnce(&mut Transport, &mut BytesMut) -> Result<(), Error>,
+        step: impl FnOnce(&mut Transport, &mut Output) -> Result<(), Error>,
     ) -> Result<(), Error> {
         let result = match &mut self.state {
             State::Established(t) if !self.local_closed => step(t, &mut self.tx),
@@ -804,7 +835,7 @@ impl Connection {
         if let Some(code) = err.alert() {
             let mut frame = Vec::with_capacity(HEADER_LEN.saturating_add(1));
             if write_frame(&mut frame, FrameType::Alert, &[code.to_u8()]).is_ok() {
-                self.tx.extend_from_slice(&frame);
+                self.tx.put(&frame);
             }
         }
     }
@@ -841,9 +872,7 @@ impl Connection {
         if self.rx.is_empty() {
             self.rx = BytesMut::new();
         }
-        if self.tx.is_empty() {
-            self.tx = BytesMut::new();
-        }
+        self.tx.release();
         self.inbox.release();
         if self.events.is_empty() {
             self.events = VecDeque::new();
@@ -857,7 +886,7 @@ impl Connection {
 
     /// Bytes waiting to be sent to the peer.
     pub fn pending_output(&self) -> &[u8] {
-        &self.tx
+        self.tx.pending()
     }
 
     /// Whether there are bytes waiting to be sent.
@@ -867,17 +896,14 @@ impl Connection {
 
     /// Marks the first `n` bytes of [`pending_output`](Self::pending_output) as sent.
     pub fn consume_output(&mut self, n: usize) {
-        self.tx.advance(n.min(self.tx.len()));
-        if self.tx.is_empty() {
-            self.tx.clear();
-        }
+        self.tx.consume(n);
     }
 
     /// Copies as much pending output as fits into `out`, marks it sent and
     /// returns how many bytes were copied.
     pub fn take_output(&mut self, out: &mut [u8]) -> usize {
         let n = out.len().min(self.tx.len());
-        if let (Some(dst), Some(src)) = (out.get_mut(..n), self.tx.get(..n)) {
+        if let (Some(dst), Some(src)) = (out.get_mut(..n), self.tx.pending().get(..n)) {
             dst.copy_from_slice(src);
         }
         self.consume_output(n);

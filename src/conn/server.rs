@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 
 use crate::Side;
 use crate::config::{ServerConfig, ServerOptions};
@@ -11,6 +11,7 @@ use crate::cookie;
 use crate::crypto::dh::StaticKeyPair;
 use crate::error::Error;
 use crate::noise::HandshakeState;
+use crate::record::Output;
 use crate::suite::Suite;
 use crate::time::Time;
 use crate::wire::Reader;
@@ -97,7 +98,7 @@ impl ExpectClientHello {
         self,
         frame_type: FrameType,
         body: &[u8],
-        out: &mut BytesMut,
+        out: &mut Output,
         now: Time,
     ) -> Result<ServerNext, Error> {
         if frame_type != FrameType::ClientHello {
@@ -122,7 +123,7 @@ impl ExpectClientHello {
             retry.encode(&mut retry_body)?;
             let mut frame = Vec::with_capacity(retry_body.len().saturating_add(3));
             write_frame(&mut frame, FrameType::Retry, &retry_body)?;
-            out.extend_from_slice(&frame);
+            out.put(&frame);
             return Ok(ServerNext::Again(self));
         }
         let e = StaticKeyPair::generate_with(self.config.provider, self.config.rng.as_ref())?;
@@ -186,7 +187,7 @@ impl ExpectClientHello {
         )?;
         let mut frame = Vec::with_capacity(reply.len().saturating_add(3));
         write_frame(&mut frame, FrameType::ServerHello, &reply)?;
-        out.extend_from_slice(&frame);
+        out.put(&frame);
         Ok(ServerNext::Established(Box::new(transport), accepted))
     }
 }

@@ -1,8 +1,6 @@
 //! The established state: record keys for both directions, key update and
 //! the exporter.
 
-use bytes::BytesMut;
-
 use crate::Side;
 use crate::config::{FRAGMENT_LEN, TransportConfig};
 use crate::crypto::CryptoProvider;
@@ -11,7 +9,7 @@ use crate::crypto::hash::HASH_LEN;
 use crate::error::Error;
 use crate::key_schedule::{self, HandshakeSecrets, Secret};
 use crate::noise::HandshakeState;
-use crate::record::{ContentType, DirectionKeys};
+use crate::record::{ContentType, DirectionKeys, Output};
 use crate::suite::{Pattern, Suite};
 use crate::wire::frame::HEADER_LEN;
 
@@ -94,7 +92,7 @@ impl Transport {
     #[inline]
     pub(crate) fn seal(
         &mut self,
-        out: &mut BytesMut,
+        out: &mut Output,
         content_type: ContentType,
         payload: &[u8],
     ) -> Result<(), Error> {
@@ -109,7 +107,7 @@ impl Transport {
     /// next traffic secret.
     pub(crate) fn update_keys(
         &mut self,
-        out: &mut BytesMut,
+        out: &mut Output,
         request_peer: bool,
     ) -> Result<(), Error> {
         let payload = [if request_peer {
@@ -123,7 +121,7 @@ impl Transport {
     }
 
     /// Seals `message` as one or more records (fragments of at most 16384 bytes).
-    pub(crate) fn send_message(&mut self, out: &mut BytesMut, message: &[u8]) -> Result<(), Error> {
+    pub(crate) fn send_message(&mut self, out: &mut Output, message: &[u8]) -> Result<(), Error> {
         if message.len() > self.config.max_message_size {
             return Err(Error::MessageTooLargeToSend {
                 limit: self.config.max_message_size,

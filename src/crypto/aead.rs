@@ -34,6 +34,19 @@ impl AeadKey {
         self.0.seal_in_place(nonce, aad, buf)
     }
 
+    /// Seals `payload || trailer` into `out` (ciphertext || tag).
+    #[inline]
+    pub(crate) fn seal_to(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        payload: &[u8],
+        trailer: &[u8],
+        out: &mut [u8],
+    ) -> Result<(), Error> {
+        self.0.seal_to(nonce, aad, payload, trailer, out)
+    }
+
     /// Decrypts `buf` = ciphertext || tag in place; returns the plaintext length.
     pub(crate) fn open_in_place(
         &self,

@@ -3,7 +3,9 @@
 use aws_lc_rs::{aead, agreement, digest, hkdf, hmac};
 use zeroize::Zeroizing;
 
-use crate::crypto::{Aead, AeadAlgorithm, AgreementKey, Hash, KeyExchange, is_all_zero};
+use crate::crypto::{
+    Aead, AeadAlgorithm, AgreementKey, Hash, KeyExchange, is_all_zero, seal_by_copy,
+};
 use crate::error::Error;
 use crate::suite::Suite;
 
@@ -56,7 +58,14 @@ impl AgreementKey for AwsLcKey {
     }
 }
 
-struct Keyed(aead::LessSafeKey);
+/// A keyed aws-lc AEAD. `seal_out_of_place` is set for AES-GCM, whose
+/// scatter seal continues the GCM stream over the trailer; aws-lc's
+/// ChaCha20-Poly1305 computes a separate keystream block for a trailer, which
+/// costs more than the copy it saves, so it seals in place.
+struct Keyed {
+    key: aead::LessSafeKey,
+    seal_out_of_place: bool,
+}
 
 impl Aead for Keyed {
     fn seal_in_place(
@@ -66,7 +75,7 @@ impl Aead for Keyed {
         buf: &mut [u8],
     ) -> Result<[u8; 16], Error> {
         let tag = self
-            .0
+            .key
             .seal_in_place_separate_tag(
                 aead::Nonce::assume_unique_for_key(*nonce),
                 aead::Aad::from(aad),
@@ -76,9 +85,37 @@ impl Aead for Keyed {
         tag.as_ref().try_into().map_err(|_| Error::RecordOverflow)
     }
 
+    fn seal_to(
+        &self,
+        nonce: &[u8; 12],
+        aad: &[u8],
+        payload: &[u8],
+        trailer: &[u8],
+        out: &mut [u8],
+    ) -> Result<(), Error> {
+        if !self.seal_out_of_place {
+            return seal_by_copy(self, nonce, aad, payload, trailer, out);
+        }
+        // Out of place: the payload is encrypted from the caller's buffer
+        // into `out`, the trailer after it, then the tag.
+        let (ciphertext, trailer_and_tag) = out
+            .split_at_mut_checked(payload.len())
+            .ok_or(Error::RecordOverflow)?;
+        self.key
+            .seal_out_of_place_scatter(
+                aead::Nonce::assume_unique_for_key(*nonce),
+                aead::Aad::from(aad),
+                payload,
+                ciphertext,
+                trailer,
+                trailer_and_tag,
+            )
+            .map_err(|_| Error::RecordOverflow)
+    }
+
     fn open_in_place(&self, nonce: &[u8; 12], aad: &[u8], buf: &mut [u8]) -> Result<usize, Error> {
         let plain = self
-            .0
+            .key
             .open_in_place(
                 aead::Nonce::assume_unique_for_key(*nonce),
                 aead::Aad::from(aad),
@@ -99,7 +136,10 @@ impl AeadAlgorithm for Aeads {
         };
         let unbound =
             aead::UnboundKey::new(algorithm, key).map_err(|_| Error::InvalidKey("AEAD key"))?;
-        Ok(Box::new(Keyed(aead::LessSafeKey::new(unbound))))
+        Ok(Box::new(Keyed {
+            key: aead::LessSafeKey::new(unbound),
+            seal_out_of_place: suite == Suite::Aes256Gcm,
+        }))
     }
 }
 

@@ -63,6 +63,49 @@ pub trait Aead: Send + Sync {
     /// Decrypts `buf` = ciphertext || tag in place when the tag verifies and
     /// returns the plaintext length. On failure no plaintext is exposed.
     fn open_in_place(&self, nonce: &[u8; 12], aad: &[u8], buf: &mut [u8]) -> Result<usize, Error>;
+    /// Seals the plaintext `payload || trailer` into `out` as ciphertext
+    /// followed by the tag; `out.len()` must be `payload.len() +
+    /// trailer.len() + 16`. lwsec seals records this way, straight from the
+    /// caller's message into the send buffer. The default copies the
+    /// plaintext into `out` and seals it in place; a provider that encrypts
+    /// from one buffer into another overrides it to skip the copy.
+    fn seal_to(
+        &self,
+        nonce: &[u8; 12],
+        aad: &[u8],
+        payload: &[u8],
+        trailer: &[u8],
+        out: &mut [u8],
+    ) -> Result<(), Error> {
+        seal_by_copy(self, nonce, aad, payload, trailer, out)
+    }
+}
+
+/// [`Aead::seal_to`] by copying the plaintext into `out` and sealing it in
+/// place (the default, for providers without an out-of-place seal).
+pub(crate) fn seal_by_copy<A: Aead + ?Sized>(
+    aead: &A,
+    nonce: &[u8; 12],
+    aad: &[u8],
+    payload: &[u8],
+    trailer: &[u8],
+    out: &mut [u8],
+) -> Result<(), Error> {
+    let plain_len = payload.len().saturating_add(trailer.len());
+    let (plain, tag_out) = out
+        .split_at_mut_checked(plain_len)
+        .ok_or(Error::RecordOverflow)?;
+    let (head, tail) = plain
+        .split_at_mut_checked(payload.len())
+        .ok_or(Error::RecordOverflow)?;
+    if tail.len() != trailer.len() || tag_out.len() != 16 {
+        return Err(Error::RecordOverflow);
+    }
+    head.copy_from_slice(payload);
+    tail.copy_from_slice(trailer);
+    let tag = aead.seal_in_place(nonce, aad, plain)?;
+    tag_out.copy_from_slice(&tag);
+    Ok(())
 }
 
 /// Builds [`Aead`] keys.
@@ -144,5 +187,26 @@ pub fn default_provider() -> &'static CryptoProvider {
 #[cfg(feature = "aws-lc")]
 pub(crate) fn is_all_zero(bytes: &[u8; 32]) -> bool {
     use subtle::ConstantTimeEq;
-    bytes.ct_eq(&[0u8; 32]).into()
+    // OR the four words together (no branch on the data), then one
+    // constant-time comparison: a byte-wise `ct_eq` costs 32 optimisation
+    // barriers per DH.
+    let folded = bytes.chunks_exact(8).fold(0u64, |acc, word| {
+        acc | u64::from_ne_bytes(word.try_into().unwrap_or_default())
+    });
+    folded.ct_eq(&0).into()
+}
+
+#[cfg(all(test, feature = "aws-lc"))]
+mod tests {
+    #[test]
+    fn is_all_zero_sees_every_byte() {
+        assert!(super::is_all_zero(&[0; 32]));
+        for i in 0..32 {
+            for bit in 0..8 {
+                let mut bytes = [0u8; 32];
+                bytes[i] = 1 << bit;
+                assert!(!super::is_all_zero(&bytes), "byte {i} bit {bit}");
+            }
+        }
+    }
 }

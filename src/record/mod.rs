@@ -3,12 +3,12 @@
 //! number, and an inner plaintext of `payload || content type || zeros`.
 
 mod content;
+mod output;
 mod padding;
 
 pub use content::ContentType;
+pub(crate) use output::Output;
 pub use padding::Padding;
-
-use bytes::{BufMut, BytesMut};
 
 use crate::crypto::CryptoProvider;
 use crate::crypto::aead::{AeadKey, NONCE_LEN, TAG_LEN};
@@ -35,10 +35,11 @@ pub(crate) struct DirectionKeys {
     /// The keyed AEAD; `None` after [`DirectionKeys::release`] until the
     /// next record needs it (rebuilt from `secret`).
     aead: Option<AeadKey>,
-    /// The IV, split for the nonce computation: its first 4 bytes and its
-    /// last 8 as a big-endian integer (XORed with the sequence number).
-    iv_head: [u8; 4],
-    iv_tail: u64,
+    /// The IV as big-endian integers: bytes 0..8 and 8..12. The nonce is
+    /// built from them with one 8-byte and one 4-byte store, the widths the
+    /// AEAD then reads it with (byte-wise stores would stall the load).
+    iv_high: u64,
+    iv_low: u32,
     /// Sequence number of the next record; never wraps.
     seq: u64,
 }
@@ -50,16 +51,16 @@ impl DirectionKeys {
         secret: Secret,
     ) -> Result<Self, Error> {
         let (key, iv) = key_schedule::record_key_iv(provider, &secret)?;
-        let (iv_head, iv_tail) = iv.split_first_chunk::<4>().ok_or(Error::InvalidKey("IV"))?;
-        let iv_tail = u64::from_be_bytes(iv_tail.try_into().map_err(|_| Error::InvalidKey("IV"))?);
-        let iv_head = *iv_head;
+        let (high, low) = iv.split_first_chunk::<8>().ok_or(Error::InvalidKey("IV"))?;
+        let iv_high = u64::from_be_bytes(*high);
+        let iv_low = u32::from_be_bytes(low.try_into().map_err(|_| Error::InvalidKey("IV"))?);
         Ok(Self {
             provider,
             suite,
             aead: Some(AeadKey::new(provider, suite, &key)?),
             secret,
-            iv_head,
-            iv_tail,
+            iv_high,
+            iv_low,
             seq: 0,
         })
     }
@@ -110,11 +111,15 @@ impl DirectionKeys {
         &self.secret
     }
 
+    /// IV XOR the sequence number (as a 12-byte big-endian integer).
     #[inline]
     fn nonce(&self) -> [u8; NONCE_LEN] {
-        let [a, b, c, d] = self.iv_head;
-        let [e, f, g, h, i, j, k, l] = (self.iv_tail ^ self.seq).to_be_bytes();
-        [a, b, c, d, e, f, g, h, i, j, k, l]
+        let mut nonce = [0u8; NONCE_LEN];
+        if let Some((high, low)) = nonce.split_first_chunk_mut::<8>() {
+            *high = (self.iv_high ^ (self.seq >> 32)).to_be_bytes();
+            low.copy_from_slice(&(self.iv_low ^ (self.seq as u32)).to_be_bytes());
+        }
+        nonce
     }
 
     /// The sequence number after this record, refusing to reach `u64::MAX`
@@ -129,7 +134,7 @@ impl DirectionKeys {
     /// Appends one sealed record to `out`. Nothing is appended on failure.
     pub(crate) fn seal(
         &mut self,
-        out: &mut BytesMut,
+        out: &mut Output,
         content_type: ContentType,
         payload: &[u8],
         padding: &Padding,
@@ -143,32 +148,34 @@ impl DirectionKeys {
             Padding::None => unpadded,
             _ => padding.padded_len(unpadded),
         };
-        let pad = inner_len.saturating_sub(unpadded);
         let body_len = inner_len.saturating_add(TAG_LEN);
         let header = FrameHeader::encode(FrameType::Record, body_len)?;
-        let start = out.len();
-        // One reservation for the whole record, then plain appends.
-        out.reserve(HEADER_LEN.saturating_add(body_len));
-        out.put_slice(&header);
-        out.put_slice(payload);
-        out.put_u8(content_type.to_u8());
-        if pad > 0 {
-            out.put_bytes(0, pad);
-        }
         let nonce = self.nonce();
-        let sealed = match (self.aead(), out.get_mut(start.saturating_add(HEADER_LEN)..)) {
-            (Ok(k), Some(body)) => k.seal_in_place(&nonce, &header, body),
-            (Err(e), _) => Err(e),
-            (_, None) => Err(Error::RecordOverflow),
+        let aead = self.aead()?;
+        let (mark, record) = out.append(HEADER_LEN.saturating_add(body_len));
+        let sealed = match record.split_at_mut_checked(HEADER_LEN) {
+            Some((head, body)) => {
+                head.copy_from_slice(&header);
+                // The AAD is read back from the record, not from `header`:
+                // the AEAD reading a just-built stack copy with other widths
+                // than it was written with stalls on store forwarding.
+                let aad: &[u8] = head;
+                if inner_len == unpadded {
+                    // Straight from the caller's buffer into the send buffer.
+                    aead.seal_to(&nonce, aad, payload, &[content_type.to_u8()], body)
+                } else {
+                    seal_padded(aead, &nonce, aad, payload, content_type, body)
+                }
+            }
+            None => Err(Error::RecordOverflow),
         };
         match sealed {
-            Ok(tag) => {
-                out.put_slice(&tag);
+            Ok(()) => {
                 self.seq = next;
                 Ok(())
             }
             Err(e) => {
-                out.truncate(start);
+                out.truncate(mark);
                 Err(e)
             }
         }
@@ -206,6 +213,33 @@ impl DirectionKeys {
     }
 }
 
+/// Seals `payload || content type || zeros` filling `body` (inner
+/// plaintext then tag), in place.
+fn seal_padded(
+    aead: &AeadKey,
+    nonce: &[u8; NONCE_LEN],
+    aad: &[u8],
+    payload: &[u8],
+    content_type: ContentType,
+    body: &mut [u8],
+) -> Result<(), Error> {
+    let inner_len = body.len().saturating_sub(TAG_LEN);
+    let (inner, tag_out) = body
+        .split_at_mut_checked(inner_len)
+        .ok_or(Error::RecordOverflow)?;
+    let (head, rest) = inner
+        .split_at_mut_checked(payload.len())
+        .ok_or(Error::RecordOverflow)?;
+    head.copy_from_slice(payload);
+    let (type_byte, zeros) = rest.split_first_mut().ok_or(Error::RecordOverflow)?;
+    *type_byte = content_type.to_u8();
+    // The send buffer is reused: the padding must be written, not assumed.
+    zeros.fill(0);
+    let tag = aead.seal_in_place(nonce, aad, inner)?;
+    tag_out.copy_from_slice(&tag);
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use zeroize::Zeroizing;
@@ -232,10 +266,10 @@ mod tests {
             send.set_seq_for_test(u64::MAX - 2);
             recv.set_seq_for_test(u64::MAX - 2);
             // The last usable sequence number works both ways...
-            let mut out = BytesMut::new();
+            let mut out = Output::default();
             send.seal(&mut out, ContentType::MessageEnd, b"last", &Padding::None)
                 .unwrap();
-            let (header, mut body) = header_and_body(&out);
+            let (header, mut body) = header_and_body(out.pending());
             assert_eq!(
                 recv.open(&header, &mut body),
                 Ok((ContentType::MessageEnd, 4))
@@ -249,7 +283,7 @@ mod tests {
                     send.seal(&mut out, ContentType::MessageEnd, b"x", &Padding::None),
                     Err(Error::SequenceExhausted)
                 );
-                let (header, mut body) = header_and_body(&out);
+                let (header, mut body) = header_and_body(out.pending());
                 assert_eq!(recv.open(&header, &mut body), Err(Error::SequenceExhausted));
             }
             assert_eq!(out.len(), before);
@@ -262,7 +296,7 @@ mod tests {
                 send.seal(&mut out, ContentType::Ping, b"", &Padding::None),
                 Err(Error::SequenceExhausted)
             );
-            let (header, mut body) = header_and_body(&out);
+            let (header, mut body) = header_and_body(out.pending());
             assert_eq!(recv.open(&header, &mut body), Err(Error::SequenceExhausted));
             // A key update restarts the sequence at 0.
             send.update().unwrap();

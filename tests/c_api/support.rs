@@ -69,6 +69,11 @@ pub(crate) fn c_examples() -> &'static CExamples {
         let mut built = Vec::new();
         for name in ["echo_server", "echo_client"] {
             let exe = target.join(name);
+            // Built under a private name, then renamed into place: test
+            // runners that use one process per test (nextest) build
+            // concurrently, and writing over an executable another process
+            // is running fails ("text file busy"); a rename does not.
+            let tmp = target.join(format!("{name}.{}.tmp", std::process::id()));
             run(
                 Command::new("gcc")
                     .args(["-std=c11", "-g", "-O1", "-Wall", "-Wextra", "-Werror"])
@@ -76,11 +81,12 @@ pub(crate) fn c_examples() -> &'static CExamples {
                     .arg(root.join("include"))
                     .arg(root.join("examples/c").join(format!("{name}.c")))
                     .arg("-o")
-                    .arg(&exe)
+                    .arg(&tmp)
                     .arg(&lib)
                     .args(["-lpthread", "-ldl", "-lm"]),
                 &format!("compiling examples/c/{name}.c with gcc"),
             );
+            std::fs::rename(&tmp, &exe).unwrap();
             built.push(exe);
         }
         let client = built.pop().unwrap();
