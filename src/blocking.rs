@@ -24,6 +24,10 @@
 //! * Keep-alive and idle timeout run whenever the stream is used; a program
 //!   that waits in `read` with no socket timeout sends no keep-alive. Set a
 //!   read timeout, or call [`Stream::handle_timers`] periodically.
+//! * Idle memory: a read that ends in `WouldBlock` or `TimedOut` with
+//!   nothing pending frees the read buffer and the connection's buffers and
+//!   expanded keys ([`Stream::release_idle_memory`]); a thread about to wait
+//!   in a read without a timeout can call that method first.
 //!
 //! ```no_run
 //! use std::{net::TcpStream, sync::Arc};
@@ -180,6 +184,19 @@ impl<IO: Read + Write> Stream<IO> {
         self.io.flush()
     }
 
+    /// Frees what an idle stream does not need: the 16 KiB read buffer when
+    /// it holds no unread input, and the connection's empty buffers and
+    /// expanded keys ([`Connection::release_idle_memory`]). Later reads and
+    /// writes allocate again. Reads that end in `WouldBlock` or `TimedOut`
+    /// call this themselves.
+    pub fn release_idle_memory(&mut self) {
+        if self.rpos == self.rend {
+            self.rbuf = Vec::new();
+            (self.rpos, self.rend) = (0, 0);
+        }
+        self.conn.release_idle_memory();
+    }
+
     /// Runs due timers (keep-alive ping, idle timeout) and sends what they
     /// queued. Every other method does this too.
     pub fn handle_timers(&mut self) -> io::Result<()> {
@@ -247,7 +264,14 @@ impl<IO: Read + Write> Stream<IO> {
                 match self.io.read(&mut self.rbuf) {
                     Ok(n) => break n,
                     Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                    Err(e) => return Err(e),
+                    Err(e) => {
+                        let idle =
+                            !self.conn.wants_write() && self.conn.next_message_len().is_none();
+                        if idle && matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) {
+                            self.release_idle_memory();
+                        }
+                        return Err(e);
+                    }
                 }
             };
             if n == 0 {
@@ -360,5 +384,86 @@ impl<IO: Read + Write> std::fmt::Debug for Stream<IO> {
             .field("buffered_input", &self.rend.saturating_sub(self.rpos))
             .field("eof", &self.eof)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::collections::VecDeque;
+    use std::rc::Rc;
+
+    use super::*;
+    use crate::StaticKeyPair;
+
+    type Queue = Rc<RefCell<VecDeque<u8>>>;
+
+    /// One end of an in-memory non-blocking pipe: reads return `WouldBlock`
+    /// when nothing is waiting.
+    struct End {
+        rx: Queue,
+        tx: Queue,
+    }
+
+    impl Read for End {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let mut rx = self.rx.borrow_mut();
+            if rx.is_empty() {
+                return Err(ErrorKind::WouldBlock.into());
+            }
+            let n = buf.len().min(rx.len());
+            for (dst, src) in buf.iter_mut().zip(rx.drain(..n)) {
+                *dst = src;
+            }
+            Ok(n)
+        }
+    }
+
+    impl Write for End {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.tx.borrow_mut().extend(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn would_block<T>(result: io::Result<T>) -> bool {
+        matches!(result, Err(e) if e.kind() == ErrorKind::WouldBlock)
+    }
+
+    #[test]
+    fn would_block_releases_the_read_buffer() {
+        let (a, b) = (Queue::default(), Queue::default());
+        let key = StaticKeyPair::from_private_bytes([7; 32]);
+        let client = Connection::client(Arc::new(ClientConfig::nk(key.public_key())), Time::now());
+        let server = Connection::server(Arc::new(ServerConfig::new(key)), Time::now());
+        let mut client = Stream::new(
+            client.unwrap(),
+            End {
+                rx: a.clone(),
+                tx: b.clone(),
+            },
+        );
+        let mut server = Stream::new(server.unwrap(), End { rx: b, tx: a });
+        while client.conn().is_handshaking() || server.conn().is_handshaking() {
+            for result in [client.complete_handshake(), server.complete_handshake()] {
+                assert!(result.is_ok() || would_block(result));
+            }
+        }
+        let big = vec![0x5a; 16384];
+        for _ in 0..2 {
+            client.send_message(&big).unwrap();
+            assert_eq!(server.recv_message().unwrap().as_deref(), Some(&big[..]));
+            server.send_message(b"ok").unwrap();
+            assert_eq!(client.recv_message().unwrap().as_deref(), Some(&b"ok"[..]));
+            assert!(!client.rbuf.is_empty() && !server.rbuf.is_empty());
+            // Nothing more to read: the read buffers go.
+            assert!(would_block(server.recv_message()));
+            assert!(would_block(client.recv_message()));
+            assert_eq!((client.rbuf.capacity(), server.rbuf.capacity()), (0, 0));
+        }
     }
 }
