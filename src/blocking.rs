@@ -1,7 +1,8 @@
 //! Blocking adapter: a [`Connection`] over any [`Read`] + [`Write`] byte stream.
 //!
-//! [`connect`] and [`accept`] run the handshake and return a [`Stream`], which
-//! offers two views of the same connection:
+//! [`connect`] and [`accept`] (or an [`Acceptor`], for servers with
+//! policies) run the handshake and return a [`Stream`], which offers two
+//! views of the same connection:
 //!
 //! * **messages**: [`Stream::send_message`] and [`Stream::recv_message`]
 //!   keep message boundaries;
@@ -43,12 +44,17 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+use std::fmt;
 use std::io::{self, ErrorKind, Read, Write};
 use std::sync::Arc;
 
 use bytes::Bytes;
 
-use crate::{ClientConfig, Connection, Error, Event, ServerConfig, Time};
+use crate::early_data::StrikeRegister;
+use crate::{
+    Acceptance, ClientConfig, ClientHello, Connection, EarlyDataOffer, Error, Event, Identity,
+    Rejection, ServerConfig, ServerOptions, Time,
+};
 
 /// Size of the buffer for bytes read from the transport: one full record.
 const READ_BUF_LEN: usize = crate::record::MAX_RECORD_LEN;
@@ -60,11 +66,141 @@ pub fn connect<IO: Read + Write>(config: Arc<ClientConfig>, io: IO) -> io::Resul
     Ok(stream)
 }
 
-/// Accepts a client over `io` and runs the handshake.
+/// Accepts a client over `io` with no policies (every client gets in, with
+/// no application identity; early data is refused) and runs the handshake
+/// until the client confirmed it. Use an [`Acceptor`] for policies.
 pub fn accept<IO: Read + Write>(config: Arc<ServerConfig>, io: IO) -> io::Result<Stream<IO>> {
-    let mut stream = Stream::new(Connection::server(config, Time::now())?, io);
-    stream.complete_handshake()?;
-    Ok(stream)
+    Acceptor::new(config).accept(io, ServerOptions::new())
+}
+
+/// Decides whether a client gets in, synchronously: the blocking form of
+/// [`lwsec::tokio::Authorizer`](https://docs.rs/lwsec/latest/lwsec/tokio/trait.Authorizer.html).
+/// It runs on the accepting thread; a lookup that can hang needs its own
+/// timeout (return [`Rejection::PolicyUnavailable`] when it fires).
+///
+/// Implemented for every `Fn(&ClientHello) -> Result<Option<Identity>, Rejection>`.
+pub trait Authorizer: Send + Sync {
+    /// Accept (with an optional application identity) or reject the client
+    /// that sent `hello`.
+    fn authorize(&self, hello: &ClientHello) -> Result<Option<Identity>, Rejection>;
+}
+
+impl<F> Authorizer for F
+where
+    F: Fn(&ClientHello) -> Result<Option<Identity>, Rejection> + Send + Sync,
+{
+    fn authorize(&self, hello: &ClientHello) -> Result<Option<Identity>, Rejection> {
+        self(hello)
+    }
+}
+
+/// Judges whether a first flight's early data is fresh, synchronously:
+/// returns `true` and records the flight if it was not seen before (see
+/// `spec/PROTOCOL.md` section 4.9). [`StrikeRegister`] implements it.
+pub trait ReplayGuard: Send + Sync + fmt::Debug {
+    /// Checks and records `offer` at the server's time `now`.
+    fn check(&self, offer: &EarlyDataOffer, now: Time) -> bool;
+}
+
+impl ReplayGuard for StrikeRegister {
+    fn check(&self, offer: &EarlyDataOffer, now: Time) -> bool {
+        StrikeRegister::check(self, offer, now)
+    }
+}
+
+/// Accepts clients for one server configuration, deciding on each with the
+/// server's policies: an [`Authorizer`] (default: everyone) and a
+/// [`ReplayGuard`] for early data (default: none, so early data is refused).
+/// [`accept`](Self::accept) returns once the client has confirmed the
+/// handshake.
+///
+/// ```no_run
+/// use std::{net::TcpListener, sync::Arc};
+/// use lwsec::{ClientHello, Rejection, ServerConfig, StaticKeyPair};
+///
+/// let config = Arc::new(ServerConfig::new(StaticKeyPair::load("server.key")?));
+/// let acceptor = lwsec::blocking::Acceptor::new(config).with_authorizer(|hello: &ClientHello| {
+///     hello.claimed_client_key().map(|_| None).ok_or(Rejection::NotAuthorized)
+/// });
+/// for tcp in TcpListener::bind("127.0.0.1:7878")?.incoming() {
+///     let tcp = tcp?;
+///     let peer = tcp.peer_addr()?;
+///     let mut stream = acceptor.accept(tcp, peer)?;
+///     stream.send_message(b"welcome")?;
+///     stream.close()?;
+/// }
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Acceptor {
+    config: Arc<ServerConfig>,
+    authorizer: Option<Arc<dyn Authorizer>>,
+    replay_guard: Option<Arc<dyn ReplayGuard>>,
+}
+
+impl Acceptor {
+    /// An acceptor with no policies.
+    pub fn new(config: Arc<ServerConfig>) -> Self {
+        Self {
+            config,
+            authorizer: None,
+            replay_guard: None,
+        }
+    }
+
+    /// Decides who gets in.
+    pub fn with_authorizer(mut self, authorizer: impl Authorizer + 'static) -> Self {
+        self.authorizer = Some(Arc::new(authorizer));
+        self
+    }
+
+    /// Judges early data (early data must also be enabled in the
+    /// configuration).
+    pub fn with_replay_guard(mut self, guard: Arc<dyn ReplayGuard>) -> Self {
+        self.replay_guard = Some(guard);
+        self
+    }
+
+    /// Runs the server handshake over `io` with the client at `peer` (a
+    /// `SocketAddr`, or [`ServerOptions`]) until the client confirmed it.
+    pub fn accept<IO: Read + Write>(
+        &self,
+        io: IO,
+        peer: impl Into<ServerOptions>,
+    ) -> io::Result<Stream<IO>> {
+        let conn = Connection::server_with_options(self.config.clone(), Time::now(), peer.into())?;
+        let mut stream = Stream::new(conn, io);
+        stream.run_handshake(&mut |hello| self.decide(hello))?;
+        Ok(stream)
+    }
+
+    fn decide(&self, hello: &ClientHello) -> Result<Acceptance, Rejection> {
+        let identity = match &self.authorizer {
+            Some(a) => a.authorize(hello)?,
+            None => None,
+        };
+        let fresh = match (hello.early_data(), &self.replay_guard) {
+            (Some(offer), Some(guard)) if offer.needs_replay_check() => {
+                guard.check(offer, Time::now())
+            }
+            _ => false,
+        };
+        let mut acceptance = Acceptance::new().with_fresh_early_data(fresh);
+        if let Some(identity) = identity {
+            acceptance = acceptance.with_identity(identity);
+        }
+        Ok(acceptance)
+    }
+}
+
+impl fmt::Debug for Acceptor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Acceptor")
+            .field("config", &self.config)
+            .field("authorizer", &self.authorizer.is_some())
+            .field("replay_guard", &self.replay_guard)
+            .finish()
+    }
 }
 
 /// An lwsec connection over a blocking byte stream.
@@ -82,10 +218,10 @@ pub struct Stream<IO: Read + Write> {
 
 impl<IO: Read + Write> Stream<IO> {
     /// Wraps a connection created by the caller, for example a client with
-    /// early data ([`Connection::client_with_replayable_early_data`]) or a
-    /// server with options ([`Connection::server_with_options`]). The first
-    /// read, write or [`complete_handshake`](Self::complete_handshake) runs
-    /// the handshake.
+    /// early data ([`Connection::client_with_replayable_early_data`]). The
+    /// first read, write or [`complete_handshake`](Self::complete_handshake)
+    /// runs the handshake; a server connection wrapped this way lets every
+    /// client in (use an [`Acceptor`] for policies).
     pub fn new(conn: Connection, io: IO) -> Self {
         Self {
             conn,
@@ -102,6 +238,7 @@ impl<IO: Read + Write> Stream<IO> {
     /// accepted it. **Replayable and not forward secret**: see
     /// [`Event::EarlyData`].
     pub fn take_early_data(&mut self) -> Option<Bytes> {
+        self.notes.drain(&mut self.conn);
         self.notes.early_data.take()
     }
 
@@ -113,9 +250,28 @@ impl<IO: Read + Write> Stream<IO> {
     }
 
     /// Runs the handshake to completion, then writes pending output
-    /// (nothing more once established).
+    /// (nothing more once established). A server lets the client in with
+    /// no identity and no early data.
     pub fn complete_handshake(&mut self) -> io::Result<()> {
+        self.run_handshake(&mut |_| Ok(Acceptance::new()))
+    }
+
+    /// Runs the handshake, answering a server's decision with `decide`.
+    fn run_handshake(
+        &mut self,
+        decide: &mut dyn FnMut(&ClientHello) -> Result<Acceptance, Rejection>,
+    ) -> io::Result<()> {
         while self.conn.is_handshaking() {
+            if let Some(hello) = self.conn.client_hello() {
+                let result = match decide(hello) {
+                    Ok(acceptance) => self.conn.accept_client(acceptance, Time::now()),
+                    Err(reason) => Err(self.conn.reject_client(reason)),
+                };
+                if let Err(e) = result {
+                    return Err(self.fatal(e));
+                }
+                continue;
+            }
             self.read_more()?;
         }
         self.check_error()?;

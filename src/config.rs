@@ -1,6 +1,7 @@
 //! Client and server configuration.
 
 use std::fmt;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,7 +10,6 @@ use zeroize::Zeroizing;
 use crate::crypto::dh::{KEY_ID_LEN, PublicKey, StaticKeyPair};
 use crate::crypto::rng::{OsRandom, SecureRandom};
 use crate::crypto::{CryptoProvider, default_provider};
-use crate::early_data::{EarlyDataPolicy, ReplayGuard};
 use crate::error::Error;
 use crate::record::{MAX_FRAGMENT_LEN, Padding};
 use crate::suite::{Pattern, Suite};
@@ -165,24 +165,11 @@ impl fmt::Debug for ClientConfig {
     }
 }
 
-/// Decides whether a server accepts an IK client, from its static public key.
-///
-/// Implemented for every `Fn(&PublicKey) -> bool`. It runs after the client's
-/// key has been authenticated by the first handshake message and before the
-/// server answers; returning `false` ends the handshake with `client_rejected`.
-pub trait ClientAuthorizer: Send + Sync {
-    /// Whether to accept the client holding `client_key`.
-    fn authorize(&self, client_key: &PublicKey) -> bool;
-}
-
-impl<F: Fn(&PublicKey) -> bool + Send + Sync> ClientAuthorizer for F {
-    fn authorize(&self, client_key: &PublicKey) -> bool {
-        self(client_key)
-    }
-}
-
 /// What a server needs: one or more static key pairs (several during a key
-/// rotation), the suites and patterns it accepts, and the IK authorisation hook.
+/// rotation), the suites and patterns it accepts, and whether it takes early
+/// data. Which clients get in is decided per connection, after their first
+/// flight ([`Connection::accept_client`](crate::Connection::accept_client);
+/// the adapters run asynchronous authorizers).
 ///
 /// ```
 /// use lwsec::{ServerConfig, StaticKeyPair, rng::OsRandom};
@@ -190,15 +177,13 @@ impl<F: Fn(&PublicKey) -> bool + Send + Sync> ClientAuthorizer for F {
 /// let new = StaticKeyPair::generate(&OsRandom)?;
 /// let mut config = ServerConfig::new(new);
 /// config.add_key(old); // still accepted while clients migrate
-/// config.set_client_authorizer(|client: &lwsec::PublicKey| client.as_bytes()[0] != 0);
 /// # Ok::<(), lwsec::Error>(())
 /// ```
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct ServerConfig {
     keys: Vec<ServerKey>,
-    authorizer: Option<Arc<dyn ClientAuthorizer>>,
-    early_data: Option<EarlyDataPolicy>,
+    early_data_window: Option<Duration>,
     cookie_secret: Zeroizing<[u8; 32]>,
     /// How long a Retry cookie stays valid (default 30 seconds).
     pub cookie_lifetime: Duration,
@@ -246,8 +231,7 @@ impl ServerConfig {
         }
         Self {
             keys: vec![ServerKey::new(key)],
-            authorizer: None,
-            early_data: None,
+            early_data_window: None,
             cookie_secret,
             cookie_lifetime: Duration::from_secs(30),
             suites: Suite::ALL.to_vec(),
@@ -283,16 +267,20 @@ impl ServerConfig {
         self.keys.iter().map(|k| k.pair.public_key()).collect()
     }
 
-    /// Sets the hook that accepts or rejects IK clients by static key.
-    pub fn set_client_authorizer(&mut self, authorizer: impl ClientAuthorizer + 'static) {
-        self.authorizer = Some(Arc::new(authorizer));
+    /// Accepts **replayable, non-forward-secret** early data from clients
+    /// whose flight is within `window` of the server's clock and that a
+    /// replay guard judges fresh (`spec/PROTOCOL.md` section 4.9). Off by
+    /// default. The guard is asked per connection by whoever answers the
+    /// decision: the tokio and blocking acceptors run theirs
+    /// (`with_replay_guard`); without a guard, early data is refused.
+    pub fn enable_replayable_early_data(&mut self, window: Duration) {
+        self.early_data_window = Some(window);
     }
 
-    /// Accepts **replayable, non-forward-secret** early data from clients, once
-    /// per first flight, as judged by `guard` within `window` of the server's
-    /// clock (`spec/PROTOCOL.md` section 4.9). Off by default.
-    pub fn enable_replayable_early_data(&mut self, guard: Arc<dyn ReplayGuard>, window: Duration) {
-        self.early_data = Some(EarlyDataPolicy { guard, window });
+    /// The C API's setter: `None` turns early data off.
+    #[cfg(feature = "ffi")]
+    pub(crate) fn set_early_data_window(&mut self, window: Option<Duration>) {
+        self.early_data_window = window;
     }
 
     /// Sets the secret that authenticates Retry cookies. Servers that share
@@ -301,8 +289,9 @@ impl ServerConfig {
         self.cookie_secret = Zeroizing::new(secret);
     }
 
-    pub(crate) fn early_data_policy(&self) -> Option<&EarlyDataPolicy> {
-        self.early_data.as_ref()
+    /// The anti-replay window when early data is enabled.
+    pub(crate) fn early_data_window(&self) -> Option<Duration> {
+        self.early_data_window
     }
 
     pub(crate) fn cookie_secret(&self) -> &[u8; 32] {
@@ -311,12 +300,6 @@ impl ServerConfig {
 
     pub(crate) fn key_for_id(&self, id: &[u8; KEY_ID_LEN]) -> Option<&StaticKeyPair> {
         self.keys.iter().find(|k| k.id == *id).map(|k| &k.pair)
-    }
-
-    pub(crate) fn authorize(&self, client_key: &PublicKey) -> bool {
-        self.authorizer
-            .as_ref()
-            .is_none_or(|a| a.authorize(client_key))
     }
 
     pub(crate) fn validate(&self) -> Result<(), Error> {
@@ -339,8 +322,7 @@ impl fmt::Debug for ServerConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ServerConfig")
             .field("keys", &self.public_keys())
-            .field("authorizer", &self.authorizer.is_some())
-            .field("early_data", &self.early_data)
+            .field("early_data_window", &self.early_data_window)
             .field("cookie_lifetime", &self.cookie_lifetime)
             .field("suites", &self.suites)
             .field("patterns", &self.patterns)
@@ -352,15 +334,72 @@ impl fmt::Debug for ServerConfig {
 
 /// Per-connection facts a server adapter supplies (see
 /// [`Connection::server_with_options`](crate::Connection::server_with_options)).
+///
+/// ```
+/// use lwsec::ServerOptions;
+/// let options = ServerOptions::for_peer("203.0.113.7:50412".parse().unwrap()).with_cookie_demanded(true);
+/// assert_eq!(options.peer_address(), b"203.0.113.7:50412");
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct ServerOptions {
-    /// The client's network address as the adapter sees it (any stable byte
-    /// encoding, e.g. `"203.0.113.7:50412"`); Retry cookies are bound to it.
-    pub peer_address: Vec<u8>,
+    pub(crate) peer_address: Vec<u8>,
+    socket_addr: Option<SocketAddr>,
+    pub(crate) demand_cookie: bool,
+}
+
+impl ServerOptions {
+    /// No peer address, no cookie demanded.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// For a client at `addr`: cookies are bound to its text form
+    /// (`203.0.113.7:50412`, `[2001:db8::1]:443`; `spec/PROTOCOL.md`
+    /// section 4.5) and the decision view reports it.
+    pub fn for_peer(addr: SocketAddr) -> Self {
+        Self {
+            peer_address: addr.to_string().into_bytes(),
+            socket_addr: Some(addr),
+            demand_cookie: false,
+        }
+    }
+
+    /// For a client known by other bytes (a transport without socket
+    /// addresses); cookies are bound to them.
+    pub fn for_peer_address(address: impl Into<Vec<u8>>) -> Self {
+        Self {
+            peer_address: address.into(),
+            ..Self::default()
+        }
+    }
+
     /// Answer a ClientHello without a valid cookie with a Retry carrying one,
     /// before doing any Diffie-Hellman work (for use under load).
-    pub demand_cookie: bool,
+    pub fn with_cookie_demanded(mut self, demand: bool) -> Self {
+        self.demand_cookie = demand;
+        self
+    }
+
+    /// The bytes cookies are bound to.
+    pub fn peer_address(&self) -> &[u8] {
+        &self.peer_address
+    }
+
+    /// Whether a cookie is demanded.
+    pub fn cookie_demanded(&self) -> bool {
+        self.demand_cookie
+    }
+
+    pub(crate) fn socket_addr(&self) -> Option<SocketAddr> {
+        self.socket_addr
+    }
+}
+
+impl From<SocketAddr> for ServerOptions {
+    /// [`ServerOptions::for_peer`].
+    fn from(addr: SocketAddr) -> Self {
+        Self::for_peer(addr)
+    }
 }
 
 /// Fragment size used when splitting messages into records.

@@ -334,24 +334,29 @@ async fn keepalive_keeps_an_idle_connection_alive_and_idle_timeout_fires_without
 }
 
 #[tokio::test]
-async fn handshake_refusals_reach_the_client_as_typed_errors() {
+async fn handshake_refusals_reach_the_client_as_unauthenticated_alerts() {
+    use lwsec::{AlertCode, ClientHello, Rejection};
     let (client_cfg, server_cfg) = configs(Pattern::Ik, Suite::Aes256Gcm);
     // The server holds another key: the pinned one is unknown to it.
-    let other = ServerConfig::new(StaticKeyPair::generate(&OsRandom).unwrap());
-    let mut refusing = server_cfg.clone();
-    refusing.set_client_authorizer(|_: &lwsec::PublicKey| false);
+    let other = lwsec::tokio::Acceptor::new(Arc::new(ServerConfig::new(
+        StaticKeyPair::generate(&OsRandom).unwrap(),
+    )));
+    let refusing = lwsec::tokio::Acceptor::new(Arc::new(server_cfg))
+        .with_authorizer(|_: ClientHello| async { Err(Rejection::NotAuthorized) });
     let client_cfg = Arc::new(client_cfg);
-    for (server_cfg, expected) in [
-        (other, Error::UnknownServerKey),
-        (refusing, Error::ClientRejected),
+    for (acceptor, server_expected, code) in [
+        (other, Error::UnknownServerKey, AlertCode::UnknownServerKey),
+        (
+            refusing,
+            Error::ClientRejected(Rejection::NotAuthorized),
+            AlertCode::ClientRejected,
+        ),
     ] {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let server = tokio::spawn(async move {
-            let (tcp, _) = listener.accept().await.unwrap();
-            lwsec::tokio::accept(Arc::new(server_cfg), tcp)
-                .await
-                .unwrap_err()
+            let (tcp, peer) = listener.accept().await.unwrap();
+            acceptor.accept(tcp, peer).await.unwrap_err()
         });
         let tcp = TcpStream::connect(addr).await.unwrap();
         let err = lwsec::tokio::connect(client_cfg.clone(), tcp)
@@ -360,38 +365,38 @@ async fn handshake_refusals_reach_the_client_as_typed_errors() {
         let server_err = server.await.unwrap();
         assert_eq!(
             err.get_ref().and_then(|e| e.downcast_ref::<Error>()),
-            Some(&expected),
+            Some(&Error::PeerAlert {
+                code,
+                authenticated: false
+            }),
             "{err}"
         );
         assert_eq!(
             server_err.get_ref().and_then(|e| e.downcast_ref::<Error>()),
-            Some(&expected)
+            Some(&server_expected)
         );
     }
 }
 
 #[tokio::test]
-async fn early_data_and_server_options_through_the_adapter() {
+async fn early_data_is_answered_before_the_client_confirms() {
     use lwsec::early_data::{DEFAULT_EARLY_DATA_WINDOW, StrikeRegister};
-    use lwsec::{Connection, ServerOptions, Time};
+    use lwsec::{Connection, Time};
     let (client_cfg, mut server_cfg) = configs(Pattern::Ik, Suite::ChaCha20Poly1305);
-    server_cfg.enable_replayable_early_data(
-        Arc::new(StrikeRegister::new(1024)),
-        DEFAULT_EARLY_DATA_WINDOW,
-    );
-    let server_cfg = Arc::new(server_cfg);
+    server_cfg.enable_replayable_early_data(DEFAULT_EARLY_DATA_WINDOW);
+    let guard = Arc::new(StrikeRegister::new(1024, Time::from_millis(0)));
+    let acceptor =
+        lwsec::tokio::Acceptor::new(Arc::new(server_cfg)).with_replay_guard(guard.clone());
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let server = tokio::spawn(async move {
         let (tcp, peer) = listener.accept().await.unwrap();
-        let mut options = ServerOptions::default();
-        options.peer_address = peer.to_string().into_bytes();
-        let conn = Connection::server_with_options(server_cfg, Time::now(), options).unwrap();
-        let mut stream = lwsec::tokio::handshake(conn, tcp, Duration::from_secs(5))
-            .await
-            .unwrap();
-        let early = stream.take_early_data().expect("early data accepted");
-        stream.send_message(&early).await.unwrap();
+        let mut pending = acceptor.accept_unconfirmed(tcp, peer).await.unwrap();
+        let early = pending.take_early_data().expect("early data accepted");
+        // 0.5-RTT: answered before the client's confirmation arrives.
+        pending.send_message(&early).await.unwrap();
+        let mut stream = pending.confirm().await.unwrap();
+        assert!(stream.conn().peer_static_key().is_some());
         stream.close().await.unwrap();
         assert_eq!(stream.recv_message().await.unwrap(), None);
     });
@@ -413,6 +418,7 @@ async fn early_data_and_server_options_through_the_adapter() {
     assert_eq!(stream.recv_message().await.unwrap(), None);
     stream.close().await.unwrap();
     server.await.unwrap();
+    assert_eq!(guard.len(), 1);
 }
 
 #[tokio::test]

@@ -110,11 +110,21 @@ pub fn shuttle(from: &mut Connection, to: &mut Connection) -> Result<(), Error> 
         }
         let n = to.handle_input(out, NOW)?;
         from.consume_output(n);
+        decide(to)?;
         while to.recv_message().is_some() {}
         if n == 0 {
             return Ok(());
         }
     }
+}
+
+/// A server waiting for a decision lets the client in (no identity, early
+/// data refused); anything else is left as it is.
+pub fn decide(conn: &mut Connection) -> Result<(), Error> {
+    if conn.client_hello().is_some() {
+        conn.accept_client(lwsec::Acceptance::new(), NOW)?;
+    }
+    Ok(())
 }
 
 /// Runs a full handshake between two honest peers.
@@ -166,12 +176,14 @@ pub fn feed(
     while offset < data.len() {
         let end = data.len().min(offset + chunk);
         let n = conn.handle_input(&data[offset..end], NOW);
+        let decided = decide(conn);
         while let Some(m) = conn.recv_message() {
             delivered.push(m.to_vec());
         }
         let out = conn.pending_output().len();
         conn.consume_output(out);
         let n = n?;
+        decided?;
         assert!(n <= end - offset, "consumed more than offered");
         offset += n;
         stalls = if n == 0 { stalls + 1 } else { 0 };

@@ -1,6 +1,7 @@
 //! The sans-IO connection.
 
 mod client;
+mod decision;
 mod inbox;
 #[cfg(test)]
 mod low_order_tests;
@@ -16,16 +17,19 @@ use zeroize::Zeroizing;
 use crate::config::{ClientConfig, ServerConfig, ServerOptions, TransportConfig};
 use crate::crypto::dh::PublicKey;
 use crate::crypto::hash::HASH_LEN;
-use crate::error::{AlertCode, Error};
+use crate::error::{AlertCode, Error, Rejection};
 use crate::key_schedule;
 use crate::record::{ContentType, MAX_FRAGMENT_LEN, Output};
 use crate::suite::{Pattern, Suite};
 use crate::time::Time;
 use crate::wire::frame::{FrameHeader, FrameType, HEADER_LEN, write_frame};
+pub use decision::{
+    Acceptance, ClientHello, EarlyDataOffer, EarlyDataRefusal, Identity, MAX_IDENTITY_LEN,
+};
 
 use client::{ClientNext, ExpectServerHello};
 use inbox::Inbox;
-use server::{ExpectClientHello, ServerNext};
+use server::{AwaitDecision, ExpectClientHello, ServerNext};
 use transport::{Transport, UPDATE_NOT_REQUESTED, UPDATE_REQUESTED};
 
 /// Largest ping payload.
@@ -51,7 +55,15 @@ pub enum Side {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Event {
-    /// The handshake finished: messages can be sent and received.
+    /// Server: a client's first flight was read and the connection waits
+    /// for the application's decision. Look at
+    /// [`Connection::client_hello`], then call
+    /// [`Connection::accept_client`] or [`Connection::reject_client`].
+    ClientHello,
+    /// The handshake finished and both sides are authenticated as the
+    /// pattern promises: on a client, once the ServerHello is read; on a
+    /// server, once the client's key confirmation arrived (a replayed first
+    /// flight never gets here).
     HandshakeComplete,
     /// The peer switched to new sending keys (a key update was received).
     KeyUpdated,
@@ -61,21 +73,27 @@ pub enum Event {
     /// received before the close are still returned by `recv_message`.
     PeerClosed,
     /// Server: the client's first flight carried this early data and the
-    /// replay guard accepted it. **Replayable and not forward secret**: treat
-    /// it as a request that may arrive twice (across servers without a shared
-    /// guard) and was readable by anyone holding the server's static key.
+    /// replay guard accepted it (reported when the client is accepted,
+    /// before its key confirmation, so a reply can go out at once).
+    /// **Replayable and not forward secret**: treat it as a request that may
+    /// arrive twice (across servers without a shared guard), from a client
+    /// not yet confirmed, readable by anyone holding the server's static key.
     EarlyData(Bytes),
     /// Client: the server accepted the early data of the first flight.
     EarlyDataAccepted,
-    /// Client: the server did not accept the early data (it has no replay
-    /// guard, the flight was outside its time window, or it looked like a
-    /// replay). Send it again as a normal message if it is still needed.
+    /// Client: the early data was not accepted (the server has no replay
+    /// guard, the flight was outside its time window or looked like a
+    /// replay), or was not sent at all because the server answered with a
+    /// Retry. Send it again as a normal message if it is still needed.
     EarlyDataRejected,
 }
 
 enum State {
     Client(Box<ExpectServerHello>),
     Server(ExpectClientHello),
+    /// Server: message 1 was read; waiting for `accept_client` or
+    /// `reject_client`.
+    Deciding(Box<AwaitDecision>),
     Established(Box<Transport>),
     /// A handshake state is being consumed by `handle`; only seen while a
     /// frame is processed (and by `fail` when that step fails).
@@ -128,7 +146,19 @@ pub struct ExtractedSecrets {
 ///   [`handle_eof`](Self::handle_eof) reports that the peer's byte stream ended.
 /// * **Commands**: [`send_message`](Self::send_message),
 ///   [`update_keys`](Self::update_keys), [`ping`](Self::ping),
-///   [`close`](Self::close).
+///   [`close`](Self::close); on a server, the decision on a client:
+///   [`accept_client`](Self::accept_client) or
+///   [`reject_client`](Self::reject_client).
+/// * **Decisions** (server): after the client's first flight is read, input
+///   stops, [`Event::ClientHello`] is queued and
+///   [`client_hello`](Self::client_hello) shows what the flight claims.
+///   No application code runs inside `handle_input`: the caller looks the
+///   client up however it likes (asynchronously, with a deadline) and
+///   answers. Then the server sends its ServerHello and may send messages
+///   at once, but reports the client as authenticated
+///   ([`Event::HandshakeComplete`], [`peer_static_key`](Self::peer_static_key),
+///   [`peer_identity`](Self::peer_identity)) only after the client's key
+///   confirmation, its first record.
 /// * **Output**: bytes to send are in [`pending_output`](Self::pending_output)
 ///   (then [`consume_output`](Self::consume_output)) or copied out by
 ///   [`take_output`](Self::take_output); events come from
@@ -144,7 +174,7 @@ pub struct ExtractedSecrets {
 ///
 /// ```
 /// use std::sync::Arc;
-/// use lwsec::{ClientConfig, Connection, ServerConfig, StaticKeyPair, Time, rng::OsRandom};
+/// use lwsec::{Acceptance, ClientConfig, Connection, ServerConfig, StaticKeyPair, Time, rng::OsRandom};
 ///
 /// let server_key = StaticKeyPair::generate(&OsRandom)?;
 /// let client_cfg = Arc::new(ClientConfig::nk(server_key.public_key()));
@@ -157,6 +187,9 @@ pub struct ExtractedSecrets {
 /// while client.is_handshaking() || server.is_handshaking() {
 ///     let n = server.handle_input(client.pending_output(), now)?;
 ///     client.consume_output(n);
+///     if server.client_hello().is_some() {
+///         server.accept_client(Acceptance::new(), now)?; // or look the client up first
+///     }
 ///     let n = client.handle_input(server.pending_output(), now)?;
 ///     server.consume_output(n);
 /// }
@@ -228,7 +261,9 @@ impl Connection {
         early_data: &[u8],
     ) -> Result<Self, Error> {
         if early_data.len() > crate::early_data::MAX_EARLY_DATA {
-            return Err(Error::InvalidConfig("early data is limited to 8192 bytes"));
+            return Err(Error::InvalidArgument(
+                "early data is limited to 8192 bytes",
+            ));
         }
         Self::start_client(config, Some(Bytes::copy_from_slice(early_data)), now)
     }
@@ -276,7 +311,9 @@ impl Connection {
     ///
     /// This is the door for interoperability tests and for peers that run
     /// the Noise handshake themselves; nothing here checks that the
-    /// handshake really happened, hence the name. The connection uses
+    /// handshake really happened, hence the name. The connection is in the
+    /// state right after the handshake messages: a client has queued its
+    /// confirm record (section 4.10), a server waits for it. It uses
     /// [`crypto::default_provider`](crate::crypto::default_provider).
     #[allow(clippy::too_many_arguments)]
     pub fn dangerous_from_noise_split(
@@ -291,7 +328,7 @@ impl Connection {
         now: Time,
     ) -> Result<Self, Error> {
         config.validate()?;
-        let transport = Transport::from_split(
+        let mut transport = Transport::from_split(
             crate::crypto::default_provider(),
             side,
             pattern,
@@ -302,8 +339,17 @@ impl Connection {
             peer_static,
             config.clone(),
         )?;
+        let mut tx = Output::default();
+        match side {
+            Side::Client => transport.seal(&mut tx, ContentType::Confirm, &[])?,
+            Side::Server => transport.await_confirmation(None),
+        }
+        let confirmed = transport.confirmed;
         let mut conn = Self::new(side, State::Established(Box::new(transport)), &config, now);
-        conn.on_established(now);
+        conn.tx = tx;
+        if confirmed {
+            conn.on_established(now);
+        }
         Ok(conn)
     }
 
@@ -314,17 +360,38 @@ impl Connection {
         self.side
     }
 
-    /// Whether the handshake is still running (not established, not failed).
+    /// Whether the handshake is still running (not complete, not failed). A
+    /// server is handshaking until the client's key confirmation arrives.
     pub fn is_handshaking(&self) -> bool {
-        matches!(
-            self.state,
-            State::Client(_) | State::Server(_) | State::HandshakeStep
-        )
+        match &self.state {
+            State::Client(_) | State::Server(_) | State::Deciding(_) | State::HandshakeStep => true,
+            State::Established(t) => !t.confirmed,
+            State::Failed(_) => false,
+        }
     }
 
-    /// Whether the handshake completed and the connection has not failed.
+    /// Whether the handshake completed (on a server: the client confirmed
+    /// it) and the connection has not failed.
     pub fn is_established(&self) -> bool {
-        matches!(self.state, State::Established(_))
+        matches!(&self.state, State::Established(t) if t.confirmed)
+    }
+
+    /// Server: whether the ServerHello was sent and the client's key
+    /// confirmation is awaited. Messages may already be sent (0.5-RTT data,
+    /// encrypted to the client the first flight names, which may be a
+    /// replay); nothing about the client is authenticated yet.
+    pub fn is_awaiting_confirmation(&self) -> bool {
+        matches!(&self.state, State::Established(t) if !t.confirmed)
+    }
+
+    /// Server: what the client's first flight says, while the connection
+    /// waits for [`accept_client`](Self::accept_client) or
+    /// [`reject_client`](Self::reject_client); `None` otherwise.
+    pub fn client_hello(&self) -> Option<&ClientHello> {
+        match &self.state {
+            State::Deciding(d) => Some(&d.hello),
+            _ => None,
+        }
     }
 
     /// The fatal error this connection failed with, if any.
@@ -352,6 +419,11 @@ impl Connection {
         }
     }
 
+    /// The transport once the peer is confirmed.
+    fn confirmed_transport(&self) -> Option<&Transport> {
+        self.transport().filter(|t| t.confirmed)
+    }
+
     /// The negotiated suite, once established.
     pub fn suite(&self) -> Option<Suite> {
         self.transport().map(|t| t.suite)
@@ -363,9 +435,17 @@ impl Connection {
     }
 
     /// The peer's authenticated static key: the server's key on a client, the
-    /// client's device key on an IK server, `None` on an NK server.
+    /// client's device key on an IK server once the client confirmed the
+    /// handshake, `None` on an NK server.
     pub fn peer_static_key(&self) -> Option<PublicKey> {
-        self.transport().and_then(|t| t.peer_static)
+        self.confirmed_transport().and_then(|t| t.peer_static)
+    }
+
+    /// Server: the application identity given to
+    /// [`accept_client`](Self::accept_client), once the client confirmed
+    /// the handshake.
+    pub fn peer_identity(&self) -> Option<&Identity> {
+        self.confirmed_transport().and_then(|t| t.identity.as_ref())
     }
 
     /// The Noise handshake hash: a channel binding both sides share, unique
@@ -383,7 +463,7 @@ impl Connection {
         context: &[u8],
         out: &mut [u8],
     ) -> Result<(), Error> {
-        self.transport()
+        self.confirmed_transport()
             .ok_or(Error::HandshakeNotComplete)?
             .export(label, context, out)
     }
@@ -509,7 +589,8 @@ impl Connection {
 
     /// Whether to stop reading new frames until the application catches up.
     fn input_blocked(&self) -> bool {
-        (self.inbox.has_waiting() && self.inbox.held() >= self.max_message_size)
+        matches!(self.state, State::Deciding(_))
+            || (self.inbox.has_waiting() && self.inbox.held() >= self.max_message_size)
             || self.tx.len()
                 > self
                     .max_message_size
@@ -534,17 +615,21 @@ impl Connection {
             }
         }
         if header.frame_type == FrameType::Alert {
-            if matches!(self.state, State::Established(_)) {
+            // A cleartext alert is reported (unauthenticated) during the
+            // handshake, including on a server right after its ServerHello
+            // (the client may have failed to read it). It is never answered
+            // with an alert (section 4.8).
+            if self.is_established() {
                 return Err((
                     Error::UnexpectedMessage("cleartext alert after the handshake"),
-                    true,
+                    false,
                 ));
             }
             let code = frame
                 .first()
                 .copied()
                 .ok_or((Error::Decode("empty alert"), true))?;
-            return Err((Error::from_alert(AlertCode::from_u8(code)), false));
+            return Err((Error::from_alert(AlertCode::from_u8(code), false), false));
         }
         let state = std::mem::replace(&mut self.state, State::HandshakeStep);
         match state {
@@ -563,15 +648,16 @@ impl Connection {
             },
             State::Server(hs) => match hs.handle(header.frame_type, &frame, &mut self.tx, now) {
                 Ok(ServerNext::Again(hs)) => self.state = State::Server(hs),
-                Ok(ServerNext::Established(t, early_data)) => {
-                    self.state = State::Established(t);
-                    self.on_established(now);
-                    if let Some(data) = early_data {
-                        self.events.push_back(Event::EarlyData(data));
-                    }
+                Ok(ServerNext::Decide(d)) => {
+                    self.state = State::Deciding(d);
+                    self.events.push_back(Event::ClientHello);
                 }
                 Err(e) => return Err((e, true)),
             },
+            State::Deciding(d) => {
+                self.state = State::Deciding(d);
+                return Err((Error::Internal("input while a decision is pending"), true));
+            }
             State::Established(t) => {
                 self.state = State::Established(t);
                 return Err((
@@ -614,6 +700,20 @@ impl Connection {
         let (content_type, len) = t.open(&header, &mut record).map_err(|e| (e, true))?;
         record.truncate(len);
         let fatal = |e| (e, true);
+        if !t.confirmed {
+            if content_type != ContentType::Confirm {
+                return Err(fatal(Error::UnexpectedMessage(
+                    "record before the client's key confirmation",
+                )));
+            }
+            if !record.is_empty() {
+                return Err(fatal(Error::Decode("confirm record with a payload")));
+            }
+            t.confirmed = true;
+            let now = self.last_rx;
+            self.on_established(now);
+            return Ok(());
+        }
         match content_type {
             ContentType::MessageContinues | ContentType::MessageEnd => {
                 if content_type == ContentType::MessageContinues && record.is_empty() {
@@ -652,6 +752,12 @@ impl Connection {
         match content_type {
             // Message records are handled by `process_record`.
             ContentType::MessageContinues | ContentType::MessageEnd => {}
+            // Only a server's first record from the client (`process_record`).
+            ContentType::Confirm => {
+                return Err(fatal(Error::UnexpectedMessage(
+                    "confirm record after the handshake",
+                )));
+            }
             ContentType::KeyUpdate => {
                 let request = match record {
                     [UPDATE_NOT_REQUESTED] => false,
@@ -691,7 +797,7 @@ impl Connection {
                     self.peer_closed = true;
                     self.events.push_back(Event::PeerClosed);
                 } else {
-                    return Err((Error::from_alert(code), false));
+                    return Err((Error::from_alert(code, true), false));
                 }
             }
         }
@@ -767,7 +873,7 @@ impl Connection {
             State::Established(t) if !self.local_closed => step(t, &mut self.tx),
             State::Failed(e) => return Err(e.clone()),
             State::Established(_) => return Err(Error::Closed),
-            State::Client(_) | State::Server(_) | State::HandshakeStep => {
+            State::Client(_) | State::Server(_) | State::Deciding(_) | State::HandshakeStep => {
                 return Err(Error::HandshakeNotComplete);
             }
         };
@@ -809,25 +915,73 @@ impl Connection {
     /// arrives as [`Event::Pong`].
     pub fn ping(&mut self, payload: &[u8]) -> Result<(), Error> {
         if payload.len() > MAX_PING_LEN {
-            return Err(Error::InvalidConfig("ping payload longer than 64 bytes"));
+            return Err(Error::InvalidArgument("ping payload longer than 64 bytes"));
         }
         self.seal_control(ContentType::Ping, payload)
     }
 
     /// Closes gracefully: queues a close_notify alert and refuses further
-    /// sends. Receiving continues until the peer closes too. During the
-    /// handshake the connection is abandoned and nothing is sent.
+    /// sends. Receiving continues until the peer closes too. Before the
+    /// keys exist (before the ServerHello) the connection is abandoned and
+    /// nothing is sent.
     pub fn close(&mut self) -> Result<(), Error> {
         if self.local_closed {
             return Ok(());
         }
-        if self.is_handshaking() {
+        if self.is_handshaking() && self.transport().is_none() {
             self.state = State::Failed(Error::Closed);
             return Ok(());
         }
         self.seal_control(ContentType::Alert, &[AlertCode::CloseNotify.to_u8()])?;
         self.local_closed = true;
         Ok(())
+    }
+
+    /// Server: lets the client whose first flight
+    /// [`client_hello`](Self::client_hello) shows in: generates the
+    /// ephemeral key, queues the ServerHello and derives the keys. Early
+    /// data is accepted only if the acceptance says the replay guard found
+    /// it fresh and the connection's own checks passed; it is then queued
+    /// as [`Event::EarlyData`]. The client is reported as authenticated
+    /// (with the acceptance's identity) once its key confirmation arrives.
+    ///
+    /// Fails with [`Error::HandshakeNotComplete`] when no decision is
+    /// pending (nothing changes).
+    pub fn accept_client(&mut self, acceptance: Acceptance, now: Time) -> Result<(), Error> {
+        self.check_alive()?;
+        let State::Deciding(_) = self.state else {
+            return Err(Error::HandshakeNotComplete);
+        };
+        let State::Deciding(decision) = std::mem::replace(&mut self.state, State::HandshakeStep)
+        else {
+            return Err(Error::Internal("decision state vanished"));
+        };
+        match decision.accept(acceptance, &mut self.tx) {
+            Ok((transport, early_data)) => {
+                self.state = State::Established(transport);
+                self.last_rx = now;
+                if let Some(data) = early_data {
+                    self.events.push_back(Event::EarlyData(data));
+                }
+                Ok(())
+            }
+            Err(e) => Err(self.fail(e, true)),
+        }
+    }
+
+    /// Server: refuses the client whose first flight
+    /// [`client_hello`](Self::client_hello) shows: queues the reason's
+    /// alert (in the clear) and fails the connection with
+    /// [`Error::ClientRejected`], which it returns. Fails with
+    /// [`Error::HandshakeNotComplete`] when no decision is pending.
+    pub fn reject_client(&mut self, reason: Rejection) -> Error {
+        if let Err(e) = self.check_alive() {
+            return e;
+        }
+        if !matches!(self.state, State::Deciding(_)) {
+            return Error::HandshakeNotComplete;
+        }
+        self.fail(Error::ClientRejected(reason), true)
     }
 
     /// Queues the cleartext alert frame (handshake phase) for `err`, if it has one.
@@ -848,9 +1002,10 @@ impl Connection {
                     State::Established(t) => {
                         let _ = t.seal(&mut self.tx, ContentType::Alert, &[code.to_u8()]);
                     }
-                    State::Client(_) | State::Server(_) | State::HandshakeStep => {
-                        self.queue_cleartext_alert(&err)
-                    }
+                    State::Client(_)
+                    | State::Server(_)
+                    | State::Deciding(_)
+                    | State::HandshakeStep => self.queue_cleartext_alert(&err),
                     State::Failed(_) => {}
                 }
             }

@@ -1,7 +1,8 @@
 //! The established state: record keys for both directions, key update and
 //! the exporter.
 
-use crate::Side;
+use super::Side;
+use super::decision::Identity;
 use crate::config::{FRAGMENT_LEN, TransportConfig};
 use crate::crypto::CryptoProvider;
 use crate::crypto::dh::PublicKey;
@@ -28,6 +29,12 @@ pub(crate) struct Transport {
     pub(crate) handshake_hash: [u8; HASH_LEN],
     pub(crate) peer_static: Option<PublicKey>,
     pub(crate) config: TransportConfig,
+    /// Whether the peer proved it holds the handshake keys: always for a
+    /// client (message 2 proves the server); for a server, once the
+    /// client's confirm record arrived (section 4.10).
+    pub(crate) confirmed: bool,
+    /// The application's identity for the peer, from the server's decision.
+    pub(crate) identity: Option<Identity>,
 }
 
 impl Transport {
@@ -84,7 +91,16 @@ impl Transport {
             handshake_hash,
             peer_static,
             config,
+            confirmed: true,
+            identity: None,
         })
+    }
+
+    /// Server: the peer is not confirmed until its confirm record arrives;
+    /// `identity` is reported from then on.
+    pub(crate) fn await_confirmation(&mut self, identity: Option<Identity>) {
+        self.confirmed = false;
+        self.identity = identity;
     }
 
     /// Seals one record, updating the sending keys first when the configured

@@ -16,6 +16,9 @@ pub enum ContentType {
     Pong,
     /// An alert: close_notify or a fatal error code. 0x06.
     Alert,
+    /// Key confirmation: the client's first record, empty, proving it holds
+    /// the handshake's keys (`spec/PROTOCOL.md` section 4.10). 0x07.
+    Confirm,
 }
 
 impl ContentType {
@@ -28,6 +31,7 @@ impl ContentType {
             Self::Ping => 0x04,
             Self::Pong => 0x05,
             Self::Alert => 0x06,
+            Self::Confirm => 0x07,
         }
     }
 
@@ -40,6 +44,7 @@ impl ContentType {
             0x04 => Self::Ping,
             0x05 => Self::Pong,
             0x06 => Self::Alert,
+            0x07 => Self::Confirm,
             _ => return None,
         })
     }

@@ -88,6 +88,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
     /// accepted it. **Replayable and not forward secret**: see
     /// [`Event::EarlyData`](crate::Event::EarlyData).
     pub fn take_early_data(&mut self) -> Option<Bytes> {
+        self.notes.drain(&mut self.conn);
         self.notes.early_data.take()
     }
 
@@ -144,11 +145,24 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
         poll_fn(|cx| self.poll_close(cx)).await
     }
 
-    pub(super) fn poll_handshake(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    /// Drives the handshake until it completes or fails, or until the
+    /// connection waits for a decision on a client (server), or, with
+    /// `until_unconfirmed`, until the server waits for the client's key
+    /// confirmation.
+    pub(super) fn poll_handshake(
+        &mut self,
+        cx: &mut Context<'_>,
+        until_unconfirmed: bool,
+    ) -> Poll<io::Result<()>> {
         loop {
             ready!(self.poll_write_pending(cx, READER))?;
             if !self.conn.is_handshaking() {
                 return Poll::Ready(self.check_error(cx));
+            }
+            if self.conn.client_hello().is_some()
+                || (until_unconfirmed && self.conn.is_awaiting_confirmation())
+            {
+                return Poll::Ready(Ok(()));
             }
             ready!(self.poll_fill(cx))?;
         }

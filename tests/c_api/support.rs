@@ -215,6 +215,10 @@ pub(crate) fn rust_echo_server(
                 let mut offset = 0;
                 while offset < n {
                     offset += conn.handle_input(&buf[offset..n], Time::now()).unwrap();
+                    if conn.client_hello().is_some() {
+                        conn.accept_client(lwsec::Acceptance::new(), Time::now())
+                            .unwrap();
+                    }
                     let mut closing = false;
                     while let Some(event) = conn.poll_event() {
                         if event == Event::PeerClosed {

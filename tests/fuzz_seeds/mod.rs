@@ -49,6 +49,7 @@ fn transcript(pattern: Pattern, suites: &[Suite], server_suites: &[Suite]) -> (V
         c_bytes.extend_from_slice(&out);
         client.consume_output(out.len());
         server.handle_input(&out, NOW).unwrap();
+        common::decide(&mut server).unwrap();
         let out = server.pending_output().to_vec();
         s_bytes.extend_from_slice(&out);
         server.consume_output(out.len());
