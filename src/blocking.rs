@@ -18,7 +18,14 @@
 //!   timeouts or non-blocking sockets) are returned to the caller with no
 //!   state lost: call again later.
 //! * [`Write::flush`] writes every pending record; [`Stream::close`] sends
-//!   close_notify. Dropping a `Stream` tries to send close_notify once.
+//!   close_notify. Dropping a `Stream` sends nothing: without `close()` the
+//!   peer sees a truncation, as it should after an error or a panic.
+//! * The handshake of [`connect`] and [`Acceptor::accept`] gives up after a
+//!   deadline ([`DEFAULT_HANDSHAKE_TIMEOUT`], or `connect_with_timeout` and
+//!   [`Acceptor::with_handshake_timeout`]) with
+//!   [`Error::HandshakeTimeout`]: the socket gets a read timeout for the
+//!   handshake (restored afterwards), and a read timeout of the caller's
+//!   own just makes it check the deadline.
 //! * End of stream after the peer's close_notify is a clean end (`read`
 //!   returns 0, `recv_message` returns `None`); end of stream without it is
 //!   an [`ErrorKind::UnexpectedEof`] error (`Error::Truncated` inside).
@@ -46,7 +53,9 @@
 
 use std::fmt;
 use std::io::{self, ErrorKind, Read, Write};
+use std::net::TcpStream;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
@@ -59,17 +68,68 @@ use crate::{
 /// Size of the buffer for bytes read from the transport: one full record.
 const READ_BUF_LEN: usize = crate::record::MAX_RECORD_LEN;
 
-/// Connects as a client over `io` and runs the handshake.
-pub fn connect<IO: Read + Write>(config: Arc<ClientConfig>, io: IO) -> io::Result<Stream<IO>> {
+/// Handshake deadline of [`connect`], [`accept`] and the [`Acceptor`].
+pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A transport whose reads can time out, so that a silent peer cannot hold
+/// a handshake (and its thread) forever. Implemented for TCP and Unix
+/// sockets; wrap other transports' connections with [`Stream::new`] and
+/// bound them yourself.
+pub trait ReadTimeout {
+    /// The current read timeout.
+    fn read_timeout(&self) -> io::Result<Option<Duration>>;
+    /// Sets the read timeout (`None`: block forever).
+    fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()>;
+}
+
+impl ReadTimeout for TcpStream {
+    fn read_timeout(&self) -> io::Result<Option<Duration>> {
+        TcpStream::read_timeout(self)
+    }
+
+    fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        TcpStream::set_read_timeout(self, timeout)
+    }
+}
+
+#[cfg(unix)]
+impl ReadTimeout for std::os::unix::net::UnixStream {
+    fn read_timeout(&self) -> io::Result<Option<Duration>> {
+        std::os::unix::net::UnixStream::read_timeout(self)
+    }
+
+    fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        std::os::unix::net::UnixStream::set_read_timeout(self, timeout)
+    }
+}
+
+/// Connects as a client over `io` and runs the handshake, giving up after
+/// [`DEFAULT_HANDSHAKE_TIMEOUT`].
+pub fn connect<IO: Read + Write + ReadTimeout>(
+    config: Arc<ClientConfig>,
+    io: IO,
+) -> io::Result<Stream<IO>> {
+    connect_with_timeout(config, io, DEFAULT_HANDSHAKE_TIMEOUT)
+}
+
+/// [`connect`] with a chosen handshake timeout.
+pub fn connect_with_timeout<IO: Read + Write + ReadTimeout>(
+    config: Arc<ClientConfig>,
+    io: IO,
+    timeout: Duration,
+) -> io::Result<Stream<IO>> {
     let mut stream = Stream::new(Connection::client(config, Time::now())?, io);
-    stream.complete_handshake()?;
+    stream.run_handshake_within(timeout, &mut |_| Ok(Acceptance::new()))?;
     Ok(stream)
 }
 
 /// Accepts a client over `io` with no policies (every client gets in, with
 /// no application identity; early data is refused) and runs the handshake
 /// until the client confirmed it. Use an [`Acceptor`] for policies.
-pub fn accept<IO: Read + Write>(config: Arc<ServerConfig>, io: IO) -> io::Result<Stream<IO>> {
+pub fn accept<IO: Read + Write + ReadTimeout>(
+    config: Arc<ServerConfig>,
+    io: IO,
+) -> io::Result<Stream<IO>> {
     Acceptor::new(config).accept(io, ServerOptions::new())
 }
 
@@ -136,16 +196,24 @@ pub struct Acceptor {
     config: Arc<ServerConfig>,
     authorizer: Option<Arc<dyn Authorizer>>,
     replay_guard: Option<Arc<dyn ReplayGuard>>,
+    timeout: Duration,
 }
 
 impl Acceptor {
-    /// An acceptor with no policies.
+    /// An acceptor with no policies and [`DEFAULT_HANDSHAKE_TIMEOUT`].
     pub fn new(config: Arc<ServerConfig>) -> Self {
         Self {
             config,
             authorizer: None,
             replay_guard: None,
+            timeout: DEFAULT_HANDSHAKE_TIMEOUT,
         }
+    }
+
+    /// Gives up on a handshake (decision included) after `timeout`.
+    pub fn with_handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
     }
 
     /// Decides who gets in.
@@ -163,14 +231,14 @@ impl Acceptor {
 
     /// Runs the server handshake over `io` with the client at `peer` (a
     /// `SocketAddr`, or [`ServerOptions`]) until the client confirmed it.
-    pub fn accept<IO: Read + Write>(
+    pub fn accept<IO: Read + Write + ReadTimeout>(
         &self,
         io: IO,
         peer: impl Into<ServerOptions>,
     ) -> io::Result<Stream<IO>> {
         let conn = Connection::server_with_options(self.config.clone(), Time::now(), peer.into())?;
         let mut stream = Stream::new(conn, io);
-        stream.run_handshake(&mut |hello| self.decide(hello))?;
+        stream.run_handshake_within(self.timeout, &mut |hello| self.decide(hello))?;
         Ok(stream)
     }
 
@@ -199,6 +267,7 @@ impl fmt::Debug for Acceptor {
             .field("config", &self.config)
             .field("authorizer", &self.authorizer.is_some())
             .field("replay_guard", &self.replay_guard)
+            .field("timeout", &self.timeout)
             .finish()
     }
 }
@@ -251,9 +320,51 @@ impl<IO: Read + Write> Stream<IO> {
 
     /// Runs the handshake to completion, then writes pending output
     /// (nothing more once established). A server lets the client in with
-    /// no identity and no early data.
+    /// no identity and no early data. No deadline: reads of a transport
+    /// with a read timeout return `WouldBlock`/`TimedOut` with no state
+    /// lost (call again); [`connect`] and [`Acceptor`] bound the handshake.
     pub fn complete_handshake(&mut self) -> io::Result<()> {
         self.run_handshake(&mut |_| Ok(Acceptance::new()))
+    }
+
+    /// Runs the handshake within `timeout`: the transport reads with a
+    /// timeout no later than the deadline (its own timeout, if shorter, is
+    /// kept and restored afterwards), and reads that time out are retried
+    /// until the deadline, then fail with [`Error::HandshakeTimeout`].
+    fn run_handshake_within(
+        &mut self,
+        timeout: Duration,
+        decide: &mut dyn FnMut(&ClientHello) -> Result<Acceptance, Rejection>,
+    ) -> io::Result<()>
+    where
+        IO: ReadTimeout,
+    {
+        let deadline = Instant::now().checked_add(timeout);
+        let original = self.io.read_timeout()?;
+        let result = loop {
+            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            if left == Some(Duration::ZERO) {
+                break Err(io::Error::new(
+                    ErrorKind::TimedOut,
+                    Error::HandshakeTimeout(timeout),
+                ));
+            }
+            // A read timeout of zero means "block forever" to std: use 1 ms.
+            let wait = match (left, original) {
+                (Some(l), Some(o)) => Some(l.min(o)),
+                (l, o) => l.or(o),
+            }
+            .map(|d| d.max(Duration::from_millis(1)));
+            if let Err(e) = self.io.set_read_timeout(wait) {
+                break Err(e);
+            }
+            match self.run_handshake(decide) {
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+                other => break other,
+            }
+        };
+        self.io.set_read_timeout(original)?;
+        result
     }
 
     /// Runs the handshake, answering a server's decision with `decide`.
@@ -519,16 +630,6 @@ impl EventNotes {
                 Event::EarlyDataRejected => self.early_data_accepted = Some(false),
                 _ => {}
             }
-        }
-    }
-}
-
-impl<IO: Read + Write> Drop for Stream<IO> {
-    /// Best effort: sends close_notify if the connection is still open.
-    fn drop(&mut self) {
-        if self.conn.is_established() && !self.conn.is_closed() && self.conn.close().is_ok() {
-            let _ = self.write_pending();
-            let _ = self.io.flush();
         }
     }
 }

@@ -184,7 +184,9 @@ impl fmt::Debug for ClientConfig {
 pub struct ServerConfig {
     keys: Vec<ServerKey>,
     early_data_window: Option<Duration>,
-    cookie_secret: Zeroizing<[u8; 32]>,
+    /// `None` when the OS RNG failed to make one and none was set: cookies
+    /// then fail closed with [`Error::Rng`].
+    cookie_secret: Option<Zeroizing<[u8; 32]>>,
     /// How long a Retry cookie stays valid (default 30 seconds).
     pub cookie_lifetime: Duration,
     /// Suites the server accepts. The server picks the client's most
@@ -223,12 +225,15 @@ impl ServerConfig {
     /// shared one with [`set_cookie_secret`](Self::set_cookie_secret) when a
     /// fleet of servers must accept each other's cookies.
     pub fn new(key: StaticKeyPair) -> Self {
-        let mut cookie_secret = Zeroizing::new([0u8; 32]);
-        // A failing OS RNG leaves the secret unusable rather than predictable:
-        // cookie checks then fail closed because no cookie can match.
-        if OsRandom.fill(cookie_secret.as_mut()).is_err() {
-            cookie_secret = Zeroizing::new([0xff; 32]);
-        }
+        Self::with_cookie_secret_from(key, &OsRandom)
+    }
+
+    /// [`new`](Self::new), drawing the cookie secret from `rng`.
+    fn with_cookie_secret_from(key: StaticKeyPair, rng: &dyn SecureRandom) -> Self {
+        let mut secret = Zeroizing::new([0u8; 32]);
+        // A failing RNG leaves no secret (never a predictable one): issuing
+        // or checking a cookie then fails with `Error::Rng`.
+        let cookie_secret = rng.fill(secret.as_mut()).is_ok().then_some(secret);
         Self {
             keys: vec![ServerKey::new(key)],
             early_data_window: None,
@@ -286,7 +291,7 @@ impl ServerConfig {
     /// Sets the secret that authenticates Retry cookies. Servers that share
     /// it accept each other's cookies.
     pub fn set_cookie_secret(&mut self, secret: [u8; 32]) {
-        self.cookie_secret = Zeroizing::new(secret);
+        self.cookie_secret = Some(Zeroizing::new(secret));
     }
 
     /// The anti-replay window when early data is enabled.
@@ -294,8 +299,9 @@ impl ServerConfig {
         self.early_data_window
     }
 
-    pub(crate) fn cookie_secret(&self) -> &[u8; 32] {
-        &self.cookie_secret
+    /// The cookie secret, or [`Error::Rng`] when none could be made.
+    pub(crate) fn cookie_secret(&self) -> Result<&[u8; 32], Error> {
+        self.cookie_secret.as_deref().ok_or(Error::Rng)
     }
 
     pub(crate) fn key_for_id(&self, id: &[u8; KEY_ID_LEN]) -> Option<&StaticKeyPair> {
@@ -404,3 +410,46 @@ impl From<SocketAddr> for ServerOptions {
 
 /// Fragment size used when splitting messages into records.
 pub(crate) const FRAGMENT_LEN: usize = MAX_FRAGMENT_LEN;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Connection, Time};
+
+    #[derive(Debug)]
+    struct FailingRng;
+
+    impl SecureRandom for FailingRng {
+        fn fill(&self, _: &mut [u8]) -> Result<(), Error> {
+            Err(Error::Rng)
+        }
+    }
+
+    /// Issue 12, item 9: an RNG failure used to leave the cookie secret
+    /// `[0xff; 32]`, so anyone could forge cookies. Now no cookie is issued
+    /// or accepted: the server fails with `internal_error`.
+    #[test]
+    fn rng_failure_leaves_no_forgeable_cookie_secret() {
+        let key = StaticKeyPair::from_private_bytes([3; 32]);
+        let config = Arc::new(ServerConfig::with_cookie_secret_from(
+            key.clone(),
+            &FailingRng,
+        ));
+        assert_eq!(config.cookie_secret(), Err(Error::Rng));
+        let now = Time::from_millis(1_000);
+        let mut client =
+            Connection::client(Arc::new(ClientConfig::nk(key.public_key())), now).unwrap();
+        let options =
+            ServerOptions::for_peer_address(&b"10.0.0.1:1"[..]).with_cookie_demanded(true);
+        let mut server = Connection::server_with_options(config, now, options).unwrap();
+        assert_eq!(
+            server.handle_input(client.pending_output(), now),
+            Err(Error::Rng)
+        );
+        assert_eq!(server.pending_output(), &[0x15, 0, 1, 80]);
+        // A shared secret set later makes cookies work again.
+        let mut fixed = ServerConfig::with_cookie_secret_from(key, &FailingRng);
+        fixed.set_cookie_secret([7; 32]);
+        assert_eq!(fixed.cookie_secret(), Ok(&[7; 32]));
+    }
+}

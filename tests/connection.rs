@@ -319,6 +319,9 @@ fn server_can_refuse_a_pattern() {
 fn key_updates_on_request_and_automatically() {
     let (mut client, mut server) = pair(Pattern::Nk, Suite::Aes256Gcm);
     drain_events(&mut server);
+    // The server's keys protect something, so a request is answered.
+    server.send_message(b"hello").unwrap();
+    pump(&mut server, &mut client, usize::MAX).unwrap();
     let before = client.dangerous_extract_secrets().unwrap();
     client.update_keys(true).unwrap();
     client.send_message(b"after update").unwrap();
@@ -354,6 +357,36 @@ fn key_updates_on_request_and_automatically() {
         .filter(|e| **e == Event::KeyUpdated)
         .count();
     assert_eq!(updates, 3);
+}
+
+/// Issue 12, item 12: each 21-byte update_requested record used to cost
+/// the server a key derivation and a reflected key_update record. Requests
+/// are now coalesced (spec section 8): keys that protected nothing since
+/// the last update are not updated again.
+#[test]
+fn key_update_requests_are_coalesced() {
+    let (mut client, mut server) = pair(Pattern::Nk, Suite::ChaCha20Poly1305);
+    server.send_message(b"used").unwrap();
+    pump(&mut server, &mut client, usize::MAX).unwrap();
+    assert_eq!(client.recv_message().as_deref(), Some(&b"used"[..]));
+    for _ in 0..1000 {
+        client.update_keys(true).unwrap();
+    }
+    pump(&mut client, &mut server, usize::MAX).unwrap();
+    let reflected = server.pending_output().len();
+    assert_eq!(reflected, 3 + 2 + 16, "one key_update record, not 1000");
+    pump(&mut server, &mut client, usize::MAX).unwrap();
+    // Both directions still agree.
+    server.send_message(b"after the storm").unwrap();
+    pump(&mut server, &mut client, usize::MAX).unwrap();
+    assert_eq!(
+        client.recv_message().as_deref(),
+        Some(&b"after the storm"[..])
+    );
+    // Once the new keys protected a record, the next request is answered.
+    client.update_keys(true).unwrap();
+    pump(&mut client, &mut server, usize::MAX).unwrap();
+    assert_eq!(server.pending_output().len(), 3 + 2 + 16);
 }
 
 #[test]

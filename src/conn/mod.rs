@@ -765,7 +765,10 @@ impl Connection {
                     _ => return Err(fatal(Error::Decode("key_update payload"))),
                 };
                 t.peer_updated_keys().map_err(fatal)?;
-                if request && !self.local_closed {
+                // Coalesced (section 8): keys that have protected nothing
+                // yet are as fresh as an update would make them, so a run
+                // of requests is answered once.
+                if request && !self.local_closed && t.sent_under_current_keys() {
                     t.update_keys(&mut self.tx, false).map_err(fatal)?;
                     self.sent_since_keepalive = true;
                 }

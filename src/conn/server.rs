@@ -75,7 +75,7 @@ impl ExpectClientHello {
             }
             if !retry.cookie.is_empty() {
                 cookie::verify(
-                    self.config.cookie_secret(),
+                    self.config.cookie_secret()?,
                     &retry.cookie,
                     &self.options.peer_address,
                     now,
@@ -98,7 +98,11 @@ impl ExpectClientHello {
             });
         }
         let cookie = if self.options.demand_cookie {
-            cookie::make(self.config.cookie_secret(), now, &self.options.peer_address)?
+            cookie::make(
+                self.config.cookie_secret()?,
+                now,
+                &self.options.peer_address,
+            )?
         } else {
             Vec::new()
         };

@@ -174,6 +174,11 @@ impl Transport {
         self.recv.open(header, body)
     }
 
+    /// Whether the current sending keys have protected any record.
+    pub(crate) fn sent_under_current_keys(&self) -> bool {
+        self.send.seq() > 0
+    }
+
     /// The peer switched its sending keys: switch our receiving keys.
     pub(crate) fn peer_updated_keys(&mut self) -> Result<(), Error> {
         self.recv.update()

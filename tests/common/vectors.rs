@@ -1455,6 +1455,10 @@ fn generate_records() -> RecordsFile {
                 step("client", "send_message", &data(name, "before", 10)),
                 step("client", "update_keys", &[]),
                 step("client", "send_message", &data(name, "after", 10)),
+                step("server", "send_message", &data(name, "server-before", 10)),
+                step("client", "update_keys_request_peer", &[]),
+                // Coalesced: the server's new keys have protected nothing
+                // yet, so this second request gets no answer.
                 step("client", "update_keys_request_peer", &[]),
                 step("server", "send_message", &data(name, "server-after", 10)),
                 step("client", "send_message", &data(name, "client-after", 10)),
