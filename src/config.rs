@@ -437,8 +437,7 @@ mod tests {
         ));
         assert_eq!(config.cookie_secret(), Err(Error::Rng));
         let now = Time::from_millis(1_000);
-        let mut client =
-            Connection::client(Arc::new(ClientConfig::nk(key.public_key())), now).unwrap();
+        let client = Connection::client(Arc::new(ClientConfig::nk(key.public_key())), now).unwrap();
         let options =
             ServerOptions::for_peer_address(&b"10.0.0.1:1"[..]).with_cookie_demanded(true);
         let mut server = Connection::server_with_options(config, now, options).unwrap();
