@@ -59,14 +59,12 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
+use crate::adapter::{EventNotes, READ_BUF_LEN, send_prefix};
 use crate::early_data::StrikeRegister;
 use crate::{
     Acceptance, ClientConfig, ClientHello, Connection, EarlyDataOffer, Error, Event, Identity,
-    Rejection, ServerConfig, ServerOptions, Time,
+    PublicKey, Rejection, ServerConfig, ServerOptions, Time,
 };
-
-/// Size of the buffer for bytes read from the transport: one full record.
-const READ_BUF_LEN: usize = crate::record::MAX_RECORD_LEN;
 
 /// Handshake deadline of [`connect`], [`accept`] and the [`Acceptor`].
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -318,6 +316,21 @@ impl<IO: Read + Write> Stream<IO> {
         self.notes.early_data_accepted
     }
 
+    /// Client: the server keys the server announced in its handshake, once
+    /// (see [`Event::ServerKeysAnnounced`](Event::ServerKeysAnnounced)).
+    pub fn take_announced_server_keys(&mut self) -> Option<Vec<PublicKey>> {
+        self.notes.drain(&mut self.conn);
+        self.notes.announced_keys.take()
+    }
+
+    /// The next event of the connection the application has not seen
+    /// (handshake complete, key updated, pong, peer closed...), oldest
+    /// first; the 32 most recent are kept.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.notes.drain(&mut self.conn);
+        self.notes.events.pop_front()
+    }
+
     /// Runs the handshake to completion, then writes pending output
     /// (nothing more once established). A server lets the client in with
     /// no identity and no early data. No deadline: reads of a transport
@@ -395,9 +408,9 @@ impl<IO: Read + Write> Stream<IO> {
     }
 
     /// The connection, mutably (for [`Connection::update_keys`] or
-    /// [`Connection::ping`]; call [`Write::flush`] afterwards). Events are
-    /// consumed by this adapter (early data is kept, see
-    /// [`take_early_data`](Self::take_early_data)).
+    /// [`Connection::ping`]; call [`Write::flush`] afterwards). The
+    /// connection's events are taken by this adapter and passed on by
+    /// [`poll_event`](Self::poll_event).
     pub fn conn_mut(&mut self) -> &mut Connection {
         &mut self.conn
     }
@@ -597,40 +610,6 @@ impl<IO: Read + Write> Write for Stream<IO> {
     fn flush(&mut self) -> io::Result<()> {
         self.write_pending()?;
         self.io.flush()
-    }
-}
-
-/// Queues as much of `buf` as one message holds (`max_message_size`, learnt
-/// from the core's refusal) and returns how many bytes that was.
-pub(crate) fn send_prefix(conn: &mut Connection, buf: &[u8]) -> Result<usize, Error> {
-    match conn.send_message(buf) {
-        Ok(()) => Ok(buf.len()),
-        Err(Error::MessageTooLargeToSend { limit }) if limit > 0 && limit < buf.len() => {
-            conn.send_message(buf.get(..limit).unwrap_or_default())?;
-            Ok(limit)
-        }
-        Err(e) => Err(e),
-    }
-}
-
-/// What the adapters keep from the core's events: the rest (handshake done,
-/// key updates, pongs, peer closed) is visible through getters.
-#[derive(Debug, Default)]
-pub(crate) struct EventNotes {
-    pub(crate) early_data: Option<Bytes>,
-    pub(crate) early_data_accepted: Option<bool>,
-}
-
-impl EventNotes {
-    pub(crate) fn drain(&mut self, conn: &mut Connection) {
-        while let Some(event) = conn.poll_event() {
-            match event {
-                Event::EarlyData(data) => self.early_data = Some(data),
-                Event::EarlyDataAccepted => self.early_data_accepted = Some(true),
-                Event::EarlyDataRejected => self.early_data_accepted = Some(false),
-                _ => {}
-            }
-        }
     }
 }
 

@@ -36,8 +36,13 @@ pub struct TransportConfig {
     /// Send a ping when nothing was sent for this long (default off).
     pub keepalive_interval: Option<Duration>,
     /// Fail with [`Error::Timeout`] when nothing was received for this long
-    /// (default off).
+    /// (default off; servers: 5 minutes).
     pub idle_timeout: Option<Duration>,
+    /// Fail with [`Error::PartialMessageTimeout`] when a message whose
+    /// first fragment arrived is not complete this long after (default
+    /// off; servers: 30 seconds). Bounds how long a peer can pin a partial
+    /// message's buffer.
+    pub partial_message_timeout: Option<Duration>,
 }
 
 impl Default for TransportConfig {
@@ -48,6 +53,32 @@ impl Default for TransportConfig {
             key_update_after_records: DEFAULT_KEY_UPDATE_AFTER_RECORDS,
             keepalive_interval: None,
             idle_timeout: None,
+            partial_message_timeout: None,
+        }
+    }
+}
+
+/// A server's default idle timeout.
+pub const DEFAULT_SERVER_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+/// A server's default keep-alive interval: well inside the idle timeout,
+/// so a live client (whose adapter answers pings) is never timed out.
+pub const DEFAULT_SERVER_KEEPALIVE_INTERVAL: Duration = Duration::from_secs(120);
+/// A server's default partial-message timeout.
+pub const DEFAULT_PARTIAL_MESSAGE_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl TransportConfig {
+    /// The defaults of a server ([`ServerConfig::new`]): like
+    /// [`TransportConfig::default`], with deadlines on, since a server
+    /// holds connections for anonymous peers: a keep-alive ping every
+    /// [`DEFAULT_SERVER_KEEPALIVE_INTERVAL`], an idle timeout of
+    /// [`DEFAULT_SERVER_IDLE_TIMEOUT`] and a partial-message timeout of
+    /// [`DEFAULT_PARTIAL_MESSAGE_TIMEOUT`].
+    pub fn server_defaults() -> Self {
+        Self {
+            keepalive_interval: Some(DEFAULT_SERVER_KEEPALIVE_INTERVAL),
+            idle_timeout: Some(DEFAULT_SERVER_IDLE_TIMEOUT),
+            partial_message_timeout: Some(DEFAULT_PARTIAL_MESSAGE_TIMEOUT),
+            ..Self::default()
         }
     }
 }
@@ -92,7 +123,8 @@ fn validate_suites(suites: &[Suite]) -> Result<(), Error> {
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct ClientConfig {
-    server_key: PublicKey,
+    /// Pinned server keys, in order; the first is used.
+    server_keys: Vec<PublicKey>,
     client_key: Option<StaticKeyPair>,
     /// Suites the client supports, most preferred first. The first one is
     /// used for the first flight; the server may ask for another with a Retry.
@@ -110,7 +142,7 @@ impl ClientConfig {
     /// An `NK` client: authenticates the server by `server_key`, stays anonymous.
     pub fn nk(server_key: PublicKey) -> Self {
         Self {
-            server_key,
+            server_keys: vec![server_key],
             client_key: None,
             suites: Suite::ALL.to_vec(),
             transport: TransportConfig::default(),
@@ -137,9 +169,36 @@ impl ClientConfig {
         }
     }
 
-    /// The pinned server key.
+    /// The pinned server key this client connects with: the first of
+    /// [`pinned_keys`](Self::pinned_keys).
     pub fn server_key(&self) -> PublicKey {
-        self.server_key
+        self.server_keys
+            .first()
+            .copied()
+            .unwrap_or(PublicKey::from_bytes([0; 32]))
+    }
+
+    /// The pinned server keys, in order. The handshake uses the first; the
+    /// others are kept for the application (typically the keys a server
+    /// announced next, see [`Event::ServerKeysAnnounced`](crate::Event::ServerKeysAnnounced)).
+    ///
+    /// A client never falls back to another pinned key because a handshake
+    /// failed: the failure is reported by an unauthenticated alert (or a
+    /// dropped connection) that an attacker holding a retired key could
+    /// forge to steer it there. Pins change only through an authenticated
+    /// announcement.
+    pub fn pinned_keys(&self) -> &[PublicKey] {
+        &self.server_keys
+    }
+
+    /// Replaces the pinned keys (1 to 8, in order; the first is used), for
+    /// example with what a server announced.
+    pub fn set_pinned_keys(&mut self, keys: Vec<PublicKey>) -> Result<(), Error> {
+        if keys.is_empty() || keys.len() > crate::wire::extensions::MAX_ANNOUNCED_KEYS {
+            return Err(Error::InvalidConfig("pin 1 to 8 server keys"));
+        }
+        self.server_keys = keys;
+        Ok(())
     }
 
     pub(crate) fn client_key(&self) -> Option<&StaticKeyPair> {
@@ -147,6 +206,9 @@ impl ClientConfig {
     }
 
     pub(crate) fn validate(&self) -> Result<(), Error> {
+        if self.server_keys.is_empty() {
+            return Err(Error::InvalidConfig("pin at least one server key"));
+        }
         validate_suites(&self.suites)?;
         self.transport.validate()
     }
@@ -156,7 +218,7 @@ impl fmt::Debug for ClientConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientConfig")
             .field("pattern", &self.pattern())
-            .field("server_key", &self.server_key)
+            .field("pinned_keys", &self.server_keys)
             .field("client_key", &self.client_key)
             .field("suites", &self.suites)
             .field("transport", &self.transport)
@@ -183,6 +245,7 @@ impl fmt::Debug for ClientConfig {
 #[non_exhaustive]
 pub struct ServerConfig {
     keys: Vec<ServerKey>,
+    announced_keys: Vec<PublicKey>,
     early_data_window: Option<Duration>,
     /// `None` when the OS RNG failed to make one and none was set: cookies
     /// then fail closed with [`Error::Rng`].
@@ -194,7 +257,8 @@ pub struct ServerConfig {
     pub suites: Vec<Suite>,
     /// Patterns the server accepts (default both `NK` and `IK`).
     pub patterns: Vec<Pattern>,
-    /// Settings of the established connection.
+    /// Settings of the established connection (default
+    /// [`TransportConfig::server_defaults`]: deadlines on).
     pub transport: TransportConfig,
     /// Source of ephemeral keys (default: the operating system's RNG).
     pub rng: Arc<dyn SecureRandom>,
@@ -236,12 +300,13 @@ impl ServerConfig {
         let cookie_secret = rng.fill(secret.as_mut()).is_ok().then_some(secret);
         Self {
             keys: vec![ServerKey::new(key)],
+            announced_keys: Vec::new(),
             early_data_window: None,
             cookie_secret,
             cookie_lifetime: Duration::from_secs(30),
             suites: Suite::ALL.to_vec(),
             patterns: vec![Pattern::Nk, Pattern::Ik],
-            transport: TransportConfig::default(),
+            transport: TransportConfig::server_defaults(),
             rng: Arc::new(OsRandom),
             provider: default_provider(),
         }
@@ -265,6 +330,27 @@ impl ServerConfig {
         let before = self.keys.len();
         self.keys.retain(|k| k.pair.public_key() != *public);
         self.keys.len() != before
+    }
+
+    /// Announces, in every ServerHello, the server keys clients should pin
+    /// from now on, in order (1 to 8; an empty list stops announcing). The
+    /// announcement is encrypted and authenticated by the handshake, so a
+    /// client can update its pins from it; a client whose key is not in the
+    /// list learns that its key is being retired. Typical rotation: hold old
+    /// and new keys ([`add_key`](Self::add_key)) and announce `[new]`; once
+    /// clients have moved, [`retire_key`](Self::retire_key) the old one.
+    pub fn announce_server_keys(&mut self, keys: Vec<PublicKey>) -> Result<(), Error> {
+        if keys.len() > crate::wire::extensions::MAX_ANNOUNCED_KEYS {
+            return Err(Error::InvalidConfig("announce at most 8 server keys"));
+        }
+        self.announced_keys = keys;
+        Ok(())
+    }
+
+    /// The server keys announced to clients (see
+    /// [`announce_server_keys`](Self::announce_server_keys)).
+    pub fn announced_server_keys(&self) -> &[PublicKey] {
+        &self.announced_keys
     }
 
     /// The public halves of the keys held, in the order they were added.

@@ -150,6 +150,29 @@ impl fmt::Display for Rejection {
     }
 }
 
+/// A server-wide limit that made an adapter drop a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Limit {
+    /// The memory budget for received, undelivered bytes across connections
+    /// is spent, and this connection held part of it.
+    MemoryBudget,
+    /// The cap on open connections is reached.
+    Connections,
+    /// The client's address is over its handshake rate.
+    HandshakeRate,
+}
+
+impl fmt::Display for Limit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::MemoryBudget => "the memory budget for received data is spent",
+            Self::Connections => "the connection cap is reached",
+            Self::HandshakeRate => "the client's address is over its handshake rate",
+        })
+    }
+}
+
 /// Everything that can go wrong in lwsec.
 ///
 /// Variants are grouped by who is at fault: the peer sent something invalid,
@@ -227,6 +250,9 @@ pub enum Error {
     SequenceExhausted,
     /// Nothing was received within the configured idle timeout.
     Timeout,
+    /// A message begun by the peer was not completed within the configured
+    /// partial-message timeout (it pinned its buffer too long).
+    PartialMessageTimeout,
     /// The handshake did not complete within this deadline (the peer is
     /// silent or too slow, or the server's decision took too long).
     HandshakeTimeout(std::time::Duration),
@@ -235,6 +261,9 @@ pub enum Error {
     Closed,
     /// The random number generator failed.
     Rng,
+    /// Server: a server-wide limit made the adapter drop this connection
+    /// (nothing is sent; the peer sees the connection end).
+    LimitReached(Limit),
     /// lwsec broke one of its own invariants (a bug); the text says which.
     /// The connection fails with `internal_error`.
     Internal(&'static str),
@@ -285,6 +314,8 @@ impl Error {
             Self::ClientRejected(reason) => reason.alert(),
             Self::SequenceExhausted | Self::Rng | Self::Internal(_) => AlertCode::InternalError,
             Self::Timeout
+            | Self::LimitReached(_)
+            | Self::PartialMessageTimeout
             | Self::HandshakeTimeout(_)
             | Self::Truncated
             | Self::PeerAlert { .. }
@@ -357,12 +388,16 @@ impl fmt::Display for Error {
                 f.write_str("record sequence numbers exhausted; reconnect to continue")
             }
             Self::Timeout => f.write_str("nothing received from the peer within the idle timeout"),
+            Self::PartialMessageTimeout => f.write_str(
+                "the peer began a message and did not complete it within the partial-message timeout",
+            ),
             Self::HandshakeTimeout(d) => write!(
                 f,
                 "the handshake did not complete within {d:?} (silent or slow peer, or a slow server decision)"
             ),
             Self::Closed => f.write_str("the connection is closed"),
             Self::Rng => f.write_str("the random number generator failed"),
+            Self::LimitReached(limit) => write!(f, "connection dropped: {limit}"),
             Self::Internal(what) => write!(f, "internal error (a bug in lwsec): {what}"),
             Self::HandshakeNotComplete => {
                 f.write_str("the handshake is not complete; wait for HandshakeComplete before sending")
@@ -388,8 +423,12 @@ impl From<Error> for std::io::Error {
         use std::io::ErrorKind;
         let kind = match &err {
             Error::Truncated => ErrorKind::UnexpectedEof,
-            Error::Timeout | Error::HandshakeTimeout(_) => ErrorKind::TimedOut,
+            Error::Timeout | Error::HandshakeTimeout(_) | Error::PartialMessageTimeout => {
+                ErrorKind::TimedOut
+            }
             Error::Closed => ErrorKind::BrokenPipe,
+            Error::LimitReached(Limit::MemoryBudget) => ErrorKind::ConnectionAborted,
+            Error::LimitReached(_) => ErrorKind::ConnectionRefused,
             Error::PeerAlert { .. } => ErrorKind::ConnectionAborted,
             Error::InvalidConfig(_)
             | Error::InvalidArgument(_)

@@ -63,6 +63,7 @@
     )
 )]
 
+mod adapter;
 pub mod blocking;
 mod config;
 mod conn;
@@ -86,8 +87,9 @@ mod vector_files;
 mod wire;
 
 pub use config::{
-    ClientConfig, DEFAULT_KEY_UPDATE_AFTER_RECORDS, DEFAULT_MAX_MESSAGE_SIZE, ServerConfig,
-    ServerOptions, TransportConfig,
+    ClientConfig, DEFAULT_KEY_UPDATE_AFTER_RECORDS, DEFAULT_MAX_MESSAGE_SIZE,
+    DEFAULT_PARTIAL_MESSAGE_TIMEOUT, DEFAULT_SERVER_IDLE_TIMEOUT,
+    DEFAULT_SERVER_KEEPALIVE_INTERVAL, ServerConfig, ServerOptions, TransportConfig,
 };
 pub use conn::{
     Acceptance, ClientHello, Connection, DirectionSecrets, EarlyDataOffer, EarlyDataRefusal, Event,
@@ -95,7 +97,7 @@ pub use conn::{
 };
 pub use crypto::dh::{PublicKey, StaticKeyPair};
 pub use crypto::rng;
-pub use error::{AlertCode, Error, Rejection};
+pub use error::{AlertCode, Error, Limit, Rejection};
 pub use record::Padding;
 pub use suite::{Pattern, Suite, noise_protocol_name};
 pub use time::Time;

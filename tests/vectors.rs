@@ -362,9 +362,19 @@ fn check_handshake_independently(v: &HandshakeVector) {
     );
     assert_eq!(hx(&message_1[..32]), v.client_ephemeral_public);
     let sh = unhex(&v.server_hello);
+    // The ServerHello payload: empty, or the server_keys extension built
+    // here from the spec (section 4.4).
+    let mut payload_2 = Vec::new();
+    if let Some(keys) = &v.announced_server_keys {
+        assert!((1..=8).contains(&keys.len()), "{}", ctx("announced keys"));
+        payload_2.extend_from_slice(&[0x00, 0x04]);
+        payload_2.extend_from_slice(&u16::try_from(32 * keys.len()).unwrap().to_be_bytes());
+        keys.iter().for_each(|k| payload_2.extend(unhex(k)));
+    }
+    let body_len = u16::try_from(48 + payload_2.len()).unwrap().to_be_bytes();
     assert_eq!(
         &sh[..3],
-        &[0x02, 0x00, 48],
+        &[0x02, body_len[0], body_len[1]],
         "{}",
         ctx("ServerHello frame header")
     );
@@ -379,7 +389,10 @@ fn check_handshake_independently(v: &HandshakeVector) {
         &v.server_ephemeral_private,
         message_1,
         &sh[3..],
-        EMPTY_PAYLOADS,
+        Payloads {
+            message_1: &[],
+            message_2: &payload_2,
+        },
     );
     assert_eq!(v.handshake_hash, hx(&h), "{}", ctx("handshake hash"));
     let (c2s, s2c, exporter_secret) = schedule(&k1, &k2, &h);
@@ -397,7 +410,7 @@ fn check_handshake_independently(v: &HandshakeVector) {
 #[test]
 fn handshake_vectors_replay_byte_for_byte() {
     let files = committed();
-    assert_eq!(files.handshake.vectors.len(), 4);
+    assert_eq!(files.handshake.vectors.len(), 5);
     for v in &files.handshake.vectors {
         let got = vectors::compute_handshake(v);
         require_same(&format!("handshake.json {}", v.name), &got, v);

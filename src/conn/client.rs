@@ -7,7 +7,7 @@ use bytes::Bytes;
 use super::Side;
 use super::transport::Transport;
 use crate::config::ClientConfig;
-use crate::crypto::dh::StaticKeyPair;
+use crate::crypto::dh::{PublicKey, StaticKeyPair};
 use crate::error::Error;
 use crate::noise::HandshakeState;
 use crate::record::{ContentType, Output};
@@ -34,8 +34,9 @@ pub(crate) struct ExpectServerHello {
 /// Where a client goes after a frame.
 pub(crate) enum ClientNext {
     Again(Box<ExpectServerHello>),
-    /// Established; with early data, whether the server accepted it.
-    Established(Box<Transport>, Option<bool>),
+    /// Established; with early data, whether the server accepted it, and
+    /// the server keys it announced, if any.
+    Established(Box<Transport>, Option<bool>, Option<Vec<PublicKey>>),
 }
 
 /// The Noise payload of message 1: a timestamp and the early data, if any.
@@ -150,7 +151,11 @@ impl ExpectServerHello {
                     self.config.transport.clone(),
                 )?;
                 transport.seal(out, ContentType::Confirm, &[])?;
-                Ok(ClientNext::Established(Box::new(transport), early_status))
+                Ok(ClientNext::Established(
+                    Box::new(transport),
+                    early_status,
+                    exts.server_keys,
+                ))
             }
             FrameType::Retry => {
                 if self.retried {

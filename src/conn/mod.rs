@@ -81,6 +81,12 @@ pub enum Event {
     EarlyData(Bytes),
     /// Client: the server accepted the early data of the first flight.
     EarlyDataAccepted,
+    /// Client: the server announced, inside the authenticated handshake, the
+    /// server keys to pin from now on, in order (`spec/PROTOCOL.md` section
+    /// 4.4, `server_keys`). If the key this connection used is not among
+    /// them, it is being retired. Store them (atomically) and connect with
+    /// the first next time; see [`ClientConfig::set_pinned_keys`](crate::ClientConfig::set_pinned_keys).
+    ServerKeysAnnounced(Vec<PublicKey>),
     /// Client: the early data was not accepted (the server has no replay
     /// guard, the flight was outside its time window or looked like a
     /// replay), or was not sent at all because the server answered with a
@@ -214,6 +220,9 @@ pub struct Connection {
     max_message_size: usize,
     keepalive_interval: Option<std::time::Duration>,
     idle_timeout: Option<std::time::Duration>,
+    partial_message_timeout: Option<std::time::Duration>,
+    /// When the first fragment of the message being reassembled arrived.
+    partial_since: Option<Time>,
     last_rx: Time,
     next_keepalive: Option<Time>,
     sent_since_keepalive: bool,
@@ -233,6 +242,8 @@ impl Connection {
             max_message_size: transport.max_message_size,
             keepalive_interval: transport.keepalive_interval,
             idle_timeout: transport.idle_timeout,
+            partial_message_timeout: transport.partial_message_timeout,
+            partial_since: None,
             last_rx: now,
             next_keepalive: None,
             sent_since_keepalive: false,
@@ -374,6 +385,21 @@ impl Connection {
     /// it) and the connection has not failed.
     pub fn is_established(&self) -> bool {
         matches!(&self.state, State::Established(t) if t.confirmed)
+    }
+
+    /// Server, before any ClientHello arrived: whether to demand a Retry
+    /// cookie from the client (see [`ServerOptions::with_cookie_demanded`]).
+    /// Adapters decide this once the client has sent something, so that
+    /// idle sockets do not count as handshakes in progress. Fails with
+    /// [`Error::HandshakeNotComplete`] in any other state.
+    pub fn set_cookie_demanded(&mut self, demand: bool) -> Result<(), Error> {
+        match &mut self.state {
+            State::Server(hs) => {
+                hs.options.demand_cookie = demand;
+                Ok(())
+            }
+            _ => Err(Error::HandshakeNotComplete),
+        }
     }
 
     /// Server: whether the ServerHello was sent and the client's key
@@ -635,13 +661,16 @@ impl Connection {
         match state {
             State::Client(hs) => match hs.handle(header.frame_type, &frame, &mut self.tx, now) {
                 Ok(ClientNext::Again(hs)) => self.state = State::Client(hs),
-                Ok(ClientNext::Established(t, early_status)) => {
+                Ok(ClientNext::Established(t, early_status, announced)) => {
                     self.state = State::Established(t);
                     self.on_established(now);
                     match early_status {
                         Some(true) => self.events.push_back(Event::EarlyDataAccepted),
                         Some(false) => self.events.push_back(Event::EarlyDataRejected),
                         None => {}
+                    }
+                    if let Some(keys) = announced {
+                        self.events.push_back(Event::ServerKeysAnnounced(keys));
                     }
                 }
                 Err(e) => return Err((e, true)),
@@ -725,9 +754,13 @@ impl Connection {
                     }));
                 }
                 if content_type == ContentType::MessageContinues {
+                    if self.partial_since.is_none() {
+                        self.partial_since = Some(self.last_rx);
+                    }
                     self.inbox.push_fragment(&record);
                     return Ok(());
                 }
+                self.partial_since = None;
                 self.inbox.push_last(record, pinned);
                 Ok(())
             }
@@ -833,15 +866,21 @@ impl Connection {
             return None;
         }
         let idle = self.idle_timeout.map(|d| self.last_rx.saturating_add(d));
-        match (idle, self.next_keepalive) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let partial = self
+            .partial_message_timeout
+            .zip(self.partial_since)
+            .map(|(d, since)| since.saturating_add(d));
+        [idle, self.next_keepalive, partial]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Runs the timers due at `now`: sends a keep-alive ping when nothing
     /// was sent for `keepalive_interval`, fails with [`Error::Timeout`] when
-    /// nothing was received for `idle_timeout`.
+    /// nothing was received for `idle_timeout` and with
+    /// [`Error::PartialMessageTimeout`] when a message begun
+    /// `partial_message_timeout` ago is still incomplete.
     pub fn handle_timeout(&mut self, now: Time) -> Result<(), Error> {
         self.check_alive()?;
         if !self.is_established() {
@@ -850,6 +889,11 @@ impl Connection {
         if let Some(idle) = self.idle_timeout {
             if now >= self.last_rx.saturating_add(idle) {
                 return Err(self.fail(Error::Timeout, false));
+            }
+        }
+        if let (Some(limit), Some(since)) = (self.partial_message_timeout, self.partial_since) {
+            if now >= since.saturating_add(limit) {
+                return Err(self.fail(Error::PartialMessageTimeout, false));
             }
         }
         if let (Some(due), Some(interval)) = (self.next_keepalive, self.keepalive_interval) {
@@ -1078,6 +1122,14 @@ impl Connection {
     #[must_use]
     pub fn recv_message(&mut self) -> Option<Bytes> {
         self.inbox.pop()
+    }
+
+    /// Memory held for received bytes not yet taken by the application: the
+    /// receive buffer, the message being reassembled and complete messages
+    /// waiting (each charged for the allocation it keeps alive). A server
+    /// adapter sums it across connections to enforce a memory budget.
+    pub fn buffered_len(&self) -> usize {
+        self.rx.capacity().saturating_add(self.inbox.held())
     }
 
     /// The length of the next complete message, if any.

@@ -247,6 +247,11 @@ impl AwaitDecision {
                 &[u8::from(accepted.is_some())],
             )?;
         }
+        let announced = self.config.announced_server_keys();
+        if !announced.is_empty() {
+            let keys: Vec<u8> = announced.iter().flat_map(|k| *k.as_bytes()).collect();
+            extensions::push(&mut reply_payload, extensions::SERVER_KEYS, &keys)?;
+        }
         let e = StaticKeyPair::generate_with(self.config.provider, self.config.rng.as_ref())?;
         self.noise.set_ephemeral(e);
         let mut reply = Vec::with_capacity(64);

@@ -448,6 +448,40 @@ pub unsafe extern "C" fn lwsec_server_config_enable_early_data(
     })
 }
 
+/// Announces, in every ServerHello, the server keys clients should pin from
+/// now on: `keys` holds `keys_len / LWSEC_KEY_LEN` raw public keys (0 to 8)
+/// back to back, in order; 0 keys stops announcing. The announcement is
+/// authenticated by the handshake (clients see
+/// `LWSEC_EVENT_SERVER_KEYS_ANNOUNCED`). A length that is not a multiple of
+/// `LWSEC_KEY_LEN`, or more than 8 keys, gives `LWSEC_INVALID_PARAMETER`.
+///
+/// # Safety
+///
+/// `config` is NULL or a live server configuration not in use by another
+/// thread; `keys` points to `keys_len` readable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_server_config_announce_server_keys(
+    config: *mut lwsec_server_config,
+    keys: *const u8,
+    keys_len: usize,
+) -> lwsec_result {
+    guard(|| {
+        // SAFETY: the caller promised both pointers are NULL or valid as documented.
+        let (config, keys) = unsafe { (handle_mut(config)?, input(keys, keys_len)?) };
+        if keys.len() % 32 != 0 {
+            return Err(lwsec_result::LWSEC_INVALID_PARAMETER.into());
+        }
+        let keys: Vec<PublicKey> = keys
+            .chunks(32)
+            .filter_map(|k| <[u8; 32]>::try_from(k).ok().map(PublicKey::from_bytes))
+            .collect();
+        update_server(config, |c| {
+            c.announce_server_keys(keys)
+                .map_err(|_| lwsec_result::LWSEC_INVALID_PARAMETER.into())
+        })
+    })
+}
+
 /// Frees a server configuration. NULL is a no-op. Connections created from
 /// it keep working (they hold their own reference).
 ///

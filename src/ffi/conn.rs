@@ -31,6 +31,8 @@ pub struct lwsec_conn {
     last_error: Option<String>,
     /// Early data from the last `LWSEC_EVENT_EARLY_DATA`, until taken.
     early_data: Option<Bytes>,
+    /// Keys from the last `LWSEC_EVENT_SERVER_KEYS_ANNOUNCED`.
+    announced_keys: Vec<crate::crypto::dh::PublicKey>,
 }
 
 /// What `lwsec_conn_poll_event` returns.
@@ -64,6 +66,10 @@ pub enum lwsec_event {
     /// `lwsec_conn_client_hello`, then call `lwsec_conn_accept_client` or
     /// `lwsec_conn_reject_client`. Input is not consumed until then.
     LWSEC_EVENT_CLIENT_HELLO = 8,
+    /// Client: the server announced, inside the authenticated handshake, the
+    /// server keys to pin from now on (`lwsec_conn_announced_server_keys`).
+    /// Store them atomically and connect with the first next time.
+    LWSEC_EVENT_SERVER_KEYS_ANNOUNCED = 9,
 }
 
 /// What `lwsec_conn_handshake_state` returns.
@@ -177,6 +183,7 @@ fn new_conn(result: Result<Connection, Error>, out: Out<*mut lwsec_conn>) -> Res
         conn,
         last_error: None,
         early_data: None,
+        announced_keys: Vec::new(),
     }));
     Ok(())
 }
@@ -521,6 +528,10 @@ pub unsafe extern "C" fn lwsec_conn_poll_event(
             }
             Some(Event::EarlyDataAccepted) => lwsec_event::LWSEC_EVENT_EARLY_DATA_ACCEPTED,
             Some(Event::EarlyDataRejected) => lwsec_event::LWSEC_EVENT_EARLY_DATA_REJECTED,
+            Some(Event::ServerKeysAnnounced(keys)) => {
+                h.announced_keys = keys;
+                lwsec_event::LWSEC_EVENT_SERVER_KEYS_ANNOUNCED
+            }
         });
         Ok(())
     })
@@ -652,6 +663,39 @@ pub unsafe extern "C" fn lwsec_conn_take_early_data(
             .ok_or(lwsec_result::LWSEC_NOT_AVAILABLE)?;
         out.set(copy_out(data, buf)?);
         h.early_data = None;
+        Ok(())
+    })
+}
+
+/// Client: copies the server keys of the last
+/// `LWSEC_EVENT_SERVER_KEYS_ANNOUNCED` into `buf`, `LWSEC_KEY_LEN` bytes
+/// each, in order (at most 8 keys: 256 bytes always suffice);
+/// `*out_written` receives the byte count. `LWSEC_NOT_AVAILABLE` when none
+/// was announced.
+///
+/// # Safety
+///
+/// `conn` is NULL or a live connection; `buf` points to `buf_len` writable
+/// bytes; `out_written` is NULL or valid for writing a `size_t`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_conn_announced_server_keys(
+    conn: *mut lwsec_conn,
+    buf: *mut u8,
+    buf_len: usize,
+    out_written: *mut usize,
+) -> lwsec_result {
+    with_handle(conn, |h| {
+        // SAFETY: the caller promised both pointers are NULL or valid as documented.
+        let (buf, out) = unsafe { (output(buf, buf_len)?, Out::new(out_written)?) };
+        if h.announced_keys.is_empty() {
+            return Err(lwsec_result::LWSEC_NOT_AVAILABLE.into());
+        }
+        let bytes: Vec<u8> = h
+            .announced_keys
+            .iter()
+            .flat_map(|k| *k.as_bytes())
+            .collect();
+        out.set(copy_out(&bytes, buf)?);
         Ok(())
     })
 }

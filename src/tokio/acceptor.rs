@@ -11,10 +11,13 @@ use std::time::Duration;
 use ::tokio::io::{AsyncRead, AsyncWrite};
 use ::tokio::time::{Instant, timeout, timeout_at};
 
+use super::limits::{DEFAULT_MAX_CONNECTIONS, DEFAULT_MEMORY_BUDGET, Limits, RateLimit};
 use super::policy::{Authorizer, ReplayGuard};
 use super::unconfirmed::{PendingGuard, Unconfirmed};
 use super::{DEFAULT_HANDSHAKE_TIMEOUT, Stream, timed_out};
-use crate::{Acceptance, ClientHello, Connection, Rejection, ServerConfig, ServerOptions, Time};
+use crate::{
+    Acceptance, ClientHello, Connection, Error, Limit, Rejection, ServerConfig, ServerOptions, Time,
+};
 
 /// Handshakes in progress above which new clients must first echo a Retry
 /// cookie (see [`Acceptor::with_cookie_threshold`]).
@@ -27,6 +30,14 @@ pub const DEFAULT_AUTHORIZER_TIMEOUT: Duration = Duration::from_secs(1);
 /// How long a [`ReplayGuard`] may take before the early data is rejected
 /// (the handshake goes on without it).
 pub const DEFAULT_REPLAY_GUARD_TIMEOUT: Duration = Duration::from_millis(50);
+
+/// Default handshakes per second allowed from one address (an IPv4 address
+/// or an IPv6 /64), after a burst of [`DEFAULT_HANDSHAKE_BURST`]. Generous:
+/// many devices can share one address behind carrier-grade NAT.
+pub const DEFAULT_HANDSHAKES_PER_SECOND: u32 = 100;
+
+/// Default burst of handshakes from one address.
+pub const DEFAULT_HANDSHAKE_BURST: u32 = 1000;
 
 /// Accepts clients for one server configuration.
 ///
@@ -43,10 +54,23 @@ pub const DEFAULT_REPLAY_GUARD_TIMEOUT: Duration = Duration::from_millis(50);
 ///   replayed first flight never gets that far.
 ///   [`accept_unconfirmed`](Self::accept_unconfirmed) returns as soon as the
 ///   ServerHello is sent, to answer early data in the same round trip.
-/// * **Floods**: while more than a threshold of handshakes are in progress,
-///   new clients get a stateless Retry with a cookie bound to their address
-///   before the server does any Diffie-Hellman work (`spec/PROTOCOL.md`
-///   section 4.5).
+/// * **Floods**: while more than a threshold of clients that sent a
+///   ClientHello are in handshake, new clients get a stateless Retry with a
+///   cookie bound to their address before the server does any
+///   Diffie-Hellman work (`spec/PROTOCOL.md` section 4.5). Over TCP a
+///   cookie proves only that the client completed a TCP handshake from its
+///   address, which TCP already did: what bounds a flood's CPU cost is the
+///   per-address handshake rate (a token bucket, on by default) and the
+///   fact that a garbage first flight costs one Diffie-Hellman and no key
+///   generation.
+/// * **Memory**: received bytes that the application has not taken yet
+///   (partial and waiting messages) are charged to a budget shared by every
+///   connection (default [`DEFAULT_MEMORY_BUDGET`]); when it is spent, a
+///   connection that holds part of it and asks for more is dropped
+///   ([`Limit::MemoryBudget`]). With the server configuration's
+///   partial-message timeout and idle timeout (on by default), anonymous
+///   clients cannot pin memory for long. Open connections are capped
+///   (default [`DEFAULT_MAX_CONNECTIONS`]).
 ///
 /// Clone it freely: clones share the policies and the count of handshakes
 /// in progress.
@@ -88,6 +112,8 @@ pub struct Acceptor {
     timeout: Duration,
     pending: Arc<AtomicUsize>,
     cookies_demanded: Arc<AtomicUsize>,
+    limits: Arc<Limits>,
+    rate: Option<Arc<RateLimit>>,
 }
 
 impl Acceptor {
@@ -105,7 +131,44 @@ impl Acceptor {
             timeout: DEFAULT_HANDSHAKE_TIMEOUT,
             pending: Arc::new(AtomicUsize::new(0)),
             cookies_demanded: Arc::new(AtomicUsize::new(0)),
+            limits: Arc::new(Limits::new(DEFAULT_MEMORY_BUDGET, DEFAULT_MAX_CONNECTIONS)),
+            rate: Some(Arc::new(RateLimit::new(
+                DEFAULT_HANDSHAKES_PER_SECOND,
+                DEFAULT_HANDSHAKE_BURST,
+            ))),
         }
+    }
+
+    /// The memory budget, in bytes, for received data not yet taken by the
+    /// application, across every connection of this acceptor and its clones
+    /// (default [`DEFAULT_MEMORY_BUDGET`]). Set it before cloning.
+    pub fn with_memory_budget(mut self, bytes: usize) -> Self {
+        self.limits = Arc::new(Limits::new(bytes, self.limits.max_connections));
+        self
+    }
+
+    /// The most connections open at once (default
+    /// [`DEFAULT_MAX_CONNECTIONS`]); further clients are dropped before any
+    /// work. Set it before cloning.
+    pub fn with_max_connections(mut self, max: usize) -> Self {
+        self.limits = Arc::new(Limits::new(self.limits.budget, max));
+        self
+    }
+
+    /// Allows `per_second` handshakes per second from one address (IPv4
+    /// address or IPv6 /64) after a burst of `burst`; clients over it are
+    /// dropped before any work (default [`DEFAULT_HANDSHAKES_PER_SECOND`],
+    /// [`DEFAULT_HANDSHAKE_BURST`]). Only applies to peers given as a
+    /// socket address.
+    pub fn with_handshake_rate_limit(mut self, per_second: u32, burst: u32) -> Self {
+        self.rate = Some(Arc::new(RateLimit::new(per_second, burst)));
+        self
+    }
+
+    /// No per-address handshake rate limit.
+    pub fn without_handshake_rate_limit(mut self) -> Self {
+        self.rate = None;
+        self
     }
 
     /// Decides who gets in (see [`Authorizer`]).
@@ -150,9 +213,21 @@ impl Acceptor {
         self
     }
 
-    /// Handshakes in progress now.
+    /// Handshakes in progress now (clients that sent a ClientHello and are
+    /// not yet established).
     pub fn pending_handshakes(&self) -> usize {
         self.pending.load(Ordering::SeqCst)
+    }
+
+    /// Connections open now (from `accept` until the stream is dropped).
+    pub fn open_connections(&self) -> usize {
+        self.limits.connections()
+    }
+
+    /// Bytes of received data held for the application now, across
+    /// connections (what the memory budget limits).
+    pub fn buffered_bytes(&self) -> usize {
+        self.limits.held()
     }
 
     /// How many accepted connections had to present a cookie so far.
@@ -185,22 +260,37 @@ impl Acceptor {
     where
         IO: AsyncRead + AsyncWrite + Unpin,
     {
-        let in_progress = self
-            .pending
-            .fetch_add(1, Ordering::SeqCst)
-            .saturating_add(1);
-        let pending = PendingGuard::new(self.pending.clone());
-        let demand_cookie = in_progress > self.cookie_threshold;
-        if demand_cookie {
-            self.cookies_demanded.fetch_add(1, Ordering::SeqCst);
+        let options = peer.into();
+        if let (Some(rate), Some(addr)) = (&self.rate, options.socket_addr()) {
+            if !rate.allow(addr.ip(), std::time::Instant::now()) {
+                return Err(Error::LimitReached(Limit::HandshakeRate).into());
+            }
         }
-        let options = peer.into().with_cookie_demanded(demand_cookie);
+        let charge = Limits::open(&self.limits).ok_or(Error::LimitReached(Limit::Connections))?;
         let conn = Connection::server_with_options(self.config.clone(), Time::now(), options)?;
         let deadline = Instant::now()
             .checked_add(self.timeout)
             .unwrap_or_else(Instant::now);
         let mut stream = Stream::new(conn, io);
-        let hello = timeout_at(deadline, self.decide_on(&mut stream))
+        stream.set_charge(charge);
+        let run = async {
+            // Only a client that sent something counts as a handshake in
+            // progress: idle sockets do not make others echo cookies.
+            poll_fn(|cx| stream.poll_first_input(cx)).await?;
+            let in_progress = self
+                .pending
+                .fetch_add(1, Ordering::SeqCst)
+                .saturating_add(1);
+            let pending = PendingGuard::new(self.pending.clone());
+            let demand_cookie = in_progress > self.cookie_threshold;
+            if demand_cookie {
+                self.cookies_demanded.fetch_add(1, Ordering::SeqCst);
+            }
+            stream.conn_mut().set_cookie_demanded(demand_cookie)?;
+            let hello = self.decide_on(&mut stream).await?;
+            Ok::<_, io::Error>((hello, pending))
+        };
+        let (hello, pending) = timeout_at(deadline, run)
             .await
             .map_err(|_| timed_out(self.timeout))??;
         Ok(Unconfirmed::new(
@@ -276,6 +366,8 @@ impl fmt::Debug for Acceptor {
             .field("cookie_threshold", &self.cookie_threshold)
             .field("timeout", &self.timeout)
             .field("pending", &self.pending_handshakes())
+            .field("limits", &self.limits)
+            .field("rate", &self.rate.is_some())
             .finish()
     }
 }

@@ -55,6 +55,7 @@
 //! ```
 
 mod acceptor;
+mod limits;
 mod messages;
 mod policy;
 #[cfg(feature = "redis")]
@@ -72,8 +73,10 @@ use ::tokio::io::{AsyncRead, AsyncWrite};
 use crate::{Acceptance, ClientConfig, Connection, Error, ServerConfig, ServerOptions, Time};
 
 pub use acceptor::{
-    Acceptor, DEFAULT_AUTHORIZER_TIMEOUT, DEFAULT_COOKIE_THRESHOLD, DEFAULT_REPLAY_GUARD_TIMEOUT,
+    Acceptor, DEFAULT_AUTHORIZER_TIMEOUT, DEFAULT_COOKIE_THRESHOLD, DEFAULT_HANDSHAKE_BURST,
+    DEFAULT_HANDSHAKES_PER_SECOND, DEFAULT_REPLAY_GUARD_TIMEOUT,
 };
+pub use limits::{DEFAULT_MAX_CONNECTIONS, DEFAULT_MEMORY_BUDGET};
 pub use messages::MessageStream;
 pub use policy::{Authorizer, PolicyFuture, ReplayGuard};
 #[cfg(feature = "redis")]

@@ -131,6 +131,9 @@ pub(crate) struct HandshakeVector {
     pub(crate) prologue: String,
     /// The ClientHello frame.
     pub(crate) client_hello: String,
+    /// The server keys the server announces in its ServerHello (the
+    /// `server_keys` extension), in order; null when it announces none.
+    pub(crate) announced_server_keys: Option<Vec<String>>,
     /// The ServerHello frame.
     pub(crate) server_hello: String,
     /// The client's key confirmation: its first record (content type
@@ -705,9 +708,20 @@ fn handshake_client(v: &HandshakeVector) -> Connection {
     Connection::client(config, FIXED_TIME).unwrap()
 }
 
-fn handshake_server(static_private: &str, suites: &[u8], ephemeral: &str) -> Connection {
-    let config = server_config(static_private, suites, unhex(ephemeral));
-    Connection::server(config, FIXED_TIME).unwrap()
+fn handshake_server(
+    static_private: &str,
+    suites: &[u8],
+    ephemeral: &str,
+    announced: Option<&Vec<String>>,
+) -> Connection {
+    let mut config = (*server_config(static_private, suites, unhex(ephemeral))).clone();
+    if let Some(keys) = announced {
+        let keys = keys
+            .iter()
+            .map(|k| lwsec::PublicKey::from_bytes(unhex32(k)));
+        config.announce_server_keys(keys.collect()).unwrap();
+    }
+    Connection::server(Arc::new(config), FIXED_TIME).unwrap()
 }
 
 /// Server side of the decision point, as an adapter answers it: accept, with
@@ -779,6 +793,7 @@ pub(crate) fn compute_handshake(v: &HandshakeVector) -> HandshakeVector {
         &v.server_static_private,
         &v.server_suites,
         &v.server_ephemeral_private,
+        v.announced_server_keys.as_ref(),
     );
     let client_hello = take_output(&mut client);
     deliver(&mut server, &client_hello);
@@ -803,6 +818,18 @@ pub(crate) fn compute_handshake(v: &HandshakeVector) -> HandshakeVector {
     out.client_to_server = c2s;
     out.server_to_client = s2c;
     assert_eq!(server.peer_static_key(), expected_peer);
+    let announced = match client.poll_event() {
+        Some(Event::ServerKeysAnnounced(keys)) => {
+            Some(keys.iter().map(|k| hx(k.as_bytes())).collect())
+        }
+        None => None,
+        other => panic!("{}: client event {other:?}", v.name),
+    };
+    assert_eq!(
+        announced, v.announced_server_keys,
+        "{}: announced keys",
+        v.name
+    );
 
     let label = unhex(&v.exporter.label);
     let context = unhex(&v.exporter.context);
@@ -857,8 +884,36 @@ fn generate_handshakes() -> HandshakeFile {
             vectors.push(compute_handshake(&inputs));
         }
     }
+    // A key rotation: the server announces the keys to pin next (a new key,
+    // then the current one), inside the encrypted ServerHello.
+    let name = "nk-aes-256-gcm-server-keys";
+    let seed = |role: &str| hx(&seeded(&format!("handshake/{name}/{role}"), 32));
+    let server_static_private = seed("server-static");
+    let inputs = HandshakeVector {
+        name: name.to_string(),
+        pattern: "NK".to_string(),
+        suite: suite_name(Suite::Aes256Gcm),
+        client_suites: vec![1, 2],
+        server_suites: vec![1, 2],
+        announced_server_keys: Some(vec![
+            public_of(&seed("next-server-static")),
+            public_of(&server_static_private),
+        ]),
+        server_static_private,
+        client_ephemeral_private: seed("client-ephemeral"),
+        server_ephemeral_private: seed("server-ephemeral"),
+        exporter: Exporter {
+            label: hx(b"lwsec vectors"),
+            context: hx(b"conversation 42"),
+            length: 32,
+            output: String::new(),
+        },
+        ..HandshakeVector::default()
+    };
+    vectors.push(compute_handshake(&inputs));
     HandshakeFile {
-        description: "lwsec v1 handshakes: NK and IK with each suite. See spec/VECTORS.md."
+        description: "lwsec v1 handshakes: NK and IK with each suite, and a server announcing \
+                      its keys (rotation). See spec/VECTORS.md."
             .to_string(),
         vectors,
     }
@@ -1523,6 +1578,7 @@ pub(crate) fn negative_receiver(
                 &v.server_static_private,
                 &v.server_suites,
                 &v.server_ephemeral_private,
+                v.announced_server_keys.as_ref(),
             )
         }
         ("handshake.json", "server-rejecting") => {
@@ -1532,6 +1588,7 @@ pub(crate) fn negative_receiver(
                 &v.server_static_private,
                 &v.server_suites,
                 &v.server_ephemeral_private,
+                v.announced_server_keys.as_ref(),
             )
         }
         ("handshake.json", "client") => {
@@ -1817,6 +1874,28 @@ fn early_data_and_cookie_cases(files: &VectorFiles, cases: &mut Cases) {
             0x02,
             &snow_message(v, false, &[0x00, 0x03, 0x00, 0x01, 0x01]),
         ),
+    );
+
+    // The server_keys extension (section 4.4).
+    let mut keys_33 = vec![0x00, 0x04, 0x00, 0x21];
+    keys_33.extend([0x77; 33]);
+    cases.add(
+        &base,
+        "client",
+        "server_hello.server_keys.length",
+        "Noise message 2 re-encrypted with a server_keys extension of 33 bytes (not a \
+         multiple of 32)",
+        frame(0x02, &snow_message(v, false, &keys_33)),
+    );
+    let mut keys_in_hello = vec![0x00, 0x04, 0x00, 0x20];
+    keys_in_hello.extend([0x77; 32]);
+    cases.add(
+        &base,
+        "server",
+        "client_hello.server_keys",
+        "Noise message 1 re-encrypted with a server_keys extension, which only a \
+         ServerHello may carry",
+        client_hello_with_payload(v, &keys_in_hello),
     );
 
     let e = find(&files.early_data.vectors, "nk-aes-256-gcm-accepted", |v| {
