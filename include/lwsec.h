@@ -262,6 +262,12 @@ enum lwsec_event
    * `lwsec_conn_reject_client`. Input is not consumed until then.
    */
   LWSEC_EVENT_CLIENT_HELLO = 8,
+  /**
+   * Client: the server announced, inside the authenticated handshake, the
+   * server keys to pin from now on (`lwsec_conn_announced_server_keys`).
+   * Store them atomically and connect with the first next time.
+   */
+  LWSEC_EVENT_SERVER_KEYS_ANNOUNCED = 9,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -850,6 +856,23 @@ lwsec_result lwsec_server_config_enable_early_data(struct lwsec_server_config *c
                                                    uint64_t window_ms);
 
 /**
+ * Announces, in every ServerHello, the server keys clients should pin from
+ * now on: `keys` holds `keys_len / LWSEC_KEY_LEN` raw public keys (0 to 8)
+ * back to back, in order; 0 keys stops announcing. The announcement is
+ * authenticated by the handshake (clients see
+ * `LWSEC_EVENT_SERVER_KEYS_ANNOUNCED`). A length that is not a multiple of
+ * `LWSEC_KEY_LEN`, or more than 8 keys, gives `LWSEC_INVALID_PARAMETER`.
+ *
+ * # Safety
+ *
+ * `config` is NULL or a live server configuration not in use by another
+ * thread; `keys` points to `keys_len` readable bytes.
+ */
+lwsec_result lwsec_server_config_announce_server_keys(struct lwsec_server_config *config,
+                                                      const uint8_t *keys,
+                                                      size_t keys_len);
+
+/**
  * Frees a server configuration. NULL is a no-op. Connections created from
  * it keep working (they hold their own reference).
  *
@@ -1129,6 +1152,23 @@ lwsec_result lwsec_conn_take_early_data(struct lwsec_conn *conn,
                                         uint8_t *buf,
                                         size_t buf_len,
                                         size_t *out_written);
+
+/**
+ * Client: copies the server keys of the last
+ * `LWSEC_EVENT_SERVER_KEYS_ANNOUNCED` into `buf`, `LWSEC_KEY_LEN` bytes
+ * each, in order (at most 8 keys: 256 bytes always suffice);
+ * `*out_written` receives the byte count. `LWSEC_NOT_AVAILABLE` when none
+ * was announced.
+ *
+ * # Safety
+ *
+ * `conn` is NULL or a live connection; `buf` points to `buf_len` writable
+ * bytes; `out_written` is NULL or valid for writing a `size_t`.
+ */
+lwsec_result lwsec_conn_announced_server_keys(struct lwsec_conn *conn,
+                                              uint8_t *buf,
+                                              size_t buf_len,
+                                              size_t *out_written);
 
 /**
  * Server: copies the application identity given to

@@ -810,7 +810,18 @@ fn c_api_ik_timers_key_update_ping_and_exporter() {
         }
         assert_eq!(a, b);
         assert_ne!(a, [0u8; 48]);
-        // Key update requested by the client, ping answered by the server.
+        // Key update requested by the client, ping answered by the server
+        // (whose keys have protected a record, so it updates them too).
+        assert_eq!(
+            lwsec_conn_send_message(server, b"hi".as_ptr(), 2),
+            lwsec_result::LWSEC_OK
+        );
+        shuttle(server, client);
+        let mut hi = [0u8; 2];
+        assert_eq!(
+            lwsec_conn_recv_message(client, hi.as_mut_ptr(), hi.len(), &mut n),
+            lwsec_result::LWSEC_OK
+        );
         assert_eq!(lwsec_conn_update_keys(client, true), lwsec_result::LWSEC_OK);
         assert_eq!(
             lwsec_conn_ping(client, b"p".as_ptr(), 1),

@@ -830,6 +830,13 @@ impl Connection {
                     _ => return Err(fatal(Error::Decode("alert payload"))),
                 };
                 if code == AlertCode::CloseNotify {
+                    // A close inside a message would cut it silently
+                    // (spec 7, 9.2): that is not a clean end.
+                    if self.inbox.partial_len() > 0 {
+                        return Err(fatal(Error::UnexpectedMessage(
+                            "close_notify inside an unfinished message",
+                        )));
+                    }
                     self.peer_closed = true;
                     self.events.push_back(Event::PeerClosed);
                 } else {

@@ -196,6 +196,13 @@ impl HandshakeState {
         if self.my_turn() {
             return Err(Error::UnexpectedMessage("not this side's turn to read"));
         }
+        // Checked before any Diffie-Hellman, so a short message is a
+        // `decode_error` whatever else is wrong with it (spec 4.3, 4.6).
+        if message.len() < self.min_message_len()? {
+            return Err(Error::Decode(
+                "handshake message too short for its keys and tag",
+            ));
+        }
         let mut rest = message;
         for &token in self.tokens()? {
             match token {
@@ -220,6 +227,30 @@ impl HandshakeState {
         let payload = self.symmetric.decrypt_and_hash(rest)?;
         self.next_message = self.next_message.saturating_add(1);
         Ok(payload)
+    }
+
+    /// The shortest next message: its public keys, the encrypted static
+    /// key's tag once a key is mixed in, and the payload's tag.
+    fn min_message_len(&self) -> Result<usize, Error> {
+        let mut has_key = self.symmetric.has_key();
+        let mut len = 0usize;
+        for &token in self.tokens()? {
+            match token {
+                Token::E => len = len.saturating_add(KEY_LEN),
+                Token::S => {
+                    len = len.saturating_add(KEY_LEN);
+                    if has_key {
+                        len = len.saturating_add(TAG_LEN);
+                    }
+                }
+                Token::Ee | Token::Es | Token::Se | Token::Ss => has_key = true,
+            }
+        }
+        Ok(if has_key {
+            len.saturating_add(TAG_LEN)
+        } else {
+            len
+        })
     }
 
     /// Whether every message of the pattern has been written or read.
