@@ -6,7 +6,7 @@
 //! in the same run. The `cookie` group compares a stateless Retry with a
 //! full server-side handshake.
 //!
-//! `cargo bench --bench handshake --features aws-lc -- --warm-up-time 1 --measurement-time 3`
+//! `cargo bench -p lwsec-bench --bench handshake -- --warm-up-time 1 --measurement-time 3`
 
 // criterion_group! generates an undocumented `fn benches`.
 #![allow(missing_docs)]

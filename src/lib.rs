@@ -52,6 +52,7 @@
 //! # Ok::<(), lwsec::Error>(())
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![cfg_attr(
     not(test),
     warn(
@@ -72,6 +73,7 @@ pub mod crypto;
 pub mod early_data;
 mod error;
 #[cfg(feature = "ffi")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ffi")))]
 #[allow(unsafe_code)]
 pub mod ffi;
 mod key_schedule;
@@ -81,6 +83,7 @@ pub mod record;
 mod suite;
 mod time;
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub mod tokio;
 #[cfg(test)]
 mod vector_files;

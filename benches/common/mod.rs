@@ -50,7 +50,7 @@ pub(crate) const PATTERNS: [(Pattern, &str); 2] = [(Pattern::Nk, "NK"), (Pattern
 pub(crate) const RECORD_OVERHEAD: usize = 3 + 1 + 16;
 
 /// The lwsec providers compiled into this build (`rust-crypto`, and
-/// `aws-lc` with `--features aws-lc`).
+/// `aws-lc` unless built with `--no-default-features`).
 pub(crate) fn providers() -> &'static [&'static CryptoProvider] {
     lwsec::crypto::providers()
 }
