@@ -8,7 +8,7 @@ use bytes::Bytes;
 use crate::{Connection, Error, Event, PublicKey};
 
 /// Bytes read from the transport per call: one full record.
-pub(crate) const READ_BUF_LEN: usize = crate::record::MAX_RECORD_LEN;
+pub(crate) const READ_BUF_LEN: usize = crate::wire::limits::MAX_RECORD_LEN;
 
 /// Most events kept for the application; older ones are dropped (the core
 /// bounds informational events the same way).

@@ -11,7 +11,7 @@ use crate::crypto::dh::{KEY_ID_LEN, PublicKey, StaticKeyPair};
 use crate::crypto::rng::{OsRandom, SecureRandom};
 use crate::crypto::{CryptoProvider, default_provider};
 use crate::error::Error;
-use crate::record::{MAX_FRAGMENT_LEN, Padding};
+use crate::record::Padding;
 use crate::suite::{Pattern, Suite};
 
 /// Default largest message a connection accepts: 1 MiB.
@@ -493,9 +493,6 @@ impl From<SocketAddr> for ServerOptions {
         Self::for_peer(addr)
     }
 }
-
-/// Fragment size used when splitting messages into records.
-pub(crate) const FRAGMENT_LEN: usize = MAX_FRAGMENT_LEN;
 
 #[cfg(test)]
 mod tests {

@@ -177,9 +177,11 @@ impl fmt::Display for Limit {
 ///
 /// Variants are grouped by who is at fault: the peer sent something invalid,
 /// the peer is incompatible or refused us, the connection reached a limit or
-/// was closed, or the local application misused the API. After any error
-/// except [`Error::WouldExceedBuffer`] a connection is dead: every further
-/// call returns the same error.
+/// was closed, or the local application misused the API.
+/// [`is_fatal`](Self::is_fatal) tells whether a connection that returned
+/// the error is dead (every further call returns the same error, and its
+/// output may hold one alert to send) or unchanged (the call was refused:
+/// fix the call and go on).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {
@@ -294,6 +296,25 @@ pub enum Error {
 }
 
 impl Error {
+    /// Whether a connection that returned this error has failed for good.
+    /// `false` for API misuse, which changes nothing: sending before the
+    /// handshake completed ([`HandshakeNotComplete`](Self::HandshakeNotComplete))
+    /// or after [`close`](crate::Connection::close) ([`Closed`](Self::Closed)),
+    /// a message over the limit ([`MessageTooLargeToSend`](Self::MessageTooLargeToSend)),
+    /// an out-of-range argument, a bad configuration or key, a short buffer.
+    pub fn is_fatal(&self) -> bool {
+        !matches!(
+            self,
+            Self::HandshakeNotComplete
+                | Self::Closed
+                | Self::MessageTooLargeToSend { .. }
+                | Self::InvalidArgument(_)
+                | Self::InvalidConfig(_)
+                | Self::InvalidKey(_)
+                | Self::WouldExceedBuffer { .. }
+        )
+    }
+
     /// The alert this side sends when it fails with this error, if any.
     ///
     /// Errors caused locally, and alerts received from the peer, send nothing.

@@ -79,7 +79,9 @@ pub mod ffi;
 mod key_schedule;
 pub mod keys;
 mod noise;
-pub mod record;
+mod record;
+#[path = "crypto/rng.rs"]
+pub mod rng;
 mod suite;
 mod time;
 #[cfg(feature = "tokio")]
@@ -96,12 +98,12 @@ pub use config::{
 };
 pub use conn::{
     Acceptance, ClientHello, Connection, DirectionSecrets, EarlyDataOffer, EarlyDataRefusal, Event,
-    ExtractedSecrets, Identity, MAX_IDENTITY_LEN, MAX_PING_LEN, Side,
+    ExtractedSecrets, Identity, MAX_IDENTITY_LEN, MAX_PING_LEN, NoiseSplit, Side,
 };
 pub use crypto::dh::{PublicKey, StaticKeyPair};
-pub use crypto::rng;
 pub use error::{AlertCode, Error, Limit, Rejection};
 pub use record::Padding;
+pub use wire::limits::{MAX_FRAGMENT_LEN, MAX_RECORD_LEN};
 pub use suite::{Pattern, Suite, noise_protocol_name};
 pub use time::Time;
 

@@ -152,13 +152,13 @@ fn from_snow(
     let hash: [u8; 32] = hs.get_handshake_hash().try_into().unwrap();
     let (k1, k2) = hs.dangerously_get_raw_split();
     let conn = Connection::dangerous_from_noise_split(
-        side,
-        pattern,
-        suite,
-        &k1,
-        &k2,
-        hash,
-        peer_static,
+        {
+            let split = lwsec::NoiseSplit::new(side, pattern, suite, &k1, &k2, hash);
+            match peer_static {
+                Some(k) => split.with_peer_static(k),
+                None => split,
+            }
+        },
         TransportConfig::default(),
         now(),
     )

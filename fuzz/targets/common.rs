@@ -85,13 +85,7 @@ pub fn server_config(seed: &[u8]) -> Arc<ServerConfig> {
 pub fn split_pair(suite: Suite, padding: Padding) -> (Connection, Connection) {
     let make = |side| {
         Connection::dangerous_from_noise_split(
-            side,
-            Pattern::Nk,
-            suite,
-            &K1,
-            &K2,
-            [0x33; 32],
-            None,
+            lwsec::NoiseSplit::new(side, Pattern::Nk, suite, &K1, &K2, [0x33; 32]),
             transport(padding.clone()),
             NOW,
         )

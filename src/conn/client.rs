@@ -151,10 +151,13 @@ impl ExpectServerHello {
                     self.config.transport.clone(),
                 )?;
                 transport.seal(out, ContentType::Confirm, &[])?;
+                let announced = exts
+                    .server_keys
+                    .map(|keys| keys.into_iter().map(PublicKey::from_bytes).collect());
                 Ok(ClientNext::Established(
                     Box::new(transport),
                     early_status,
-                    exts.server_keys,
+                    announced,
                 ))
             }
             FrameType::Retry => {

@@ -256,7 +256,7 @@ impl AwaitDecision {
         self.noise.set_ephemeral(e);
         let mut reply = Vec::with_capacity(64);
         self.noise.write_message(&reply_payload, &mut reply)?;
-        let mut transport = Transport::from_handshake(
+        let transport = Transport::from_handshake(
             self.config.provider,
             Side::Server,
             self.pattern,
@@ -265,7 +265,6 @@ impl AwaitDecision {
             self.hello.client_key,
             self.config.transport.clone(),
         )?;
-        transport.await_confirmation(acceptance.identity);
         let mut frame = Vec::with_capacity(reply.len().saturating_add(3));
         write_frame(&mut frame, FrameType::ServerHello, &reply)?;
         out.put(&frame);

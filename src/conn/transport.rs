@@ -2,8 +2,7 @@
 //! the exporter.
 
 use super::Side;
-use super::decision::Identity;
-use crate::config::{FRAGMENT_LEN, TransportConfig};
+use crate::config::TransportConfig;
 use crate::crypto::CryptoProvider;
 use crate::crypto::dh::PublicKey;
 use crate::crypto::hash::HASH_LEN;
@@ -13,6 +12,7 @@ use crate::noise::HandshakeState;
 use crate::record::{ContentType, DirectionKeys, Output};
 use crate::suite::{Pattern, Suite};
 use crate::wire::frame::HEADER_LEN;
+use crate::wire::limits::MAX_FRAGMENT_LEN as FRAGMENT_LEN;
 
 /// Key update payload: the sender does not ask the receiver to update.
 pub(crate) const UPDATE_NOT_REQUESTED: u8 = 0;
@@ -29,12 +29,18 @@ pub(crate) struct Transport {
     pub(crate) handshake_hash: [u8; HASH_LEN],
     pub(crate) peer_static: Option<PublicKey>,
     pub(crate) config: TransportConfig,
-    /// Whether the peer proved it holds the handshake keys: always for a
-    /// client (message 2 proves the server); for a server, once the
-    /// client's confirm record arrived (section 4.10).
-    pub(crate) confirmed: bool,
-    /// The application's identity for the peer, from the server's decision.
-    pub(crate) identity: Option<Identity>,
+}
+
+/// What a Noise `Split()` hands over: the two keys (initiator-to-responder
+/// first), the final handshake hash and what was negotiated.
+pub(crate) struct SplitKeys<'a> {
+    pub(crate) side: Side,
+    pub(crate) pattern: Pattern,
+    pub(crate) suite: Suite,
+    pub(crate) k1: &'a [u8; HASH_LEN],
+    pub(crate) k2: &'a [u8; HASH_LEN],
+    pub(crate) handshake_hash: [u8; HASH_LEN],
+    pub(crate) peer_static: Option<PublicKey>,
 }
 
 impl Transport {
@@ -48,32 +54,33 @@ impl Transport {
         config: TransportConfig,
     ) -> Result<Self, Error> {
         let (k1, k2, h) = noise.split()?;
-        Self::from_split(
-            provider,
+        let split = SplitKeys {
             side,
             pattern,
             suite,
-            &k1,
-            &k2,
-            h,
+            k1: &k1,
+            k2: &k2,
+            handshake_hash: h,
             peer_static,
-            config,
-        )
+        };
+        Self::from_split(provider, &split, config)
     }
 
     /// Builds the transport from Noise `Split()` output and the handshake hash.
-    #[allow(clippy::too_many_arguments)]
     pub(crate) fn from_split(
         provider: &'static CryptoProvider,
-        side: Side,
-        pattern: Pattern,
-        suite: Suite,
-        k1: &[u8; HASH_LEN],
-        k2: &[u8; HASH_LEN],
-        handshake_hash: [u8; HASH_LEN],
-        peer_static: Option<PublicKey>,
+        split: &SplitKeys<'_>,
         config: TransportConfig,
     ) -> Result<Self, Error> {
+        let SplitKeys {
+            side,
+            pattern,
+            suite,
+            k1,
+            k2,
+            handshake_hash,
+            peer_static,
+        } = *split;
         let secrets = HandshakeSecrets::derive(provider, k1, k2, &handshake_hash)?;
         let c2s = DirectionKeys::new(provider, suite, secrets.client_to_server)?;
         let s2c = DirectionKeys::new(provider, suite, secrets.server_to_client)?;
@@ -91,16 +98,7 @@ impl Transport {
             handshake_hash,
             peer_static,
             config,
-            confirmed: true,
-            identity: None,
         })
-    }
-
-    /// Server: the peer is not confirmed until its confirm record arrives;
-    /// `identity` is reported from then on.
-    pub(crate) fn await_confirmation(&mut self, identity: Option<Identity>) {
-        self.confirmed = false;
-        self.identity = identity;
     }
 
     /// Seals one record, updating the sending keys first when the configured

@@ -25,7 +25,7 @@ use crate::conn::EarlyDataOffer;
 use crate::time::Time;
 
 /// Largest early data a client may send in its first flight.
-pub const MAX_EARLY_DATA: usize = 8192;
+pub const MAX_EARLY_DATA: usize = crate::wire::limits::MAX_EARLY_DATA;
 
 /// Default anti-replay window: a first flight's timestamp must be within
 /// 10 seconds of the server's clock.

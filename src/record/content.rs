@@ -3,7 +3,7 @@
 /// What a record carries (the byte after the payload in the inner plaintext).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum ContentType {
+pub(crate) enum ContentType {
     /// The last (or only) fragment of an application message. 0x01.
     MessageEnd,
     /// A fragment of an application message; more follow. 0x02.
@@ -23,7 +23,7 @@ pub enum ContentType {
 
 impl ContentType {
     /// The type's byte.
-    pub const fn to_u8(self) -> u8 {
+    pub(crate) const fn to_u8(self) -> u8 {
         match self {
             Self::MessageEnd => 0x01,
             Self::MessageContinues => 0x02,
@@ -36,7 +36,7 @@ impl ContentType {
     }
 
     /// The type for a byte, if defined.
-    pub const fn from_u8(b: u8) -> Option<Self> {
+    pub(crate) const fn from_u8(b: u8) -> Option<Self> {
         Some(match b {
             0x01 => Self::MessageEnd,
             0x02 => Self::MessageContinues,

@@ -7,10 +7,9 @@
 //! `unsupported_extension`. A known extension in the wrong message is an
 //! `illegal_parameter`.
 
-use crate::crypto::dh::PublicKey;
-use crate::early_data::MAX_EARLY_DATA;
 use crate::error::Error;
 use crate::wire::Reader;
+use crate::wire::limits::MAX_EARLY_DATA;
 
 /// The bit that makes an extension critical.
 pub(crate) const CRITICAL: u16 = 0x8000;
@@ -39,7 +38,8 @@ pub(crate) struct Extensions<'a> {
     pub(crate) timestamp: Option<u64>,
     pub(crate) early_data: Option<&'a [u8]>,
     pub(crate) early_data_status: Option<bool>,
-    pub(crate) server_keys: Option<Vec<PublicKey>>,
+    /// Raw 32-byte public keys.
+    pub(crate) server_keys: Option<Vec<[u8; 32]>>,
 }
 
 /// Checks an extension list and returns the known extensions.
@@ -76,9 +76,9 @@ pub(crate) fn parse(payload: &[u8], message: Message) -> Result<Extensions<'_>, 
                 });
             }
             (SERVER_KEYS, Message::ServerHello) => {
-                let keys: Vec<PublicKey> = value
+                let keys: Vec<[u8; 32]> = value
                     .chunks(32)
-                    .filter_map(|k| <[u8; 32]>::try_from(k).ok().map(PublicKey::from_bytes))
+                    .filter_map(|k| <[u8; 32]>::try_from(k).ok())
                     .collect();
                 if value.is_empty() || value.len() % 32 != 0 || keys.len() > MAX_ANNOUNCED_KEYS {
                     return Err(Error::Decode("server_keys: 1 to 8 keys of 32 bytes"));
@@ -136,7 +136,7 @@ mod tests {
         let mut p = Vec::new();
         push(&mut p, SERVER_KEYS, &[7; 64]).unwrap();
         let keys = parse(&p, sh).unwrap().server_keys.unwrap();
-        assert_eq!(keys, vec![PublicKey::from_bytes([7; 32]); 2]);
+        assert_eq!(keys, vec![[7; 32]; 2]);
         for bad in [0usize, 31, 33, 9 * 32] {
             let mut p = Vec::new();
             push(&mut p, SERVER_KEYS, &vec![7; bad]).unwrap();

@@ -1243,13 +1243,14 @@ fn stream_ends(s: &RecordStream) -> (Connection, Connection) {
     transport.padding = padding_of(&s.padding);
     let make = |side| {
         let mut conn = Connection::dangerous_from_noise_split(
-            side,
-            Pattern::Nk,
-            suite,
-            &unhex32(&s.k1),
-            &unhex32(&s.k2),
-            unhex32(&s.handshake_hash),
-            None,
+            lwsec::NoiseSplit::new(
+                side,
+                Pattern::Nk,
+                suite,
+                &unhex32(&s.k1),
+                &unhex32(&s.k2),
+                unhex32(&s.handshake_hash),
+            ),
             transport.clone(),
             FIXED_TIME,
         )
