@@ -84,7 +84,10 @@ impl TransportConfig {
 }
 
 impl TransportConfig {
-    pub(crate) fn validate(&self) -> Result<(), Error> {
+    /// Checks the settings: padding, a key-update interval of at least one
+    /// record, a maximum message size of at least one byte. Connections run
+    /// this check when they are created.
+    pub fn validate(&self) -> Result<(), Error> {
         self.padding.validate()?;
         if self.key_update_after_records == 0 {
             return Err(Error::InvalidConfig(
@@ -205,7 +208,10 @@ impl ClientConfig {
         self.client_key.as_ref()
     }
 
-    pub(crate) fn validate(&self) -> Result<(), Error> {
+    /// Checks the configuration (pinned keys, suites, transport settings),
+    /// as [`Connection::client`](crate::Connection::client) does; the
+    /// error names the field to fix.
+    pub fn validate(&self) -> Result<(), Error> {
         if self.server_keys.is_empty() {
             return Err(Error::InvalidConfig("pin at least one server key"));
         }
@@ -394,7 +400,10 @@ impl ServerConfig {
         self.keys.iter().find(|k| k.id == *id).map(|k| &k.pair)
     }
 
-    pub(crate) fn validate(&self) -> Result<(), Error> {
+    /// Checks the configuration (keys, patterns, suites, transport
+    /// settings), as [`Connection::server`](crate::Connection::server)
+    /// does; the error names the field to fix.
+    pub fn validate(&self) -> Result<(), Error> {
         if self.keys.is_empty() {
             return Err(Error::InvalidConfig(
                 "a server needs at least one static key",

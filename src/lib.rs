@@ -51,6 +51,21 @@
 //! assert_eq!(client.recv_message().as_deref(), Some(&b"welcome"[..]));
 //! # Ok::<(), lwsec::Error>(())
 //! ```
+//!
+//! # Architecture
+//!
+//! Modules form layers; a module imports only from its own layer or the
+//! layers below it, and never in a cycle (`tests/architecture.rs` checks
+//! it):
+//!
+//! 0. `error`, `time`, `suite`: errors and alert codes, time as an input, suites and patterns.
+//! 1. `wire`, `crypto`, `rng`: the bytes on the wire and their limits; the crypto provider boundary; randomness.
+//! 2. `record`, `noise`, `key_schedule`, `cookie`, `keys`: record protection, the Noise handshake state, key derivation, Retry cookies, the key text format.
+//! 3. `config`: client, server and transport settings.
+//! 4. `conn`: the sans-IO [`Connection`] state machine.
+//! 5. `early_data`, `adapter`: the replay guard's strike register; what the adapters share.
+//! 6. `blocking`, `tokio`: the adapters.
+//! 7. `ffi`: the C API.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![cfg_attr(
@@ -103,9 +118,9 @@ pub use conn::{
 pub use crypto::dh::{PublicKey, StaticKeyPair};
 pub use error::{AlertCode, Error, Limit, Rejection};
 pub use record::Padding;
-pub use wire::limits::{MAX_FRAGMENT_LEN, MAX_RECORD_LEN};
 pub use suite::{Pattern, Suite, noise_protocol_name};
 pub use time::Time;
+pub use wire::limits::{MAX_FRAGMENT_LEN, MAX_RECORD_LEN};
 
 /// The README's code examples, compiled and run as doc tests.
 #[cfg(doctest)]

@@ -13,6 +13,8 @@ mod client;
 mod commands;
 mod decision;
 mod deframer;
+#[cfg(test)]
+mod error_tests;
 mod established;
 mod events;
 mod inbox;

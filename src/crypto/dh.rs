@@ -77,13 +77,25 @@ impl fmt::Debug for PublicKey {
 pub struct StaticKeyPair {
     private: Zeroizing<[u8; KEY_LEN]>,
     public: PublicKey,
-    parsed: Arc<OnceLock<Parsed>>,
+    /// The private key as each built-in provider parsed it (on first use),
+    /// so a key works at full speed with whichever provider a
+    /// configuration names.
+    parsed: Arc<[OnceLock<Box<dyn AgreementKey>>; PROVIDER_SLOTS]>,
 }
 
-/// A private key parsed by one provider.
-struct Parsed {
-    provider: &'static CryptoProvider,
-    key: Box<dyn AgreementKey>,
+/// One cache slot per built-in provider.
+const PROVIDER_SLOTS: usize = 2;
+
+/// The cache slot of a built-in provider.
+fn slot(provider: &'static CryptoProvider) -> Option<usize> {
+    if std::ptr::eq(provider, &RUST_CRYPTO) {
+        return Some(0);
+    }
+    #[cfg(feature = "aws-lc")]
+    if std::ptr::eq(provider, &crate::crypto::AWS_LC) {
+        return Some(1);
+    }
+    None
 }
 
 impl StaticKeyPair {
@@ -109,10 +121,14 @@ impl StaticKeyPair {
         rng.fill(private.as_mut())?;
         let key = provider.kx.private_key(&private)?;
         let public = PublicKey(key.public_key());
+        let parsed: Arc<[OnceLock<Box<dyn AgreementKey>>; PROVIDER_SLOTS]> = Arc::default();
+        if let Some(cell) = slot(provider).and_then(|i| parsed.get(i)) {
+            let _ = cell.set(key);
+        }
         Ok(Self {
             private,
             public,
-            parsed: Arc::new(OnceLock::from(Parsed { provider, key })),
+            parsed,
         })
     }
 
@@ -129,7 +145,7 @@ impl StaticKeyPair {
         Self {
             private,
             public: PublicKey(public),
-            parsed: Arc::new(OnceLock::new()),
+            parsed: Arc::default(),
         }
     }
 
@@ -151,17 +167,17 @@ impl StaticKeyPair {
         provider: &'static CryptoProvider,
         peer: &PublicKey,
     ) -> Result<Zeroizing<[u8; KEY_LEN]>, Error> {
-        if self.parsed.get().is_none() {
+        let Some(cell) = slot(provider).and_then(|i| self.parsed.get(i)) else {
+            // A provider from elsewhere: parse for each use.
+            return provider.kx.private_key(&self.private)?.agree(&peer.0);
+        };
+        if cell.get().is_none() {
             // Another thread may win the race; both parsed the same key.
-            if let Ok(key) = provider.kx.private_key(&self.private) {
-                let _ = self.parsed.set(Parsed { provider, key });
-            }
+            let _ = cell.set(provider.kx.private_key(&self.private)?);
         }
-        match self.parsed.get() {
-            Some(parsed) if std::ptr::eq(parsed.provider, provider) => parsed.key.agree(&peer.0),
-            // Parsed by another provider (a key shared between
-            // configurations with different providers): parse for this one.
-            _ => provider.kx.private_key(&self.private)?.agree(&peer.0),
+        match cell.get() {
+            Some(key) => key.agree(&peer.0),
+            None => provider.kx.private_key(&self.private)?.agree(&peer.0),
         }
     }
 }
@@ -193,22 +209,33 @@ mod tests {
     fn parsed_key_is_shared_by_clones_and_right_for_every_provider() {
         let alice = StaticKeyPair::from_private_bytes(bytes(ALICE));
         let bob = PublicKey::from_bytes(bytes(BOB_PUBLIC));
-        assert!(alice.parsed.get().is_none(), "parsed on first DH only");
+        assert!(
+            alice.parsed.iter().all(|c| c.get().is_none()),
+            "parsed on first DH only"
+        );
         let clone = alice.clone();
         for provider in providers() {
-            // The first provider parses (and the clone sees it); any other
-            // provider still computes the right result.
+            // Each provider parses once (and the clone sees it); every
+            // provider computes the right result.
             assert_eq!(*alice.dh(provider, &bob).unwrap(), bytes(SHARED));
             assert_eq!(*clone.dh(provider, &bob).unwrap(), bytes(SHARED));
-            assert!(clone.parsed.get().is_some());
+            let cell = &clone.parsed[slot(provider).unwrap()];
+            assert!(cell.get().is_some());
         }
-        // A generated key is parsed by its provider while generating.
+        // A generated key is parsed by its provider while generating, and
+        // the other provider parses it once on its first use: a key made by
+        // `generate` works at full speed under any configuration.
         for provider in providers() {
             let rng = crate::rng::DeterministicRandom::dangerous_from_seed_for_testing_only(b"k");
             let e = StaticKeyPair::generate_with(provider, &rng).unwrap();
-            let parsed = e.parsed.get().unwrap();
-            assert!(std::ptr::eq(parsed.provider, *provider));
-            assert_eq!(parsed.key.public_key(), *e.public_key().as_bytes());
+            let parsed = e.parsed[slot(provider).unwrap()].get().unwrap();
+            assert_eq!(parsed.public_key(), *e.public_key().as_bytes());
+            for other in providers() {
+                e.dh(other, &bob).unwrap();
+                let cached = e.parsed[slot(other).unwrap()].get().unwrap();
+                let again = e.parsed[slot(other).unwrap()].get().unwrap();
+                assert!(std::ptr::eq(cached, again), "parsed once per provider");
+            }
         }
     }
 
