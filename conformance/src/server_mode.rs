@@ -715,7 +715,10 @@ pub fn scenarios() -> Vec<S> {
         let n = b.len();
         b[n - 1] ^= 1
     }, Some(Clear(alert::BAD_COOKIE)));
-    cookie_case(&mut v, "server.cookie.missing", "Retry echoed without its cookie, to a server that demands one: bad_cookie", |b| b.truncate(1), Some(Clear(alert::BAD_COOKIE)));
+    cookie_case(&mut v, "server.cookie.missing", "Retry echoed without its cookie, to a server that demands one: bad_cookie", |b| {
+        b.truncate(1);
+        b.push(0);
+    }, Some(Clear(alert::BAD_COOKIE)));
     cookie_case(&mut v, "server.cookie.truncated", "cookie with its last byte removed (lengths adjusted): bad_cookie", |b| {
         b.pop();
         b[1] -= 1;
