@@ -17,10 +17,24 @@ pub use scenario::{Mode, Verdict};
 
 /// Runs the server-mode scenarios matching `only` (all when empty).
 pub fn run_server(target: &mut server_mode::Target, only: &[String]) -> Vec<Outcome> {
-    report::run(Mode::Server, target, &server_mode::scenarios(), only, |_| {}, |_| {})
+    report::run(
+        Mode::Server,
+        target,
+        &server_mode::scenarios(),
+        only,
+        |_| {},
+        |_| {},
+    )
 }
 
 /// Runs the client-mode scenarios matching `only` (all when empty).
 pub fn run_client(target: &mut client_mode::Target, only: &[String]) -> Vec<Outcome> {
-    report::run(Mode::Client, target, &client_mode::scenarios(), only, |t| t.finish(), |_| {})
+    report::run(
+        Mode::Client,
+        target,
+        &client_mode::scenarios(),
+        only,
+        |t| t.finish(),
+        |_| {},
+    )
 }

@@ -18,8 +18,8 @@ struct Args {
     #[arg(long, global = true)]
     list: bool,
     /// Run only the scenarios citing this section (`4.5` also matches
-    /// `4.5.x`), with this id, or with this id prefix ending in `.`
-    /// (`server.cookie.`); repeatable.
+    /// `4.5.x`), with this id, or under this id prefix (`server.cookie`,
+    /// `client`); repeatable.
     #[arg(long, global = true)]
     only: Vec<String>,
     /// Print the report as JSON instead of text.
@@ -82,17 +82,33 @@ fn main() -> ExitCode {
     let args = Args::parse();
     if args.list {
         let show = |mode: Mode, id: &str, sections: &[&str], title: &str| {
-            println!("{:<6} {:<55} [{}] {}", mode.name(), id, sections.join(", "), title);
+            println!(
+                "{:<6} {:<55} [{}] {}",
+                mode.name(),
+                id,
+                sections.join(", "),
+                title
+            );
         };
-        let (mut n, server, client) = (0, !matches!(args.command, Some(Cmd::Client { .. })), !matches!(args.command, Some(Cmd::Server { .. })));
+        let (mut n, server, client) = (
+            0,
+            !matches!(args.command, Some(Cmd::Client { .. })),
+            !matches!(args.command, Some(Cmd::Server { .. })),
+        );
         if server {
-            for s in server_mode::scenarios().iter().filter(|s| args.only.is_empty() || args.only.iter().any(|o| s.matches(o))) {
+            for s in server_mode::scenarios()
+                .iter()
+                .filter(|s| args.only.is_empty() || args.only.iter().any(|o| s.matches(o)))
+            {
                 show(Mode::Server, s.id, s.sections, s.title);
                 n += 1;
             }
         }
         if client {
-            for s in client_mode::scenarios().iter().filter(|s| args.only.is_empty() || args.only.iter().any(|o| s.matches(o))) {
+            for s in client_mode::scenarios()
+                .iter()
+                .filter(|s| args.only.is_empty() || args.only.iter().any(|o| s.matches(o)))
+            {
                 show(Mode::Client, s.id, s.sections, s.title);
                 n += 1;
             }
@@ -104,15 +120,27 @@ fn main() -> ExitCode {
     let verbose = args.verbose;
     let progress = |o: &lwsec_conformance::Outcome| {
         if verbose {
-            eprintln!("{} {} ({:.0} ms)", o.verdict.label(), o.id, o.elapsed.as_secs_f64() * 1000.0);
+            eprintln!(
+                "{} {} ({:.0} ms)",
+                o.verdict.label(),
+                o.id,
+                o.elapsed.as_secs_f64() * 1000.0
+            );
         }
     };
     let outcomes = match args.command {
         None => {
-            eprintln!("give `server HOST:PORT --server-key FILE` or `client --listen HOST:PORT --server-key-pair FILE` (or --list)");
+            eprintln!(
+                "give `server HOST:PORT --server-key FILE` or `client --listen HOST:PORT --server-key-pair FILE` (or --list)"
+            );
             return ExitCode::from(2);
         }
-        Some(Cmd::Server { addr, server_key, client_key, rejected_client_key }) => {
+        Some(Cmd::Server {
+            addr,
+            server_key,
+            client_key,
+            rejected_client_key,
+        }) => {
             let run = || -> Result<_, String> {
                 let key = wire::read_key_file(&server_key, "lwsec-public-v1:")?;
                 let mut t = server_mode::Target::new(&addr, key, timeout)?;
@@ -124,7 +152,14 @@ fn main() -> ExitCode {
                     t.rejected_key = Some(wire::read_key_file(&p, "lwsec-secret-v1:")?);
                 }
                 t.max_message = args.max_message_size;
-                Ok(report::run(Mode::Server, &mut t, &server_mode::scenarios(), &args.only, |_| {}, progress))
+                Ok(report::run(
+                    Mode::Server,
+                    &mut t,
+                    &server_mode::scenarios(),
+                    &args.only,
+                    |_| {},
+                    progress,
+                ))
             };
             match run() {
                 Ok(o) => o,
@@ -134,21 +169,47 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Some(Cmd::Client { listen, server_key_pair, client_cmd, client_log }) => {
+        Some(Cmd::Client {
+            listen,
+            server_key_pair,
+            client_cmd,
+            client_log,
+        }) => {
             let run = || -> Result<_, String> {
                 let private = wire::read_key_file(&server_key_pair, "lwsec-secret-v1:")?;
                 let listener = TcpListener::bind(&listen).map_err(|e| format!("{listen}: {e}"))?;
-                let dir = std::env::temp_dir().join(format!("lwsec-conformance-{}", std::process::id()));
+                let dir =
+                    std::env::temp_dir().join(format!("lwsec-conformance-{}", std::process::id()));
                 std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
                 let launcher: Box<dyn client_mode::Launcher> = match client_cmd {
-                    Some(template) => Box::new(client_mode::CommandLauncher { template, log: client_log }),
+                    Some(template) => Box::new(client_mode::CommandLauncher {
+                        template,
+                        log: client_log,
+                    }),
                     None => Box::new(client_mode::External),
                 };
-                let mut t = client_mode::Target::new(listener, private, dir.join("server.pub"), launcher, timeout)
-                    .map_err(|e| e.to_string())?;
+                let mut t = client_mode::Target::new(
+                    listener,
+                    private,
+                    dir.join("server.pub"),
+                    launcher,
+                    timeout,
+                )
+                .map_err(|e| e.to_string())?;
                 t.max_message = args.max_message_size;
-                eprintln!("listening on {}; server key lwsec-public-v1:{}", t.addr, wire::hex(&t.server_public));
-                let out = report::run(Mode::Client, &mut t, &client_mode::scenarios(), &args.only, |t| t.finish(), progress);
+                eprintln!(
+                    "listening on {}; server key lwsec-public-v1:{}",
+                    t.addr,
+                    wire::hex(&t.server_public)
+                );
+                let out = report::run(
+                    Mode::Client,
+                    &mut t,
+                    &client_mode::scenarios(),
+                    &args.only,
+                    |t| t.finish(),
+                    progress,
+                );
                 let _ = std::fs::remove_dir_all(&dir);
                 Ok(out)
             };
@@ -162,7 +223,10 @@ fn main() -> ExitCode {
         }
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report::json(&outcomes)).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report::json(&outcomes)).unwrap_or_default()
+        );
     } else {
         print!("{}", report::text(&outcomes));
     }
@@ -173,5 +237,9 @@ fn main() -> ExitCode {
         }
     }
     let (_, failed, _) = report::counts(&outcomes);
-    if failed > 0 || outcomes.is_empty() { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+    if failed > 0 || outcomes.is_empty() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }

@@ -13,7 +13,9 @@ pub enum Got {
     Frame(u8, Vec<u8>),
     /// The peer closed its side cleanly (FIN); `partial` bytes of an
     /// unfinished frame were left.
-    Eof { partial: usize },
+    Eof {
+        partial: usize,
+    },
     /// The connection was reset.
     Reset,
     /// Nothing arrived before the deadline.
@@ -31,7 +33,11 @@ impl Wire {
     pub fn new(tcp: TcpStream, timeout: Duration) -> Self {
         let _ = tcp.set_nodelay(true);
         let _ = tcp.set_write_timeout(Some(timeout));
-        Wire { tcp, buf: Vec::new(), deadline: Instant::now() + timeout }
+        Wire {
+            tcp,
+            buf: Vec::new(),
+            deadline: Instant::now() + timeout,
+        }
     }
 
     /// Sends bytes; a failure (the peer already closed) is not an error for
@@ -51,7 +57,9 @@ impl Wire {
         if now >= until {
             return Err(Got::Timeout);
         }
-        let _ = self.tcp.set_read_timeout(Some((until - now).max(Duration::from_millis(1))));
+        let _ = self
+            .tcp
+            .set_read_timeout(Some((until - now).max(Duration::from_millis(1))));
         let mut chunk = [0u8; 65536];
         match self.tcp.read(&mut chunk) {
             Ok(0) => Ok(0),
@@ -87,7 +95,11 @@ impl Wire {
                 }
             }
             match self.fill(until) {
-                Ok(0) => return Got::Eof { partial: self.buf.len() },
+                Ok(0) => {
+                    return Got::Eof {
+                        partial: self.buf.len(),
+                    };
+                }
                 Ok(_) => {}
                 Err(got) => return got,
             }
@@ -121,7 +133,9 @@ pub enum Seen {
     EmptyInner,
     /// Another frame.
     Frame(u8, Vec<u8>),
-    Eof { partial: usize },
+    Eof {
+        partial: usize,
+    },
     Reset,
     Timeout,
 }
@@ -131,7 +145,9 @@ impl fmt::Display for Seen {
         match self {
             Seen::ClearAlert(c) => write!(f, "cleartext alert {}", alert_name(*c)),
             Seen::Alert(c) => write!(f, "protected alert {}", alert_name(*c)),
-            Seen::Record(ct, p) => write!(f, "record of content type {ct:#04x} ({} bytes)", p.len()),
+            Seen::Record(ct, p) => {
+                write!(f, "record of content type {ct:#04x} ({} bytes)", p.len())
+            }
             Seen::Message(m) => write!(f, "a message of {} bytes", m.len()),
             Seen::BadRecord => write!(f, "a record that does not open under the expected keys"),
             Seen::EmptyInner => write!(f, "a record without a content type"),
@@ -212,7 +228,11 @@ impl Session {
         }
         let last = chunks.len() - 1;
         for (i, c) in chunks.into_iter().enumerate() {
-            let ct = if i == last { wire::CT_MESSAGE_END } else { wire::CT_MESSAGE_CONTINUES };
+            let ct = if i == last {
+                wire::CT_MESSAGE_END
+            } else {
+                wire::CT_MESSAGE_CONTINUES
+            };
             out.extend(self.send.seal(ct, c, 0));
         }
         out
@@ -232,7 +252,7 @@ impl Session {
     /// alert, a confirm or unknown record, or the end. Key updates are
     /// applied, pings answered (unless `answer_pings` is off), pongs noted,
     /// close_notify noted and reported as `Alert(0)`.
-    pub fn next(&mut self) -> Seen {
+    pub fn observe(&mut self) -> Seen {
         loop {
             match self.wire.read_frame() {
                 Got::Frame(wire::FRAME_RECORD, body) => {
@@ -281,7 +301,7 @@ impl Session {
 
     /// Waits for a message; anything else is returned as the error.
     pub fn expect_message(&mut self) -> Result<Vec<u8>, Seen> {
-        match self.next() {
+        match self.observe() {
             Seen::Message(m) => Ok(m),
             other => Err(other),
         }

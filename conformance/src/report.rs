@@ -33,7 +33,12 @@ pub fn run<C>(
         }
         let start = Instant::now();
         let verdict = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (s.run)(ctx)))
-            .unwrap_or_else(|_| Verdict::fail("the scenario runs", "the tester panicked (a bug in the tester)"));
+            .unwrap_or_else(|_| {
+                Verdict::fail(
+                    "the scenario runs",
+                    "the tester panicked (a bug in the tester)",
+                )
+            });
         after(ctx);
         let o = Outcome {
             mode,
@@ -50,7 +55,9 @@ pub fn run<C>(
 }
 
 fn section_key(s: &str) -> Vec<u32> {
-    s.split('.').map(|p| p.parse().unwrap_or(u32::MAX)).collect()
+    s.split('.')
+        .map(|p| p.parse().unwrap_or(u32::MAX))
+        .collect()
 }
 
 /// The readable report, grouped by each scenario's first section.
@@ -69,7 +76,13 @@ pub fn text(outcomes: &[Outcome]) -> String {
             Verdict::Fail { .. } => "FAIL",
             Verdict::Skip(_) => "SKIP",
         };
-        let _ = writeln!(t, "  {mark} {} [{}] {}", o.id, o.sections.join(", "), o.title);
+        let _ = writeln!(
+            t,
+            "  {mark} {} [{}] {}",
+            o.id,
+            o.sections.join(", "),
+            o.title
+        );
         match &o.verdict {
             Verdict::Fail { expected, seen } => {
                 let _ = writeln!(t, "       expected: {expected}\n       seen:     {seen}");
@@ -170,7 +183,11 @@ pub fn junit(outcomes: &[Outcome]) -> String {
                     );
                 }
                 Verdict::Skip(r) => {
-                    let _ = writeln!(x, ">\n      <skipped message=\"{}\"/>\n    </testcase>", xml(r));
+                    let _ = writeln!(
+                        x,
+                        ">\n      <skipped message=\"{}\"/>\n    </testcase>",
+                        xml(r)
+                    );
                 }
             }
         }

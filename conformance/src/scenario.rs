@@ -19,7 +19,10 @@ impl Verdict {
         Verdict::Pass(String::new())
     }
     pub fn fail(expected: impl Into<String>, seen: impl ToString) -> Self {
-        Verdict::Fail { expected: expected.into(), seen: seen.to_string() }
+        Verdict::Fail {
+            expected: expected.into(),
+            seen: seen.to_string(),
+        }
     }
     pub fn skip(reason: impl Into<String>) -> Self {
         Verdict::Skip(reason.into())
@@ -79,14 +82,21 @@ impl<C> Scenario<C> {
         title: &'static str,
         run: impl Fn(&mut C) -> Verdict + Send + Sync + 'static,
     ) -> Self {
-        Scenario { id, sections, title, run: Box::new(run) }
+        Scenario {
+            id,
+            sections,
+            title,
+            run: Box::new(run),
+        }
     }
 
     /// `--only`: a section (`4.5` matches `4.5` and `4.5.x`), a scenario id,
-    /// or an id prefix ending in `.`.
+    /// or an id prefix (`server.cookie` matches `server.cookie.*`).
     pub fn matches(&self, only: &str) -> bool {
         self.id == only
-            || (only.ends_with('.') && self.id.starts_with(only))
+            || self
+                .id
+                .starts_with(&format!("{}.", only.trim_end_matches('.')))
             || self
                 .sections
                 .iter()

@@ -65,7 +65,10 @@ impl Target {
         if let Some(c) = &self.caps {
             return Ok(c.clone());
         }
-        let mut caps = Caps { suites: Vec::new(), cookie: false };
+        let mut caps = Caps {
+            suites: Vec::new(),
+            cookie: false,
+        };
         for suite in [AES, CHACHA] {
             let mut wire = self.connect()?;
             let mut hello = self.hello(NK, suite, &[suite]);
@@ -127,7 +130,11 @@ impl Target {
             let (bytes, hs) = hello.build(&self.server_key);
             wire.send(&bytes);
             match answer(&mut wire, hs, hello.header.suite) {
-                Answer::Hello { mut hs, payload, suite } => {
+                Answer::Hello {
+                    mut hs,
+                    payload,
+                    suite,
+                } => {
                     let (c2s, s2c) = wire::split(&mut hs, suite);
                     let mut s = Session::new(wire, c2s, s2c);
                     s.record(wire::CT_CONFIRM, b"");
@@ -202,7 +209,11 @@ impl Hello {
     pub fn build(&self, server: &[u8; 32]) -> (Vec<u8>, snow::HandshakeState) {
         let header = self.header.encode();
         let pattern = if self.header.pattern == IK { IK } else { NK };
-        let suite = if self.header.suite == CHACHA { CHACHA } else { AES };
+        let suite = if self.header.suite == CHACHA {
+            CHACHA
+        } else {
+            AES
+        };
         let mut hs = wire::noise_initiator(
             pattern,
             suite,
@@ -212,7 +223,9 @@ impl Hello {
             self.ephemeral.as_ref(),
         );
         let mut msg = vec![0u8; 65535];
-        let n = hs.write_message(&self.payload, &mut msg).expect("noise message 1");
+        let n = hs
+            .write_message(&self.payload, &mut msg)
+            .expect("noise message 1");
         let body = [header, msg[..n].to_vec()].concat();
         (wire::frame(wire::FRAME_CLIENT_HELLO, &body), hs)
     }
@@ -235,7 +248,11 @@ impl Hello {
 
 /// The server's answer to a ClientHello.
 enum Answer {
-    Hello { hs: snow::HandshakeState, payload: Vec<u8>, suite: u8 },
+    Hello {
+        hs: Box<snow::HandshakeState>,
+        payload: Vec<u8>,
+        suite: u8,
+    },
     Undecryptable(String),
     Retry(Vec<u8>),
     Other(Seen),
@@ -252,9 +269,15 @@ fn answer(wire: &mut Wire, mut hs: snow::HandshakeState, suite: u8) -> Answer {
             match hs.read_message(&body, &mut payload) {
                 Ok(n) => {
                     payload.truncate(n);
-                    Answer::Hello { hs, payload, suite }
+                    Answer::Hello {
+                        hs: Box::new(hs),
+                        payload,
+                        suite,
+                    }
                 }
-                Err(e) => Answer::Undecryptable(format!("a ServerHello that does not decrypt ({e})")),
+                Err(e) => {
+                    Answer::Undecryptable(format!("a ServerHello that does not decrypt ({e})"))
+                }
             }
         }
         Got::Frame(wire::FRAME_RETRY, body) => Answer::Retry(body),
@@ -263,7 +286,10 @@ fn answer(wire: &mut Wire, mut hs: snow::HandshakeState, suite: u8) -> Answer {
 }
 
 fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 /// The body of a ClientHello frame, edited by `f`, length fixed.
@@ -287,19 +313,22 @@ fn echo(s: &mut Session, m: &[u8]) -> Step<()> {
 }
 
 fn expect_echo(s: &mut Session, m: &[u8]) -> Step<()> {
-    match s.next() {
+    match s.observe() {
         Seen::Message(e) if e == m => Ok(()),
         Seen::Message(e) => Err(Verdict::fail(
             format!("the echo of the {}-byte message", m.len()),
             format!("a different message of {} bytes", e.len()),
         )),
-        other => Err(Verdict::fail(format!("the echo of the {}-byte message", m.len()), other)),
+        other => Err(Verdict::fail(
+            format!("the echo of the {}-byte message", m.len()),
+            other,
+        )),
     }
 }
 
 /// After a session: the peer must fail as `expect` says.
 fn then(s: &mut Session, expect: Expect) -> Verdict {
-    let seen = s.next();
+    let seen = s.observe();
     judge(expect, seen, &mut s.wire)
 }
 
@@ -325,21 +354,48 @@ pub fn scenarios() -> Vec<S> {
     use Expect::{Clear, Protected, Silence};
 
     // ----- section 3: frames -----
-    v.push(S::new("server.frame.unknown_type", &["3", "9.1"], "an unknown frame type is decode_error as soon as the header arrives (header only, 0x04)", |t| {
-        t.send_expect(&wire::frame_header(0x04, 100), Clear(alert::DECODE_ERROR))
-    }));
-    v.push(S::new("server.frame.client_hello_overflow", &["3", "11"], "ClientHello length 10241 (one past the limit): record_overflow on the header alone", |t| {
-        t.send_expect(&wire::frame_header(wire::FRAME_CLIENT_HELLO, 10241), Clear(alert::RECORD_OVERFLOW))
-    }));
-    v.push(S::new("server.frame.alert_overflow", &["3"], "cleartext alert frame of length 2: record_overflow on the header alone", |t| {
-        t.send_expect(&wire::frame_header(wire::FRAME_ALERT, 2), Clear(alert::RECORD_OVERFLOW))
-    }));
+    v.push(S::new(
+        "server.frame.unknown_type",
+        &["3", "9.1"],
+        "an unknown frame type is decode_error as soon as the header arrives (header only, 0x04)",
+        |t| t.send_expect(&wire::frame_header(0x04, 100), Clear(alert::DECODE_ERROR)),
+    ));
+    v.push(S::new(
+        "server.frame.client_hello_overflow",
+        &["3", "11"],
+        "ClientHello length 10241 (one past the limit): record_overflow on the header alone",
+        |t| {
+            t.send_expect(
+                &wire::frame_header(wire::FRAME_CLIENT_HELLO, 10241),
+                Clear(alert::RECORD_OVERFLOW),
+            )
+        },
+    ));
+    v.push(S::new(
+        "server.frame.alert_overflow",
+        &["3"],
+        "cleartext alert frame of length 2: record_overflow on the header alone",
+        |t| {
+            t.send_expect(
+                &wire::frame_header(wire::FRAME_ALERT, 2),
+                Clear(alert::RECORD_OVERFLOW),
+            )
+        },
+    ));
     v.push(S::new("server.frame.record_overflow_first", &["3", "11"], "record header of length 16402 as the first frame: record_overflow (length checked before the state)", |t| {
         t.send_expect(&wire::frame_header(wire::FRAME_RECORD, 16402), Clear(alert::RECORD_OVERFLOW))
     }));
-    v.push(S::new("server.frame.alert_empty", &["3"], "cleartext alert frame of length 0: decode_error", |t| {
-        t.send_expect(&wire::frame(wire::FRAME_ALERT, &[]), Clear(alert::DECODE_ERROR))
-    }));
+    v.push(S::new(
+        "server.frame.alert_empty",
+        &["3"],
+        "cleartext alert frame of length 0: decode_error",
+        |t| {
+            t.send_expect(
+                &wire::frame(wire::FRAME_ALERT, &[]),
+                Clear(alert::DECODE_ERROR),
+            )
+        },
+    ));
     v.push(S::new("server.frame.server_hello_after_body", &["3", "10.2"], "a ServerHello frame sent to the server: nothing before its body arrives, then unexpected_message", |t| {
         verdict(|| {
             let mut wire = t.connect()?;
@@ -353,15 +409,34 @@ pub fn scenarios() -> Vec<S> {
             Ok(judge(Clear(alert::UNEXPECTED_MESSAGE), seen, &mut wire))
         })
     }));
-    v.push(S::new("server.frame.retry_to_server", &["10.2"], "ExpectClientHello + Retry frame: unexpected_message", |t| {
-        t.send_expect(&wire::frame(wire::FRAME_RETRY, &[1, 0]), Clear(alert::UNEXPECTED_MESSAGE))
-    }));
-    v.push(S::new("server.frame.record_first", &["10.2"], "ExpectClientHello + Record frame: unexpected_message", |t| {
-        t.send_expect(&wire::frame(wire::FRAME_RECORD, &[0x42; 17]), Clear(alert::UNEXPECTED_MESSAGE))
-    }));
-    v.push(S::new("server.frame.alert_before_hello", &["4.8", "10.2"], "ExpectClientHello + cleartext alert: not answered, the server closes", |t| {
-        t.send_expect(&wire::alert_frame(alert::HANDSHAKE_FAILURE), Silence)
-    }));
+    v.push(S::new(
+        "server.frame.retry_to_server",
+        &["10.2"],
+        "ExpectClientHello + Retry frame: unexpected_message",
+        |t| {
+            t.send_expect(
+                &wire::frame(wire::FRAME_RETRY, &[1, 0]),
+                Clear(alert::UNEXPECTED_MESSAGE),
+            )
+        },
+    ));
+    v.push(S::new(
+        "server.frame.record_first",
+        &["10.2"],
+        "ExpectClientHello + Record frame: unexpected_message",
+        |t| {
+            t.send_expect(
+                &wire::frame(wire::FRAME_RECORD, &[0x42; 17]),
+                Clear(alert::UNEXPECTED_MESSAGE),
+            )
+        },
+    ));
+    v.push(S::new(
+        "server.frame.alert_before_hello",
+        &["4.8", "10.2"],
+        "ExpectClientHello + cleartext alert: not answered, the server closes",
+        |t| t.send_expect(&wire::alert_frame(alert::HANDSHAKE_FAILURE), Silence),
+    ));
 
     // ----- section 4.3: ClientHello header checks, in order -----
     fn header_case(
@@ -381,74 +456,209 @@ pub fn scenarios() -> Vec<S> {
             })
         }));
     }
-    header_case(&mut v, "server.hello.magic", &["4.3"], "magic \"lx\": decode_error", |h, _, _| h.header.magic = *b"lx", Clear(alert::DECODE_ERROR));
-    header_case(&mut v, "server.hello.version", &["4.3", "9.1"], "version 2: protocol_version", |h, _, _| h.header.version = 2, Clear(alert::PROTOCOL_VERSION));
-    header_case(&mut v, "server.two_rules.magic_and_version", &["4.3"], "bad magic and version 2: the magic is checked first (decode_error)", |h, _, _| {
-        h.header.magic = *b"lx";
-        h.header.version = 2;
-    }, Clear(alert::DECODE_ERROR));
-    header_case(&mut v, "server.two_rules.version_and_structure", &["4.3"], "version 2 and an empty suite list: the version is checked first (protocol_version)", |h, _, _| {
-        h.header.version = 2;
-        h.header.suites.clear();
-    }, Clear(alert::PROTOCOL_VERSION));
-    header_case(&mut v, "server.hello.n_suites_zero", &["4.3"], "n_suites 0: decode_error", |h, _, _| h.header.suites.clear(), Clear(alert::DECODE_ERROR));
-    header_case(&mut v, "server.hello.n_suites_nine", &["4.3", "11"], "9 suites (one past the limit of 8): decode_error", |h, p, o| {
-        h.header.suites = vec![p, o, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16];
-    }, Clear(alert::DECODE_ERROR));
-    header_case(&mut v, "server.hello.duplicate_suite", &["4.3"], "suite list with a duplicate: illegal_parameter", |h, p, _| h.header.suites = vec![p, p], Clear(alert::ILLEGAL_PARAMETER));
-    header_case(&mut v, "server.hello.suite_not_listed", &["4.3"], "suite not in the suite list: illegal_parameter", |h, _, o| h.header.suites = vec![o, 0x03], Clear(alert::ILLEGAL_PARAMETER));
-    header_case(&mut v, "server.hello.reserved_flag", &["4.3"], "reserved flag bit 1 set: illegal_parameter", |h, _, _| h.header.flags = 0x02, Clear(alert::ILLEGAL_PARAMETER));
-    header_case(&mut v, "server.hello.pattern_unknown", &["4.3"], "pattern 0x03: handshake_failure", |h, _, _| h.header.pattern = 0x03, Clear(alert::HANDSHAKE_FAILURE));
-    header_case(&mut v, "server.hello.key_id", &["4.3", "9.1"], "key_id of no server key: unknown_server_key", |h, _, _| h.header.key_id[0] ^= 0x01, Clear(alert::UNKNOWN_SERVER_KEY));
-    header_case(&mut v, "server.hello.no_common_suite", &["4.3"], "only unknown suites (0x03, 0x04): handshake_failure", |h, _, _| {
-        h.header.suite = 0x03;
-        h.header.suites = vec![0x03, 0x04];
-    }, Clear(alert::HANDSHAKE_FAILURE));
-    header_case(&mut v, "server.hello.retry_echo_cookie_65", &["4.3", "4.5", "11"], "echoed Retry with cookie_len 65 (one past the limit): decode_error", |h, p, _| {
-        h.header.retry = wire::retry_body(p, &[0x42; 65]);
-    }, Clear(alert::DECODE_ERROR));
-    header_case(&mut v, "server.hello.retry_echo_length", &["4.3", "4.5"], "echoed Retry whose body is not 2 + cookie_len bytes: decode_error", |h, p, _| {
-        h.header.retry = vec![p, 2, 0x42];
-    }, Clear(alert::DECODE_ERROR));
-    header_case(&mut v, "server.hello.retry_echo_suite_mismatch", &["4.3"], "echoed Retry naming another suite than the header's: illegal_parameter", |h, _, o| {
-        h.header.retry = wire::retry_body(o, &[]);
-    }, Clear(alert::ILLEGAL_PARAMETER));
-    header_case(&mut v, "server.hello.retry_echo_unsolicited_cookie", &["4.3", "4.5"], "echoed Retry with a cookie the server never issued: bad_cookie", |h, p, _| {
-        h.header.retry = wire::retry_body(p, &[0x00]);
-    }, Clear(alert::BAD_COOKIE));
-    v.push(S::new("server.hello.header_truncated", &["4.3"], "a header that runs past the body: decode_error", |t| {
-        let body = [b'l', b'w', 1, NK, AES, 2, AES];
-        t.send_expect(&wire::frame(wire::FRAME_CLIENT_HELLO, &body), Clear(alert::DECODE_ERROR))
-    }));
-    v.push(S::new("server.hello.eight_suites", &["4.1", "11"], "8 suites (at the limit), 6 of them unknown: accepted", |t| {
-        verdict(|| {
-            let (p, o) = t.pref()?;
-            let h = t.hello(NK, p, &[p, 0x10, 0x11, o, 0x12, 0x13, 0x14, 0x15]);
-            let (mut s, _) = t.establish_with(h)?;
-            echo(&mut s, b"eight suites")?;
-            Ok(Verdict::pass())
-        })
-    }));
-    v.push(S::new("server.hello.retry_echo_not_selected", &["4.3"], "an echoed Retry while a Retry is still needed (selected suite differs): illegal_parameter", |t| {
-        verdict(|| {
-            let (p, o) = t.pref()?;
-            let mut h = t.hello(NK, o, &[p, o]);
+    header_case(
+        &mut v,
+        "server.hello.magic",
+        &["4.3"],
+        "magic \"lx\": decode_error",
+        |h, _, _| h.header.magic = *b"lx",
+        Clear(alert::DECODE_ERROR),
+    );
+    header_case(
+        &mut v,
+        "server.hello.version",
+        &["4.3", "9.1"],
+        "version 2: protocol_version",
+        |h, _, _| h.header.version = 2,
+        Clear(alert::PROTOCOL_VERSION),
+    );
+    header_case(
+        &mut v,
+        "server.two_rules.magic_and_version",
+        &["4.3"],
+        "bad magic and version 2: the magic is checked first (decode_error)",
+        |h, _, _| {
+            h.header.magic = *b"lx";
+            h.header.version = 2;
+        },
+        Clear(alert::DECODE_ERROR),
+    );
+    header_case(
+        &mut v,
+        "server.two_rules.version_and_structure",
+        &["4.3"],
+        "version 2 and an empty suite list: the version is checked first (protocol_version)",
+        |h, _, _| {
+            h.header.version = 2;
+            h.header.suites.clear();
+        },
+        Clear(alert::PROTOCOL_VERSION),
+    );
+    header_case(
+        &mut v,
+        "server.hello.n_suites_zero",
+        &["4.3"],
+        "n_suites 0: decode_error",
+        |h, _, _| h.header.suites.clear(),
+        Clear(alert::DECODE_ERROR),
+    );
+    header_case(
+        &mut v,
+        "server.hello.n_suites_nine",
+        &["4.3", "11"],
+        "9 suites (one past the limit of 8): decode_error",
+        |h, p, o| {
+            h.header.suites = vec![p, o, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16];
+        },
+        Clear(alert::DECODE_ERROR),
+    );
+    header_case(
+        &mut v,
+        "server.hello.duplicate_suite",
+        &["4.3"],
+        "suite list with a duplicate: illegal_parameter",
+        |h, p, _| h.header.suites = vec![p, p],
+        Clear(alert::ILLEGAL_PARAMETER),
+    );
+    header_case(
+        &mut v,
+        "server.hello.suite_not_listed",
+        &["4.3"],
+        "suite not in the suite list: illegal_parameter",
+        |h, _, o| h.header.suites = vec![o, 0x03],
+        Clear(alert::ILLEGAL_PARAMETER),
+    );
+    header_case(
+        &mut v,
+        "server.hello.reserved_flag",
+        &["4.3"],
+        "reserved flag bit 1 set: illegal_parameter",
+        |h, _, _| h.header.flags = 0x02,
+        Clear(alert::ILLEGAL_PARAMETER),
+    );
+    header_case(
+        &mut v,
+        "server.hello.pattern_unknown",
+        &["4.3"],
+        "pattern 0x03: handshake_failure",
+        |h, _, _| h.header.pattern = 0x03,
+        Clear(alert::HANDSHAKE_FAILURE),
+    );
+    header_case(
+        &mut v,
+        "server.hello.key_id",
+        &["4.3", "9.1"],
+        "key_id of no server key: unknown_server_key",
+        |h, _, _| h.header.key_id[0] ^= 0x01,
+        Clear(alert::UNKNOWN_SERVER_KEY),
+    );
+    header_case(
+        &mut v,
+        "server.hello.no_common_suite",
+        &["4.3"],
+        "only unknown suites (0x03, 0x04): handshake_failure",
+        |h, _, _| {
+            h.header.suite = 0x03;
+            h.header.suites = vec![0x03, 0x04];
+        },
+        Clear(alert::HANDSHAKE_FAILURE),
+    );
+    header_case(
+        &mut v,
+        "server.hello.retry_echo_cookie_65",
+        &["4.3", "4.5", "11"],
+        "echoed Retry with cookie_len 65 (one past the limit): decode_error",
+        |h, p, _| {
+            h.header.retry = wire::retry_body(p, &[0x42; 65]);
+        },
+        Clear(alert::DECODE_ERROR),
+    );
+    header_case(
+        &mut v,
+        "server.hello.retry_echo_length",
+        &["4.3", "4.5"],
+        "echoed Retry whose body is not 2 + cookie_len bytes: decode_error",
+        |h, p, _| {
+            h.header.retry = vec![p, 2, 0x42];
+        },
+        Clear(alert::DECODE_ERROR),
+    );
+    header_case(
+        &mut v,
+        "server.hello.retry_echo_suite_mismatch",
+        &["4.3"],
+        "echoed Retry naming another suite than the header's: illegal_parameter",
+        |h, _, o| {
             h.header.retry = wire::retry_body(o, &[]);
-            Ok(t.hello_expect(&h, Clear(alert::ILLEGAL_PARAMETER)))
-        })
-    }));
-    v.push(S::new("server.hello.retry_echo_not_needed", &["4.3", "4.5"], "an echoed Retry (no cookie) when no Retry is needed: processed normally", |t| {
-        verdict(|| {
-            if t.caps()?.cookie {
-                return Ok(Verdict::skip("not applicable: the server demands cookies"));
-            }
-            let mut h = t.nk()?;
-            h.header.retry = wire::retry_body(h.header.suite, &[]);
-            let (mut s, _) = t.establish_with(h)?;
-            echo(&mut s, b"echo accepted")?;
-            Ok(Verdict::pass())
-        })
-    }));
+        },
+        Clear(alert::ILLEGAL_PARAMETER),
+    );
+    header_case(
+        &mut v,
+        "server.hello.retry_echo_unsolicited_cookie",
+        &["4.3", "4.5"],
+        "echoed Retry with a cookie the server never issued: bad_cookie",
+        |h, p, _| {
+            h.header.retry = wire::retry_body(p, &[0x00]);
+        },
+        Clear(alert::BAD_COOKIE),
+    );
+    v.push(S::new(
+        "server.hello.header_truncated",
+        &["4.3"],
+        "a header that runs past the body: decode_error",
+        |t| {
+            let body = [b'l', b'w', 1, NK, AES, 2, AES];
+            t.send_expect(
+                &wire::frame(wire::FRAME_CLIENT_HELLO, &body),
+                Clear(alert::DECODE_ERROR),
+            )
+        },
+    ));
+    v.push(S::new(
+        "server.hello.eight_suites",
+        &["4.1", "11"],
+        "8 suites (at the limit), 6 of them unknown: accepted",
+        |t| {
+            verdict(|| {
+                let (p, o) = t.pref()?;
+                let h = t.hello(NK, p, &[p, 0x10, 0x11, o, 0x12, 0x13, 0x14, 0x15]);
+                let (mut s, _) = t.establish_with(h)?;
+                echo(&mut s, b"eight suites")?;
+                Ok(Verdict::pass())
+            })
+        },
+    ));
+    v.push(S::new(
+        "server.hello.retry_echo_not_selected",
+        &["4.3"],
+        "an echoed Retry while a Retry is still needed (selected suite differs): illegal_parameter",
+        |t| {
+            verdict(|| {
+                let (p, o) = t.pref()?;
+                let mut h = t.hello(NK, o, &[p, o]);
+                h.header.retry = wire::retry_body(o, &[]);
+                Ok(t.hello_expect(&h, Clear(alert::ILLEGAL_PARAMETER)))
+            })
+        },
+    ));
+    v.push(S::new(
+        "server.hello.retry_echo_not_needed",
+        &["4.3", "4.5"],
+        "an echoed Retry (no cookie) when no Retry is needed: processed normally",
+        |t| {
+            verdict(|| {
+                if t.caps()?.cookie {
+                    return Ok(Verdict::skip("not applicable: the server demands cookies"));
+                }
+                let mut h = t.nk()?;
+                h.header.retry = wire::retry_body(h.header.suite, &[]);
+                let (mut s, _) = t.establish_with(h)?;
+                echo(&mut s, b"echo accepted")?;
+                Ok(Verdict::pass())
+            })
+        },
+    ));
     v.push(S::new("server.hello.client_hello_at_limit", &["3", "11"], "ClientHello body of 10240 bytes (at the limit, a non-critical unknown extension): accepted", |t| {
         verdict(|| {
             let h = t.nk()?;
@@ -465,53 +675,92 @@ pub fn scenarios() -> Vec<S> {
             Ok(Verdict::pass())
         })
     }));
-    v.push(S::new("server.hello.client_hello_past_limit", &["3", "11"], "ClientHello body of 10241 bytes, whole: record_overflow", |t| {
-        verdict(|| {
-            let h = t.nk()?;
-            let header_len = h.header.encode().len();
-            let value = wire::MAX_CLIENT_HELLO + 1 - header_len - 32 - 16 - 4;
-            let h = h.with_payload(ext(0x0042, &vec![0u8; value]));
-            Ok(t.hello_expect(&h, Clear(alert::RECORD_OVERFLOW)))
-        })
-    }));
+    v.push(S::new(
+        "server.hello.client_hello_past_limit",
+        &["3", "11"],
+        "ClientHello body of 10241 bytes, whole: record_overflow",
+        |t| {
+            verdict(|| {
+                let h = t.nk()?;
+                let header_len = h.header.encode().len();
+                let value = wire::MAX_CLIENT_HELLO + 1 - header_len - 32 - 16 - 4;
+                let h = h.with_payload(ext(0x0042, &vec![0u8; value]));
+                Ok(t.hello_expect(&h, Clear(alert::RECORD_OVERFLOW)))
+            })
+        },
+    ));
 
     // ----- 4.2: the prologue binds the header -----
-    v.push(S::new("server.prologue.flags_tampered", &["4.2"], "early_data flag set in transit after encryption: decrypt_error", |t| {
-        verdict(|| {
-            let h = t.nk()?;
-            let (bytes, _) = h.build(&t.server_key);
-            let flags_at = noise_offset(&bytes) - 2;
-            let mut bytes = bytes;
-            bytes[flags_at] |= 1;
-            Ok(t.send_expect(&bytes, Clear(alert::DECRYPT_ERROR)))
-        })
-    }));
-    v.push(S::new("server.prologue.suite_list_tampered", &["4.2"], "second suite of the list changed in transit: decrypt_error", |t| {
-        verdict(|| {
-            let h = t.nk()?;
-            let (mut bytes, _) = h.build(&t.server_key);
-            bytes[3 + 7] = 0x03;
-            Ok(t.send_expect(&bytes, Clear(alert::DECRYPT_ERROR)))
-        })
-    }));
+    v.push(S::new(
+        "server.prologue.flags_tampered",
+        &["4.2"],
+        "early_data flag set in transit after encryption: decrypt_error",
+        |t| {
+            verdict(|| {
+                let h = t.nk()?;
+                let (bytes, _) = h.build(&t.server_key);
+                let flags_at = noise_offset(&bytes) - 2;
+                let mut bytes = bytes;
+                bytes[flags_at] |= 1;
+                Ok(t.send_expect(&bytes, Clear(alert::DECRYPT_ERROR)))
+            })
+        },
+    ));
+    v.push(S::new(
+        "server.prologue.suite_list_tampered",
+        &["4.2"],
+        "second suite of the list changed in transit: decrypt_error",
+        |t| {
+            verdict(|| {
+                let h = t.nk()?;
+                let (mut bytes, _) = h.build(&t.server_key);
+                bytes[3 + 7] = 0x03;
+                Ok(t.send_expect(&bytes, Clear(alert::DECRYPT_ERROR)))
+            })
+        },
+    ));
 
     // ----- 4.3 step 7, 4.6, 4.7: Noise message 1 -----
-    v.push(S::new("server.noise.short_nk", &["4.6", "4.3"], "NK message 1 of 47 bytes (shorter than e + tag): decode_error", |t| {
-        verdict(|| {
-            let (bytes, _) = t.nk()?.build(&t.server_key);
-            let cut = bytes.len() - 1;
-            Ok(t.send_expect(&edit_body(&bytes[..cut], |_| {}), Clear(alert::DECODE_ERROR)))
-        })
-    }));
-    v.push(S::new("server.noise.short_ik", &["4.6", "4.3"], "IK message 1 of 95 bytes (shorter than e + s + tags): decode_error", |t| {
-        verdict(|| {
-            let (p, o) = t.pref()?;
-            let (bytes, _) = t.hello(IK, p, &[p, o]).build(&t.server_key);
-            let cut = bytes.len() - 1;
-            Ok(t.send_expect(&edit_body(&bytes[..cut], |_| {}), Clear(alert::DECODE_ERROR)))
-        })
-    }));
-    fn noise_case(v: &mut Vec<S>, id: &'static str, sections: &'static [&'static str], title: &'static str, pattern: u8, edit: fn(&mut [u8]), expect: Expect) {
+    v.push(S::new(
+        "server.noise.short_nk",
+        &["4.6", "4.3"],
+        "NK message 1 of 47 bytes (shorter than e + tag): decode_error",
+        |t| {
+            verdict(|| {
+                let (bytes, _) = t.nk()?.build(&t.server_key);
+                let cut = bytes.len() - 1;
+                Ok(t.send_expect(
+                    &edit_body(&bytes[..cut], |_| {}),
+                    Clear(alert::DECODE_ERROR),
+                ))
+            })
+        },
+    ));
+    v.push(S::new(
+        "server.noise.short_ik",
+        &["4.6", "4.3"],
+        "IK message 1 of 95 bytes (shorter than e + s + tags): decode_error",
+        |t| {
+            verdict(|| {
+                let (p, o) = t.pref()?;
+                let (bytes, _) = t.hello(IK, p, &[p, o]).build(&t.server_key);
+                let cut = bytes.len() - 1;
+                Ok(t.send_expect(
+                    &edit_body(&bytes[..cut], |_| {}),
+                    Clear(alert::DECODE_ERROR),
+                ))
+            })
+        },
+    ));
+    fn noise_case(
+        v: &mut Vec<S>,
+        id: &'static str,
+        sections: &'static [&'static str],
+        title: &'static str,
+        pattern: u8,
+        edit: fn(&mut [u8]),
+        expect: Expect,
+    ) {
         v.push(S::new(id, sections, title, move |t| {
             verdict(|| {
                 let (p, o) = t.pref()?;
@@ -522,18 +771,73 @@ pub fn scenarios() -> Vec<S> {
             })
         }));
     }
-    noise_case(&mut v, "server.noise.ephemeral_flipped", &["4.3"], "first byte of the client ephemeral key flipped: decrypt_error", NK, |m| m[0] ^= 1, Clear(alert::DECRYPT_ERROR));
-    noise_case(&mut v, "server.noise.tag_flipped", &["4.3"], "last byte of message 1's tag flipped: decrypt_error", NK, |m| {
-        let n = m.len();
-        m[n - 1] ^= 1
-    }, Clear(alert::DECRYPT_ERROR));
-    noise_case(&mut v, "server.noise.low_order_zero", &["4.7", "4.3"], "client ephemeral key 0 (low-order point): decrypt_error", NK, |m| m[..32].fill(0), Clear(alert::DECRYPT_ERROR));
-    noise_case(&mut v, "server.noise.low_order_one", &["4.7"], "client ephemeral key 1 (low-order point): decrypt_error", NK, |m| m[..32].copy_from_slice(&low_order_point_1()), Clear(alert::DECRYPT_ERROR));
-    noise_case(&mut v, "server.noise.ik_low_order", &["4.7"], "IK: client ephemeral key 0 (low-order point): decrypt_error", IK, |m| m[..32].fill(0), Clear(alert::DECRYPT_ERROR));
-    noise_case(&mut v, "server.noise.ik_static_flipped", &["4.3"], "IK: first byte of the encrypted client static key flipped: decrypt_error", IK, |m| m[32] ^= 1, Clear(alert::DECRYPT_ERROR));
+    noise_case(
+        &mut v,
+        "server.noise.ephemeral_flipped",
+        &["4.3"],
+        "first byte of the client ephemeral key flipped: decrypt_error",
+        NK,
+        |m| m[0] ^= 1,
+        Clear(alert::DECRYPT_ERROR),
+    );
+    noise_case(
+        &mut v,
+        "server.noise.tag_flipped",
+        &["4.3"],
+        "last byte of message 1's tag flipped: decrypt_error",
+        NK,
+        |m| {
+            let n = m.len();
+            m[n - 1] ^= 1
+        },
+        Clear(alert::DECRYPT_ERROR),
+    );
+    noise_case(
+        &mut v,
+        "server.noise.low_order_zero",
+        &["4.7", "4.3"],
+        "client ephemeral key 0 (low-order point): decrypt_error",
+        NK,
+        |m| m[..32].fill(0),
+        Clear(alert::DECRYPT_ERROR),
+    );
+    noise_case(
+        &mut v,
+        "server.noise.low_order_one",
+        &["4.7"],
+        "client ephemeral key 1 (low-order point): decrypt_error",
+        NK,
+        |m| m[..32].copy_from_slice(&low_order_point_1()),
+        Clear(alert::DECRYPT_ERROR),
+    );
+    noise_case(
+        &mut v,
+        "server.noise.ik_low_order",
+        &["4.7"],
+        "IK: client ephemeral key 0 (low-order point): decrypt_error",
+        IK,
+        |m| m[..32].fill(0),
+        Clear(alert::DECRYPT_ERROR),
+    );
+    noise_case(
+        &mut v,
+        "server.noise.ik_static_flipped",
+        &["4.3"],
+        "IK: first byte of the encrypted client static key flipped: decrypt_error",
+        IK,
+        |m| m[32] ^= 1,
+        Clear(alert::DECRYPT_ERROR),
+    );
 
     // ----- 4.4: extensions in message 1 -----
-    fn payload_case(v: &mut Vec<S>, id: &'static str, sections: &'static [&'static str], title: &'static str, payload: fn() -> (Vec<u8>, u8), expect: Expect) {
+    fn payload_case(
+        v: &mut Vec<S>,
+        id: &'static str,
+        sections: &'static [&'static str],
+        title: &'static str,
+        payload: fn() -> (Vec<u8>, u8),
+        expect: Expect,
+    ) {
         v.push(S::new(id, sections, title, move |t| {
             verdict(|| {
                 let (payload, flags) = payload();
@@ -545,29 +849,176 @@ pub fn scenarios() -> Vec<S> {
     }
     let ts = || ext(wire::EXT_TIMESTAMP, &now_ms().to_be_bytes());
     let _ = ts;
-    payload_case(&mut v, "server.ext.critical_unknown", &["4.4"], "unknown critical extension 0x8001: unsupported_extension", || (ext(0x8001, b""), 0), Clear(alert::UNSUPPORTED_EXTENSION));
-    payload_case(&mut v, "server.ext.out_of_order", &["4.4"], "extensions 0x0010 then 0x0005 (decreasing): decode_error", || ([ext(0x0010, b""), ext(0x0005, b"")].concat(), 0), Clear(alert::DECODE_ERROR));
-    payload_case(&mut v, "server.ext.duplicate", &["4.4"], "extension 0x0005 twice: decode_error", || ([ext(0x0005, b""), ext(0x0005, b"")].concat(), 0), Clear(alert::DECODE_ERROR));
-    payload_case(&mut v, "server.ext.length_overrun", &["4.4"], "an extension claiming 3 bytes and holding 1: decode_error", || (vec![0x00, 0x05, 0x00, 0x03, 0x42], 0), Clear(alert::DECODE_ERROR));
-    payload_case(&mut v, "server.ext.trailing_bytes", &["4.4"], "a list that does not end at the end of the payload (2 stray bytes): decode_error", || ([ext(0x0005, b""), vec![0, 0]].concat(), 0), Clear(alert::DECODE_ERROR));
-    payload_case(&mut v, "server.ext.server_keys_in_client_hello", &["4.4"], "server_keys in a ClientHello: illegal_parameter", || (ext(wire::EXT_SERVER_KEYS, &[0x42; 32]), 0), Clear(alert::ILLEGAL_PARAMETER));
-    payload_case(&mut v, "server.ext.status_in_client_hello", &["4.4"], "early_data_status in a ClientHello: illegal_parameter", || (ext(wire::EXT_EARLY_DATA_STATUS, &[1]), 0), Clear(alert::ILLEGAL_PARAMETER));
-    payload_case(&mut v, "server.two_rules.extension_order_then_misplaced", &["4.4"], "0x0010 then 0x0003 (out of order and not allowed): the order is checked first (decode_error)", || ([ext(0x0010, b""), ext(wire::EXT_EARLY_DATA_STATUS, &[1])].concat(), 0), Clear(alert::DECODE_ERROR));
-    payload_case(&mut v, "server.two_rules.misplaced_then_critical", &["4.4"], "server_keys (not allowed) then 0x8001 (unknown critical): the first extension decides (illegal_parameter)", || ([ext(wire::EXT_SERVER_KEYS, &[0x42; 32]), ext(0x8001, b"")].concat(), 0), Clear(alert::ILLEGAL_PARAMETER));
-    payload_case(&mut v, "server.two_rules.critical_then_bad_list", &["4.4"], "0x8001 (unknown critical) then a truncated extension: the first extension decides (unsupported_extension)", || ([ext(0x8001, b""), vec![0x90, 0x00, 0x00, 0x09]].concat(), 0), Clear(alert::UNSUPPORTED_EXTENSION));
-    payload_case(&mut v, "server.early.flag_without_extension", &["4.3", "4.9"], "early_data flag and only a timestamp: illegal_parameter", || (ext(wire::EXT_TIMESTAMP, &now_ms().to_be_bytes()), 1), Clear(alert::ILLEGAL_PARAMETER));
-    payload_case(&mut v, "server.early.flag_without_timestamp", &["4.3", "4.9"], "early_data flag and only early_data: illegal_parameter", || (ext(wire::EXT_EARLY_DATA, b"hi"), 1), Clear(alert::ILLEGAL_PARAMETER));
-    payload_case(&mut v, "server.early.extensions_without_flag", &["4.3", "4.9"], "timestamp and early_data without the flag: illegal_parameter", || ([ext(wire::EXT_TIMESTAMP, &now_ms().to_be_bytes()), ext(wire::EXT_EARLY_DATA, b"hi")].concat(), 0), Clear(alert::ILLEGAL_PARAMETER));
-    payload_case(&mut v, "server.early.timestamp_length", &["4.4"], "a 7-byte timestamp (with flag and early_data): decode_error", || ([ext(wire::EXT_TIMESTAMP, &[0; 7]), ext(wire::EXT_EARLY_DATA, b"hi")].concat(), 1), Clear(alert::DECODE_ERROR));
-    payload_case(&mut v, "server.early.too_long", &["4.4", "11"], "8193 bytes of early data (one past the limit): illegal_parameter", || ([ext(wire::EXT_TIMESTAMP, &now_ms().to_be_bytes()), ext(wire::EXT_EARLY_DATA, &[0x42; 8193])].concat(), 1), Clear(alert::ILLEGAL_PARAMETER));
-    v.push(S::new("server.ext.noncritical_unknown", &["4.4"], "unknown extension 0x0042 without the critical bit: skipped, handshake completes", |t| {
-        verdict(|| {
-            let h = t.nk()?.with_payload(ext(0x0042, b"skip me"));
-            let (mut s, _) = t.establish_with(h)?;
-            echo(&mut s, b"ok")?;
-            Ok(Verdict::pass())
-        })
-    }));
+    payload_case(
+        &mut v,
+        "server.ext.critical_unknown",
+        &["4.4"],
+        "unknown critical extension 0x8001: unsupported_extension",
+        || (ext(0x8001, b""), 0),
+        Clear(alert::UNSUPPORTED_EXTENSION),
+    );
+    payload_case(
+        &mut v,
+        "server.ext.out_of_order",
+        &["4.4"],
+        "extensions 0x0010 then 0x0005 (decreasing): decode_error",
+        || ([ext(0x0010, b""), ext(0x0005, b"")].concat(), 0),
+        Clear(alert::DECODE_ERROR),
+    );
+    payload_case(
+        &mut v,
+        "server.ext.duplicate",
+        &["4.4"],
+        "extension 0x0005 twice: decode_error",
+        || ([ext(0x0005, b""), ext(0x0005, b"")].concat(), 0),
+        Clear(alert::DECODE_ERROR),
+    );
+    payload_case(
+        &mut v,
+        "server.ext.length_overrun",
+        &["4.4"],
+        "an extension claiming 3 bytes and holding 1: decode_error",
+        || (vec![0x00, 0x05, 0x00, 0x03, 0x42], 0),
+        Clear(alert::DECODE_ERROR),
+    );
+    payload_case(
+        &mut v,
+        "server.ext.trailing_bytes",
+        &["4.4"],
+        "a list that does not end at the end of the payload (2 stray bytes): decode_error",
+        || ([ext(0x0005, b""), vec![0, 0]].concat(), 0),
+        Clear(alert::DECODE_ERROR),
+    );
+    payload_case(
+        &mut v,
+        "server.ext.server_keys_in_client_hello",
+        &["4.4"],
+        "server_keys in a ClientHello: illegal_parameter",
+        || (ext(wire::EXT_SERVER_KEYS, &[0x42; 32]), 0),
+        Clear(alert::ILLEGAL_PARAMETER),
+    );
+    payload_case(
+        &mut v,
+        "server.ext.status_in_client_hello",
+        &["4.4"],
+        "early_data_status in a ClientHello: illegal_parameter",
+        || (ext(wire::EXT_EARLY_DATA_STATUS, &[1]), 0),
+        Clear(alert::ILLEGAL_PARAMETER),
+    );
+    payload_case(
+        &mut v,
+        "server.two_rules.extension_order_then_misplaced",
+        &["4.4"],
+        "0x0010 then 0x0003 (out of order and not allowed): the order is checked first (decode_error)",
+        || {
+            (
+                [ext(0x0010, b""), ext(wire::EXT_EARLY_DATA_STATUS, &[1])].concat(),
+                0,
+            )
+        },
+        Clear(alert::DECODE_ERROR),
+    );
+    payload_case(
+        &mut v,
+        "server.two_rules.misplaced_then_critical",
+        &["4.4"],
+        "server_keys (not allowed) then 0x8001 (unknown critical): the first extension decides (illegal_parameter)",
+        || {
+            (
+                [ext(wire::EXT_SERVER_KEYS, &[0x42; 32]), ext(0x8001, b"")].concat(),
+                0,
+            )
+        },
+        Clear(alert::ILLEGAL_PARAMETER),
+    );
+    payload_case(
+        &mut v,
+        "server.two_rules.critical_then_bad_list",
+        &["4.4"],
+        "0x8001 (unknown critical) then a truncated extension: the first extension decides (unsupported_extension)",
+        || ([ext(0x8001, b""), vec![0x90, 0x00, 0x00, 0x09]].concat(), 0),
+        Clear(alert::UNSUPPORTED_EXTENSION),
+    );
+    payload_case(
+        &mut v,
+        "server.early.flag_without_extension",
+        &["4.3", "4.9"],
+        "early_data flag and only a timestamp: illegal_parameter",
+        || (ext(wire::EXT_TIMESTAMP, &now_ms().to_be_bytes()), 1),
+        Clear(alert::ILLEGAL_PARAMETER),
+    );
+    payload_case(
+        &mut v,
+        "server.early.flag_without_timestamp",
+        &["4.3", "4.9"],
+        "early_data flag and only early_data: illegal_parameter",
+        || (ext(wire::EXT_EARLY_DATA, b"hi"), 1),
+        Clear(alert::ILLEGAL_PARAMETER),
+    );
+    payload_case(
+        &mut v,
+        "server.early.extensions_without_flag",
+        &["4.3", "4.9"],
+        "timestamp and early_data without the flag: illegal_parameter",
+        || {
+            (
+                [
+                    ext(wire::EXT_TIMESTAMP, &now_ms().to_be_bytes()),
+                    ext(wire::EXT_EARLY_DATA, b"hi"),
+                ]
+                .concat(),
+                0,
+            )
+        },
+        Clear(alert::ILLEGAL_PARAMETER),
+    );
+    payload_case(
+        &mut v,
+        "server.early.timestamp_length",
+        &["4.4"],
+        "a 7-byte timestamp (with flag and early_data): decode_error",
+        || {
+            (
+                [
+                    ext(wire::EXT_TIMESTAMP, &[0; 7]),
+                    ext(wire::EXT_EARLY_DATA, b"hi"),
+                ]
+                .concat(),
+                1,
+            )
+        },
+        Clear(alert::DECODE_ERROR),
+    );
+    payload_case(
+        &mut v,
+        "server.early.too_long",
+        &["4.4", "11"],
+        "8193 bytes of early data (one past the limit): illegal_parameter",
+        || {
+            (
+                [
+                    ext(wire::EXT_TIMESTAMP, &now_ms().to_be_bytes()),
+                    ext(wire::EXT_EARLY_DATA, &[0x42; 8193]),
+                ]
+                .concat(),
+                1,
+            )
+        },
+        Clear(alert::ILLEGAL_PARAMETER),
+    );
+    v.push(S::new(
+        "server.ext.noncritical_unknown",
+        &["4.4"],
+        "unknown extension 0x0042 without the critical bit: skipped, handshake completes",
+        |t| {
+            verdict(|| {
+                let h = t.nk()?.with_payload(ext(0x0042, b"skip me"));
+                let (mut s, _) = t.establish_with(h)?;
+                echo(&mut s, b"ok")?;
+                Ok(Verdict::pass())
+            })
+        },
+    ));
 
     // ----- 4.1/4.6/5/6/10: honest handshakes -----
     fn honest(v: &mut Vec<S>, id: &'static str, title: &'static str, pattern: u8, suite: u8) {
@@ -575,21 +1026,35 @@ pub fn scenarios() -> Vec<S> {
             verdict(|| {
                 let caps = t.caps()?;
                 if !caps.suites.contains(&suite) {
-                    return Ok(Verdict::skip(format!("not applicable: the server does not accept {}", wire::suite_name(suite))));
+                    return Ok(Verdict::skip(format!(
+                        "not applicable: the server does not accept {}",
+                        wire::suite_name(suite)
+                    )));
                 }
                 let h = t.hello(pattern, suite, &[suite]);
                 let (mut s, payload) = t.establish_with(h)?;
-                match wire::parse_extensions(&payload, &[wire::EXT_EARLY_DATA_STATUS, wire::EXT_SERVER_KEYS]) {
-                    Err(a) => return Ok(Verdict::fail("a valid ServerHello extension list", format!("one a client must refuse with {}", wire::alert_name(a)))),
+                match wire::parse_extensions(
+                    &payload,
+                    &[wire::EXT_EARLY_DATA_STATUS, wire::EXT_SERVER_KEYS],
+                ) {
+                    Err(a) => {
+                        return Ok(Verdict::fail(
+                            "a valid ServerHello extension list",
+                            format!("one a client must refuse with {}", wire::alert_name(a)),
+                        ));
+                    }
                     Ok(list) if list.iter().any(|e| e.ty == wire::EXT_EARLY_DATA_STATUS) => {
-                        return Ok(Verdict::fail("no early_data_status (no early data was sent)", "early_data_status"));
+                        return Ok(Verdict::fail(
+                            "no early_data_status (no early data was sent)",
+                            "early_data_status",
+                        ));
                     }
                     Ok(_) => {}
                 }
                 echo(&mut s, b"hello lwsec")?;
                 echo(&mut s, &vec![0x5a; 40000])?;
                 s.close_notify();
-                match s.next() {
+                match s.observe() {
                     Seen::Alert(0) => {}
                     other => return Ok(Verdict::fail("the server's close_notify", other)),
                 }
@@ -600,21 +1065,52 @@ pub fn scenarios() -> Vec<S> {
             })
         }));
     }
-    honest(&mut v, "server.handshake.nk_aes", "NK, AES-256-GCM: handshake, confirm, echo, close", NK, AES);
-    honest(&mut v, "server.handshake.nk_chacha", "NK, ChaCha20-Poly1305: handshake, confirm, echo, close", NK, CHACHA);
-    honest(&mut v, "server.handshake.ik_aes", "IK, AES-256-GCM: handshake, confirm, echo, close", IK, AES);
-    honest(&mut v, "server.handshake.ik_chacha", "IK, ChaCha20-Poly1305: handshake, confirm, echo, close", IK, CHACHA);
-    v.push(S::new("server.handshake.client_rejected", &["4.3", "9.1", "10.2"], "IK with a device key the server refuses: client_rejected", |t| {
-        verdict(|| {
-            let Some(key) = t.rejected_key else {
-                return Ok(Verdict::skip("not applicable: no --rejected-client-key given"));
-            };
-            let (p, o) = t.pref()?;
-            let mut h = t.hello(IK, p, &[p, o]);
-            h.static_key = Some(key);
-            Ok(t.hello_expect(&h, Clear(alert::CLIENT_REJECTED)))
-        })
-    }));
+    honest(
+        &mut v,
+        "server.handshake.nk_aes",
+        "NK, AES-256-GCM: handshake, confirm, echo, close",
+        NK,
+        AES,
+    );
+    honest(
+        &mut v,
+        "server.handshake.nk_chacha",
+        "NK, ChaCha20-Poly1305: handshake, confirm, echo, close",
+        NK,
+        CHACHA,
+    );
+    honest(
+        &mut v,
+        "server.handshake.ik_aes",
+        "IK, AES-256-GCM: handshake, confirm, echo, close",
+        IK,
+        AES,
+    );
+    honest(
+        &mut v,
+        "server.handshake.ik_chacha",
+        "IK, ChaCha20-Poly1305: handshake, confirm, echo, close",
+        IK,
+        CHACHA,
+    );
+    v.push(S::new(
+        "server.handshake.client_rejected",
+        &["4.3", "9.1", "10.2"],
+        "IK with a device key the server refuses: client_rejected",
+        |t| {
+            verdict(|| {
+                let Some(key) = t.rejected_key else {
+                    return Ok(Verdict::skip(
+                        "not applicable: no --rejected-client-key given",
+                    ));
+                };
+                let (p, o) = t.pref()?;
+                let mut h = t.hello(IK, p, &[p, o]);
+                h.static_key = Some(key);
+                Ok(t.hello_expect(&h, Clear(alert::CLIENT_REJECTED)))
+            })
+        },
+    ));
 
     // ----- 4.5: Retry and cookies -----
     v.push(S::new("server.retry.suite", &["4.5", "4.3", "10.2"], "first-flight suite is not the client's first choice: Retry naming it, then the retried handshake completes", |t| {
@@ -638,21 +1134,31 @@ pub fn scenarios() -> Vec<S> {
             Ok(Verdict::pass())
         })
     }));
-    v.push(S::new("server.retry.every_hello_answered", &["4.3", "4.5"], "three ClientHellos that need a Retry on one connection: three Retries (no state kept)", |t| {
-        verdict(|| {
-            let (p, o) = t.pref()?;
-            let mut wire = t.connect()?;
-            for i in 0..3 {
-                let (bytes, _) = t.hello(NK, o, &[p, o]).build(&t.server_key);
-                wire.send(&bytes);
-                match wire.read_frame() {
-                    Got::Frame(wire::FRAME_RETRY, _) => {}
-                    other => return Ok(Verdict::fail(format!("Retry number {}", i + 1), Seen::from(other))),
+    v.push(S::new(
+        "server.retry.every_hello_answered",
+        &["4.3", "4.5"],
+        "three ClientHellos that need a Retry on one connection: three Retries (no state kept)",
+        |t| {
+            verdict(|| {
+                let (p, o) = t.pref()?;
+                let mut wire = t.connect()?;
+                for i in 0..3 {
+                    let (bytes, _) = t.hello(NK, o, &[p, o]).build(&t.server_key);
+                    wire.send(&bytes);
+                    match wire.read_frame() {
+                        Got::Frame(wire::FRAME_RETRY, _) => {}
+                        other => {
+                            return Ok(Verdict::fail(
+                                format!("Retry number {}", i + 1),
+                                Seen::from(other),
+                            ));
+                        }
+                    }
                 }
-            }
-            Ok(Verdict::pass())
-        })
-    }));
+                Ok(Verdict::pass())
+            })
+        },
+    ));
     v.push(S::new("server.retry.stateless_new_connection", &["4.3", "4.5"], "the ClientHello answering a suite Retry, sent on another connection: accepted (stateless)", |t| {
         verdict(|| {
             let (p, o) = t.pref()?;
@@ -674,7 +1180,13 @@ pub fn scenarios() -> Vec<S> {
             Ok(Verdict::pass())
         })
     }));
-    fn cookie_case(v: &mut Vec<S>, id: &'static str, title: &'static str, edit: fn(&mut Vec<u8>), expect: Option<Expect>) {
+    fn cookie_case(
+        v: &mut Vec<S>,
+        id: &'static str,
+        title: &'static str,
+        edit: fn(&mut Vec<u8>),
+        expect: Option<Expect>,
+    ) {
         v.push(S::new(id, &["4.5", "4.3"], title, move |t| {
             verdict(|| {
                 let (p, o) = t.pref()?;
@@ -685,12 +1197,25 @@ pub fn scenarios() -> Vec<S> {
                 let mut body = match wire.read_frame() {
                     Got::Frame(wire::FRAME_RETRY, body) if body.len() > 2 => body,
                     Got::Frame(wire::FRAME_SERVER_HELLO, _) => {
-                        return Ok(Verdict::skip("not applicable: the server did not demand a cookie (not under load)"));
+                        return Ok(Verdict::skip(
+                            "not applicable: the server did not demand a cookie (not under load)",
+                        ));
                     }
-                    other => return Ok(Verdict::fail("a ServerHello, or a Retry with a cookie", Seen::from(other))),
+                    other => {
+                        return Ok(Verdict::fail(
+                            "a ServerHello, or a Retry with a cookie",
+                            Seen::from(other),
+                        ));
+                    }
                 };
-                if body.len() != 2 + usize::from(body[1]) || usize::from(body[1]) > 64 || body[0] != p {
-                    return Ok(Verdict::fail("a well-formed Retry (suite unchanged, cookie_len <= 64)", wire::hex(&body)));
+                if body.len() != 2 + usize::from(body[1])
+                    || usize::from(body[1]) > 64
+                    || body[0] != p
+                {
+                    return Ok(Verdict::fail(
+                        "a well-formed Retry (suite unchanged, cookie_len <= 64)",
+                        wire::hex(&body),
+                    ));
                 }
                 edit(&mut body);
                 h.header.suite = p;
@@ -710,24 +1235,54 @@ pub fn scenarios() -> Vec<S> {
             })
         }));
     }
-    cookie_case(&mut v, "server.cookie.echoed", "cookie demanded: the echoed cookie is accepted on the same connection", |_| {}, None);
-    cookie_case(&mut v, "server.cookie.forged", "cookie with its last byte flipped: bad_cookie", |b| {
-        let n = b.len();
-        b[n - 1] ^= 1
-    }, Some(Clear(alert::BAD_COOKIE)));
-    cookie_case(&mut v, "server.cookie.missing", "Retry echoed without its cookie, to a server that demands one: bad_cookie", |b| {
-        b.truncate(1);
-        b.push(0);
-    }, Some(Clear(alert::BAD_COOKIE)));
-    cookie_case(&mut v, "server.cookie.truncated", "cookie with its last byte removed (lengths adjusted): bad_cookie", |b| {
-        b.pop();
-        b[1] -= 1;
-    }, Some(Clear(alert::BAD_COOKIE)));
-    cookie_case(&mut v, "server.cookie.max_length_garbage", "a 64-byte cookie (at the limit) the server never issued: bad_cookie", |b| {
-        b.truncate(1);
-        b.push(64);
-        b.extend_from_slice(&[0x42; 64]);
-    }, Some(Clear(alert::BAD_COOKIE)));
+    cookie_case(
+        &mut v,
+        "server.cookie.echoed",
+        "cookie demanded: the echoed cookie is accepted on the same connection",
+        |_| {},
+        None,
+    );
+    cookie_case(
+        &mut v,
+        "server.cookie.forged",
+        "cookie with its last byte flipped: bad_cookie",
+        |b| {
+            let n = b.len();
+            b[n - 1] ^= 1
+        },
+        Some(Clear(alert::BAD_COOKIE)),
+    );
+    cookie_case(
+        &mut v,
+        "server.cookie.missing",
+        "Retry echoed without its cookie, to a server that demands one: bad_cookie",
+        |b| {
+            b.truncate(1);
+            b.push(0);
+        },
+        Some(Clear(alert::BAD_COOKIE)),
+    );
+    cookie_case(
+        &mut v,
+        "server.cookie.truncated",
+        "cookie with its last byte removed (lengths adjusted): bad_cookie",
+        |b| {
+            b.pop();
+            b[1] -= 1;
+        },
+        Some(Clear(alert::BAD_COOKIE)),
+    );
+    cookie_case(
+        &mut v,
+        "server.cookie.max_length_garbage",
+        "a 64-byte cookie (at the limit) the server never issued: bad_cookie",
+        |b| {
+            b.truncate(1);
+            b.push(64);
+            b.extend_from_slice(&[0x42; 64]);
+        },
+        Some(Clear(alert::BAD_COOKIE)),
+    );
 
     // ----- 4.9: early data -----
     fn early(t: &mut Target, h: Hello) -> Step<Option<u8>> {
@@ -735,9 +1290,18 @@ pub fn scenarios() -> Vec<S> {
         let (bytes, hs) = h.build(&t.server_key);
         wire.send(&bytes);
         match answer(&mut wire, hs, h.header.suite) {
-            Answer::Hello { payload, .. } => match wire::parse_extensions(&payload, &[wire::EXT_EARLY_DATA_STATUS, wire::EXT_SERVER_KEYS]) {
-                Ok(list) => Ok(list.iter().find(|e| e.ty == wire::EXT_EARLY_DATA_STATUS).map(|e| e.value.first().copied().unwrap_or(0xff))),
-                Err(a) => Err(Verdict::fail("a valid ServerHello extension list", wire::alert_name(a))),
+            Answer::Hello { payload, .. } => match wire::parse_extensions(
+                &payload,
+                &[wire::EXT_EARLY_DATA_STATUS, wire::EXT_SERVER_KEYS],
+            ) {
+                Ok(list) => Ok(list
+                    .iter()
+                    .find(|e| e.ty == wire::EXT_EARLY_DATA_STATUS)
+                    .map(|e| e.value.first().copied().unwrap_or(0xff))),
+                Err(a) => Err(Verdict::fail(
+                    "a valid ServerHello extension list",
+                    wire::alert_name(a),
+                )),
             },
             Answer::Retry(_) => Ok(Some(0xfe)),
             Answer::Other(s) => Err(Verdict::fail("a ServerHello", s)),
@@ -748,52 +1312,102 @@ pub fn scenarios() -> Vec<S> {
         match st {
             Some(1) => Ok(true),
             Some(0) => Ok(false),
-            Some(0xfe) => Err(Verdict::skip("not applicable: the server answered with a Retry (early data is never accepted then)")),
+            Some(0xfe) => Err(Verdict::skip(
+                "not applicable: the server answered with a Retry (early data is never accepted then)",
+            )),
             Some(x) => Err(Verdict::fail("early_data_status 0 or 1", format!("{x}"))),
-            None => Err(Verdict::fail("early_data_status in the ServerHello", "none")),
+            None => Err(Verdict::fail(
+                "early_data_status in the ServerHello",
+                "none",
+            )),
         }
     }
-    v.push(S::new("server.early.at_limit", &["4.9", "4.6", "11"], "8192 bytes of early data (at the limit): a ServerHello with early_data_status", |t| {
-        verdict(|| {
-            let h = t.nk()?.with_early_data(&[0x42; 8192], now_ms());
-            status_ok(early(t, h)?)?;
-            Ok(Verdict::pass())
-        })
-    }));
-    v.push(S::new("server.early.accepted", &["4.9"], "fresh early data to a server configured for it: accepted (status 1)", |t| {
-        verdict(|| {
-            let h = t.nk()?.with_early_data(b"early hello", now_ms());
-            Ok(if status_ok(early(t, h)?)? { Verdict::pass() } else { Verdict::skip("not applicable: server did not accept early data") })
-        })
-    }));
-    v.push(S::new("server.early.replayed", &["4.9", "12"], "the same first flight twice: its early data is accepted at most once", |t| {
-        verdict(|| {
-            let e: [u8; 32] = wire::random_bytes();
-            let mut h = t.nk()?.with_early_data(b"replay me", now_ms());
-            h.ephemeral = Some(e);
-            if !status_ok(early(t, h.clone())?)? {
-                return Ok(Verdict::skip("not applicable: server did not accept early data"));
-            }
-            Ok(if status_ok(early(t, h)?)? { Verdict::fail("status 0 for the replayed flight", "accepted twice") } else { Verdict::pass() })
-        })
-    }));
-    v.push(S::new("server.early.stale", &["4.9"], "early data with a timestamp 60 s old (outside the window): rejected", |t| {
-        verdict(|| {
-            let h = t.nk()?.with_early_data(b"fresh", now_ms());
-            if !status_ok(early(t, h)?)? {
-                return Ok(Verdict::skip("not applicable: server did not accept early data"));
-            }
-            let h = t.nk()?.with_early_data(b"stale", now_ms() - 60_000);
-            Ok(if status_ok(early(t, h)?)? { Verdict::fail("status 0 (outside the window)", "accepted") } else { Verdict::pass() })
-        })
-    }));
-    v.push(S::new("server.early.with_retry_echo", &["4.9", "4.3"], "early data in a ClientHello that echoes a Retry: never accepted (status 0)", |t| {
-        verdict(|| {
-            let mut h = t.nk()?.with_early_data(b"after retry", now_ms());
-            h.header.retry = wire::retry_body(h.header.suite, &[]);
-            Ok(if status_ok(early(t, h)?)? { Verdict::fail("status 0 (a retried ClientHello)", "accepted") } else { Verdict::pass() })
-        })
-    }));
+    v.push(S::new(
+        "server.early.at_limit",
+        &["4.9", "4.6", "11"],
+        "8192 bytes of early data (at the limit): a ServerHello with early_data_status",
+        |t| {
+            verdict(|| {
+                let h = t.nk()?.with_early_data(&[0x42; 8192], now_ms());
+                status_ok(early(t, h)?)?;
+                Ok(Verdict::pass())
+            })
+        },
+    ));
+    v.push(S::new(
+        "server.early.accepted",
+        &["4.9"],
+        "fresh early data to a server configured for it: accepted (status 1)",
+        |t| {
+            verdict(|| {
+                let h = t.nk()?.with_early_data(b"early hello", now_ms());
+                Ok(if status_ok(early(t, h)?)? {
+                    Verdict::pass()
+                } else {
+                    Verdict::skip("not applicable: server did not accept early data")
+                })
+            })
+        },
+    ));
+    v.push(S::new(
+        "server.early.replayed",
+        &["4.9", "12"],
+        "the same first flight twice: its early data is accepted at most once",
+        |t| {
+            verdict(|| {
+                let e: [u8; 32] = wire::random_bytes();
+                let mut h = t.nk()?.with_early_data(b"replay me", now_ms());
+                h.ephemeral = Some(e);
+                if !status_ok(early(t, h.clone())?)? {
+                    return Ok(Verdict::skip(
+                        "not applicable: server did not accept early data",
+                    ));
+                }
+                Ok(if status_ok(early(t, h)?)? {
+                    Verdict::fail("status 0 for the replayed flight", "accepted twice")
+                } else {
+                    Verdict::pass()
+                })
+            })
+        },
+    ));
+    v.push(S::new(
+        "server.early.stale",
+        &["4.9"],
+        "early data with a timestamp 60 s old (outside the window): rejected",
+        |t| {
+            verdict(|| {
+                let h = t.nk()?.with_early_data(b"fresh", now_ms());
+                if !status_ok(early(t, h)?)? {
+                    return Ok(Verdict::skip(
+                        "not applicable: server did not accept early data",
+                    ));
+                }
+                let h = t.nk()?.with_early_data(b"stale", now_ms() - 60_000);
+                Ok(if status_ok(early(t, h)?)? {
+                    Verdict::fail("status 0 (outside the window)", "accepted")
+                } else {
+                    Verdict::pass()
+                })
+            })
+        },
+    ));
+    v.push(S::new(
+        "server.early.with_retry_echo",
+        &["4.9", "4.3"],
+        "early data in a ClientHello that echoes a Retry: never accepted (status 0)",
+        |t| {
+            verdict(|| {
+                let mut h = t.nk()?.with_early_data(b"after retry", now_ms());
+                h.header.retry = wire::retry_body(h.header.suite, &[]);
+                Ok(if status_ok(early(t, h)?)? {
+                    Verdict::fail("status 0 (a retried ClientHello)", "accepted")
+                } else {
+                    Verdict::pass()
+                })
+            })
+        },
+    ));
 
     // ----- 4.10: key confirmation -----
     fn before_confirm(t: &mut Target, f: impl FnOnce(&mut Session)) -> Step<Session> {
@@ -809,124 +1423,205 @@ pub fn scenarios() -> Vec<S> {
                 Ok(s)
             }
             Answer::Other(s) => Err(Verdict::fail("setup: a ServerHello", s)),
-            _ => Err(Verdict::fail("setup: a ServerHello", "a Retry or a bad ServerHello")),
+            _ => Err(Verdict::fail(
+                "setup: a ServerHello",
+                "a Retry or a bad ServerHello",
+            )),
         }
     }
-    v.push(S::new("server.confirm.missing", &["4.10", "10.2"], "a message record instead of the confirm: unexpected_message", |t| {
-        verdict(|| {
-            let mut s = before_confirm(t, |s| s.message(b"no confirm"))?;
-            Ok(then(&mut s, Protected(alert::UNEXPECTED_MESSAGE)))
-        })
-    }));
-    v.push(S::new("server.confirm.payload", &["4.10", "10.2"], "a confirm record with a 1-byte payload: decode_error", |t| {
-        verdict(|| {
-            let mut s = before_confirm(t, |s| s.record(wire::CT_CONFIRM, &[0x42]))?;
-            Ok(then(&mut s, Protected(alert::DECODE_ERROR)))
-        })
-    }));
-    v.push(S::new("server.confirm.bad_tag", &["4.10", "10.2"], "a confirm record with a flipped tag byte: bad_record_mac", |t| {
-        verdict(|| {
-            let mut s = before_confirm(t, |s| {
-                let mut r = s.seal(wire::CT_CONFIRM, b"");
+    v.push(S::new(
+        "server.confirm.missing",
+        &["4.10", "10.2"],
+        "a message record instead of the confirm: unexpected_message",
+        |t| {
+            verdict(|| {
+                let mut s = before_confirm(t, |s| s.message(b"no confirm"))?;
+                Ok(then(&mut s, Protected(alert::UNEXPECTED_MESSAGE)))
+            })
+        },
+    ));
+    v.push(S::new(
+        "server.confirm.payload",
+        &["4.10", "10.2"],
+        "a confirm record with a 1-byte payload: decode_error",
+        |t| {
+            verdict(|| {
+                let mut s = before_confirm(t, |s| s.record(wire::CT_CONFIRM, &[0x42]))?;
+                Ok(then(&mut s, Protected(alert::DECODE_ERROR)))
+            })
+        },
+    ));
+    v.push(S::new(
+        "server.confirm.bad_tag",
+        &["4.10", "10.2"],
+        "a confirm record with a flipped tag byte: bad_record_mac",
+        |t| {
+            verdict(|| {
+                let mut s = before_confirm(t, |s| {
+                    let mut r = s.seal(wire::CT_CONFIRM, b"");
+                    let n = r.len();
+                    r[n - 1] ^= 1;
+                    s.wire.send(&r);
+                })?;
+                Ok(then(&mut s, Protected(alert::BAD_RECORD_MAC)))
+            })
+        },
+    ));
+    v.push(S::new(
+        "server.confirm.cleartext_alert",
+        &["4.8", "10.2"],
+        "AwaitConfirmation + cleartext alert: not answered, the server closes",
+        |t| {
+            verdict(|| {
+                let mut s =
+                    before_confirm(t, |s| s.wire.send(&wire::alert_frame(alert::DECRYPT_ERROR)))?;
+                Ok(then(&mut s, Silence))
+            })
+        },
+    ));
+    v.push(S::new(
+        "server.confirm.client_hello_frame",
+        &["10.2"],
+        "AwaitConfirmation + ClientHello frame: unexpected_message",
+        |t| {
+            verdict(|| {
+                let h = t.nk()?;
+                let (again, _) = h.build(&t.server_key);
+                let mut s = before_confirm(t, |s| s.wire.send(&again))?;
+                Ok(then(&mut s, Protected(alert::UNEXPECTED_MESSAGE)))
+            })
+        },
+    ));
+    v.push(S::new(
+        "server.confirm.padded",
+        &["4.10", "6.3"],
+        "a padded confirm record (100 zero bytes), then a message in the same write: accepted",
+        |t| {
+            verdict(|| {
+                let mut s = before_confirm(t, |s| {
+                    let mut bytes = s.send.seal(wire::CT_CONFIRM, b"", 100);
+                    bytes.extend(s.message_bytes(b"right after"));
+                    s.wire.send(&bytes);
+                })?;
+                expect_echo(&mut s, b"right after")?;
+                Ok(Verdict::pass())
+            })
+        },
+    ));
+    v.push(S::new(
+        "server.confirm.repeated",
+        &["4.10"],
+        "a second confirm record: unexpected_message",
+        |t| {
+            est(t, |s| {
+                echo(s, b"x")?;
+                s.record(wire::CT_CONFIRM, b"");
+                Ok(then(s, Protected(alert::UNEXPECTED_MESSAGE)))
+            })
+        },
+    ));
+
+    // ----- section 6: records -----
+    v.push(S::new(
+        "server.record.bad_tag",
+        &["6.1"],
+        "a record with a flipped tag byte: bad_record_mac",
+        |t| {
+            est(t, |s| {
+                let mut r = s.seal(wire::CT_MESSAGE_END, b"x");
                 let n = r.len();
                 r[n - 1] ^= 1;
                 s.wire.send(&r);
-            })?;
-            Ok(then(&mut s, Protected(alert::BAD_RECORD_MAC)))
-        })
-    }));
-    v.push(S::new("server.confirm.cleartext_alert", &["4.8", "10.2"], "AwaitConfirmation + cleartext alert: not answered, the server closes", |t| {
-        verdict(|| {
-            let mut s = before_confirm(t, |s| s.wire.send(&wire::alert_frame(alert::DECRYPT_ERROR)))?;
-            Ok(then(&mut s, Silence))
-        })
-    }));
-    v.push(S::new("server.confirm.client_hello_frame", &["10.2"], "AwaitConfirmation + ClientHello frame: unexpected_message", |t| {
-        verdict(|| {
-            let h = t.nk()?;
-            let (again, _) = h.build(&t.server_key);
-            let mut s = before_confirm(t, |s| s.wire.send(&again))?;
-            Ok(then(&mut s, Protected(alert::UNEXPECTED_MESSAGE)))
-        })
-    }));
-    v.push(S::new("server.confirm.padded", &["4.10", "6.3"], "a padded confirm record (100 zero bytes), then a message in the same write: accepted", |t| {
-        verdict(|| {
-            let mut s = before_confirm(t, |s| {
-                let mut bytes = s.send.seal(wire::CT_CONFIRM, b"", 100);
-                bytes.extend(s.message_bytes(b"right after"));
-                s.wire.send(&bytes);
-            })?;
-            expect_echo(&mut s, b"right after")?;
-            Ok(Verdict::pass())
-        })
-    }));
-    v.push(S::new("server.confirm.repeated", &["4.10"], "a second confirm record: unexpected_message", |t| {
-        est(t, |s| {
-            echo(s, b"x")?;
-            s.record(wire::CT_CONFIRM, b"");
-            Ok(then(s, Protected(alert::UNEXPECTED_MESSAGE)))
-        })
-    }));
-
-    // ----- section 6: records -----
-    v.push(S::new("server.record.bad_tag", &["6.1"], "a record with a flipped tag byte: bad_record_mac", |t| {
-        est(t, |s| {
-            let mut r = s.seal(wire::CT_MESSAGE_END, b"x");
-            let n = r.len();
-            r[n - 1] ^= 1;
-            s.wire.send(&r);
-            Ok(then(s, Protected(alert::BAD_RECORD_MAC)))
-        })
-    }));
-    v.push(S::new("server.record.ciphertext", &["6.1"], "a record with its first ciphertext byte flipped: bad_record_mac", |t| {
-        est(t, |s| {
-            let mut r = s.seal(wire::CT_MESSAGE_END, b"hello");
-            r[3] ^= 1;
-            s.wire.send(&r);
-            Ok(then(s, Protected(alert::BAD_RECORD_MAC)))
-        })
-    }));
-    v.push(S::new("server.record.too_short", &["6.1"], "a record body of 15 bytes (shorter than a tag): bad_record_mac", |t| {
-        est(t, |s| {
-            s.wire.send(&wire::frame(wire::FRAME_RECORD, &[0x42; 15]));
-            Ok(then(s, Protected(alert::BAD_RECORD_MAC)))
-        })
-    }));
-    v.push(S::new("server.record.length_short", &["6.1"], "a record whose length is one short (the last tag byte is left over): bad_record_mac", |t| {
-        est(t, |s| {
-            let r = s.seal(wire::CT_MESSAGE_END, b"hello");
-            let body = &r[3..r.len() - 1];
-            s.wire.send(&wire::frame(wire::FRAME_RECORD, body));
-            Ok(then(s, Protected(alert::BAD_RECORD_MAC)))
-        })
-    }));
-    v.push(S::new("server.record.replayed", &["6.1"], "a record delivered twice: the first is echoed, the copy is bad_record_mac", |t| {
-        est(t, |s| {
-            let r = s.message_bytes(b"once");
-            s.wire.send(&r);
-            expect_echo(s, b"once")?;
-            s.wire.send(&r);
-            Ok(then(s, Protected(alert::BAD_RECORD_MAC)))
-        })
-    }));
-    v.push(S::new("server.record.reordered", &["6.1"], "the second record sent first: bad_record_mac", |t| {
-        est(t, |s| {
-            let a = s.message_bytes(b"first");
-            let b = s.message_bytes(b"second");
-            s.wire.send(&b);
-            let _ = a;
-            Ok(then(s, Protected(alert::BAD_RECORD_MAC)))
-        })
-    }));
-    v.push(S::new("server.record.reflected", &["6.1"], "the server's own first record sent back to it: bad_record_mac", |t| {
-        est(t, |s| {
-            let mut theirs = Direction::new(s.recv.suite, s.recv.secret);
-            let r = theirs.seal(wire::CT_MESSAGE_END, b"mirror", 0);
-            s.wire.send(&r);
-            Ok(then(s, Protected(alert::BAD_RECORD_MAC)))
-        })
-    }));
-    fn record_case(v: &mut Vec<S>, id: &'static str, sections: &'static [&'static str], title: &'static str, inner: fn() -> Vec<u8>, expect: Expect) {
+                Ok(then(s, Protected(alert::BAD_RECORD_MAC)))
+            })
+        },
+    ));
+    v.push(S::new(
+        "server.record.ciphertext",
+        &["6.1"],
+        "a record with its first ciphertext byte flipped: bad_record_mac",
+        |t| {
+            est(t, |s| {
+                let mut r = s.seal(wire::CT_MESSAGE_END, b"hello");
+                r[3] ^= 1;
+                s.wire.send(&r);
+                Ok(then(s, Protected(alert::BAD_RECORD_MAC)))
+            })
+        },
+    ));
+    v.push(S::new(
+        "server.record.too_short",
+        &["6.1"],
+        "a record body of 15 bytes (shorter than a tag): bad_record_mac",
+        |t| {
+            est(t, |s| {
+                s.wire.send(&wire::frame(wire::FRAME_RECORD, &[0x42; 15]));
+                Ok(then(s, Protected(alert::BAD_RECORD_MAC)))
+            })
+        },
+    ));
+    v.push(S::new(
+        "server.record.length_short",
+        &["6.1"],
+        "a record whose length is one short (the last tag byte is left over): bad_record_mac",
+        |t| {
+            est(t, |s| {
+                let r = s.seal(wire::CT_MESSAGE_END, b"hello");
+                let body = &r[3..r.len() - 1];
+                s.wire.send(&wire::frame(wire::FRAME_RECORD, body));
+                Ok(then(s, Protected(alert::BAD_RECORD_MAC)))
+            })
+        },
+    ));
+    v.push(S::new(
+        "server.record.replayed",
+        &["6.1"],
+        "a record delivered twice: the first is echoed, the copy is bad_record_mac",
+        |t| {
+            est(t, |s| {
+                let r = s.message_bytes(b"once");
+                s.wire.send(&r);
+                expect_echo(s, b"once")?;
+                s.wire.send(&r);
+                Ok(then(s, Protected(alert::BAD_RECORD_MAC)))
+            })
+        },
+    ));
+    v.push(S::new(
+        "server.record.reordered",
+        &["6.1"],
+        "the second record sent first: bad_record_mac",
+        |t| {
+            est(t, |s| {
+                let a = s.message_bytes(b"first");
+                let b = s.message_bytes(b"second");
+                s.wire.send(&b);
+                let _ = a;
+                Ok(then(s, Protected(alert::BAD_RECORD_MAC)))
+            })
+        },
+    ));
+    v.push(S::new(
+        "server.record.reflected",
+        &["6.1"],
+        "the server's own first record sent back to it: bad_record_mac",
+        |t| {
+            est(t, |s| {
+                let mut theirs = Direction::new(s.recv.suite, s.recv.secret);
+                let r = theirs.seal(wire::CT_MESSAGE_END, b"mirror", 0);
+                s.wire.send(&r);
+                Ok(then(s, Protected(alert::BAD_RECORD_MAC)))
+            })
+        },
+    ));
+    fn record_case(
+        v: &mut Vec<S>,
+        id: &'static str,
+        sections: &'static [&'static str],
+        title: &'static str,
+        inner: fn() -> Vec<u8>,
+        expect: Expect,
+    ) {
         v.push(S::new(id, sections, title, move |t| {
             est(t, |s| {
                 let r = s.send.seal_inner(&inner());
@@ -935,115 +1630,276 @@ pub fn scenarios() -> Vec<S> {
             })
         }));
     }
-    record_case(&mut v, "server.record.unknown_content_type", &["6.1", "6.2"], "a record of content type 0x08: unexpected_message", || vec![b'x', 0x08], Protected(alert::UNEXPECTED_MESSAGE));
-    record_case(&mut v, "server.record.all_zero_inner", &["6.1"], "an inner plaintext of zeros only: unexpected_message", || vec![0; 20], Protected(alert::UNEXPECTED_MESSAGE));
-    record_case(&mut v, "server.record.empty_inner", &["6.1"], "an empty inner plaintext (tag only): unexpected_message", Vec::new, Protected(alert::UNEXPECTED_MESSAGE));
-    record_case(&mut v, "server.record.empty_continuation", &["6.2", "7"], "an empty message_continues: decode_error", || vec![wire::CT_MESSAGE_CONTINUES], Protected(alert::DECODE_ERROR));
-    record_case(&mut v, "server.record.key_update_value", &["6.2", "8"], "a key_update with payload 0x02: decode_error", || vec![0x02, wire::CT_KEY_UPDATE], Protected(alert::DECODE_ERROR));
-    record_case(&mut v, "server.record.key_update_empty", &["6.2", "8"], "a key_update with an empty payload: decode_error", || vec![wire::CT_KEY_UPDATE], Protected(alert::DECODE_ERROR));
-    record_case(&mut v, "server.record.ping_65", &["6.2", "11"], "a ping of 65 bytes (one past the limit): decode_error", || [vec![0x42; 65], vec![wire::CT_PING]].concat(), Protected(alert::DECODE_ERROR));
-    record_case(&mut v, "server.record.pong_65", &["6.2", "11"], "a pong of 65 bytes: decode_error", || [vec![0x42; 65], vec![wire::CT_PONG]].concat(), Protected(alert::DECODE_ERROR));
-    record_case(&mut v, "server.record.alert_two_bytes", &["6.2", "9.1"], "an alert record with a 2-byte payload: decode_error", || vec![0, 0, wire::CT_ALERT], Protected(alert::DECODE_ERROR));
-    record_case(&mut v, "server.record.alert_empty", &["6.2", "9.1"], "an alert record with an empty payload: decode_error", || vec![wire::CT_ALERT], Protected(alert::DECODE_ERROR));
-    record_case(&mut v, "server.record.alert_fatal", &["9.1", "4.8", "9.3"], "a protected fatal alert (bad_record_mac): the server fails and sends nothing", || vec![alert::BAD_RECORD_MAC, wire::CT_ALERT], Silence);
-    record_case(&mut v, "server.record.alert_unknown_code", &["9.1"], "a protected alert of unknown code 200: fatal, nothing sent", || vec![200, wire::CT_ALERT], Silence);
-    v.push(S::new("server.record.ping_64", &["6.2", "11"], "a ping of 64 bytes (at the limit): a pong with the same payload", |t| {
-        est(t, |s| {
-            let p: Vec<u8> = (0..64).collect();
-            s.answer_pings = true;
-            s.record(wire::CT_PING, &p);
-            echo(s, b"after ping")?;
-            Ok(if s.pongs_seen == vec![p] { Verdict::pass() } else { Verdict::fail("one pong echoing the 64-byte ping", format!("{} pong(s)", s.pongs_seen.len())) })
-        })
-    }));
-    v.push(S::new("server.record.ping_empty", &["6.2"], "an empty ping: an empty pong", |t| {
-        est(t, |s| {
-            s.record(wire::CT_PING, b"");
-            echo(s, b"after ping")?;
-            Ok(if s.pongs_seen == vec![Vec::<u8>::new()] { Verdict::pass() } else { Verdict::fail("one empty pong", format!("{:?}", s.pongs_seen)) })
-        })
-    }));
-    v.push(S::new("server.record.pong_unsolicited", &["6.2"], "a pong that answers no ping: never an error", |t| {
-        est(t, |s| {
-            s.record(wire::CT_PONG, b"unasked");
-            echo(s, b"still here")?;
-            Ok(Verdict::pass())
-        })
-    }));
-    v.push(S::new("server.record.max_record", &["6.1", "11"], "a record of 16401 bytes (16384-byte payload, at the limit): accepted", |t| {
-        est(t, |s| {
-            echo(s, &vec![0x61; wire::MAX_FRAGMENT])?;
-            Ok(Verdict::pass())
-        })
-    }));
-    v.push(S::new("server.record.max_padding", &["6.1", "6.3", "11"], "a 1-byte message padded to an inner plaintext of 16385 bytes: accepted", |t| {
-        est(t, |s| {
-            let r = s.send.seal(wire::CT_MESSAGE_END, b"p", 16383);
-            s.wire.send(&r);
-            expect_echo(s, b"p")?;
-            Ok(Verdict::pass())
-        })
-    }));
-    v.push(S::new("server.record.overflow_header", &["3", "6.1", "11"], "a record header of length 16402 (one past the limit): record_overflow before the body", |t| {
-        est(t, |s| {
-            s.wire.send(&wire::frame_header(wire::FRAME_RECORD, 16402));
-            Ok(then(s, Protected(alert::RECORD_OVERFLOW)))
-        })
-    }));
-    v.push(S::new("server.record.unknown_frame_type", &["3"], "an unknown frame type (0x18) after the handshake: decode_error", |t| {
-        est(t, |s| {
-            s.wire.send(&wire::frame_header(0x18, 20));
-            Ok(then(s, Protected(alert::DECODE_ERROR)))
-        })
-    }));
-    v.push(S::new("server.record.cleartext_alert", &["4.8", "10.2"], "Established + cleartext alert frame: unexpected_message, but nothing sent", |t| {
-        est(t, |s| {
-            echo(s, b"x")?;
-            s.wire.send(&wire::alert_frame(alert::DECRYPT_ERROR));
-            Ok(then(s, Silence))
-        })
-    }));
-    v.push(S::new("server.record.client_hello_frame", &["10.2"], "Established + ClientHello frame: unexpected_message", |t| {
-        verdict(|| {
-            let (again, _) = t.nk()?.build(&t.server_key);
+    record_case(
+        &mut v,
+        "server.record.unknown_content_type",
+        &["6.1", "6.2"],
+        "a record of content type 0x08: unexpected_message",
+        || vec![b'x', 0x08],
+        Protected(alert::UNEXPECTED_MESSAGE),
+    );
+    record_case(
+        &mut v,
+        "server.record.all_zero_inner",
+        &["6.1"],
+        "an inner plaintext of zeros only: unexpected_message",
+        || vec![0; 20],
+        Protected(alert::UNEXPECTED_MESSAGE),
+    );
+    record_case(
+        &mut v,
+        "server.record.empty_inner",
+        &["6.1"],
+        "an empty inner plaintext (tag only): unexpected_message",
+        Vec::new,
+        Protected(alert::UNEXPECTED_MESSAGE),
+    );
+    record_case(
+        &mut v,
+        "server.record.empty_continuation",
+        &["6.2", "7"],
+        "an empty message_continues: decode_error",
+        || vec![wire::CT_MESSAGE_CONTINUES],
+        Protected(alert::DECODE_ERROR),
+    );
+    record_case(
+        &mut v,
+        "server.record.key_update_value",
+        &["6.2", "8"],
+        "a key_update with payload 0x02: decode_error",
+        || vec![0x02, wire::CT_KEY_UPDATE],
+        Protected(alert::DECODE_ERROR),
+    );
+    record_case(
+        &mut v,
+        "server.record.key_update_empty",
+        &["6.2", "8"],
+        "a key_update with an empty payload: decode_error",
+        || vec![wire::CT_KEY_UPDATE],
+        Protected(alert::DECODE_ERROR),
+    );
+    record_case(
+        &mut v,
+        "server.record.ping_65",
+        &["6.2", "11"],
+        "a ping of 65 bytes (one past the limit): decode_error",
+        || [vec![0x42; 65], vec![wire::CT_PING]].concat(),
+        Protected(alert::DECODE_ERROR),
+    );
+    record_case(
+        &mut v,
+        "server.record.pong_65",
+        &["6.2", "11"],
+        "a pong of 65 bytes: decode_error",
+        || [vec![0x42; 65], vec![wire::CT_PONG]].concat(),
+        Protected(alert::DECODE_ERROR),
+    );
+    record_case(
+        &mut v,
+        "server.record.alert_two_bytes",
+        &["6.2", "9.1"],
+        "an alert record with a 2-byte payload: decode_error",
+        || vec![0, 0, wire::CT_ALERT],
+        Protected(alert::DECODE_ERROR),
+    );
+    record_case(
+        &mut v,
+        "server.record.alert_empty",
+        &["6.2", "9.1"],
+        "an alert record with an empty payload: decode_error",
+        || vec![wire::CT_ALERT],
+        Protected(alert::DECODE_ERROR),
+    );
+    record_case(
+        &mut v,
+        "server.record.alert_fatal",
+        &["9.1", "4.8", "9.3"],
+        "a protected fatal alert (bad_record_mac): the server fails and sends nothing",
+        || vec![alert::BAD_RECORD_MAC, wire::CT_ALERT],
+        Silence,
+    );
+    record_case(
+        &mut v,
+        "server.record.alert_unknown_code",
+        &["9.1"],
+        "a protected alert of unknown code 200: fatal, nothing sent",
+        || vec![200, wire::CT_ALERT],
+        Silence,
+    );
+    v.push(S::new(
+        "server.record.ping_64",
+        &["6.2", "11"],
+        "a ping of 64 bytes (at the limit): a pong with the same payload",
+        |t| {
+            est(t, |s| {
+                let p: Vec<u8> = (0..64).collect();
+                s.answer_pings = true;
+                s.record(wire::CT_PING, &p);
+                echo(s, b"after ping")?;
+                Ok(if s.pongs_seen == vec![p] {
+                    Verdict::pass()
+                } else {
+                    Verdict::fail(
+                        "one pong echoing the 64-byte ping",
+                        format!("{} pong(s)", s.pongs_seen.len()),
+                    )
+                })
+            })
+        },
+    ));
+    v.push(S::new(
+        "server.record.ping_empty",
+        &["6.2"],
+        "an empty ping: an empty pong",
+        |t| {
+            est(t, |s| {
+                s.record(wire::CT_PING, b"");
+                echo(s, b"after ping")?;
+                Ok(if s.pongs_seen == vec![Vec::<u8>::new()] {
+                    Verdict::pass()
+                } else {
+                    Verdict::fail("one empty pong", format!("{:?}", s.pongs_seen))
+                })
+            })
+        },
+    ));
+    v.push(S::new(
+        "server.record.pong_unsolicited",
+        &["6.2"],
+        "a pong that answers no ping: never an error",
+        |t| {
+            est(t, |s| {
+                s.record(wire::CT_PONG, b"unasked");
+                echo(s, b"still here")?;
+                Ok(Verdict::pass())
+            })
+        },
+    ));
+    v.push(S::new(
+        "server.record.max_record",
+        &["6.1", "11"],
+        "a record of 16401 bytes (16384-byte payload, at the limit): accepted",
+        |t| {
+            est(t, |s| {
+                echo(s, &vec![0x61; wire::MAX_FRAGMENT])?;
+                Ok(Verdict::pass())
+            })
+        },
+    ));
+    v.push(S::new(
+        "server.record.max_padding",
+        &["6.1", "6.3", "11"],
+        "a 1-byte message padded to an inner plaintext of 16385 bytes: accepted",
+        |t| {
+            est(t, |s| {
+                let r = s.send.seal(wire::CT_MESSAGE_END, b"p", 16383);
+                s.wire.send(&r);
+                expect_echo(s, b"p")?;
+                Ok(Verdict::pass())
+            })
+        },
+    ));
+    v.push(S::new(
+        "server.record.overflow_header",
+        &["3", "6.1", "11"],
+        "a record header of length 16402 (one past the limit): record_overflow before the body",
+        |t| {
+            est(t, |s| {
+                s.wire.send(&wire::frame_header(wire::FRAME_RECORD, 16402));
+                Ok(then(s, Protected(alert::RECORD_OVERFLOW)))
+            })
+        },
+    ));
+    v.push(S::new(
+        "server.record.unknown_frame_type",
+        &["3"],
+        "an unknown frame type (0x18) after the handshake: decode_error",
+        |t| {
+            est(t, |s| {
+                s.wire.send(&wire::frame_header(0x18, 20));
+                Ok(then(s, Protected(alert::DECODE_ERROR)))
+            })
+        },
+    ));
+    v.push(S::new(
+        "server.record.cleartext_alert",
+        &["4.8", "10.2"],
+        "Established + cleartext alert frame: unexpected_message, but nothing sent",
+        |t| {
             est(t, |s| {
                 echo(s, b"x")?;
-                s.wire.send(&again);
+                s.wire.send(&wire::alert_frame(alert::DECRYPT_ERROR));
+                Ok(then(s, Silence))
+            })
+        },
+    ));
+    v.push(S::new(
+        "server.record.client_hello_frame",
+        &["10.2"],
+        "Established + ClientHello frame: unexpected_message",
+        |t| {
+            verdict(|| {
+                let (again, _) = t.nk()?.build(&t.server_key);
+                est(t, |s| {
+                    echo(s, b"x")?;
+                    s.wire.send(&again);
+                    Ok(then(s, Protected(alert::UNEXPECTED_MESSAGE)))
+                })
+                .into_step()
+            })
+        },
+    ));
+    v.push(S::new(
+        "server.record.retry_frame",
+        &["10.2"],
+        "Established + Retry frame: unexpected_message",
+        |t| {
+            est(t, |s| {
+                echo(s, b"x")?;
+                s.wire.send(&wire::frame(wire::FRAME_RETRY, &[1, 0]));
                 Ok(then(s, Protected(alert::UNEXPECTED_MESSAGE)))
-            }).into_step()
-        })
-    }));
-    v.push(S::new("server.record.retry_frame", &["10.2"], "Established + Retry frame: unexpected_message", |t| {
-        est(t, |s| {
-            echo(s, b"x")?;
-            s.wire.send(&wire::frame(wire::FRAME_RETRY, &[1, 0]));
-            Ok(then(s, Protected(alert::UNEXPECTED_MESSAGE)))
-        })
-    }));
+            })
+        },
+    ));
 
     // ----- section 7: messages -----
-    v.push(S::new("server.message.fragmented", &["7"], "a 40000-byte message in 3 records: echoed whole", |t| {
-        est(t, |s| {
-            echo(s, &(0..40000u32).map(|i| i as u8).collect::<Vec<_>>())?;
-            Ok(Verdict::pass())
-        })
-    }));
-    v.push(S::new("server.message.small_fragments", &["7"], "a message in 5 one-byte fragments: echoed whole", |t| {
-        est(t, |s| {
-            for b in b"abcd" {
-                s.record(wire::CT_MESSAGE_CONTINUES, &[*b]);
-            }
-            s.record(wire::CT_MESSAGE_END, b"e");
-            expect_echo(s, b"abcde")?;
-            Ok(Verdict::pass())
-        })
-    }));
-    v.push(S::new("server.message.empty", &["7"], "an empty message: echoed", |t| {
-        est(t, |s| {
-            echo(s, b"")?;
-            Ok(Verdict::pass())
-        })
-    }));
+    v.push(S::new(
+        "server.message.fragmented",
+        &["7"],
+        "a 40000-byte message in 3 records: echoed whole",
+        |t| {
+            est(t, |s| {
+                echo(s, &(0..40000u32).map(|i| i as u8).collect::<Vec<_>>())?;
+                Ok(Verdict::pass())
+            })
+        },
+    ));
+    v.push(S::new(
+        "server.message.small_fragments",
+        &["7"],
+        "a message in 5 one-byte fragments: echoed whole",
+        |t| {
+            est(t, |s| {
+                for b in b"abcd" {
+                    s.record(wire::CT_MESSAGE_CONTINUES, &[*b]);
+                }
+                s.record(wire::CT_MESSAGE_END, b"e");
+                expect_echo(s, b"abcde")?;
+                Ok(Verdict::pass())
+            })
+        },
+    ));
+    v.push(S::new(
+        "server.message.empty",
+        &["7"],
+        "an empty message: echoed",
+        |t| {
+            est(t, |s| {
+                echo(s, b"")?;
+                Ok(Verdict::pass())
+            })
+        },
+    ));
     v.push(S::new("server.message.control_between_fragments", &["7", "6.2", "8"], "ping, key_update (requested) and pong between the fragments of a message: answered, message echoed whole", |t| {
         est(t, |s| {
             echo(s, b"warm up")?;
@@ -1061,37 +1917,64 @@ pub fn scenarios() -> Vec<S> {
             Ok(if s.key_updates_seen == vec![0] { Verdict::pass() } else { Verdict::fail("one key_update (not requested) from the server", format!("{:?}", s.key_updates_seen)) })
         })
     }));
-    v.push(S::new("server.message.max_size", &["7", "11"], "a message of the maximum size (1 MiB by default): echoed", |t| {
-        let max = t.max_message;
-        est(t, move |s| {
-            echo(s, &vec![0x6d; max])?;
-            Ok(Verdict::pass())
-        })
-    }));
-    v.push(S::new("server.message.too_large", &["7", "11", "9.1"], "a message one byte past the maximum: message_too_large", |t| {
-        let max = t.max_message;
-        est(t, move |s| {
-            s.message(&vec![0x6d; max + 1]);
-            Ok(then(s, Protected(alert::MESSAGE_TOO_LARGE)))
-        })
-    }));
-    v.push(S::new("server.message.close_inside_message", &["7", "9.2"], "close_notify after a message_continues: unexpected_message", |t| {
-        est(t, |s| {
-            s.record(wire::CT_MESSAGE_CONTINUES, b"half");
-            s.close_notify();
-            Ok(then(s, Protected(alert::UNEXPECTED_MESSAGE)))
-        })
-    }));
+    v.push(S::new(
+        "server.message.max_size",
+        &["7", "11"],
+        "a message of the maximum size (1 MiB by default): echoed",
+        |t| {
+            let max = t.max_message;
+            est(t, move |s| {
+                echo(s, &vec![0x6d; max])?;
+                Ok(Verdict::pass())
+            })
+        },
+    ));
+    v.push(S::new(
+        "server.message.too_large",
+        &["7", "11", "9.1"],
+        "a message one byte past the maximum: message_too_large",
+        |t| {
+            let max = t.max_message;
+            est(t, move |s| {
+                s.message(&vec![0x6d; max + 1]);
+                Ok(then(s, Protected(alert::MESSAGE_TOO_LARGE)))
+            })
+        },
+    ));
+    v.push(S::new(
+        "server.message.close_inside_message",
+        &["7", "9.2"],
+        "close_notify after a message_continues: unexpected_message",
+        |t| {
+            est(t, |s| {
+                s.record(wire::CT_MESSAGE_CONTINUES, b"half");
+                s.close_notify();
+                Ok(then(s, Protected(alert::UNEXPECTED_MESSAGE)))
+            })
+        },
+    ));
 
     // ----- section 8: key update -----
-    v.push(S::new("server.key_update.unrequested", &["8"], "key_update (not requested), then a message under the new key: echoed, no key_update back", |t| {
-        est(t, |s| {
-            echo(s, b"before")?;
-            s.key_update(false);
-            echo(s, b"after")?;
-            Ok(if s.key_updates_seen.is_empty() { Verdict::pass() } else { Verdict::fail("no key_update from the server", format!("{:?}", s.key_updates_seen)) })
-        })
-    }));
+    v.push(S::new(
+        "server.key_update.unrequested",
+        &["8"],
+        "key_update (not requested), then a message under the new key: echoed, no key_update back",
+        |t| {
+            est(t, |s| {
+                echo(s, b"before")?;
+                s.key_update(false);
+                echo(s, b"after")?;
+                Ok(if s.key_updates_seen.is_empty() {
+                    Verdict::pass()
+                } else {
+                    Verdict::fail(
+                        "no key_update from the server",
+                        format!("{:?}", s.key_updates_seen),
+                    )
+                })
+            })
+        },
+    ));
     v.push(S::new("server.key_update.requested", &["8"], "key_update (requested): the server updates too (key_update 0x00), the echo comes under its new key", |t| {
         est(t, |s| {
             echo(s, b"before")?;
@@ -1100,52 +1983,86 @@ pub fn scenarios() -> Vec<S> {
             Ok(if s.key_updates_seen == vec![0] { Verdict::pass() } else { Verdict::fail("exactly one key_update (update_not_requested)", format!("{:?}", s.key_updates_seen)) })
         })
     }));
-    v.push(S::new("server.key_update.coalesced", &["8"], "three key_update requests in a row: answered once", |t| {
-        est(t, |s| {
-            echo(s, b"before")?;
-            s.key_update(true);
-            s.key_update(true);
-            s.key_update(true);
-            echo(s, b"after")?;
-            Ok(if s.key_updates_seen == vec![0] { Verdict::pass() } else { Verdict::fail("exactly one key_update (coalesced)", format!("{:?}", s.key_updates_seen)) })
-        })
-    }));
-    v.push(S::new("server.key_update.fresh_keys", &["8"], "a request before the server sent any record: not answered (its keys are fresh)", |t| {
-        est(t, |s| {
-            s.key_update(true);
-            echo(s, b"after")?;
-            Ok(if s.key_updates_seen.is_empty() { Verdict::pass() } else { Verdict::fail("no key_update (the server's keys had protected nothing)", format!("{:?}", s.key_updates_seen)) })
-        })
-    }));
-    v.push(S::new("server.key_update.several", &["8"], "five unrequested key updates in a row, then messages: echoed", |t| {
-        est(t, |s| {
-            for _ in 0..5 {
+    v.push(S::new(
+        "server.key_update.coalesced",
+        &["8"],
+        "three key_update requests in a row: answered once",
+        |t| {
+            est(t, |s| {
+                echo(s, b"before")?;
+                s.key_update(true);
+                s.key_update(true);
+                s.key_update(true);
+                echo(s, b"after")?;
+                Ok(if s.key_updates_seen == vec![0] {
+                    Verdict::pass()
+                } else {
+                    Verdict::fail(
+                        "exactly one key_update (coalesced)",
+                        format!("{:?}", s.key_updates_seen),
+                    )
+                })
+            })
+        },
+    ));
+    v.push(S::new(
+        "server.key_update.fresh_keys",
+        &["8"],
+        "a request before the server sent any record: not answered (its keys are fresh)",
+        |t| {
+            est(t, |s| {
+                s.key_update(true);
+                echo(s, b"after")?;
+                Ok(if s.key_updates_seen.is_empty() {
+                    Verdict::pass()
+                } else {
+                    Verdict::fail(
+                        "no key_update (the server's keys had protected nothing)",
+                        format!("{:?}", s.key_updates_seen),
+                    )
+                })
+            })
+        },
+    ));
+    v.push(S::new(
+        "server.key_update.several",
+        &["8"],
+        "five unrequested key updates in a row, then messages: echoed",
+        |t| {
+            est(t, |s| {
+                for _ in 0..5 {
+                    s.key_update(false);
+                }
+                echo(s, b"one")?;
                 s.key_update(false);
-            }
-            echo(s, b"one")?;
-            s.key_update(false);
-            echo(s, b"two")?;
-            Ok(Verdict::pass())
-        })
-    }));
+                echo(s, b"two")?;
+                Ok(Verdict::pass())
+            })
+        },
+    ));
 
     // ----- 9.2: close -----
-    v.push(S::new("server.close.half_close", &["9.2"], "a message and close_notify in one write: the message is still echoed, then close_notify", |t| {
-        est(t, |s| {
-            let mut b = s.message_bytes(b"last words");
-            b.extend(s.send.seal(wire::CT_ALERT, &[0], 0));
-            s.wire.send(&b);
-            expect_echo(s, b"last words")?;
-            match s.next() {
-                Seen::Alert(0) => {}
-                other => return Ok(Verdict::fail("the server's close_notify", other)),
-            }
-            Ok(match s.wire.expect_close(Duration::from_millis(1500)) {
-                Ok(()) => Verdict::pass(),
-                Err(g) => Verdict::fail("close after close_notify", Seen::from(g)),
+    v.push(S::new(
+        "server.close.half_close",
+        &["9.2"],
+        "a message and close_notify in one write: the message is still echoed, then close_notify",
+        |t| {
+            est(t, |s| {
+                let mut b = s.message_bytes(b"last words");
+                b.extend(s.send.seal(wire::CT_ALERT, &[0], 0));
+                s.wire.send(&b);
+                expect_echo(s, b"last words")?;
+                match s.observe() {
+                    Seen::Alert(0) => {}
+                    other => return Ok(Verdict::fail("the server's close_notify", other)),
+                }
+                Ok(match s.wire.expect_close(Duration::from_millis(1500)) {
+                    Ok(()) => Verdict::pass(),
+                    Err(g) => Verdict::fail("close after close_notify", Seen::from(g)),
+                })
             })
-        })
-    }));
+        },
+    ));
     v.push(S::new("server.close.record_after_close_notify", &["9.2", "10.2"], "a message after the client's close_notify: never delivered (unexpected_message, or nothing once the server closed)", |t| {
         est(t, |s| {
             echo(s, b"m1")?;
@@ -1153,7 +2070,7 @@ pub fn scenarios() -> Vec<S> {
             b.extend(s.message_bytes(b"m2 after close"));
             s.wire.send(&b);
             loop {
-                match s.next() {
+                match s.observe() {
                     Seen::Alert(0) => continue,
                     Seen::Alert(alert::UNEXPECTED_MESSAGE) if !s.closed_by_peer => {
                         return Ok(match s.wire.expect_close(Duration::from_millis(1500)) {
@@ -1168,18 +2085,23 @@ pub fn scenarios() -> Vec<S> {
             }
         })
     }));
-    v.push(S::new("server.close.nothing_after_close_notify", &["9.2"], "after the server's close_notify, a bad record from the client gets no alert", |t| {
-        est(t, |s| {
-            echo(s, b"x")?;
-            s.close_notify();
-            match s.next() {
-                Seen::Alert(0) => {}
-                other => return Ok(Verdict::fail("the server's close_notify", other)),
-            }
-            s.wire.send(&wire::frame(wire::FRAME_RECORD, &[0x42; 40]));
-            Ok(judge(Silence, s.next(), &mut s.wire))
-        })
-    }));
+    v.push(S::new(
+        "server.close.nothing_after_close_notify",
+        &["9.2"],
+        "after the server's close_notify, a bad record from the client gets no alert",
+        |t| {
+            est(t, |s| {
+                echo(s, b"x")?;
+                s.close_notify();
+                match s.observe() {
+                    Seen::Alert(0) => {}
+                    other => return Ok(Verdict::fail("the server's close_notify", other)),
+                }
+                s.wire.send(&wire::frame(wire::FRAME_RECORD, &[0x42; 40]));
+                Ok(judge(Silence, s.observe(), &mut s.wire))
+            })
+        },
+    ));
     v
 }
 

@@ -144,7 +144,12 @@ pub struct Extension {
 /// every message (structure and order); returns the alert of the first
 /// failure. `allowed` are the known types allowed in this message.
 pub fn parse_extensions(payload: &[u8], allowed: &[u16]) -> Result<Vec<Extension>, u8> {
-    let known = [EXT_TIMESTAMP, EXT_EARLY_DATA, EXT_EARLY_DATA_STATUS, EXT_SERVER_KEYS];
+    let known = [
+        EXT_TIMESTAMP,
+        EXT_EARLY_DATA,
+        EXT_EARLY_DATA_STATUS,
+        EXT_SERVER_KEYS,
+    ];
     let mut out = Vec::new();
     let mut rest = payload;
     let mut previous: Option<u16> = None;
@@ -168,7 +173,10 @@ pub fn parse_extensions(payload: &[u8], allowed: &[u16]) -> Result<Vec<Extension
         if is_known && !allowed.contains(&ty) {
             return Err(alert::ILLEGAL_PARAMETER);
         }
-        out.push(Extension { ty, value: rest[4..4 + len].to_vec() });
+        out.push(Extension {
+            ty,
+            value: rest[4..4 + len].to_vec(),
+        });
         rest = &rest[4 + len..];
     }
     Ok(out)
@@ -208,7 +216,10 @@ pub fn read_key_file(path: &std::path::Path, prefix: &str) -> Result<[u8; 32], S
             continue;
         }
         let Some(hex) = line.strip_prefix(prefix) else {
-            return Err(format!("{}: a line without the prefix {prefix}", path.display()));
+            return Err(format!(
+                "{}: a line without the prefix {prefix}",
+                path.display()
+            ));
         };
         if found.is_some() {
             return Err(format!("{}: more than one key line", path.display()));
@@ -372,7 +383,11 @@ pub fn retry_body(suite: u8, cookie: &[u8]) -> Vec<u8> {
 
 pub fn noise_name(pattern: u8, suite: u8) -> String {
     let p = if pattern == IK { "IK" } else { "NK" };
-    let c = if suite == CHACHA { "ChaChaPoly" } else { "AESGCM" };
+    let c = if suite == CHACHA {
+        "ChaChaPoly"
+    } else {
+        "AESGCM"
+    };
     format!("Noise_{p}_25519_{c}_SHA256")
 }
 
@@ -461,9 +476,17 @@ pub struct Direction {
 
 impl Direction {
     pub fn new(suite: u8, secret: [u8; 32]) -> Self {
-        let key = expand_label(&secret, "key", b"", 32).try_into().expect("32");
+        let key = expand_label(&secret, "key", b"", 32)
+            .try_into()
+            .expect("32");
         let iv = expand_label(&secret, "iv", b"", 12).try_into().expect("12");
-        Direction { suite, secret, key, iv, seq: 0 }
+        Direction {
+            suite,
+            secret,
+            key,
+            iv,
+            seq: 0,
+        }
     }
 
     /// Moves to the next traffic secret (section 8).
@@ -486,7 +509,10 @@ impl Direction {
         let len = inner.len() + TAG_LEN;
         let header = frame_header(FRAME_RECORD, len);
         let nonce = self.nonce(self.seq);
-        let payload = Payload { msg: inner, aad: &header };
+        let payload = Payload {
+            msg: inner,
+            aad: &header,
+        };
         let sealed = match self.suite {
             CHACHA => chacha20poly1305::ChaCha20Poly1305::new(&self.key.into())
                 .encrypt(&nonce.into(), payload),
@@ -510,7 +536,10 @@ impl Direction {
     pub fn open(&mut self, body: &[u8]) -> Option<Vec<u8>> {
         let header = frame_header(FRAME_RECORD, body.len());
         let nonce = self.nonce(self.seq);
-        let payload = Payload { msg: body, aad: &header };
+        let payload = Payload {
+            msg: body,
+            aad: &header,
+        };
         let inner = match self.suite {
             CHACHA => chacha20poly1305::ChaCha20Poly1305::new(&self.key.into())
                 .decrypt(&nonce.into(), payload),
@@ -546,7 +575,10 @@ mod tests {
         let hs = &v["vectors"][0];
         let secret = decode_hex(hs["client_to_server"]["secret"].as_str().unwrap()).unwrap();
         let mut c2s = Direction::new(AES, secret.try_into().unwrap());
-        assert_eq!(hex(&c2s.key), hs["client_to_server"]["key"].as_str().unwrap());
+        assert_eq!(
+            hex(&c2s.key),
+            hs["client_to_server"]["key"].as_str().unwrap()
+        );
         assert_eq!(hex(&c2s.iv), hs["client_to_server"]["iv"].as_str().unwrap());
         let confirm = c2s.seal(CT_CONFIRM, b"", 0);
         assert_eq!(hex(&confirm), hs["client_confirm"].as_str().unwrap());

@@ -10,11 +10,19 @@ use common::*;
 use lwsec_conformance::Verdict;
 
 fn frame(ty: u8, body: &[u8]) -> Vec<u8> {
-    [vec![ty], (body.len() as u16).to_be_bytes().to_vec(), body.to_vec()].concat()
+    [
+        vec![ty],
+        (body.len() as u16).to_be_bytes().to_vec(),
+        body.to_vec(),
+    ]
+    .concat()
 }
 
 fn pass(frame: Vec<u8>) -> Action {
-    Action { forward: frame, back: Vec::new() }
+    Action {
+        forward: frame,
+        back: Vec::new(),
+    }
 }
 
 /// A server that sends the wrong alert for an unsupported version:
@@ -37,7 +45,10 @@ impl Deviation for AnswersAlerts {
         dir == Dir::Up && ty == 0x15 && len == 1
     }
     fn frame(&self, _: Dir, _: usize, f: Vec<u8>) -> Action {
-        Action { forward: f, back: frame(0x15, &[10]) }
+        Action {
+            forward: f,
+            back: frame(0x15, &[10]),
+        }
     }
 }
 
@@ -69,7 +80,10 @@ impl Deviation for ClientAnswersAlerts {
         dir == Dir::Down && ty == 0x15 && len == 1
     }
     fn frame(&self, _: Dir, _: usize, f: Vec<u8>) -> Action {
-        Action { forward: f, back: frame(0x15, &[10]) }
+        Action {
+            forward: f,
+            back: frame(0x15, &[10]),
+        }
     }
 }
 
@@ -97,7 +111,12 @@ fn run_deviant_server(d: Arc<dyn Deviation>) -> Vec<lwsec_conformance::Outcome> 
 fn run_deviant_client(d: Arc<dyn Deviation>) -> Vec<lwsec_conformance::Outcome> {
     let via: Arc<dyn Fn(std::net::SocketAddr) -> std::net::SocketAddr + Send + Sync> = {
         let proxy = std::sync::Mutex::new(None);
-        Arc::new(move |tester| *proxy.lock().unwrap().get_or_insert_with(|| start_proxy(tester, d.clone())))
+        Arc::new(move |tester| {
+            *proxy
+                .lock()
+                .unwrap()
+                .get_or_insert_with(|| start_proxy(tester, d.clone()))
+        })
     };
     let mut t = client_target(Box::new(LwsecClient { via: Some(via) }));
     let out = lwsec_conformance::run_client(&mut t, &[]);
@@ -108,11 +127,24 @@ fn run_deviant_client(d: Arc<dyn Deviation>) -> Vec<lwsec_conformance::Outcome> 
 #[test]
 fn server_with_the_wrong_alert_code() {
     let out = run_deviant_server(Arc::new(WrongVersionAlert));
-    assert_eq!(failed(&out), ["server.hello.version", "server.two_rules.version_and_structure"]);
-    let v = &out.iter().find(|o| o.id == "server.hello.version").unwrap().verdict;
+    assert_eq!(
+        failed(&out),
+        [
+            "server.hello.version",
+            "server.two_rules.version_and_structure"
+        ]
+    );
+    let v = &out
+        .iter()
+        .find(|o| o.id == "server.hello.version")
+        .unwrap()
+        .verdict;
     assert_eq!(
         *v,
-        Verdict::fail("cleartext alert protocol_version(70), then close", "cleartext alert decode_error(50)")
+        Verdict::fail(
+            "cleartext alert protocol_version(70), then close",
+            "cleartext alert decode_error(50)"
+        )
     );
 }
 
@@ -121,7 +153,11 @@ fn server_that_answers_alerts() {
     let out = run_deviant_server(Arc::new(AnswersAlerts));
     assert_eq!(
         failed(&out),
-        ["server.frame.alert_before_hello", "server.confirm.cleartext_alert", "server.record.cleartext_alert"]
+        [
+            "server.frame.alert_before_hello",
+            "server.confirm.cleartext_alert",
+            "server.record.cleartext_alert"
+        ]
     );
 }
 
@@ -134,7 +170,10 @@ fn server_that_skips_the_reserved_flags_check() {
 #[test]
 fn client_that_answers_alerts() {
     let out = run_deviant_client(Arc::new(ClientAnswersAlerts));
-    assert_eq!(failed(&out), ["client.alert.not_answered", "client.record.cleartext_alert"]);
+    assert_eq!(
+        failed(&out),
+        ["client.alert.not_answered", "client.record.cleartext_alert"]
+    );
 }
 
 #[test]
@@ -145,10 +184,21 @@ fn client_that_never_confirms() {
     // Every failure is the missing confirm; scenarios that end before the
     // ServerHello still pass.
     for o in out.iter().filter(|o| o.verdict.is_fail()) {
-        let Verdict::Fail { expected, .. } = &o.verdict else { unreachable!() };
-        assert_eq!(expected, "the client's confirm record first (4.10)", "{}", o.id);
+        let Verdict::Fail { expected, .. } = &o.verdict else {
+            unreachable!()
+        };
+        assert_eq!(
+            expected, "the client's confirm record first (4.10)",
+            "{}",
+            o.id
+        );
     }
-    for id in ["client.retry.second", "client.retry.cookie_65", "client.server_hello.tag_flipped", "client.alert.not_answered"] {
+    for id in [
+        "client.retry.second",
+        "client.retry.cookie_65",
+        "client.server_hello.tag_flipped",
+        "client.alert.not_answered",
+    ] {
         assert!(!failed.contains(&id.to_string()), "{id} should pass");
     }
 }

@@ -15,7 +15,13 @@ fn lwsec_server_passes() {
     // Only what this server is not set up for is skipped.
     for id in skipped(&out) {
         assert!(
-            id.starts_with("server.cookie.") || ["server.early.accepted", "server.early.replayed", "server.early.stale"].contains(&id.as_str()),
+            id.starts_with("server.cookie.")
+                || [
+                    "server.early.accepted",
+                    "server.early.replayed",
+                    "server.early.stale"
+                ]
+                .contains(&id.as_str()),
             "unexpected skip {id}"
         );
     }
@@ -24,19 +30,32 @@ fn lwsec_server_passes() {
 
 #[test]
 fn lwsec_server_demanding_cookies_passes_section_4_5() {
-    let addr = start_server(ServerSetup { cookies: true, ..Default::default() });
+    let addr = start_server(ServerSetup {
+        cookies: true,
+        ..Default::default()
+    });
     let mut t = server_target(addr);
     let out = lwsec_conformance::run_server(&mut t, &["4.5".to_string()]);
     print(&out);
     assert!(failed(&out).is_empty(), "failed: {:?}", failed(&out));
-    let cookie: Vec<_> = out.iter().filter(|o| o.id.starts_with("server.cookie.")).collect();
+    let cookie: Vec<_> = out
+        .iter()
+        .filter(|o| o.id.starts_with("server.cookie."))
+        .collect();
     assert_eq!(cookie.len(), 5);
-    assert!(cookie.iter().all(|o| matches!(o.verdict, lwsec_conformance::Verdict::Pass(_))));
+    assert!(
+        cookie
+            .iter()
+            .all(|o| matches!(o.verdict, lwsec_conformance::Verdict::Pass(_)))
+    );
 }
 
 #[test]
 fn lwsec_server_with_early_data_passes_section_4_9() {
-    let addr = start_server(ServerSetup { early_data: true, ..Default::default() });
+    let addr = start_server(ServerSetup {
+        early_data: true,
+        ..Default::default()
+    });
     let mut t = server_target(addr);
     let out = lwsec_conformance::run_server(&mut t, &["4.9".to_string()]);
     print(&out);
@@ -50,5 +69,8 @@ fn lwsec_client_passes() {
     let out = lwsec_conformance::run_client(&mut t, &[]);
     print(&out);
     assert!(failed(&out).is_empty(), "failed: {:?}", failed(&out));
-    assert_eq!(skipped(&out), vec!["client.early.status_missing".to_string()]);
+    assert_eq!(
+        skipped(&out),
+        vec!["client.early.status_missing".to_string()]
+    );
 }

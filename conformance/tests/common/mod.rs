@@ -65,10 +65,14 @@ pub fn start_server(setup: ServerSetup) -> SocketAddr {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             tx.send(listener.local_addr().unwrap()).unwrap();
             loop {
-                let Ok((tcp, peer)) = listener.accept().await else { continue };
+                let Ok((tcp, peer)) = listener.accept().await else {
+                    continue;
+                };
                 let acceptor = acceptor.clone();
                 tokio::spawn(async move {
-                    let Ok(stream) = acceptor.accept(tcp, peer).await else { return };
+                    let Ok(stream) = acceptor.accept(tcp, peer).await else {
+                        return;
+                    };
                     let mut messages = stream.into_messages();
                     while let Some(Ok(m)) = messages.next().await {
                         if messages.send(m).await.is_err() {
@@ -84,12 +88,16 @@ pub fn start_server(setup: ServerSetup) -> SocketAddr {
 }
 
 pub fn server_public() -> [u8; 32] {
-    *StaticKeyPair::from_private_bytes(SERVER_PRIVATE).public_key().as_bytes()
+    *StaticKeyPair::from_private_bytes(SERVER_PRIVATE)
+        .public_key()
+        .as_bytes()
 }
 
 /// A server-mode target for `addr` (the lwsec server or a proxy to it).
 pub fn server_target(addr: SocketAddr) -> server_mode::Target {
-    let mut t = server_mode::Target::new(&addr.to_string(), server_public(), Duration::from_secs(5)).unwrap();
+    let mut t =
+        server_mode::Target::new(&addr.to_string(), server_public(), Duration::from_secs(5))
+            .unwrap();
     t.client_key = DEVICE_PRIVATE;
     t.client_key_generated = false;
     t.rejected_key = Some(REJECTED_PRIVATE);
@@ -124,14 +132,20 @@ impl Launcher for LwsecClient {
             None => addr,
         };
         let h = thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(async move {
                 let probe = async {
                     let config = Arc::new(ClientConfig::nk(pinned[0]));
                     let tcp = tokio::net::TcpStream::connect(addr).await?;
                     let mut stream = lwsec::tokio::connect(config, tcp).await?;
                     stream.send_message(b"probe").await?;
-                    let _ = stream.recv_message().await?.ok_or_else(|| std::io::Error::other("closed"))?;
+                    let _ = stream
+                        .recv_message()
+                        .await?
+                        .ok_or_else(|| std::io::Error::other("closed"))?;
                     stream.close().await
                 };
                 let _ = tokio::time::timeout(Duration::from_secs(5), probe).await;
@@ -150,7 +164,14 @@ pub fn client_target(launcher: Box<dyn Launcher>) -> client_mode::Target {
     ));
     std::fs::create_dir_all(&dir).unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    client_mode::Target::new(listener, SERVER_PRIVATE, dir.join("server.pub"), launcher, Duration::from_secs(5)).unwrap()
+    client_mode::Target::new(
+        listener,
+        SERVER_PRIVATE,
+        dir.join("server.pub"),
+        launcher,
+        Duration::from_secs(5),
+    )
+    .unwrap()
 }
 
 fn rand_suffix() -> u64 {
@@ -194,13 +215,23 @@ pub fn start_proxy(upstream: SocketAddr, deviation: Arc<dyn Deviation>) -> Socke
     thread::spawn(move || {
         for client in listener.incoming() {
             let Ok(client) = client else { continue };
-            let Ok(server) = TcpStream::connect(upstream) else { continue };
+            let Ok(server) = TcpStream::connect(upstream) else {
+                continue;
+            };
             let _ = client.set_nodelay(true);
             let _ = server.set_nodelay(true);
             let lock = Arc::new(Mutex::new(()));
             for (dir, from, to) in [
-                (Dir::Up, client.try_clone().unwrap(), server.try_clone().unwrap()),
-                (Dir::Down, server.try_clone().unwrap(), client.try_clone().unwrap()),
+                (
+                    Dir::Up,
+                    client.try_clone().unwrap(),
+                    server.try_clone().unwrap(),
+                ),
+                (
+                    Dir::Down,
+                    server.try_clone().unwrap(),
+                    client.try_clone().unwrap(),
+                ),
             ] {
                 let d = deviation.clone();
                 let lock = lock.clone();
@@ -211,7 +242,13 @@ pub fn start_proxy(upstream: SocketAddr, deviation: Arc<dyn Deviation>) -> Socke
     addr
 }
 
-fn pump(dir: Dir, mut from: TcpStream, mut to: TcpStream, d: Arc<dyn Deviation>, lock: Arc<Mutex<()>>) {
+fn pump(
+    dir: Dir,
+    mut from: TcpStream,
+    mut to: TcpStream,
+    d: Arc<dyn Deviation>,
+    lock: Arc<Mutex<()>>,
+) {
     let mut buf = [0u8; 65536];
     // Frame parse state: header bytes so far, body bytes left, held frame.
     let mut header: Vec<u8> = Vec::new();
@@ -272,11 +309,19 @@ fn pump(dir: Dir, mut from: TcpStream, mut to: TcpStream, d: Arc<dyn Deviation>,
 
 /// The ids of the scenarios that failed.
 pub fn failed(outcomes: &[Outcome]) -> Vec<String> {
-    outcomes.iter().filter(|o| o.verdict.is_fail()).map(|o| o.id.clone()).collect()
+    outcomes
+        .iter()
+        .filter(|o| o.verdict.is_fail())
+        .map(|o| o.id.clone())
+        .collect()
 }
 
 pub fn skipped(outcomes: &[Outcome]) -> Vec<String> {
-    outcomes.iter().filter(|o| matches!(o.verdict, Verdict::Skip(_))).map(|o| o.id.clone()).collect()
+    outcomes
+        .iter()
+        .filter(|o| matches!(o.verdict, Verdict::Skip(_)))
+        .map(|o| o.id.clone())
+        .collect()
 }
 
 pub fn print(outcomes: &[Outcome]) {
