@@ -289,9 +289,7 @@ fn serve(kind: Kind, args: &Args) -> Result<(), BoxError> {
             };
             match kind {
                 Kind::Tcp => spawn_connection(echo_tcp(tcp)),
-                Kind::LwsecNk | Kind::LwsecIk => {
-                    spawn_connection(echo_lwsec(acceptor.clone(), tcp, peer));
-                }
+                Kind::LwsecNk | Kind::LwsecIk => spawn_lwsec(&acceptor, tcp, peer),
                 Kind::Rustls => {
                     if let Some(tls) = &tls {
                         spawn_connection(echo_rustls(tls.clone(), tcp));
@@ -386,22 +384,23 @@ async fn echo_rustls(acceptor: tokio_rustls::TlsAcceptor, tcp: TcpStream) {
     }
 }
 
-/// lwsec: the README's server loop, as a function of its own.
-async fn echo_lwsec(
-    acceptor: lwsec::tokio::Acceptor,
-    tcp: TcpStream,
-    peer: SocketAddr,
-) -> std::io::Result<()> {
-    let _live = Live::new();
-    let mut stream = acceptor.accept(tcp, peer).await?;
-    let mut first = true;
-    while let Some(message) = stream.recv_message().await? {
-        stream.send_message(&message).await?;
-        if std::mem::take(&mut first) {
-            ECHOED.fetch_add(1, Ordering::SeqCst);
+/// lwsec: the README's server loop. The handshake future is created in
+/// the accept loop and only it is moved into the task (it owns what it
+/// needs and is one pointer), so the task is sized for the idle stream.
+fn spawn_lwsec(acceptor: &lwsec::tokio::Acceptor, tcp: TcpStream, peer: SocketAddr) {
+    let handshake = acceptor.accept(tcp, peer);
+    spawn_connection(async move {
+        let _live = Live::new();
+        let mut stream = handshake.await?;
+        let mut first = true;
+        while let Some(message) = stream.recv_message().await? {
+            stream.send_message(&message).await?;
+            if std::mem::take(&mut first) {
+                ECHOED.fetch_add(1, Ordering::SeqCst);
+            }
         }
-    }
-    stream.close().await
+        stream.close().await
+    });
 }
 
 fn rustls_provider() -> Arc<rustls::crypto::CryptoProvider> {

@@ -96,7 +96,9 @@ pub enum Event {
 
 enum State {
     Client(Box<ExpectServerHello>),
-    Server(ExpectClientHello),
+    /// Boxed like the other handshake states, so that an established
+    /// connection does not carry its size inline.
+    Server(Box<ExpectClientHello>),
     /// Server: message 1 was read; waiting for `accept_client` or
     /// `reject_client`.
     Deciding(Box<AwaitDecision>),
@@ -310,7 +312,7 @@ impl Connection {
         let transport = config.transport.clone();
         Ok(Self::new(
             Side::Server,
-            State::Server(ExpectClientHello { config, options }),
+            State::Server(Box::new(ExpectClientHello { config, options })),
             &transport,
             now,
         ))
@@ -676,7 +678,7 @@ impl Connection {
                 Err(e) => return Err((e, true)),
             },
             State::Server(hs) => match hs.handle(header.frame_type, &frame, &mut self.tx, now) {
-                Ok(ServerNext::Again(hs)) => self.state = State::Server(hs),
+                Ok(ServerNext::Again(hs)) => self.state = State::Server(Box::new(hs)),
                 Ok(ServerNext::Decide(d)) => {
                     self.state = State::Deciding(d);
                     self.events.push_back(Event::ClientHello);
