@@ -228,6 +228,9 @@ pub struct Connection {
     last_rx: Time,
     next_keepalive: Option<Time>,
     sent_since_keepalive: bool,
+    /// Keep-alive pings sent and not yet answered: their (empty) pongs are
+    /// not reported, so an idle connection does not pile up events.
+    keepalive_pongs_due: u8,
 }
 
 impl Connection {
@@ -249,6 +252,7 @@ impl Connection {
             last_rx: now,
             next_keepalive: None,
             sent_since_keepalive: false,
+            keepalive_pongs_due: 0,
         }
     }
 
@@ -823,8 +827,15 @@ impl Connection {
                 if record.len() > MAX_PING_LEN {
                     return Err(fatal(Error::Decode("pong payload longer than 64 bytes")));
                 }
-                // A copy, so as not to keep the receive buffer alive.
-                self.push_info_event(Event::Pong(Bytes::copy_from_slice(record)));
+                if record.is_empty() && self.keepalive_pongs_due > 0 {
+                    // The answer to our own keep-alive (an application's
+                    // empty ping gets its pong all the same: pongs are
+                    // told apart by payload only).
+                    self.keepalive_pongs_due = self.keepalive_pongs_due.saturating_sub(1);
+                } else {
+                    // A copy, so as not to keep the receive buffer alive.
+                    self.push_info_event(Event::Pong(Bytes::copy_from_slice(record)));
+                }
             }
             ContentType::Alert => {
                 let code = match record {
@@ -909,6 +920,7 @@ impl Connection {
             if now >= due {
                 if !self.sent_since_keepalive && !self.local_closed {
                     self.seal_control(ContentType::Ping, &[])?;
+                    self.keepalive_pongs_due = self.keepalive_pongs_due.saturating_add(1);
                 }
                 self.sent_since_keepalive = false;
                 self.next_keepalive = Some(now.saturating_add(interval));

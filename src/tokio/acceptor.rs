@@ -341,7 +341,7 @@ impl Acceptor {
         match self.decide(&hello).await {
             Ok(acceptance) => {
                 stream.conn_mut().accept_client(acceptance, Time::now())?;
-                stream.forget_client_hello();
+                stream.forget_handshake_events();
             }
             Err(reason) => {
                 let err = stream.conn_mut().reject_client(reason);

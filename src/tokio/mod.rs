@@ -162,11 +162,13 @@ where
             stream
                 .conn_mut()
                 .accept_client(Acceptance::new(), Time::now())?;
-            stream.forget_client_hello();
         }
     };
     match ::tokio::time::timeout(timeout, run).await {
-        Ok(Ok(())) => Ok(stream),
+        Ok(Ok(())) => {
+            stream.forget_handshake_events();
+            Ok(stream)
+        }
         Ok(Err(e)) => Err(e),
         Err(_) => Err(timed_out(timeout)),
     }

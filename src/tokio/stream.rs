@@ -46,23 +46,22 @@ const CLOCK_SLACK: Duration = Duration::from_millis(1);
 /// # Memory
 ///
 /// A server holds many idle streams, so the struct keeps inline only what
-/// every connection uses; input the core could not take yet and tasks
-/// waiting for a full transport live in a box that exists only while they
-/// do. When a read would block with nothing pending, the stream releases
-/// the connection's buffers and expanded keys
-/// ([`Connection::release_idle_memory`]) and its own box.
+/// every connection uses (the connection, the transport, the keep-alive
+/// timer and the acceptor's charge); input the core could not take yet,
+/// tasks waiting for a full transport and events the application has not
+/// taken live in a box that exists only while they do. When a read would
+/// block with nothing pending, the stream releases the connection's
+/// buffers and expanded keys ([`Connection::release_idle_memory`]) and its
+/// own box.
 pub struct Stream<IO> {
     conn: Connection,
     io: IO,
-    notes: EventNotes,
     /// Armed at the core's `poll_timeout` (keep-alive, idle timeout).
     timer: Option<Pin<Box<Sleep>>>,
     /// Rarely used state, allocated when needed and freed when idle.
     cold: Option<Box<Cold>>,
     /// An acceptor's connection slot and memory-budget charge.
     charge: Option<Charge>,
-    /// The transport ended after the peer's close_notify.
-    eof: bool,
 }
 
 /// What a stream needs only now and then.
@@ -74,11 +73,18 @@ struct Cold {
     /// reader (sending a pong) and the writer may both wait; the transport
     /// remembers only the last one, so whoever makes progress wakes both.
     write_waiters: [Option<Waker>; 2],
+    /// Events and early data kept for the application.
+    notes: EventNotes,
+    /// The transport ended after the peer's close_notify.
+    eof: bool,
 }
 
 impl Cold {
     fn is_unused(&self) -> bool {
-        self.leftover.is_empty() && self.write_waiters.iter().all(Option::is_none)
+        self.leftover.is_empty()
+            && self.write_waiters.iter().all(Option::is_none)
+            && self.notes.is_empty()
+            && !self.eof
     }
 }
 
@@ -87,11 +93,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
         Self {
             conn,
             io,
-            notes: EventNotes::default(),
             timer: None,
             cold: None,
             charge: None,
-            eof: false,
         }
     }
 
@@ -104,22 +108,44 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
         self.cold.get_or_insert_with(Box::default)
     }
 
-    /// Server: forgets the ClientHello event once the acceptor answered it
-    /// (the application sees the stream only after that decision).
-    pub(super) fn forget_client_hello(&mut self) {
-        self.notes.drain(&mut self.conn);
-        self.notes.events.retain(|e| *e != Event::ClientHello);
+    /// Takes the connection's events into the notes (boxed only when
+    /// there is one).
+    fn drain_events(&mut self) {
+        while let Some(event) = self.conn.poll_event() {
+            self.cold_mut().notes.note(event);
+        }
+    }
+
+    fn notes_mut(&mut self) -> Option<&mut EventNotes> {
+        self.drain_events();
+        self.cold.as_deref_mut().map(|c| &mut c.notes)
+    }
+
+    fn is_eof(&self) -> bool {
+        self.cold.as_deref().is_some_and(|c| c.eof)
+    }
+
+    /// Forgets the handshake's own events once the adapter has acted on
+    /// them: the `ClientHello` the acceptor answered, and
+    /// `HandshakeComplete`, which the stream's very existence reports.
+    pub(super) fn forget_handshake_events(&mut self) {
+        if let Some(notes) = self.notes_mut() {
+            notes
+                .events
+                .retain(|e| !matches!(e, Event::ClientHello | Event::HandshakeComplete));
+        }
     }
 
     /// Called when a read would block with nothing pending: keeps only
     /// what an idle connection needs.
     fn release_idle_memory(&mut self) {
         self.conn.release_idle_memory();
-        if self.cold.as_deref().is_some_and(Cold::is_unused) {
-            self.cold = None;
+        match self.cold.as_deref_mut() {
+            Some(cold) if cold.is_unused() => self.cold = None,
+            // Events the application has not taken stay, in a buffer of their size.
+            Some(cold) => cold.notes.events.shrink_to_fit(),
+            None => {}
         }
-        // Events the application has not taken stay, in a buffer of their size.
-        self.notes.events.shrink_to_fit();
         self.recharge();
     }
 
@@ -153,32 +179,30 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
     /// accepted it. **Replayable and not forward secret**: see
     /// [`Event::EarlyData`](crate::Event::EarlyData).
     pub fn take_early_data(&mut self) -> Option<Bytes> {
-        self.notes.drain(&mut self.conn);
-        self.notes.early_data.take()
+        self.notes_mut()?.early_data.take()
     }
 
     /// Client: whether the server accepted the early data sent with
     /// [`Connection::client_with_replayable_early_data`] (`None` when none
     /// was sent).
     pub fn early_data_accepted(&self) -> Option<bool> {
-        self.notes.early_data_accepted
+        self.cold.as_deref()?.notes.early_data_accepted
     }
 
     /// Client: the server keys the server announced in its handshake, once
     /// (see [`Event::ServerKeysAnnounced`](crate::Event::ServerKeysAnnounced)).
     pub fn take_announced_server_keys(&mut self) -> Option<Vec<PublicKey>> {
-        self.notes.drain(&mut self.conn);
-        self.notes.announced_keys.take()
+        self.notes_mut()?.announced_keys.take()
     }
 
     /// The next event of the connection the application has not seen
     /// (handshake complete, key updated, pong, peer closed...), oldest
-    /// first; the 32 most recent are kept. A server's `ClientHello` is not
-    /// repeated here: the acceptor (or [`handshake`](super::handshake))
-    /// already answered it.
+    /// first; the 32 most recent are kept. The handshake's own events
+    /// (`ClientHello`, `HandshakeComplete`) are not repeated here: the
+    /// acceptor answered the first, and the stream exists because of the
+    /// second.
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.notes.drain(&mut self.conn);
-        self.notes.events.pop_front()
+        self.notes_mut()?.events.pop_front()
     }
 
     /// The underlying transport.
@@ -270,7 +294,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
                 self.recharge();
                 return Poll::Ready(Ok(Some(message)));
             }
-            if self.conn.is_peer_closed() || self.eof {
+            if self.conn.is_peer_closed() || self.is_eof() {
                 return Poll::Ready(Ok(None));
             }
             self.poll_timers(cx)?;
@@ -384,7 +408,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
                 if let Err(e) = self.conn.handle_eof() {
                     return Poll::Ready(Err(self.fatal(cx, e)));
                 }
-                self.eof = true;
+                self.cold_mut().eof = true;
                 return Poll::Ready(Ok(()));
             }
             let n = match self.conn.handle_input(data, Time::now()) {
@@ -412,7 +436,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
                 Err(e) => return Poll::Ready(Err(self.fatal(cx, e))),
             }
         };
-        self.notes.drain(&mut self.conn);
+        self.drain_events();
         self.recharge();
         if consumed == 0 {
             // The core takes no input until its output drains. (Undelivered
@@ -489,7 +513,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> AsyncRead for Stream<IO> {
                 this.recharge();
                 return Poll::Ready(Ok(()));
             }
-            if this.conn.is_peer_closed() || this.eof {
+            if this.conn.is_peer_closed() || this.is_eof() {
                 return Poll::Ready(Ok(()));
             }
             this.poll_timers(cx)?;
@@ -533,7 +557,7 @@ impl<IO> std::fmt::Debug for Stream<IO> {
                 "leftover",
                 &self.cold.as_ref().map_or(0, |c| c.leftover.len()),
             )
-            .field("eof", &self.eof)
+            .field("eof", &self.cold.as_ref().is_some_and(|c| c.eof))
             .finish_non_exhaustive()
     }
 }
