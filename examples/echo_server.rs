@@ -44,9 +44,14 @@ async fn main() -> std::io::Result<()> {
     }
     loop {
         let (tcp, peer) = listener.accept().await?;
-        let config = config.clone();
+        // Only the handshake future (one pointer, owning what it needs) and
+        // the address go into the task: a tokio task is allocated at the
+        // size of its largest state, and this keeps that the idle stream
+        // rather than the handshake with the configuration and socket
+        // beside it.
+        let handshake = lwsec::tokio::accept(config.clone(), tcp);
         tokio::spawn(async move {
-            let stream = match lwsec::tokio::accept(config, tcp).await {
+            let stream = match handshake.await {
                 Ok(stream) => stream,
                 Err(e) => return eprintln!("{peer}: handshake failed: {e}"),
             };

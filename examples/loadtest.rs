@@ -74,11 +74,13 @@ fn message(seed: u64, len: usize) -> Vec<u8> {
 
 async fn server(config: Arc<ServerConfig>, listener: TcpListener, stats: Arc<Stats>) {
     while let Ok((tcp, _)) = listener.accept().await {
-        let config = config.clone();
+        // Only the handshake future (one pointer, owning what it needs) and
+        // a counter handle go into the task, so it is sized for the stream.
+        let handshake = lwsec::tokio::accept(config.clone(), tcp);
         let stats = stats.clone();
         tokio::spawn(async move {
             let result: Result<(), BoxError> = async {
-                let mut stream = lwsec::tokio::accept(config, tcp).await?;
+                let mut stream = handshake.await?;
                 while let Some(m) = stream.recv_message().await? {
                     stream.send_message(&m).await?;
                 }

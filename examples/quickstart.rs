@@ -60,9 +60,12 @@ async fn start_server(
     let addr = listener.local_addr()?;
     tokio::spawn(async move {
         while let Ok((tcp, peer)) = listener.accept().await {
-            let acceptor = acceptor.clone();
+            // Only the handshake future (one pointer, owning what it needs)
+            // goes into the task, so the task is sized for the idle stream,
+            // not for the handshake with the acceptor and socket beside it.
+            let handshake = acceptor.accept(tcp, peer);
             tokio::spawn(async move {
-                let Ok(stream) = acceptor.accept(tcp, peer).await else {
+                let Ok(stream) = handshake.await else {
                     return;
                 };
                 let mut messages = stream.into_messages();

@@ -44,17 +44,30 @@ impl EventNotes {
     /// Takes every event the connection has queued.
     pub(crate) fn drain(&mut self, conn: &mut Connection) {
         while let Some(event) = conn.poll_event() {
-            match &event {
-                Event::EarlyData(data) => self.early_data = Some(data.clone()),
-                Event::EarlyDataAccepted => self.early_data_accepted = Some(true),
-                Event::EarlyDataRejected => self.early_data_accepted = Some(false),
-                Event::ServerKeysAnnounced(keys) => self.announced_keys = Some(keys.clone()),
-                _ => {}
-            }
-            if self.events.len() >= MAX_KEPT_EVENTS {
-                self.events.pop_front();
-            }
-            self.events.push_back(event);
+            self.note(event);
         }
+    }
+
+    /// Keeps one event taken from the connection.
+    pub(crate) fn note(&mut self, event: Event) {
+        match &event {
+            Event::EarlyData(data) => self.early_data = Some(data.clone()),
+            Event::EarlyDataAccepted => self.early_data_accepted = Some(true),
+            Event::EarlyDataRejected => self.early_data_accepted = Some(false),
+            Event::ServerKeysAnnounced(keys) => self.announced_keys = Some(keys.clone()),
+            _ => {}
+        }
+        if self.events.len() >= MAX_KEPT_EVENTS {
+            self.events.pop_front();
+        }
+        self.events.push_back(event);
+    }
+
+    /// Whether nothing is kept.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.early_data.is_none()
+            && self.early_data_accepted.is_none()
+            && self.announced_keys.is_none()
+            && self.events.is_empty()
     }
 }

@@ -317,7 +317,7 @@ impl<IO: Read + Write> Stream<IO> {
     }
 
     /// Client: the server keys the server announced in its handshake, once
-    /// (see [`Event::ServerKeysAnnounced`](Event::ServerKeysAnnounced)).
+    /// (see [`Event::ServerKeysAnnounced`]).
     pub fn take_announced_server_keys(&mut self) -> Option<Vec<PublicKey>> {
         self.notes.drain(&mut self.conn);
         self.notes.announced_keys.take()

@@ -202,8 +202,10 @@ impl Established {
                         "pong payload longer than 64 bytes",
                     )));
                 }
-                // A copy, so as not to keep the receive buffer alive.
-                events.push_info(Event::Pong(Bytes::copy_from_slice(payload)));
+                if !(payload.is_empty() && self.timers.keepalive_pong()) {
+                    // A copy, so as not to keep the receive buffer alive.
+                    events.push_info(Event::Pong(Bytes::copy_from_slice(payload)));
+                }
                 Ok(())
             }
             ContentType::Alert => {
@@ -276,7 +278,11 @@ impl Established {
             Due::PartialMessageTimeout => Err(Error::PartialMessageTimeout),
             // The keep-alive ping does not count as "something sent".
             Due::Ping if self.local_closed => Ok(()),
-            Due::Ping => self.keys.seal(tx, ContentType::Ping, &[]),
+            Due::Ping => {
+                self.keys.seal(tx, ContentType::Ping, &[])?;
+                self.timers.keepalive_sent();
+                Ok(())
+            }
         }
     }
 }

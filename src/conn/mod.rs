@@ -63,7 +63,9 @@ pub enum Side {
 
 enum State {
     Client(Box<ExpectServerHello>),
-    Server(ExpectClientHello),
+    /// Boxed like the other handshake states, so that an established
+    /// connection does not carry its size inline.
+    Server(Box<ExpectClientHello>),
     /// Server: message 1 was read; waiting for `accept_client` or
     /// `reject_client`.
     Deciding(Box<AwaitDecision>),
@@ -220,7 +222,7 @@ impl Connection {
         config.validate()?;
         Ok(Self::new(
             Side::Server,
-            State::Server(ExpectClientHello { config, options }),
+            State::Server(Box::new(ExpectClientHello { config, options })),
             Output::default(),
         ))
     }
@@ -450,7 +452,7 @@ impl Connection {
                 Err(e) => return Err(Failure::alert(e)),
             },
             State::Server(hs) => match hs.handle(frame_type, body, &mut self.tx, now) {
-                Ok(ServerNext::Again(hs)) => self.state = State::Server(hs),
+                Ok(ServerNext::Again(hs)) => self.state = State::Server(Box::new(hs)),
                 Ok(ServerNext::Decide(d)) => {
                     self.state = State::Deciding(d);
                     self.events.push(Event::ClientHello);

@@ -31,6 +31,9 @@ pub(super) struct Timers {
     sent_since_keepalive: bool,
     /// When the first fragment of the message being reassembled arrived.
     partial_since: Option<Time>,
+    /// Keep-alive pings sent and not yet answered: their (empty) pongs are
+    /// not reported, so an idle connection does not pile up events.
+    keepalive_pongs_due: u8,
 }
 
 impl Timers {
@@ -44,6 +47,7 @@ impl Timers {
             next_keepalive: config.keepalive_interval.map(|i| now.saturating_add(i)),
             sent_since_keepalive: false,
             partial_since: None,
+            keepalive_pongs_due: 0,
         }
     }
 
@@ -53,6 +57,20 @@ impl Timers {
 
     pub(super) fn sent(&mut self) {
         self.sent_since_keepalive = true;
+    }
+
+    /// A keep-alive ping was sent.
+    pub(super) fn keepalive_sent(&mut self) {
+        self.keepalive_pongs_due = self.keepalive_pongs_due.saturating_add(1);
+    }
+
+    /// An empty pong arrived: whether it answers a keep-alive ping of ours
+    /// (then it is not reported). An application's empty ping gets its pong
+    /// all the same: pongs are told apart by payload only.
+    pub(super) fn keepalive_pong(&mut self) -> bool {
+        let ours = self.keepalive_pongs_due > 0;
+        self.keepalive_pongs_due = self.keepalive_pongs_due.saturating_sub(1);
+        ours
     }
 
     /// A fragment of an unfinished message arrived.

@@ -73,10 +73,13 @@ impl DirectionKeys {
         self.aead.as_ref().ok_or(Error::InvalidKey("AEAD key"))
     }
 
-    /// Rebuilds the AEAD key dropped by [`DirectionKeys::release`].
+    /// Rebuilds the AEAD key dropped by [`DirectionKeys::release`]: the
+    /// key alone (the IV is kept), as [`key_schedule::record_key_iv`]
+    /// derives it.
     #[cold]
     fn rebuild_aead(&mut self) -> Result<(), Error> {
-        let (key, _) = key_schedule::record_key_iv(self.provider, &self.secret)?;
+        let mut key = zeroize::Zeroizing::new([0u8; crate::crypto::aead::KEY_LEN]);
+        crate::crypto::hash::expand_label(self.provider, &self.secret, b"key", &[], key.as_mut())?;
         self.aead = Some(AeadKey::new(self.provider, self.suite, &key)?);
         Ok(())
     }

@@ -2,7 +2,7 @@
 //! connection's decision point and turns on stateless cookies under load.
 
 use std::fmt;
-use std::future::poll_fn;
+use std::future::{Future, poll_fn};
 use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -90,9 +90,12 @@ pub const DEFAULT_HANDSHAKE_BURST: u32 = 1000;
 /// let listener = tokio::net::TcpListener::bind("0.0.0.0:7878").await?;
 /// loop {
 ///     let (tcp, peer) = listener.accept().await?;
-///     let acceptor = acceptor.clone();
+///     // Created here, awaited in the task: the task captures only this
+///     // one-pointer future (no acceptor clone, no socket beside it), so it
+///     // is sized for the idle stream rather than for the handshake.
+///     let handshake = acceptor.accept(tcp, peer);
 ///     tokio::spawn(async move {
-///         let mut stream = acceptor.accept(tcp, peer).await?;
+///         let mut stream = handshake.await?;
 ///         while let Some(m) = stream.recv_message().await? {
 ///             stream.send_message(&m).await?;
 ///         }
@@ -238,29 +241,52 @@ impl Acceptor {
     /// Runs the server handshake over `io` with the client at `peer` (a
     /// `SocketAddr`, or [`ServerOptions`] for other transports) and returns
     /// the stream once the client has confirmed the handshake.
-    pub async fn accept<IO>(&self, io: IO, peer: impl Into<ServerOptions>) -> io::Result<Stream<IO>>
+    ///
+    /// The future owns what it needs (a clone of the acceptor, `io`) and
+    /// keeps the handshake's state in one heap allocation, freed when the
+    /// handshake ends: it is the size of a pointer and does not borrow the
+    /// acceptor, so it can be created in the accept loop and moved into the
+    /// connection's task, which then stays the size of what it keeps
+    /// afterwards (see the example above).
+    pub fn accept<IO, P>(
+        &self,
+        io: IO,
+        peer: P,
+    ) -> impl Future<Output = io::Result<Stream<IO>>> + use<IO, P>
     where
         IO: AsyncRead + AsyncWrite + Unpin,
+        P: Into<ServerOptions>,
     {
-        let peer = peer.into();
-        // Boxed: the handshake's state lives on the heap while it runs, so
-        // the task that awaits this stays the size of what it keeps after.
-        Box::pin(async move { self.accept_unconfirmed(io, peer).await?.confirm().await }).await
+        let acceptor = self.clone();
+        let options = peer.into();
+        Box::pin(async move { acceptor.run(io, options).await?.confirm().await })
     }
 
     /// Like [`accept`](Self::accept), but returns as soon as the client was
     /// accepted and the ServerHello sent, before the client's key
     /// confirmation: the early data can be answered in the same round trip.
-    /// Call [`Unconfirmed::confirm`] to get the stream.
-    pub async fn accept_unconfirmed<IO>(
+    /// Call [`Unconfirmed::confirm`] to get the stream. The future, like
+    /// `accept`'s, is one pointer and does not borrow the acceptor.
+    pub fn accept_unconfirmed<IO, P>(
         &self,
         io: IO,
-        peer: impl Into<ServerOptions>,
-    ) -> io::Result<Unconfirmed<IO>>
+        peer: P,
+    ) -> impl Future<Output = io::Result<Unconfirmed<IO>>> + use<IO, P>
+    where
+        IO: AsyncRead + AsyncWrite + Unpin,
+        P: Into<ServerOptions>,
+    {
+        let acceptor = self.clone();
+        let options = peer.into();
+        Box::pin(async move { acceptor.run(io, options).await })
+    }
+
+    /// The handshake up to the ServerHello: limits, first input, cookie
+    /// decision, policies.
+    async fn run<IO>(&self, io: IO, options: ServerOptions) -> io::Result<Unconfirmed<IO>>
     where
         IO: AsyncRead + AsyncWrite + Unpin,
     {
-        let options = peer.into();
         if let (Some(rate), Some(addr)) = (&self.rate, options.socket_addr()) {
             if !rate.allow(addr.ip(), std::time::Instant::now()) {
                 return Err(Error::LimitReached(Limit::HandshakeRate).into());
@@ -313,7 +339,10 @@ impl Acceptor {
             return Err(io::Error::other("lwsec: handshake ended before a decision"));
         };
         match self.decide(&hello).await {
-            Ok(acceptance) => stream.conn_mut().accept_client(acceptance, Time::now())?,
+            Ok(acceptance) => {
+                stream.conn_mut().accept_client(acceptance, Time::now())?;
+                stream.forget_handshake_events();
+            }
             Err(reason) => {
                 let err = stream.conn_mut().reject_client(reason);
                 // Best effort: the alert goes out within the deadline.

@@ -63,7 +63,7 @@ mod redis_guard;
 mod stream;
 mod unconfirmed;
 
-use std::future::poll_fn;
+use std::future::{Future, poll_fn};
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;
@@ -89,34 +89,41 @@ pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Connects as a client over `io`: runs the handshake, giving up after
 /// [`DEFAULT_HANDSHAKE_TIMEOUT`].
-pub async fn connect<IO>(config: Arc<ClientConfig>, io: IO) -> io::Result<Stream<IO>>
+pub fn connect<IO>(
+    config: Arc<ClientConfig>,
+    io: IO,
+) -> impl Future<Output = io::Result<Stream<IO>>> + use<IO>
 where
     IO: AsyncRead + AsyncWrite + Unpin,
 {
-    connect_with_timeout(config, io, DEFAULT_HANDSHAKE_TIMEOUT).await
+    connect_with_timeout(config, io, DEFAULT_HANDSHAKE_TIMEOUT)
 }
 
 /// [`connect`] with a chosen handshake timeout.
-pub async fn connect_with_timeout<IO>(
+pub fn connect_with_timeout<IO>(
     config: Arc<ClientConfig>,
     io: IO,
     timeout: Duration,
-) -> io::Result<Stream<IO>>
+) -> impl Future<Output = io::Result<Stream<IO>>> + use<IO>
 where
     IO: AsyncRead + AsyncWrite + Unpin,
 {
-    handshake(Connection::client(config, Time::now())?, io, timeout).await
+    let conn = Connection::client(config, Time::now());
+    Box::pin(async move { run_handshake(conn?, io, timeout).await })
 }
 
 /// Accepts a client over `io` with no policies: every client is let in
 /// (no application identity) and early data is refused. Gives up after
 /// [`DEFAULT_HANDSHAKE_TIMEOUT`]. Servers that decide who gets in, take
 /// early data or face floods use an [`Acceptor`].
-pub async fn accept<IO>(config: Arc<ServerConfig>, io: IO) -> io::Result<Stream<IO>>
+pub fn accept<IO>(
+    config: Arc<ServerConfig>,
+    io: IO,
+) -> impl Future<Output = io::Result<Stream<IO>>> + use<IO>
 where
     IO: AsyncRead + AsyncWrite + Unpin,
 {
-    Acceptor::new(config).accept(io, ServerOptions::new()).await
+    Acceptor::new(config).accept(io, ServerOptions::new())
 }
 
 /// Runs the handshake of a connection the caller created, for example a
@@ -125,7 +132,23 @@ where
 /// application identity and early data refused (use an [`Acceptor`] for
 /// policies). Returns once the handshake is complete (a server: once the
 /// client confirmed it).
-pub async fn handshake<IO>(conn: Connection, io: IO, timeout: Duration) -> io::Result<Stream<IO>>
+///
+/// Like every handshake future of this module ([`connect`], [`accept`],
+/// [`Acceptor::accept`]), it is one pointer: the handshake's state lives in
+/// a heap allocation freed when it ends, so a task that awaits it is sized
+/// for the stream it keeps afterwards.
+pub fn handshake<IO>(
+    conn: Connection,
+    io: IO,
+    timeout: Duration,
+) -> impl Future<Output = io::Result<Stream<IO>>> + use<IO>
+where
+    IO: AsyncRead + AsyncWrite + Unpin,
+{
+    Box::pin(run_handshake(conn, io, timeout))
+}
+
+async fn run_handshake<IO>(conn: Connection, io: IO, timeout: Duration) -> io::Result<Stream<IO>>
 where
     IO: AsyncRead + AsyncWrite + Unpin,
 {
@@ -142,7 +165,10 @@ where
         }
     };
     match ::tokio::time::timeout(timeout, run).await {
-        Ok(Ok(())) => Ok(stream),
+        Ok(Ok(())) => {
+            stream.forget_handshake_events();
+            Ok(stream)
+        }
         Ok(Err(e)) => Err(e),
         Err(_) => Err(timed_out(timeout)),
     }

@@ -24,6 +24,10 @@ const HIGH_WATER: usize = 64 * 1024;
 const READER: usize = 0;
 const WRITER: usize = 1;
 
+/// The core counts time in milliseconds: a sleep armed up to this much
+/// later than a recomputed deadline is not reset.
+const CLOCK_SLACK: Duration = Duration::from_millis(1);
+
 /// An lwsec connection over an async byte stream, from
 /// [`connect`](super::connect) or [`accept`](super::accept).
 ///
@@ -38,24 +42,50 @@ const WRITER: usize = 1;
 ///
 /// Reads are cancel safe: received bytes are kept in the stream, never in
 /// a future. Dropping a `Stream` sends nothing; shut it down first.
+///
+/// # Memory
+///
+/// A server holds many idle streams, so the struct keeps inline only what
+/// every connection uses (the connection, the transport, the keep-alive
+/// timer and the acceptor's charge); input the core could not take yet,
+/// tasks waiting for a full transport and events the application has not
+/// taken live in a box that exists only while they do. When a read would
+/// block with nothing pending, the stream releases the connection's
+/// buffers and expanded keys ([`Connection::release_idle_memory`]) and its
+/// own box.
 pub struct Stream<IO> {
     conn: Connection,
     io: IO,
-    /// Input the core could not take yet (normally empty).
-    leftover: Vec<u8>,
-    /// The transport ended after the peer's close_notify.
-    eof: bool,
-    notes: EventNotes,
     /// Armed at the core's `poll_timeout` (keep-alive, idle timeout).
     timer: Option<Pin<Box<Sleep>>>,
-    /// The core time the timer is armed for.
-    timer_due: Option<Time>,
+    /// Rarely used state, allocated when needed and freed when idle.
+    cold: Option<Box<Cold>>,
+    /// An acceptor's connection slot and memory-budget charge.
+    charge: Option<Charge>,
+}
+
+/// What a stream needs only now and then.
+#[derive(Default)]
+struct Cold {
+    /// Input the core could not take yet (normally empty).
+    leftover: Vec<u8>,
     /// Tasks whose write found the transport full. With a split stream the
     /// reader (sending a pong) and the writer may both wait; the transport
     /// remembers only the last one, so whoever makes progress wakes both.
     write_waiters: [Option<Waker>; 2],
-    /// An acceptor's connection slot and memory-budget charge.
-    charge: Option<Charge>,
+    /// Events and early data kept for the application.
+    notes: EventNotes,
+    /// The transport ended after the peer's close_notify.
+    eof: bool,
+}
+
+impl Cold {
+    fn is_unused(&self) -> bool {
+        self.leftover.is_empty()
+            && self.write_waiters.iter().all(Option::is_none)
+            && self.notes.is_empty()
+            && !self.eof
+    }
 }
 
 impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
@@ -63,14 +93,60 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
         Self {
             conn,
             io,
-            leftover: Vec::new(),
-            eof: false,
-            notes: EventNotes::default(),
             timer: None,
-            timer_due: None,
-            write_waiters: [None, None],
+            cold: None,
             charge: None,
         }
+    }
+
+    /// Input kept for the core (normally none).
+    fn leftover(&self) -> &[u8] {
+        self.cold.as_deref().map_or(&[], |c| &c.leftover)
+    }
+
+    fn cold_mut(&mut self) -> &mut Cold {
+        self.cold.get_or_insert_with(Box::default)
+    }
+
+    /// Takes the connection's events into the notes (boxed only when
+    /// there is one).
+    fn drain_events(&mut self) {
+        while let Some(event) = self.conn.poll_event() {
+            self.cold_mut().notes.note(event);
+        }
+    }
+
+    fn notes_mut(&mut self) -> Option<&mut EventNotes> {
+        self.drain_events();
+        self.cold.as_deref_mut().map(|c| &mut c.notes)
+    }
+
+    fn is_eof(&self) -> bool {
+        self.cold.as_deref().is_some_and(|c| c.eof)
+    }
+
+    /// Forgets the handshake's own events once the adapter has acted on
+    /// them: the `ClientHello` the acceptor answered, and
+    /// `HandshakeComplete`, which the stream's very existence reports.
+    pub(super) fn forget_handshake_events(&mut self) {
+        if let Some(notes) = self.notes_mut() {
+            notes
+                .events
+                .retain(|e| !matches!(e, Event::ClientHello | Event::HandshakeComplete));
+        }
+    }
+
+    /// Called when a read would block with nothing pending: keeps only
+    /// what an idle connection needs.
+    fn release_idle_memory(&mut self) {
+        self.conn.release_idle_memory();
+        match self.cold.as_deref_mut() {
+            Some(cold) if cold.is_unused() => self.cold = None,
+            // Events the application has not taken stay, in a buffer of their size.
+            Some(cold) => cold.notes.events.shrink_to_fit(),
+            None => {}
+        }
+        self.recharge();
     }
 
     /// Charges the stream's buffered input against an acceptor's budget.
@@ -82,11 +158,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
     /// Updates the charge to what the stream holds now.
     fn recharge(&mut self) {
         if let Some(charge) = &mut self.charge {
-            charge.set(
-                self.conn
-                    .buffered_len()
-                    .saturating_add(self.leftover.capacity()),
-            );
+            let leftover = self.cold.as_deref().map_or(0, |c| c.leftover.capacity());
+            charge.set(self.conn.buffered_len().saturating_add(leftover));
         }
     }
 
@@ -106,30 +179,30 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
     /// accepted it. **Replayable and not forward secret**: see
     /// [`Event::EarlyData`](crate::Event::EarlyData).
     pub fn take_early_data(&mut self) -> Option<Bytes> {
-        self.notes.drain(&mut self.conn);
-        self.notes.early_data.take()
+        self.notes_mut()?.early_data.take()
     }
 
     /// Client: whether the server accepted the early data sent with
     /// [`Connection::client_with_replayable_early_data`] (`None` when none
     /// was sent).
     pub fn early_data_accepted(&self) -> Option<bool> {
-        self.notes.early_data_accepted
+        self.cold.as_deref()?.notes.early_data_accepted
     }
 
     /// Client: the server keys the server announced in its handshake, once
     /// (see [`Event::ServerKeysAnnounced`](crate::Event::ServerKeysAnnounced)).
     pub fn take_announced_server_keys(&mut self) -> Option<Vec<PublicKey>> {
-        self.notes.drain(&mut self.conn);
-        self.notes.announced_keys.take()
+        self.notes_mut()?.announced_keys.take()
     }
 
     /// The next event of the connection the application has not seen
     /// (handshake complete, key updated, pong, peer closed...), oldest
-    /// first; the 32 most recent are kept.
+    /// first; the 32 most recent are kept. The handshake's own events
+    /// (`ClientHello`, `HandshakeComplete`) are not repeated here: the
+    /// acceptor answered the first, and the stream exists because of the
+    /// second.
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.notes.drain(&mut self.conn);
-        self.notes.events.pop_front()
+        self.notes_mut()?.events.pop_front()
     }
 
     /// The underlying transport.
@@ -160,22 +233,33 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
     /// Sends one message, which the peer receives whole. Waits while too
     /// much output is queued, then queues the message and flushes it; if
     /// cancelled after queueing, the rest goes with the next write or flush.
-    pub async fn send_message(&mut self, message: &[u8]) -> io::Result<()> {
-        poll_fn(|cx| self.poll_send_ready(cx)).await?;
-        self.conn.send_message(message)?;
-        poll_fn(|cx| self.poll_flush_all(cx)).await
+    pub fn send_message<'a>(
+        &'a mut self,
+        message: &'a [u8],
+    ) -> impl Future<Output = io::Result<()>> + 'a {
+        // A closure rather than an `async fn`: the future is the three
+        // references and a flag, not a state machine's saved locals.
+        let mut queued = false;
+        poll_fn(move |cx| {
+            if !queued {
+                ready!(self.poll_send_ready(cx))?;
+                self.conn.send_message(message)?;
+                queued = true;
+            }
+            self.poll_flush_all(cx)
+        })
     }
 
     /// Receives the next whole message; `None` once the peer has closed
     /// gracefully. Cancel safe.
-    pub async fn recv_message(&mut self) -> io::Result<Option<Bytes>> {
-        poll_fn(|cx| self.poll_recv_message(cx)).await
+    pub fn recv_message(&mut self) -> impl Future<Output = io::Result<Option<Bytes>>> + '_ {
+        poll_fn(|cx| self.poll_recv_message(cx))
     }
 
     /// Closes gracefully: sends close_notify, flushes and shuts the
     /// transport down for writing (the same as `AsyncWriteExt::shutdown`).
-    pub async fn close(&mut self) -> io::Result<()> {
-        poll_fn(|cx| self.poll_close(cx)).await
+    pub fn close(&mut self) -> impl Future<Output = io::Result<()>> + '_ {
+        poll_fn(|cx| self.poll_close(cx))
     }
 
     /// Drives the handshake until it completes or fails, or until the
@@ -210,7 +294,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
                 self.recharge();
                 return Poll::Ready(Ok(Some(message)));
             }
-            if self.conn.is_peer_closed() || self.eof {
+            if self.conn.is_peer_closed() || self.is_eof() {
                 return Poll::Ready(Ok(None));
             }
             self.poll_timers(cx)?;
@@ -222,7 +306,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
     /// feeding them to the core: ready once the peer has sent something (or
     /// the stream ended).
     pub(super) fn poll_first_input(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        if !self.leftover.is_empty() {
+        if !self.leftover().is_empty() {
             return Poll::Ready(Ok(()));
         }
         let mut storage = [MaybeUninit::<u8>::uninit(); 2048];
@@ -231,7 +315,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
         if buf.filled().is_empty() {
             return Poll::Ready(Err(ErrorKind::UnexpectedEof.into()));
         }
-        self.leftover.extend_from_slice(buf.filled());
+        let data = buf.filled();
+        self.cold_mut().leftover.extend_from_slice(data);
         Poll::Ready(Ok(()))
     }
 
@@ -278,7 +363,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
         while self.conn.wants_write() {
             match Pin::new(&mut self.io).poll_write(cx, self.conn.pending_output()) {
                 Poll::Pending => {
-                    if let Some(slot) = self.write_waiters.get_mut(who) {
+                    if let Some(slot) = self.cold_mut().write_waiters.get_mut(who) {
                         *slot = Some(cx.waker().clone());
                     }
                     return Poll::Pending;
@@ -286,10 +371,12 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
                 Poll::Ready(Ok(0)) => return Poll::Ready(Err(ErrorKind::WriteZero.into())),
                 Poll::Ready(Ok(n)) => {
                     self.conn.consume_output(n);
-                    self.write_waiters
-                        .iter_mut()
-                        .filter_map(Option::take)
-                        .for_each(Waker::wake);
+                    if let Some(cold) = &mut self.cold {
+                        cold.write_waiters
+                            .iter_mut()
+                            .filter_map(Option::take)
+                            .for_each(Waker::wake);
+                    }
                 }
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
             }
@@ -306,14 +393,13 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
             // Shed load: this connection holds part of a spent budget.
             return Poll::Ready(Err(Error::LimitReached(crate::Limit::MemoryBudget).into()));
         }
-        let consumed = if self.leftover.is_empty() {
+        let consumed = if self.leftover().is_empty() {
             let mut storage = [MaybeUninit::<u8>::uninit(); READ_BUF_LEN];
             let mut buf = ReadBuf::uninit(&mut storage);
             if Pin::new(&mut self.io).poll_read(cx, &mut buf)?.is_pending() {
                 if !self.conn.wants_write() && self.conn.next_message_len().is_none() {
                     // Idle: keep only secrets while waiting (see the core's docs).
-                    self.conn.release_idle_memory();
-                    self.recharge();
+                    self.release_idle_memory();
                 }
                 return Poll::Pending;
             }
@@ -322,29 +408,35 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
                 if let Err(e) = self.conn.handle_eof() {
                     return Poll::Ready(Err(self.fatal(cx, e)));
                 }
-                self.eof = true;
+                self.cold_mut().eof = true;
                 return Poll::Ready(Ok(()));
             }
             let n = match self.conn.handle_input(data, Time::now()) {
                 Ok(n) => n,
                 Err(e) => return Poll::Ready(Err(self.fatal(cx, e))),
             };
-            self.leftover
-                .extend_from_slice(data.get(n..).unwrap_or_default());
+            if let Some(rest) = data.get(n..).filter(|rest| !rest.is_empty()) {
+                // The buffer is on this poll's stack: keep what is left.
+                self.cold
+                    .get_or_insert_with(Box::default)
+                    .leftover
+                    .extend_from_slice(rest);
+            }
             n.max(1) // bytes were read: progress even if all were kept
         } else {
-            match self.conn.handle_input(&self.leftover, Time::now()) {
+            let cold = self.cold.get_or_insert_with(Box::default);
+            match self.conn.handle_input(&cold.leftover, Time::now()) {
                 Ok(n) => {
-                    self.leftover.drain(..n.min(self.leftover.len()));
-                    if self.leftover.is_empty() {
-                        self.leftover = Vec::new();
+                    cold.leftover.drain(..n.min(cold.leftover.len()));
+                    if cold.leftover.is_empty() {
+                        cold.leftover = Vec::new();
                     }
                     n
                 }
                 Err(e) => return Poll::Ready(Err(self.fatal(cx, e))),
             }
         };
-        self.notes.drain(&mut self.conn);
+        self.drain_events();
         self.recharge();
         if consumed == 0 {
             // The core takes no input until its output drains. (Undelivered
@@ -369,7 +461,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
     fn poll_timers(&mut self, cx: &mut Context<'_>) -> io::Result<()> {
         for _ in 0..4 {
             let Some(due) = self.conn.poll_timeout() else {
-                (self.timer, self.timer_due) = (None, None);
+                self.timer = None;
                 return Ok(());
             };
             let now = Time::now();
@@ -380,23 +472,25 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
                 let _ = self.poll_write_pending(cx, READER)?;
                 continue;
             }
-            if self.timer_due.is_none_or(|armed| armed > due) {
-                let wait = Duration::from_millis(due.as_millis().saturating_sub(now.as_millis()));
-                let deadline = Instant::now()
-                    .checked_add(wait)
-                    .unwrap_or_else(Instant::now);
-                match &mut self.timer {
-                    Some(sleep) => sleep.as_mut().reset(deadline),
-                    None => self.timer = Some(Box::pin(::tokio::time::sleep_until(deadline))),
-                }
-                self.timer_due = Some(due);
+            let wait = Duration::from_millis(due.as_millis().saturating_sub(now.as_millis()));
+            let deadline = Instant::now()
+                .checked_add(wait)
+                .unwrap_or_else(Instant::now);
+            match &mut self.timer {
+                // Armed no later than needed (give or take the millisecond
+                // the core's clock is counted in): leave it.
+                Some(sleep)
+                    if !sleep.is_elapsed()
+                        && sleep.deadline()
+                            <= deadline.checked_add(CLOCK_SLACK).unwrap_or(deadline) => {}
+                Some(sleep) => sleep.as_mut().reset(deadline),
+                None => self.timer = Some(Box::pin(::tokio::time::sleep_until(deadline))),
             }
             if let Some(sleep) = &mut self.timer {
                 if sleep.as_mut().poll(cx).is_pending() {
                     return Ok(());
                 }
             }
-            self.timer_due = None;
         }
         Ok(())
     }
@@ -419,7 +513,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> AsyncRead for Stream<IO> {
                 this.recharge();
                 return Poll::Ready(Ok(()));
             }
-            if this.conn.is_peer_closed() || this.eof {
+            if this.conn.is_peer_closed() || this.is_eof() {
                 return Poll::Ready(Ok(()));
             }
             this.poll_timers(cx)?;
@@ -459,8 +553,11 @@ impl<IO> std::fmt::Debug for Stream<IO> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Stream")
             .field("conn", &self.conn)
-            .field("leftover", &self.leftover.len())
-            .field("eof", &self.eof)
+            .field(
+                "leftover",
+                &self.cold.as_ref().map_or(0, |c| c.leftover.len()),
+            )
+            .field("eof", &self.cold.as_ref().is_some_and(|c| c.eof))
             .finish_non_exhaustive()
     }
 }

@@ -96,6 +96,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Unconfirmed<IO> {
         )
         .await
         .map_err(|_| timed_out(self.timeout))??;
+        self.stream.forget_handshake_events();
         Ok(self.stream)
     }
 }
