@@ -296,7 +296,7 @@ async fn connect(args: ConnectArgs) -> Result<(), CliError> {
                             break Err(peer_error(e));
                         }
                     } else {
-                        eprintln!("lwsec connect: closed");
+                        eprintln!("lwsec connect: closed cleanly");
                     }
                     break Ok(());
                 }

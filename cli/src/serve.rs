@@ -249,9 +249,13 @@ async fn serve(args: ServeArgs, config: ServerConfig, policies: Policies) -> Res
     let tracker = TaskTracker::new();
     {
         let token = shared.shutdown.clone();
+        let deadline = args.shutdown_timeout;
         tokio::spawn(async move {
             let which = signal.await;
-            eprintln!("lwsec serve: {which}: shutting down");
+            eprintln!(
+                "lwsec serve: {which}: shutting down (no new connections; open ones get \
+                 close_notify and {deadline:?} to finish)"
+            );
             token.cancel();
         });
     }
@@ -278,17 +282,14 @@ async fn serve(args: ServeArgs, config: ServerConfig, policies: Policies) -> Res
     // see the cancellation), and wait for them up to the deadline.
     drop(listener);
     tracker.close();
-    let open = tracker.len();
-    eprintln!(
-        "lwsec serve: no longer accepting; closing {open} connection(s) (deadline {:?})",
-        args.shutdown_timeout
-    );
     let finished = tokio::time::timeout(args.shutdown_timeout, tracker.wait())
         .await
         .is_ok();
     let clean = shared.closed_cleanly.load(Ordering::SeqCst);
     if finished {
-        eprintln!("lwsec serve: shut down ({clean} connection(s) closed cleanly in all)");
+        eprintln!(
+            "lwsec serve: shut down cleanly ({clean} connection(s) closed cleanly since start)"
+        );
     } else {
         eprintln!(
             "lwsec serve: shut down: {} connection(s) cut at the deadline",

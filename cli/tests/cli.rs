@@ -359,7 +359,10 @@ fn serve_and_connect_echo_then_graceful_shutdown_on_sigterm() {
         log.contains("closed (shutdown) after 1 message(s)"),
         "{log}"
     );
-    assert!(log.contains("2 connection(s) closed cleanly"), "{log}");
+    assert!(
+        log.contains("shut down cleanly (2 connection(s) closed cleanly"),
+        "{log}"
+    );
     // The client saw close_notify: a clean close, exit 0.
     client.expect_err("the server closed the connection");
     let (code, err) = client.finish();
