@@ -55,7 +55,7 @@ echo "== server mode: lwsec echo_server at $addr"
 
 echo "== client mode: lwsec echo_client, one process per scenario"
 "$dir/lwsec-conformance" client --listen 127.0.0.1:0 --server-key-pair "$tmp/server.key" \
-  --client-cmd "$dir/examples/echo_client --connect {addr} --server-keys {key} probe" \
+  --client-cmd "$dir/examples/echo_client --connect {addr} --server-key {key} probe" \
   --junit "$out/client.xml" || status=1
 end=$(date +%s.%N)
 echo "== conformance runs took $(echo "$end - $start" | bc 2>/dev/null || echo "?") s; JUnit reports in $out/"

@@ -2,11 +2,11 @@
 //! message and prints the echoes. Start `echo_server` first.
 //!
 //! ```text
-//! cargo run --example echo_client -- --connect 127.0.0.1:7878 --server-keys server.pub hello world
+//! cargo run --example echo_client -- --connect 127.0.0.1:7878 --server-key server.pub hello world
 //! ```
 //!
-//! `--server-keys` holds the pinned server keys, one per line; the first is
-//! used. The client never tries another pinned key because a handshake
+//! `--server-key` is the file of pinned server keys, one per line; the
+//! first is used. The client never tries another pinned key because a handshake
 //! failed (a cleartext `unknown_server_key` alert is unauthenticated: an
 //! attacker holding a retired key could forge it). When the server announces
 //! its keys inside the handshake (key rotation), the client rewrites the
@@ -28,9 +28,10 @@ struct Args {
     /// Server address.
     #[arg(long, default_value = "127.0.0.1:7878")]
     connect: String,
-    /// File of pinned server public keys, one `lwsec-public-v1:` line each.
-    #[arg(long, default_value = "server.pub")]
-    server_keys: PathBuf,
+    /// File of pinned server public keys, one `lwsec-public-v1:` line each
+    /// (the server's `.pub` file holds one).
+    #[arg(long, value_name = "FILE", default_value = "server.pub")]
+    server_key: PathBuf,
     /// This device's key pair (IK); without it the client is anonymous (NK).
     #[arg(long)]
     device_key: Option<PathBuf>,
@@ -47,7 +48,11 @@ fn save_pins(path: &Path, keys: &[PublicKey]) -> io::Result<()> {
         text.push_str(&key.to_text());
         text.push('\n');
     }
-    let tmp = path.with_extension("tmp");
+    // In the same directory (a rename does not cross file systems), under
+    // the full name plus a suffix: `server.pub` -> `server.pub.tmp`.
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
     {
         let mut file = std::fs::File::create(&tmp)?;
         file.write_all(text.as_bytes())?;
@@ -59,7 +64,7 @@ fn save_pins(path: &Path, keys: &[PublicKey]) -> io::Result<()> {
 #[tokio::main]
 async fn main() -> io::Result<()> {
     let args = Args::parse();
-    let pinned = lwsec::keys::load_pinned_keys_file(&args.server_keys)?;
+    let pinned = lwsec::keys::load_pinned_keys_file(&args.server_key)?;
     let device = args.device_key.map(StaticKeyPair::load).transpose()?;
     let mut config = match device {
         Some(device) => ClientConfig::ik(pinned[0], device),
@@ -69,11 +74,11 @@ async fn main() -> io::Result<()> {
     let tcp = TcpStream::connect(&args.connect).await?;
     let mut stream = lwsec::tokio::connect(Arc::new(config), tcp).await?;
     if let Some(keys) = stream.take_announced_server_keys() {
-        save_pins(&args.server_keys, &keys)?;
+        save_pins(&args.server_key, &keys)?;
         println!(
             "the server announced {} key(s); pins updated in {}",
             keys.len(),
-            args.server_keys.display()
+            args.server_key.display()
         );
     }
     println!(

@@ -320,6 +320,42 @@ typedef uint32_t lwsec_handshake_state;
 #endif // __cplusplus
 
 /**
+ * How much a log line matters. Lower is more severe; a callback receives
+ * the lines at or below the level set with `lwsec_set_log_level` (default
+ * `LWSEC_LOG_INFO`).
+ */
+enum lwsec_log_level
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * lwsec itself failed (an internal error, a caught panic, the RNG).
+   */
+  LWSEC_LOG_ERROR = 1,
+  /**
+   * A connection failed: the peer sent something invalid, refused us,
+   * timed out or went away without a graceful close.
+   */
+  LWSEC_LOG_WARN = 2,
+  /**
+   * A connection's milestones: handshake complete, closed.
+   */
+  LWSEC_LOG_INFO = 3,
+  /**
+   * Details for debugging: key updates, pings, each decision.
+   */
+  LWSEC_LOG_DEBUG = 4,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum lwsec_log_level lwsec_log_level;
+#else
+typedef uint32_t lwsec_log_level;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * Wire codes of the cipher suites, as taken by `lwsec_*_set_suites` and
  * returned by `lwsec_conn_suite`.
  */
@@ -481,6 +517,27 @@ typedef struct lwsec_client_hello_info {
    */
   bool early_data_needs_replay_check;
 } lwsec_client_hello_info;
+
+/**
+ * A log callback: receives one diagnostic line of lwsec at a time.
+ *
+ * * `userdata` is the pointer given to `lwsec_set_log_callback`;
+ * * `level` is an `lwsec_log_level` code;
+ * * `message` points to `message_len` bytes of UTF-8 text, one line with
+ *   no newline, followed by a NUL (not counted in `message_len`). It is
+ *   valid only during the call: copy it to keep it.
+ *
+ * It is called on the thread of the `lwsec_*` call that logs, possibly
+ * from several threads at once, so it must be thread-safe. It must return
+ * normally (no C++ exception or `longjmp` out of it, which aborts the
+ * process), and should be quick. lwsec calls made from inside it do not
+ * log, and `lwsec_set_log_callback` fails there with
+ * `LWSEC_INVALID_PARAMETER`.
+ */
+typedef void (*lwsec_log_callback)(void *userdata,
+                                   lwsec_log_level level,
+                                   const char *message,
+                                   size_t message_len);
 
 /**
  * Every code, for tests and tables.
@@ -1395,6 +1452,50 @@ lwsec_result lwsec_conn_last_error(const struct lwsec_conn *conn,
  * not be used afterwards.
  */
 void lwsec_conn_free(struct lwsec_conn *conn);
+
+/**
+ * The version of the lwsec library, such as `"0.1.0"` (the crate's
+ * version, semantic versioning): a static, NUL-terminated string, valid for
+ * the life of the program. Do not free it.
+ *
+ * Compare it with the version of the header you compiled against when
+ * loading the shared library at run time.
+ */
+const char *lwsec_version(void);
+
+/**
+ * The static, NUL-terminated name of an `lwsec_event` code, such as
+ * `"LWSEC_EVENT_PONG"`, for logs. Takes the code as a plain integer so
+ * that any value is safe to pass; an unknown code gives
+ * `"unknown lwsec_event"`. The pointer is valid for the life of the
+ * program; do not free it.
+ */
+const char *lwsec_event_str(uint32_t event);
+
+/**
+ * Registers the process-wide log callback, replacing the previous one;
+ * NULL removes it. No callback is registered at first, and nothing is
+ * formatted while none is.
+ *
+ * Returns `LWSEC_OK`, or `LWSEC_INVALID_PARAMETER` when called from inside
+ * a log callback. When it returns, no call to the previous callback is
+ * running or will start: the previous `userdata` may be freed.
+ *
+ * # Safety
+ *
+ * Until it is replaced or removed, `callback` must be safe to call from any
+ * thread, concurrently, with `userdata` (see `lwsec_log_callback`), and
+ * `userdata` must stay valid for it.
+ */
+lwsec_result lwsec_set_log_callback(lwsec_log_callback callback,
+                                    void *userdata);
+
+/**
+ * Sets the most detailed level the log callback receives (an
+ * `lwsec_log_level` code; default `LWSEC_LOG_INFO`). Lines above it are not
+ * even formatted. An unknown level gives `LWSEC_INVALID_PARAMETER`.
+ */
+lwsec_result lwsec_set_log_level(uint32_t max_level);
 
 #ifdef __cplusplus
 }  // extern "C"

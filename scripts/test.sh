@@ -22,6 +22,7 @@ if ! need_pkg valgrind valgrind; then
   echo "!! valgrind is missing and cannot be installed here: the c_api valgrind test will FAIL."
 fi
 need_pkg cc gcc || echo "!! no C compiler: the c_api tests will FAIL."
+need_pkg pkg-config pkg-config || echo "!! no pkg-config: the c_packaging test will FAIL."
 
 skip=()
 redis_pid=""

@@ -9,6 +9,14 @@
 //! are ignored, as is white space around the line; upper-case hex digits are
 //! accepted. Anything else is an [`Error::InvalidKey`] that says what is wrong.
 //!
+//! [`PublicKey`] implements `Display` and `FromStr` with this text (and,
+//! with the feature `serde`, `Serialize` and `Deserialize` as a string);
+//! [`StaticKeyPair`] implements `FromStr` only, so a secret is never printed
+//! by accident. Loading a file ([`StaticKeyPair::load`], [`PublicKey::load`],
+//! [`load_pinned_keys_file`]) fails with an `io::Error` that names the file
+//! and says what to do ([`KeyFileError`]); saving replaces the file
+//! atomically.
+//!
 //! ```
 //! use lwsec::{PublicKey, StaticKeyPair, rng::OsRandom};
 //! let pair = StaticKeyPair::generate(&OsRandom)?;
@@ -20,8 +28,11 @@
 //! # Ok::<(), lwsec::Error>(())
 //! ```
 
+use std::fmt;
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use zeroize::Zeroizing;
 
@@ -166,47 +177,351 @@ pub fn load_pinned_keys(text: &str) -> Result<Vec<PublicKey>, Error> {
 }
 
 /// Reads a file of pinned server public keys (see [`load_pinned_keys`]).
+///
+/// Errors name the file and say what to do; see [`KeyFileError`].
 pub fn load_pinned_keys_file(path: impl AsRef<Path>) -> io::Result<Vec<PublicKey>> {
-    Ok(load_pinned_keys(&std::fs::read_to_string(path)?)?)
+    let path = path.as_ref();
+    let text = read_key_file(path, KeyFile::Pins)?;
+    load_pinned_keys(&text).map_err(|e| KeyFile::Pins.parse_error(path, e))
+}
+
+/// Key files are a line or a few: anything larger is not one (and reading
+/// stops there, so a device or a huge file is refused quickly).
+const MAX_KEY_FILE_LEN: u64 = 64 * 1024;
+
+/// What a key file should hold, for error messages.
+#[derive(Clone, Copy)]
+enum KeyFile {
+    Secret,
+    Public,
+    Pins,
+}
+
+impl KeyFile {
+    fn what(self) -> &'static str {
+        match self {
+            Self::Secret => "an lwsec secret key",
+            Self::Public => "an lwsec public key",
+            Self::Pins => "a list of pinned lwsec public keys",
+        }
+    }
+
+    /// What to do about a missing file.
+    fn create_hint(self) -> &'static str {
+        match self {
+            Self::Secret => "create one with `lwsec keygen`",
+            Self::Public | Self::Pins => {
+                "copy the server's `.pub` file here, or print it with `lwsec pubkey SECRET.key`"
+            }
+        }
+    }
+
+    fn read_error(self, path: &Path, err: io::Error) -> io::Error {
+        let shown = path.display();
+        let message = match err.kind() {
+            io::ErrorKind::NotFound => {
+                format!("cannot read {shown}: no such file ({})", self.create_hint())
+            }
+            io::ErrorKind::PermissionDenied => {
+                format!("cannot read {shown}: permission denied (check the file's owner and mode)")
+            }
+            io::ErrorKind::IsADirectory => {
+                format!("cannot read {shown}: it is a directory, not a key file")
+            }
+            _ => format!("cannot read {shown}: {err}"),
+        };
+        KeyFileError::io(path, message, err)
+    }
+
+    fn parse_error(self, path: &Path, err: Error) -> io::Error {
+        let reason = match &err {
+            Error::InvalidKey(why) => (*why).to_owned(),
+            other => other.to_string(),
+        };
+        let message = format!("{}: not {}: {reason}", path.display(), self.what());
+        let kind = io::Error::from(err.clone()).kind();
+        io::Error::new(
+            kind,
+            KeyFileError {
+                path: path.to_owned(),
+                message,
+                source: Source::Key(err),
+            },
+        )
+    }
+}
+
+/// Reads a key file as text, with errors that name it.
+fn read_key_file(path: &Path, kind: KeyFile) -> io::Result<Zeroizing<String>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| kind.read_error(path, e))?;
+    let mut bytes = Zeroizing::new(Vec::new());
+    file.take(MAX_KEY_FILE_LEN.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| kind.read_error(path, e))?;
+    let shown = path.display();
+    if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > MAX_KEY_FILE_LEN {
+        let message = format!(
+            "{shown}: not {}: larger than {MAX_KEY_FILE_LEN} bytes",
+            kind.what()
+        );
+        let err = io::Error::new(io::ErrorKind::InvalidData, "file too large");
+        return Err(KeyFileError::io(path, message, err));
+    }
+    match std::str::from_utf8(&bytes) {
+        Ok(text) => Ok(Zeroizing::new(text.to_owned())),
+        Err(e) => {
+            let message = format!("{shown}: not {}: not UTF-8 text", kind.what());
+            Err(KeyFileError::io(
+                path,
+                message,
+                io::Error::new(io::ErrorKind::InvalidData, e),
+            ))
+        }
+    }
+}
+
+/// Why a key file could not be read or written: the inner error of the
+/// `io::Error` that [`StaticKeyPair::load`], [`PublicKey::load`],
+/// [`load_pinned_keys_file`] and the `save` functions return.
+///
+/// Its message names the file and says what to do, for example
+/// `cannot read server.key: no such file (create one with `lwsec keygen`)`
+/// or `server.key: not an lwsec secret key: this is a public key; ...`. The
+/// `io::Error` keeps the kind of the underlying failure (`NotFound`,
+/// `PermissionDenied`; `InvalidInput` for text that is not a key, as for an
+/// [`Error::InvalidKey`] converted to `io::Error`), and
+/// [`source`](std::error::Error::source) is the underlying `io::Error` or
+/// lwsec [`Error`].
+///
+/// ```
+/// use lwsec::{keys::KeyFileError, StaticKeyPair};
+/// let err = StaticKeyPair::load("no-such-dir/server.key").unwrap_err();
+/// assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+/// assert!(err.to_string().contains("no-such-dir/server.key"));
+/// let detail = err.get_ref().and_then(|e| e.downcast_ref::<KeyFileError>()).unwrap();
+/// assert_eq!(detail.path(), std::path::Path::new("no-such-dir/server.key"));
+/// ```
+#[derive(Debug)]
+pub struct KeyFileError {
+    path: PathBuf,
+    message: String,
+    source: Source,
+}
+
+#[derive(Debug)]
+enum Source {
+    Io(io::Error),
+    Key(Error),
+}
+
+impl KeyFileError {
+    fn io(path: &Path, message: String, err: io::Error) -> io::Error {
+        io::Error::new(
+            err.kind(),
+            Self {
+                path: path.to_owned(),
+                message,
+                source: Source::Io(err),
+            },
+        )
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The lwsec error, when the file was read but does not hold a valid key.
+    pub fn key_error(&self) -> Option<&Error> {
+        match &self.source {
+            Source::Key(e) => Some(e),
+            Source::Io(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for KeyFileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for KeyFileError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.source {
+            Source::Io(e) => Some(e),
+            Source::Key(e) => Some(e),
+        }
+    }
+}
+
+/// Replaces `path` with `contents` atomically: a temporary file in the same
+/// directory (mode 0600 on Unix when `secret`), written and synced, then
+/// renamed over `path`, and the directory synced. A crash leaves the old
+/// file or the new one, never a partial one.
+fn write_atomically(path: &Path, contents: &[u8], secret: bool) -> io::Result<()> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let shown = path.display();
+    let fail = |e: io::Error| {
+        let message = format!("cannot write {shown}: {e}");
+        KeyFileError::io(path, message, e)
+    };
+    let Some(name) = path.file_name() else {
+        return Err(fail(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the path does not name a file",
+        )));
+    };
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(
+        ".{}.{}.tmp",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let tmp = dir.join(tmp_name);
+    let write = || -> io::Result<()> {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        if secret {
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        }
+        let mut file = options.open(&tmp)?;
+        #[cfg(unix)]
+        if secret {
+            file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+        }
+        file.write_all(contents)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    };
+    if let Err(e) = write() {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(fail(e));
+    }
+    // The rename is durable once the directory is synced (best effort: some
+    // file systems cannot sync a directory).
+    #[cfg(unix)]
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
 }
 
 impl StaticKeyPair {
     /// Reads a key pair saved by [`save`](Self::save) (or any file holding
     /// one `lwsec-secret-v1:` line).
+    ///
+    /// Errors name the file and say what to do (see [`KeyFileError`]).
     pub fn load(path: impl AsRef<Path>) -> io::Result<Self> {
-        let text = Zeroizing::new(std::fs::read_to_string(path)?);
-        Ok(Self::from_text(&text)?)
+        let path = path.as_ref();
+        let text = read_key_file(path, KeyFile::Secret)?;
+        Self::from_text(&text).map_err(|e| KeyFile::Secret.parse_error(path, e))
     }
 
-    /// Writes the key pair to `path` (replacing it), readable by the owner
-    /// only (mode 0600) on Unix. A comment line records the public key.
+    /// Writes the key pair to `path`, replacing any file there, readable by
+    /// the owner only (mode 0600) on Unix. A comment line records the public
+    /// key.
+    ///
+    /// The write is atomic: the key goes to a temporary file in the same
+    /// directory, which is synced and then renamed over `path`, so a crash
+    /// never leaves a partial key file.
     pub fn save(&self, path: impl AsRef<Path>) -> io::Result<()> {
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(path)?;
-        #[cfg(unix)]
-        file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
         let text = Zeroizing::new(format!(
             "# lwsec static key pair: keep this file secret\n# public: {}\n{}\n",
             self.public_key().to_text(),
             self.to_text().as_str()
         ));
-        file.write_all(text.as_bytes())?;
-        file.sync_all()
+        write_atomically(path.as_ref(), text.as_bytes(), true)
     }
 }
 
 impl PublicKey {
     /// Reads a public key file (one `lwsec-public-v1:` line).
+    ///
+    /// Errors name the file and say what to do (see [`KeyFileError`]).
     pub fn load(path: impl AsRef<Path>) -> io::Result<Self> {
-        Ok(Self::from_text(&std::fs::read_to_string(path)?)?)
+        let path = path.as_ref();
+        let text = read_key_file(path, KeyFile::Public)?;
+        Self::from_text(&text).map_err(|e| KeyFile::Public.parse_error(path, e))
     }
 
-    /// Writes the public key to `path` (replacing it).
+    /// Writes the public key to `path`, replacing any file there,
+    /// atomically (a temporary file renamed over it).
     pub fn save(&self, path: impl AsRef<Path>) -> io::Result<()> {
-        std::fs::write(path, format!("{}\n", self.to_text()))
+        write_atomically(
+            path.as_ref(),
+            format!("{}\n", self.to_text()).as_bytes(),
+            false,
+        )
+    }
+}
+
+/// The text format, `lwsec-public-v1:` and 64 hex digits.
+impl fmt::Display for PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_text())
+    }
+}
+
+/// Parses the text format (see [`PublicKey::from_text`]).
+///
+/// ```
+/// let key: lwsec::PublicKey =
+///     "lwsec-public-v1:2fe57da347cd62431528daac5fbb290730fff684afc4cfc2ed90995f58cb3b74".parse()?;
+/// assert_eq!(key.to_string().len(), 16 + 64);
+/// # Ok::<(), lwsec::Error>(())
+/// ```
+impl FromStr for PublicKey {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Self, Error> {
+        Self::from_text(text)
+    }
+}
+
+/// Parses the text format (see [`StaticKeyPair::from_text`]). There is no
+/// `Display`: the secret is never printed by accident; use
+/// [`StaticKeyPair::to_text`].
+impl FromStr for StaticKeyPair {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Self, Error> {
+        Self::from_text(text)
+    }
+}
+
+/// Serialized as its text, `lwsec-public-v1:...` (feature `serde`).
+#[cfg(feature = "serde")]
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
+impl serde::Serialize for PublicKey {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// Deserialized from its text, `lwsec-public-v1:...` (feature `serde`).
+#[cfg(feature = "serde")]
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
+impl<'de> serde::Deserialize<'de> for PublicKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Text;
+        impl serde::de::Visitor<'_> for Text {
+            type Value = PublicKey;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an lwsec public key (`lwsec-public-v1:` and 64 hex digits)")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<PublicKey, E> {
+                PublicKey::from_text(text).map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_str(Text)
     }
 }
 
@@ -300,5 +615,166 @@ mod tests {
         let err = PublicKey::load(&secret).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("lwsec-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn detail(err: &io::Error) -> &KeyFileError {
+        err.get_ref()
+            .and_then(|e| e.downcast_ref::<KeyFileError>())
+            .expect("a KeyFileError inside")
+    }
+
+    #[test]
+    fn load_errors_name_the_file_and_say_what_to_do() {
+        let dir = temp_dir("load-errors");
+        let missing = dir.join("server.key");
+        let err = StaticKeyPair::load(&missing).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "cannot read {}: no such file (create one with `lwsec keygen`)",
+                missing.display()
+            )
+        );
+        assert_eq!(detail(&err).path(), missing);
+        assert!(detail(&err).key_error().is_none());
+        let source = std::error::Error::source(detail(&err)).unwrap();
+        assert!(source.downcast_ref::<io::Error>().is_some());
+
+        let err = PublicKey::load(dir.join("server.pub")).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        assert!(err.to_string().contains("server.pub: no such file"));
+        assert!(err.to_string().contains("lwsec pubkey"));
+        let err = load_pinned_keys_file(dir.join("pins")).unwrap_err();
+        assert!(err.to_string().contains("pins: no such file"), "{err}");
+
+        // A public key where a secret one is needed, and the reverse.
+        let pair = StaticKeyPair::from_private_bytes([3; 32]);
+        let (secret, public) = (dir.join("k.key"), dir.join("k.pub"));
+        pair.save(&secret).unwrap();
+        pair.public_key().save(&public).unwrap();
+        let err = StaticKeyPair::load(&public).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{}: not an lwsec secret key: this is a public key; a secret key (`lwsec-secret-v1:`) is needed",
+                public.display()
+            )
+        );
+        assert!(matches!(
+            detail(&err).key_error(),
+            Some(Error::InvalidKey(_))
+        ));
+        let source = std::error::Error::source(detail(&err)).unwrap();
+        assert!(source.downcast_ref::<Error>().is_some());
+        let err = PublicKey::load(&secret).unwrap_err();
+        assert!(
+            err.to_string().starts_with(&format!(
+                "{}: not an lwsec public key: this is a secret key",
+                secret.display()
+            )),
+            "{err}"
+        );
+        let err = load_pinned_keys_file(&secret).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("not a list of pinned lwsec public keys"),
+            "{err}"
+        );
+
+        // Not text, too large, a directory.
+        let binary = dir.join("binary");
+        std::fs::write(&binary, [0xff, 0xfe, 0x00]).unwrap();
+        let err = StaticKeyPair::load(&binary).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert!(
+            err.to_string()
+                .ends_with("not an lwsec secret key: not UTF-8 text")
+        );
+        let large = dir.join("large");
+        std::fs::write(&large, vec![b'#'; 100_000]).unwrap();
+        let err = PublicKey::load(&large).unwrap_err();
+        assert!(err.to_string().contains("larger than 65536 bytes"), "{err}");
+        let err = PublicKey::load(&dir).unwrap_err();
+        assert!(err.to_string().starts_with("cannot read "), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn save_is_atomic_and_replaces() {
+        let dir = temp_dir("save");
+        let path = dir.join("device.key");
+        // An existing, world-readable file is replaced by a private one.
+        std::fs::write(&path, "old").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+        let a = StaticKeyPair::from_private_bytes([4; 32]);
+        a.save(&path).unwrap();
+        assert_eq!(
+            StaticKeyPair::load(&path).unwrap().public_key(),
+            a.public_key()
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let b = StaticKeyPair::from_private_bytes([5; 32]);
+        b.save(&path).unwrap();
+        b.public_key().save(dir.join("device.pub")).unwrap();
+        assert_eq!(
+            StaticKeyPair::load(&path).unwrap().public_key(),
+            b.public_key()
+        );
+        // Only the two files: no temporary file left behind.
+        let mut names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["device.key", "device.pub"]);
+        // A directory that does not exist: the error names the file.
+        let err = a.save(dir.join("nope/x.key")).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        assert!(err.to_string().starts_with("cannot write "), "{err}");
+        assert!(err.to_string().contains("nope/x.key"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn display_and_from_str() {
+        let pair = StaticKeyPair::from_private_bytes([6; 32]);
+        let public = pair.public_key();
+        assert_eq!(public.to_string(), public.to_text());
+        assert_eq!(format!("{public}").parse::<PublicKey>().unwrap(), public);
+        assert!("lwsec-public-v1:00".parse::<PublicKey>().is_err());
+        let parsed: StaticKeyPair = pair.to_text().parse().unwrap();
+        assert_eq!(parsed.public_key(), public);
+        assert!(public.to_text().parse::<StaticKeyPair>().is_err());
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn serde_uses_the_text_format() {
+        let public = StaticKeyPair::from_private_bytes([7; 32]).public_key();
+        let json = serde_json::to_string(&vec![public]).unwrap();
+        assert_eq!(json, format!("[\"{}\"]", public.to_text()));
+        let back: Vec<PublicKey> = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, vec![public]);
+        let err = serde_json::from_str::<PublicKey>("\"lwsec-public-v1:12\"").unwrap_err();
+        assert!(err.to_string().contains("64 hex digits"), "{err}");
+        assert!(serde_json::from_str::<PublicKey>("42").is_err());
     }
 }

@@ -9,7 +9,7 @@
 //! as its message is such a client:
 //!
 //! ```text
-//! --client-cmd 'target/release/examples/echo_client --connect {addr} --server-keys {key} probe'
+//! --client-cmd 'target/release/examples/echo_client --connect {addr} --server-key {key} probe'
 //! ```
 
 use std::net::{SocketAddr, TcpListener};

@@ -45,8 +45,10 @@ pub mod config;
 pub mod conn;
 pub mod error;
 pub mod keys;
+pub mod version;
 
 pub use config::*;
 pub use conn::*;
 pub use error::*;
 pub use keys::*;
+pub use version::*;
