@@ -12,12 +12,18 @@
 mod client_response;
 #[path = "../fuzz/targets/common.rs"]
 mod common;
+#[path = "../fuzz/targets/diff_records.rs"]
+mod diff_records;
+#[path = "../fuzz/targets/diff_snow_handshake.rs"]
+mod diff_snow_handshake;
 #[path = "../fuzz/targets/established_records.rs"]
 mod established_records;
 #[path = "../fuzz/targets/honest_peers.rs"]
 mod honest_peers;
 #[path = "../fuzz/targets/message_reassembly.rs"]
 mod message_reassembly;
+#[path = "../fuzz/targets/reference.rs"]
+mod reference;
 #[path = "fuzz_seeds/mod.rs"]
 mod seeds;
 #[path = "../fuzz/targets/server_handshake.rs"]
@@ -67,6 +73,8 @@ replay_test!(established_records);
 replay_test!(message_reassembly);
 replay_test!(wire_parsers);
 replay_test!(honest_peers);
+replay_test!(diff_snow_handshake);
+replay_test!(diff_records);
 
 /// Writes the seed corpora (only with `LWSEC_WRITE_FUZZ_SEEDS=1`).
 #[test]
@@ -95,6 +103,8 @@ fn seeds_are_valid_inputs() {
             "message_reassembly" => message_reassembly::run,
             "wire_parsers" => wire_parsers::run,
             "honest_peers" => honest_peers::run,
+            "diff_snow_handshake" => diff_snow_handshake::run,
+            "diff_records" => diff_records::run,
             other => panic!("unknown target {other}"),
         };
         for (_, data) in files {
@@ -149,4 +159,115 @@ fn honest_peers_target_checks_what_it_should() {
         Op::Duplicate(Dir::ToServer, 0, 200),
     ]));
     assert!(duplicated.failed[1], "{duplicated:?}");
+}
+
+/// The `diff_snow_handshake` target itself: its seeds reach the outcomes
+/// they are named after (so the comparisons are made, not skipped).
+#[test]
+fn diff_snow_handshake_target_checks_what_it_should() {
+    use diff_snow_handshake::{Outcome, run_outcome};
+    use lwsec::Error;
+    let complete = || Outcome {
+        retry: false,
+        message1: Some(Ok(())),
+        message2: Some(Ok(())),
+        server_established: true,
+    };
+    // The text of a decode error is not the point here.
+    let decode = |r: Option<Result<(), Error>>| match r {
+        Some(Err(Error::Decode(_))) => Some(Err(Error::Decode(""))),
+        other => other,
+    };
+    for (name, seed) in seeds::diff_snow_handshake_cases() {
+        let mut outcome = run_outcome(&seed.encode());
+        outcome.message1 = decode(outcome.message1);
+        outcome.message2 = decode(outcome.message2);
+        let expected = match name {
+            "retry-suite" | "early-accepted-after-cookie" => Outcome {
+                retry: true,
+                ..complete()
+            },
+            "no-common-suite" => Outcome {
+                message1: Some(Err(Error::NoCommonSuite)),
+                ..Outcome::default()
+            },
+            "m1-bit-flip" => Outcome {
+                message1: Some(Err(Error::HandshakeDecrypt)),
+                ..Outcome::default()
+            },
+            "m1-header-suite-count" => Outcome {
+                message1: Some(Err(Error::Decode(""))),
+                ..Outcome::default()
+            },
+            "m1-low-order-e" | "low-order-client-e" | "low-order-client-s" => Outcome {
+                message1: Some(Err(Error::LowOrderPoint)),
+                ..Outcome::default()
+            },
+            "m2-bit-flip" => Outcome {
+                message2: Some(Err(Error::HandshakeDecrypt)),
+                ..complete()
+            },
+            "m2-truncated" => Outcome {
+                message2: Some(Err(Error::Decode(""))),
+                ..complete()
+            },
+            // 2^256 - 39 is not of small order: an ordinary decryption failure.
+            "low-order-near-miss" => Outcome {
+                message2: Some(Err(Error::HandshakeDecrypt)),
+                ..complete()
+            },
+            "low-order-server-e" => Outcome {
+                message2: Some(Err(Error::LowOrderPoint)),
+                ..complete()
+            },
+            "custom-m1-critical-extension" => Outcome {
+                message1: Some(Err(Error::UnsupportedExtension(0x9234))),
+                ..Outcome::default()
+            },
+            _ => complete(),
+        };
+        assert_eq!(outcome, expected, "{name}");
+    }
+}
+
+/// The `diff_records` target itself: its seeds exchange what they are
+/// named after, and the tampered ones fail as the reference says.
+#[test]
+fn diff_records_target_checks_what_it_should() {
+    use lwsec::Error;
+    for (name, data) in seeds::all()
+        .into_iter()
+        .find(|(t, _)| *t == "diff_records")
+        .unwrap()
+        .1
+    {
+        let o = diff_records::run_outcome(&data);
+        let mut error = o.error.clone();
+        if let Some(Error::Decode(_)) = error {
+            error = Some(Error::Decode(""));
+        }
+        match name.as_str() {
+            n if n.starts_with("conversation") => {
+                // Two messages and a key update from the peer, and a clean
+                // end after its close_notify.
+                assert_eq!(error, None, "{n}");
+                assert_eq!(o.messages_delivered, 2, "{n}");
+                assert_eq!(o.key_updates_received, 1, "{n}");
+                assert!(o.records_sent >= 8, "{n}: {o:?}");
+                assert_eq!(o.eof, Some(Ok(())), "{n}");
+            }
+            "auto-key-update" => {
+                assert_eq!(error, None);
+                assert!(o.records_sent >= 6, "{o:?}");
+                assert_eq!(o.eof, Some(Err(Error::Truncated)));
+            }
+            "tamper" | "replay" | "drop" => assert_eq!(error, Some(Error::BadRecordMac), "{name}"),
+            "raw-unknown-type" | "raw-all-zero" => assert!(
+                matches!(error, Some(Error::UnexpectedMessage(_))),
+                "{name}: {o:?}"
+            ),
+            "raw-overflow" => assert_eq!(error, Some(Error::RecordOverflow)),
+            other => panic!("no expectation for seed {other}"),
+        }
+    }
 }
