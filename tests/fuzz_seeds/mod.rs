@@ -46,11 +46,12 @@ fn transcript(pattern: Pattern, suites: &[Suite], server_suites: &[Suite]) -> (V
         Connection::client(common::client_config(pattern, suites, b"fuzz"), NOW).unwrap();
     let mut server = Connection::server(server_cfg, NOW).unwrap();
     let (mut c_bytes, mut s_bytes) = (Vec::new(), Vec::new());
-    while client.is_handshaking() || server.is_handshaking() {
+    while client.is_handshaking() || !common::server_is_established(&server) {
         let out = client.pending_output().to_vec();
         c_bytes.extend_from_slice(&out);
         client.consume_output(out.len());
         server.handle_input(&out, NOW).unwrap();
+        common::server_after_input(&mut server, NOW);
         let out = server.pending_output().to_vec();
         s_bytes.extend_from_slice(&out);
         server.consume_output(out.len());
