@@ -22,10 +22,12 @@
 #                   smaller; set it empty to keep every feature)
 #   GROW_NO_MERGE=1 fuzz and report, leave the committed corpus alone
 #
-# Coverage is libFuzzer's own count over the corpus directory: `cov` is the
-# number of covered edges (PCs), `ft` the number of features (edges with
-# hit-count buckets, compared values, ...). "before" and "after" are both
-# measured by loading the committed corpus alone (-runs=0), so they compare.
+# Coverage is libFuzzer's own count: `cov` is the number of covered edges
+# (PCs), `ft` the number of features (edges with hit-count buckets, ...).
+# cov0/ft0 and cov1/ft1 are measured by loading the committed corpus alone
+# (-runs=0) before and after the merge, so they compare; cov_run/ft_run are
+# the fuzzing run's final status line (committed corpus, regressions and
+# everything it found).
 # Exit status: 0, or 1 if any target crashed (the inputs are kept anyway).
 set -uo pipefail
 
@@ -103,6 +105,10 @@ for target in "${targets[@]}"; do
     [ -n "$execs" ] || execs="$(grep -oE '^#[0-9]+' "$work/log" | tail -1 | tr -d '#')"
     rate="$(sed -nE 's/^stat::average_exec_per_sec: *([0-9]+)/\1/p' "$work/log" | tail -1)"
     [ -n "$rate" ] || rate="$(grep -oE 'exec/s: [0-9]+' "$work/log" | tail -1 | grep -oE '[0-9]+')"
+    # Coverage the fuzzing run reached (its last status line), before the merge.
+    last="$(grep -E '(^#[0-9]+.*cov: )' "$work/log" | tail -1)"
+    run_cov="$(sed -nE 's/.*cov: ([0-9]+).*/\1/p' <<<"$last")"
+    run_ft="$(sed -nE 's/.*ft: ([0-9]+).*/\1/p' <<<"$last")"
 
     # Crashes become regression inputs.
     new_crashes=0
@@ -141,13 +147,14 @@ for target in "${targets[@]}"; do
         fi
     fi
     read -r cov1 ft1 files1 < <(measure "$target" "$corpus")
-    summary+=("$(printf '%-22s %12s %8s %7s %7s %7s %7s %6s %6s %7s' \
-        "$target" "$execs" "$rate" "$cov0" "$cov1" "$ft0" "$ft1" "$files0" "$files1" "$new_crashes")")
+    summary+=("$(printf '%-22s %11s %7s %6s %7s %6s %6s %7s %6s %6s %6s %7s' \
+        "$target" "${execs:--}" "${rate:--}" "$cov0" "${run_cov:--}" "$cov1" \
+        "$ft0" "${run_ft:--}" "$ft1" "$files0" "$files1" "$new_crashes")")
 done
 
 echo
-printf '%-22s %12s %8s %7s %7s %7s %7s %6s %6s %7s\n' \
-    target executions exec/s cov0 cov1 ft0 ft1 files0 files1 crashes
+printf '%-22s %11s %7s %6s %7s %6s %6s %7s %6s %6s %6s %7s\n' \
+    target executions exec/s cov0 cov_run cov1 ft0 ft_run ft1 files0 files1 crashes
 printf '%s\n' "${summary[@]}"
 if [ "$crashed" -ne 0 ]; then
     echo "=== crashes were kept in fuzz/regressions/: reproduce with"
