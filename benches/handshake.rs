@@ -6,7 +6,7 @@
 //! in the same run. The `cookie` group compares a stateless Retry with a
 //! full server-side handshake.
 //!
-//! `cargo bench --bench handshake --features aws-lc -- --warm-up-time 1 --measurement-time 3`
+//! `cargo bench -p lwsec-bench --bench handshake -- --warm-up-time 1 --measurement-time 3`
 
 // criterion_group! generates an undocumented `fn benches`.
 #![allow(missing_docs)]
@@ -15,7 +15,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use criterion::{BenchmarkId, criterion_group, criterion_main};
-use lwsec::{ClientConfig, Connection, Pattern, ServerConfig, ServerOptions, Suite};
+use lwsec::{Acceptance, ClientConfig, Connection, Pattern, ServerConfig, ServerOptions, Suite};
 
 mod common;
 use common::{
@@ -32,8 +32,12 @@ fn lwsec_handshake(client_cfg: &Arc<ClientConfig>, server_cfg: &Arc<ServerConfig
     let mut server = Connection::server(server_cfg.clone(), NOW).unwrap();
     let n = server.handle_input(client.pending_output(), NOW).unwrap();
     client.consume_output(n);
+    server.accept_client(Acceptance::new(), NOW).unwrap();
     let n = client.handle_input(server.pending_output(), NOW).unwrap();
     server.consume_output(n);
+    // The client's key confirmation record.
+    let n = server.handle_input(client.pending_output(), NOW).unwrap();
+    client.consume_output(n);
     assert!(client.is_established() && server.is_established());
     black_box((client, server));
 }
@@ -178,9 +182,8 @@ fn cookie(c: &mut Bench) {
     for provider in providers() {
         let prov = provider.name;
         let (ccfg, scfg) = lwsec_configs(provider, Pattern::Nk, Suite::Aes256Gcm);
-        let mut demand = ServerOptions::default();
-        demand.demand_cookie = true;
-        demand.peer_address = b"203.0.113.7:50412".to_vec();
+        let demand =
+            ServerOptions::for_peer_address(&b"203.0.113.7:50412"[..]).with_cookie_demanded(true);
         let plain = ServerOptions::default();
 
         let mut client = Connection::client(ccfg, NOW).unwrap();
@@ -197,6 +200,9 @@ fn cookie(c: &mut Bench) {
             let mut s =
                 Connection::server_with_options(scfg.clone(), NOW, options.clone()).unwrap();
             s.handle_input(flight, NOW).unwrap();
+            if s.client_hello().is_some() {
+                s.accept_client(Acceptance::new(), NOW).unwrap();
+            }
             s.pending_output()[0]
         };
         assert_eq!(first_byte(&demand, &hello), 0x03, "Retry");

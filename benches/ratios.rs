@@ -8,7 +8,7 @@
 //! - `speed-vs-X` = X's time / lwsec's time (above 1: lwsec is faster);
 //! - `cost-vs-floor` = lwsec's time / the X25519 floor's time.
 //!
-//! `cargo bench --bench ratios --features aws-lc -- --warm-up-time 1 --measurement-time 3`
+//! `cargo bench -p lwsec-bench --bench ratios -- --warm-up-time 1 --measurement-time 3`
 
 // criterion_group! generates an undocumented `fn benches`.
 #![allow(missing_docs)]

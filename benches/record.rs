@@ -3,7 +3,7 @@
 //! provider calls, sealing or opening the same-sized buffer in place),
 //! measured in the same run, for every provider compiled in.
 //!
-//! `cargo bench --bench record --features aws-lc -- --warm-up-time 1 --measurement-time 3`
+//! `cargo bench -p lwsec-bench --bench record -- --warm-up-time 1 --measurement-time 3`
 
 // criterion_group! generates an undocumented `fn benches`.
 #![allow(missing_docs)]

@@ -4,7 +4,7 @@
 //! transport mode with a 2-byte length prefix, and rustls (TLS 1.3 records
 //! over in-memory buffers, ring and aws-lc-rs), in the same run.
 //!
-//! `cargo bench --bench transport --features aws-lc -- --warm-up-time 1 --measurement-time 3`
+//! `cargo bench -p lwsec-bench --bench transport -- --warm-up-time 1 --measurement-time 3`
 
 // criterion_group! generates an undocumented `fn benches`.
 #![allow(missing_docs)]

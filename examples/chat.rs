@@ -10,15 +10,22 @@
 //! ```
 //!
 //! The server accepts any device key unless `--allow FILE` lists the
-//! allowed public keys (one `lwsec-public-v1:` line each).
+//! allowed public keys (one `lwsec-public-v1:` line each). Each client is
+//! decided on by an asynchronous authorizer that looks its device up in a
+//! table (a database in a real deployment) and names it; a client counts
+//! as joined only once it has confirmed the handshake, so a replayed first
+//! flight never joins.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use clap::{Parser, Subcommand};
 use futures::{SinkExt, StreamExt};
-use lwsec::{ClientConfig, Pattern, PublicKey, ServerConfig, StaticKeyPair};
+use lwsec::{
+    ClientConfig, ClientHello, Identity, Pattern, PublicKey, Rejection, ServerConfig, StaticKeyPair,
+};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::broadcast;
@@ -61,30 +68,58 @@ fn short_id(key: &PublicKey) -> String {
     key.to_text()["lwsec-public-v1:".len()..][..12].to_string()
 }
 
+/// The device table: who may join, and under which name. `None` admits
+/// every device under its short id.
+type Devices = Option<HashMap<PublicKey, String>>;
+
+/// Looks the claimed device up in the table (a database would be awaited
+/// here the same way; the acceptor bounds the wait and fails closed).
+async fn lookup(devices: Arc<Devices>, hello: ClientHello) -> Result<Option<Identity>, Rejection> {
+    let key = hello.claimed_client_key().ok_or(Rejection::NotAuthorized)?;
+    let name = match devices.as_ref() {
+        None => short_id(&key),
+        Some(table) => table.get(&key).cloned().ok_or(Rejection::NotAuthorized)?,
+    };
+    Identity::new(name.into_bytes())
+        .map(Some)
+        .map_err(|_| Rejection::NotAuthorized)
+}
+
 async fn server(listen: String, key: PathBuf, allow: Option<PathBuf>) -> std::io::Result<()> {
     let mut config = ServerConfig::new(StaticKeyPair::load(&key)?);
     config.patterns = vec![Pattern::Ik];
-    if let Some(allow) = allow {
-        let allowed = lwsec::keys::load_pinned_keys_file(allow)?;
-        config.set_client_authorizer(move |key: &PublicKey| allowed.contains(key));
-    }
-    let config = Arc::new(config);
+    let devices: Arc<Devices> = Arc::new(match allow {
+        None => None,
+        Some(allow) => Some(
+            lwsec::keys::load_pinned_keys_file(allow)?
+                .into_iter()
+                .map(|k| (k, short_id(&k)))
+                .collect(),
+        ),
+    });
+    let acceptor = lwsec::tokio::Acceptor::new(Arc::new(config))
+        .with_authorizer(move |hello| lookup(devices.clone(), hello));
     let (relay, _) = broadcast::channel::<(PublicKey, Bytes)>(1024);
     let listener = TcpListener::bind(&listen).await?;
     println!("chat server on {}", listener.local_addr()?);
     loop {
         let (tcp, addr) = listener.accept().await?;
-        let (config, relay) = (config.clone(), relay.clone());
+        let (acceptor, relay) = (acceptor.clone(), relay.clone());
+        // The connection's task holds only what it needs once accepted:
+        // the handshake runs in its own (boxed) future inside `accept`.
         tokio::spawn(async move {
-            let stream = match lwsec::tokio::accept(config, tcp).await {
+            let stream = match acceptor.accept(tcp, addr).await {
                 Ok(stream) => stream,
                 Err(e) => return eprintln!("{addr}: handshake failed: {e}"),
             };
-            let me = stream
-                .conn()
-                .peer_static_key()
-                .expect("IK: the client has a key");
-            let name = short_id(&me);
+            // Both are known only once the client confirmed the handshake.
+            let (Some(me), Some(identity)) = (
+                stream.conn().peer_static_key(),
+                stream.conn().peer_identity(),
+            ) else {
+                return eprintln!("{addr}: no confirmed device identity");
+            };
+            let name = String::from_utf8_lossy(identity.as_bytes()).into_owned();
             println!("{name} joined from {addr}");
             let mut inbox = relay.subscribe();
             let _ = relay.send((me, Bytes::from(format!("* {name} joined"))));

@@ -5,17 +5,21 @@
 //! cargo run --example echo_client -- --connect 127.0.0.1:7878 --server-keys server.pub hello world
 //! ```
 //!
-//! `--server-keys` may list several pinned keys, one per line (for example
-//! the next server key before a rotation): they are tried in order, moving
-//! on when the server answers `unknown_server_key`. With `--device-key`
-//! (a key pair from `keygen`) the client authenticates itself (IK).
+//! `--server-keys` holds the pinned server keys, one per line; the first is
+//! used. The client never tries another pinned key because a handshake
+//! failed (a cleartext `unknown_server_key` alert is unauthenticated: an
+//! attacker holding a retired key could forge it). When the server announces
+//! its keys inside the handshake (key rotation), the client rewrites the
+//! file atomically (a temporary file, then a rename) with the announced
+//! keys. With `--device-key` (a key pair from `keygen`) the client
+//! authenticates itself (IK).
 
-use std::io;
-use std::path::PathBuf;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::Parser;
-use lwsec::{ClientConfig, Error, PublicKey, StaticKeyPair};
+use lwsec::{ClientConfig, PublicKey, StaticKeyPair};
 use tokio::net::TcpStream;
 
 #[derive(Parser)]
@@ -35,34 +39,21 @@ struct Args {
     messages: Vec<String>,
 }
 
-/// Connects with the first pinned key the server holds.
-async fn connect_pinned(
-    addr: &str,
-    pinned: &[PublicKey],
-    device: Option<&StaticKeyPair>,
-) -> io::Result<lwsec::tokio::Stream<TcpStream>> {
-    let mut last = io::Error::other("no pinned server key");
-    for key in pinned {
-        let config = match device {
-            Some(device) => ClientConfig::ik(*key, device.clone()),
-            None => ClientConfig::nk(*key),
-        };
-        let tcp = TcpStream::connect(addr).await?;
-        match lwsec::tokio::connect(Arc::new(config), tcp).await {
-            Ok(stream) => return Ok(stream),
-            Err(e)
-                if e.get_ref().and_then(|e| e.downcast_ref()) == Some(&Error::UnknownServerKey) =>
-            {
-                eprintln!(
-                    "server does not hold {}; trying the next pinned key",
-                    key.to_text()
-                );
-                last = e;
-            }
-            Err(e) => return Err(e),
-        }
+/// Replaces the pin file with `keys`, atomically: a crash leaves either the
+/// old file or the new one, never a half-written one.
+fn save_pins(path: &Path, keys: &[PublicKey]) -> io::Result<()> {
+    let mut text = String::from("# pinned lwsec server keys (announced by the server)\n");
+    for key in keys {
+        text.push_str(&key.to_text());
+        text.push('\n');
     }
-    Err(last)
+    let tmp = path.with_extension("tmp");
+    {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(text.as_bytes())?;
+        file.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)
 }
 
 #[tokio::main]
@@ -70,7 +61,21 @@ async fn main() -> io::Result<()> {
     let args = Args::parse();
     let pinned = lwsec::keys::load_pinned_keys_file(&args.server_keys)?;
     let device = args.device_key.map(StaticKeyPair::load).transpose()?;
-    let mut stream = connect_pinned(&args.connect, &pinned, device.as_ref()).await?;
+    let mut config = match device {
+        Some(device) => ClientConfig::ik(pinned[0], device),
+        None => ClientConfig::nk(pinned[0]),
+    };
+    config.set_pinned_keys(pinned)?;
+    let tcp = TcpStream::connect(&args.connect).await?;
+    let mut stream = lwsec::tokio::connect(Arc::new(config), tcp).await?;
+    if let Some(keys) = stream.take_announced_server_keys() {
+        save_pins(&args.server_keys, &keys)?;
+        println!(
+            "the server announced {} key(s); pins updated in {}",
+            keys.len(),
+            args.server_keys.display()
+        );
+    }
     println!(
         "connected: {:?} {:?}",
         stream.conn().pattern().unwrap(),

@@ -47,16 +47,22 @@ async fn start_server(
     key: StaticKeyPair,
     device: lwsec::PublicKey,
 ) -> Result<std::net::SocketAddr, BoxError> {
-    let mut config = ServerConfig::new(key);
-    config.set_client_authorizer(move |k: &lwsec::PublicKey| *k == device);
-    let config = Arc::new(config);
+    let acceptor = lwsec::tokio::Acceptor::new(Arc::new(ServerConfig::new(key))).with_authorizer(
+        move |hello: lwsec::ClientHello| async move {
+            // NK clients are anonymous; IK clients must hold the expected device key.
+            match hello.claimed_client_key() {
+                Some(k) if k != device => Err(lwsec::Rejection::NotAuthorized),
+                _ => Ok(None),
+            }
+        },
+    );
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            let config = config.clone();
+        while let Ok((tcp, peer)) = listener.accept().await {
+            let acceptor = acceptor.clone();
             tokio::spawn(async move {
-                let Ok(stream) = lwsec::tokio::accept(config, tcp).await else {
+                let Ok(stream) = acceptor.accept(tcp, peer).await else {
                     return;
                 };
                 let mut messages = stream.into_messages();

@@ -44,9 +44,8 @@ fn main() -> Result<(), lwsec::Error> {
     println!("server key {}", server_key.public_key().to_text());
     println!("device key {}", device_key.public_key().to_text());
 
-    let mut server_config = ServerConfig::new(server_key.clone());
+    let server_config = ServerConfig::new(server_key.clone());
     let device = device_key.public_key();
-    server_config.set_client_authorizer(move |key: &lwsec::PublicKey| *key == device);
     let client_config = ClientConfig::ik(server_key.public_key(), device_key);
 
     let mut now = Time::from_millis(0);
@@ -60,6 +59,22 @@ fn main() -> Result<(), lwsec::Error> {
         &mut server,
         now,
     );
+    events("server", &mut server);
+    // The decision point: nothing the first flight says is proven yet (it
+    // could be a replay), but it names the device; the application decides.
+    let hello = server
+        .client_hello()
+        .expect("the server waits for a decision");
+    println!(
+        "  server: client claims device key {:?}",
+        hello.claimed_client_key().map(|k| k.to_text())
+    );
+    if hello.claimed_client_key() == Some(device) {
+        let identity = lwsec::Identity::new(&b"device-1"[..])?;
+        server.accept_client(lwsec::Acceptance::new().with_identity(identity), now)?;
+    } else {
+        return Err(server.reject_client(lwsec::Rejection::NotAuthorized));
+    }
     deliver(
         "server -> client ServerHello",
         &mut server,
@@ -67,12 +82,19 @@ fn main() -> Result<(), lwsec::Error> {
         now,
     );
     events("client", &mut client);
+    deliver(
+        "client -> server key confirmation",
+        &mut client,
+        &mut server,
+        now,
+    );
     events("server", &mut server);
     println!(
-        "  suite {:?}, pattern {:?}, server sees client key {:?}",
+        "  suite {:?}, pattern {:?}, server sees client key {:?} as {:?}",
         client.suite(),
         client.pattern(),
-        server.peer_static_key().map(|k| k.to_text())
+        server.peer_static_key().map(|k| k.to_text()),
+        server.peer_identity()
     );
     assert_eq!(client.handshake_hash(), server.handshake_hash());
 

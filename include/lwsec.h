@@ -8,6 +8,14 @@
  * until passed to their _free function; _free(NULL) is a no-op. Output
  * parameters are written only on success.
  *
+ * Time: every `now_ms` argument is the wall clock in milliseconds since the
+ * UNIX epoch (clock_gettime(CLOCK_REALTIME)), the same rule as the Rust
+ * API: early-data timestamps and Retry cookies are compared across machines.
+ *
+ * Threads: configurations and key pairs may be shared between threads once
+ * set up. A connection (lwsec_conn) must be used by one thread at a time; it
+ * may move between threads between calls.
+ *
  * Build: cargo rustc --release --lib --features ffi --crate-type staticlib,cdylib
  * Link:  -llwsec -lpthread -ldl -lm
  */
@@ -25,6 +33,11 @@
  * Length in bytes of a raw X25519 public or private key.
  */
 #define LWSEC_KEY_LEN 32
+
+/**
+ * Length in bytes of the handshake hash (`lwsec_conn_handshake_hash`).
+ */
+#define LWSEC_HANDSHAKE_HASH_LEN 32
 
 /**
  * Length in bytes of a key in the text format (`lwsec-public-v1:` or
@@ -123,7 +136,7 @@ enum lwsec_result
    */
   LWSEC_UNSUPPORTED_VERSION = 200,
   /**
-   * The server does not hold the pinned server key.
+   * Server: the client asked for a server key this server does not hold.
    */
   LWSEC_UNKNOWN_SERVER_KEY = 201,
   /**
@@ -139,11 +152,13 @@ enum lwsec_result
    */
   LWSEC_UNSUPPORTED_EXTENSION = 204,
   /**
-   * The server refused this client's static key (IK).
+   * Server: the application refused the client (`lwsec_conn_reject_client`).
    */
   LWSEC_CLIENT_REJECTED = 205,
   /**
-   * The peer sent a fatal alert.
+   * The peer sent a fatal alert; `lwsec_conn_peer_alert` gives its code
+   * and whether it was authenticated (alerts during the handshake are
+   * cleartext: anyone on the path can forge them).
    */
   LWSEC_PEER_ALERT = 206,
   /**
@@ -162,6 +177,14 @@ enum lwsec_result
    * The random number generator failed.
    */
   LWSEC_RNG_ERROR = 303,
+  /**
+   * The handshake did not complete within its deadline.
+   */
+  LWSEC_HANDSHAKE_TIMEOUT = 304,
+  /**
+   * lwsec broke one of its own invariants (a bug).
+   */
+  LWSEC_INTERNAL_ERROR = 305,
   /**
    * The handshake is not complete yet.
    */
@@ -217,9 +240,10 @@ enum lwsec_event
    */
   LWSEC_EVENT_PEER_CLOSED = 4,
   /**
-   * Server: early data arrived with the first flight. The C API does not
-   * enable early data yet (no replay guard can be configured from C), so
-   * a C server does not see this event; its payload is not returned.
+   * Server: the client was accepted with early data (0-RTT) that the
+   * application's replay guard judged fresh; take it with
+   * `lwsec_conn_take_early_data`. **Replayable and not forward secret**,
+   * from a client not yet confirmed.
    */
   LWSEC_EVENT_EARLY_DATA = 5,
   /**
@@ -227,9 +251,23 @@ enum lwsec_event
    */
   LWSEC_EVENT_EARLY_DATA_ACCEPTED = 6,
   /**
-   * Client: the server did not accept the early data of the first flight.
+   * Client: the early data was not accepted (or not sent, after a
+   * Retry); send it again as a normal message if still needed.
    */
   LWSEC_EVENT_EARLY_DATA_REJECTED = 7,
+  /**
+   * Server: a client's first flight was read and the connection waits
+   * for the application's decision: read it with
+   * `lwsec_conn_client_hello`, then call `lwsec_conn_accept_client` or
+   * `lwsec_conn_reject_client`. Input is not consumed until then.
+   */
+  LWSEC_EVENT_CLIENT_HELLO = 8,
+  /**
+   * Client: the server announced, inside the authenticated handshake, the
+   * server keys to pin from now on (`lwsec_conn_announced_server_keys`).
+   * Store them atomically and connect with the first next time.
+   */
+  LWSEC_EVENT_SERVER_KEYS_ANNOUNCED = 9,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -261,6 +299,17 @@ enum lwsec_handshake_state
    * `lwsec_conn_last_error`.
    */
   LWSEC_STATE_FAILED = 2,
+  /**
+   * Server: waiting for the application's decision on the client
+   * (`LWSEC_EVENT_CLIENT_HELLO`).
+   */
+  LWSEC_STATE_AWAITING_DECISION = 3,
+  /**
+   * Server: the ServerHello was sent; waiting for the client's key
+   * confirmation. Messages may be sent (to the client the first flight
+   * names, not yet authenticated).
+   */
+  LWSEC_STATE_AWAITING_CONFIRMATION = 4,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -323,6 +372,33 @@ typedef uint8_t lwsec_pattern;
 #endif // __cplusplus
 
 /**
+ * Why a server refuses a client (`lwsec_conn_reject_client`); each reason
+ * is sent to the client as an alert.
+ */
+enum lwsec_rejection
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * The application does not let this client in: alert `client_rejected`.
+   */
+  LWSEC_REJECT_NOT_AUTHORIZED = 1,
+  /**
+   * The decision could not be made (policy store down or too slow); the
+   * server fails closed: alert `internal_error`.
+   */
+  LWSEC_REJECT_POLICY_UNAVAILABLE = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum lwsec_rejection lwsec_rejection;
+#else
+typedef uint32_t lwsec_rejection;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * A client configuration: the pinned server key, the client's own key for
  * IK, suites and transport settings. Opaque; free with
  * `lwsec_client_config_free`.
@@ -346,28 +422,70 @@ typedef struct lwsec_key_pair lwsec_key_pair;
 
 /**
  * A server configuration: one or more static key pairs (rotation), accepted
- * suites and patterns, transport settings and the IK authorisation hook.
+ * suites and patterns, transport settings and the early-data window.
  * Opaque; free with `lwsec_server_config_free`.
  */
 typedef struct lwsec_server_config lwsec_server_config;
 
 /**
- * The IK authorisation hook of a server: called with the client's
- * authenticated static public key (`client_key_len` is always
- * `LWSEC_KEY_LEN`) during the handshake, from within
- * `lwsec_conn_handle_input` on the thread that calls it. Return non-zero to
- * accept the client, 0 to reject it (the handshake then fails with
- * `client_rejected` on both sides). `client_key` is valid only during the
- * call. The callback must not call lwsec functions on the same connection.
+ * What a client's first flight says, from `lwsec_conn_client_hello`.
+ * **Nothing here is authenticated as present**: a first flight can be
+ * replayed. Fill it by passing a pointer to an instance.
  */
-typedef int (*lwsec_authorize_callback)(void *userdata,
-                                        const uint8_t *client_key,
-                                        size_t client_key_len);
+typedef struct lwsec_client_hello_info {
+  /**
+   * The handshake pattern (`lwsec_pattern` code).
+   */
+  uint8_t pattern;
+  /**
+   * The suite selected for the connection (`lwsec_suite` code).
+   */
+  uint8_t suite;
+  /**
+   * The key id of the server static key the client pinned.
+   */
+  uint8_t server_key_id[8];
+  /**
+   * IK: whether `client_key` holds the claimed device key.
+   */
+  bool has_client_key;
+  /**
+   * IK: the client's static (device) key as message 1 claims it.
+   */
+  uint8_t client_key[32];
+  /**
+   * Whether this ClientHello answers a Retry.
+   */
+  bool retry_echoed;
+  /**
+   * Whether the flight offers early data (the fields below are valid).
+   */
+  bool early_data_offered;
+  /**
+   * Length of the offered early data.
+   */
+  size_t early_data_len;
+  /**
+   * The flight's timestamp (milliseconds since the UNIX epoch).
+   */
+  uint64_t early_data_timestamp_ms;
+  /**
+   * The flight's identifier for a replay guard (the client's ephemeral
+   * public key).
+   */
+  uint8_t early_data_flight_id[32];
+  /**
+   * Whether the connection's own checks passed (early data enabled, no
+   * Retry, timestamp within the window), so the replay guard must be
+   * asked; when false, early data is refused whatever the verdict.
+   */
+  bool early_data_needs_replay_check;
+} lwsec_client_hello_info;
 
 /**
  * Every code, for tests and tables.
  */
-#define lwsec_result_ALL { LWSEC_OK, LWSEC_NULL_PARAMETER, LWSEC_BUFFER_TOO_SMALL, LWSEC_PANIC, LWSEC_INVALID_PARAMETER, LWSEC_NOT_AVAILABLE, LWSEC_DECODE_ERROR, LWSEC_UNEXPECTED_MESSAGE, LWSEC_ILLEGAL_PARAMETER, LWSEC_BAD_RECORD_MAC, LWSEC_HANDSHAKE_DECRYPT, LWSEC_LOW_ORDER_POINT, LWSEC_RECORD_OVERFLOW, LWSEC_MESSAGE_TOO_LARGE, LWSEC_TRUNCATED, LWSEC_INVALID_COOKIE, LWSEC_UNSUPPORTED_VERSION, LWSEC_UNKNOWN_SERVER_KEY, LWSEC_NO_COMMON_SUITE, LWSEC_UNSUPPORTED_PATTERN, LWSEC_UNSUPPORTED_EXTENSION, LWSEC_CLIENT_REJECTED, LWSEC_PEER_ALERT, LWSEC_SEQUENCE_EXHAUSTED, LWSEC_TIMEOUT, LWSEC_CLOSED, LWSEC_RNG_ERROR, LWSEC_HANDSHAKE_NOT_COMPLETE, LWSEC_MESSAGE_TOO_LARGE_TO_SEND, LWSEC_INVALID_CONFIG, LWSEC_INVALID_KEY, }
+#define lwsec_result_ALL { LWSEC_OK, LWSEC_NULL_PARAMETER, LWSEC_BUFFER_TOO_SMALL, LWSEC_PANIC, LWSEC_INVALID_PARAMETER, LWSEC_NOT_AVAILABLE, LWSEC_DECODE_ERROR, LWSEC_UNEXPECTED_MESSAGE, LWSEC_ILLEGAL_PARAMETER, LWSEC_BAD_RECORD_MAC, LWSEC_HANDSHAKE_DECRYPT, LWSEC_LOW_ORDER_POINT, LWSEC_RECORD_OVERFLOW, LWSEC_MESSAGE_TOO_LARGE, LWSEC_TRUNCATED, LWSEC_INVALID_COOKIE, LWSEC_UNSUPPORTED_VERSION, LWSEC_UNKNOWN_SERVER_KEY, LWSEC_NO_COMMON_SUITE, LWSEC_UNSUPPORTED_PATTERN, LWSEC_UNSUPPORTED_EXTENSION, LWSEC_CLIENT_REJECTED, LWSEC_PEER_ALERT, LWSEC_SEQUENCE_EXHAUSTED, LWSEC_TIMEOUT, LWSEC_CLOSED, LWSEC_RNG_ERROR, LWSEC_HANDSHAKE_TIMEOUT, LWSEC_INTERNAL_ERROR, LWSEC_HANDSHAKE_NOT_COMPLETE, LWSEC_MESSAGE_TOO_LARGE_TO_SEND, LWSEC_INVALID_CONFIG, LWSEC_INVALID_KEY, }
 
 #ifdef __cplusplus
 extern "C" {
@@ -722,24 +840,37 @@ lwsec_result lwsec_server_config_set_timers(struct lwsec_server_config *config,
                                             uint64_t idle_timeout_ms);
 
 /**
- * Sets the IK authorisation hook (see `lwsec_authorize_callback`): for
- * every IK client, `callback(userdata, client_key, LWSEC_KEY_LEN)` decides
- * whether to accept it. Replaces any previous hook. A NULL `callback`
- * gives `LWSEC_NULL_PARAMETER`.
- *
- * lwsec never dereferences `userdata`; the application keeps it alive as
- * long as any connection created from this configuration exists. The
- * callback runs on whichever thread calls `lwsec_conn_handle_input` on such
- * a connection, so it (and `userdata`) must be safe to use from there.
+ * Accepts **replayable, non-forward-secret** early data from clients
+ * whose flight's timestamp is within `window_ms` milliseconds of the
+ * server's clock (`spec/PROTOCOL.md` section 4.9); 0 turns early data off
+ * (the default). The application is the replay guard: at the decision
+ * point (`LWSEC_EVENT_CLIENT_HELLO`) `lwsec_conn_client_hello` shows the
+ * offer, and `lwsec_conn_accept_client` takes the guard's verdict.
  *
  * # Safety
  *
  * `config` is NULL or a live server configuration not in use by another
- * thread; `callback` follows the contract above.
+ * thread.
  */
-lwsec_result lwsec_server_config_set_client_authorizer(struct lwsec_server_config *config,
-                                                       lwsec_authorize_callback callback,
-                                                       void *userdata);
+lwsec_result lwsec_server_config_enable_early_data(struct lwsec_server_config *config,
+                                                   uint64_t window_ms);
+
+/**
+ * Announces, in every ServerHello, the server keys clients should pin from
+ * now on: `keys` holds `keys_len / LWSEC_KEY_LEN` raw public keys (0 to 8)
+ * back to back, in order; 0 keys stops announcing. The announcement is
+ * authenticated by the handshake (clients see
+ * `LWSEC_EVENT_SERVER_KEYS_ANNOUNCED`). A length that is not a multiple of
+ * `LWSEC_KEY_LEN`, or more than 8 keys, gives `LWSEC_INVALID_PARAMETER`.
+ *
+ * # Safety
+ *
+ * `config` is NULL or a live server configuration not in use by another
+ * thread; `keys` points to `keys_len` readable bytes.
+ */
+lwsec_result lwsec_server_config_announce_server_keys(struct lwsec_server_config *config,
+                                                      const uint8_t *keys,
+                                                      size_t keys_len);
 
 /**
  * Frees a server configuration. NULL is a no-op. Connections created from
@@ -753,8 +884,10 @@ lwsec_result lwsec_server_config_set_client_authorizer(struct lwsec_server_confi
 void lwsec_server_config_free(struct lwsec_server_config *config);
 
 /**
- * Creates a client connection at time `now_ms` (milliseconds on any clock
- * that does not go backwards; use the same clock for every call). The
+ * Creates a client connection at time `now_ms`. Every `now_ms` in this API
+ * is the wall clock in milliseconds since the UNIX epoch
+ * (`clock_gettime(CLOCK_REALTIME)`): early-data timestamps and Retry
+ * cookies are compared across machines, so keep clocks in sync (NTP). The
  * ClientHello is queued at once: send the output.
  *
  * The connection keeps its own reference to `config`, which may be freed
@@ -954,6 +1087,121 @@ lwsec_result lwsec_conn_read(struct lwsec_conn *conn,
  */
 lwsec_result lwsec_conn_poll_event(struct lwsec_conn *conn,
                                    lwsec_event *out_event);
+
+/**
+ * Server: what the client's first flight says, while the connection waits
+ * for a decision (`LWSEC_EVENT_CLIENT_HELLO`, `LWSEC_STATE_AWAITING_DECISION`);
+ * `LWSEC_NOT_AVAILABLE` otherwise.
+ *
+ * # Safety
+ *
+ * `conn` is NULL or a live connection; `out_info` is NULL or valid for
+ * writing an `lwsec_client_hello_info`.
+ */
+lwsec_result lwsec_conn_client_hello(struct lwsec_conn *conn,
+                                     struct lwsec_client_hello_info *out_info);
+
+/**
+ * Server: lets the client in (see `LWSEC_EVENT_CLIENT_HELLO`) and queues
+ * the ServerHello: send the output. `identity` (`identity_len` bytes, at
+ * most 256, may be NULL with length 0) is the application's name for the
+ * client, reported by `lwsec_conn_peer_identity` once the client confirmed
+ * the handshake. `early_data_fresh` is the replay guard's verdict on the
+ * offered early data (true: not seen before, now recorded); the early data
+ * is accepted only if it is true and the connection's own checks passed,
+ * and then comes as `LWSEC_EVENT_EARLY_DATA`. `LWSEC_HANDSHAKE_NOT_COMPLETE`
+ * when no decision is pending.
+ *
+ * # Safety
+ *
+ * `conn` is NULL or a live connection; `identity` points to `identity_len`
+ * readable bytes.
+ */
+lwsec_result lwsec_conn_accept_client(struct lwsec_conn *conn,
+                                      const uint8_t *identity,
+                                      size_t identity_len,
+                                      bool early_data_fresh,
+                                      uint64_t now_ms);
+
+/**
+ * Server: refuses the client (see `LWSEC_EVENT_CLIENT_HELLO`): queues the
+ * reason's alert (send the output) and fails the connection, which returns
+ * `LWSEC_CLIENT_REJECTED` from then on. Returns `LWSEC_OK` when the client
+ * was refused, `LWSEC_HANDSHAKE_NOT_COMPLETE` when no decision is pending,
+ * `LWSEC_INVALID_PARAMETER` for an unknown reason.
+ *
+ * # Safety
+ *
+ * `conn` is NULL or a live connection.
+ */
+lwsec_result lwsec_conn_reject_client(struct lwsec_conn *conn,
+                                      uint32_t reason);
+
+/**
+ * Server: copies the early data of the last `LWSEC_EVENT_EARLY_DATA` into
+ * `buf` and forgets it; `LWSEC_NOT_AVAILABLE` when there is none,
+ * `LWSEC_BUFFER_TOO_SMALL` (nothing taken) when `buf` is too short (8192
+ * bytes always suffice). **Replayable and not forward secret.**
+ *
+ * # Safety
+ *
+ * `conn` is NULL or a live connection; `buf` points to `buf_len` writable
+ * bytes; `out_written` is NULL or valid for writing a `size_t`.
+ */
+lwsec_result lwsec_conn_take_early_data(struct lwsec_conn *conn,
+                                        uint8_t *buf,
+                                        size_t buf_len,
+                                        size_t *out_written);
+
+/**
+ * Client: copies the server keys of the last
+ * `LWSEC_EVENT_SERVER_KEYS_ANNOUNCED` into `buf`, `LWSEC_KEY_LEN` bytes
+ * each, in order (at most 8 keys: 256 bytes always suffice);
+ * `*out_written` receives the byte count. `LWSEC_NOT_AVAILABLE` when none
+ * was announced.
+ *
+ * # Safety
+ *
+ * `conn` is NULL or a live connection; `buf` points to `buf_len` writable
+ * bytes; `out_written` is NULL or valid for writing a `size_t`.
+ */
+lwsec_result lwsec_conn_announced_server_keys(struct lwsec_conn *conn,
+                                              uint8_t *buf,
+                                              size_t buf_len,
+                                              size_t *out_written);
+
+/**
+ * Server: copies the application identity given to
+ * `lwsec_conn_accept_client` into `buf`, once the client confirmed the
+ * handshake; `LWSEC_NOT_AVAILABLE` when none was given,
+ * `LWSEC_HANDSHAKE_NOT_COMPLETE` before the confirmation.
+ *
+ * # Safety
+ *
+ * `conn` is NULL or a live connection; `buf` points to `buf_len` writable
+ * bytes; `out_written` is NULL or valid for writing a `size_t`.
+ */
+lwsec_result lwsec_conn_peer_identity(struct lwsec_conn *conn,
+                                      uint8_t *buf,
+                                      size_t buf_len,
+                                      size_t *out_written);
+
+/**
+ * After `LWSEC_PEER_ALERT`: the alert's code in `*out_code` and, in
+ * `*out_authenticated`, whether it came inside a protected record. An
+ * unauthenticated (cleartext, handshake-time) alert may be forged by
+ * anyone on the path: never act on it as a fact (for example by falling
+ * back to another pinned key). `LWSEC_NOT_AVAILABLE` when the connection
+ * did not fail with a peer alert.
+ *
+ * # Safety
+ *
+ * `conn` is NULL or a live connection; `out_code` and `out_authenticated`
+ * are NULL or valid for writing.
+ */
+lwsec_result lwsec_conn_peer_alert(struct lwsec_conn *conn,
+                                   uint8_t *out_code,
+                                   bool *out_authenticated);
 
 /**
  * The connection's state in `*out_state`.

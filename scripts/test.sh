@@ -50,9 +50,11 @@ fi
 
 # The suite runs once per crypto provider: with every feature (the aws-lc
 # provider is then the default), and with every feature but aws-lc-default
-# (the pure-Rust provider is the default).
+# (the pure-Rust provider is the default). The first run covers the whole
+# workspace, so it also runs the C header check (tools/header, lwsec-header);
+# the benches (lwsec-bench) have no tests, and clippy in .ci/run builds them.
 features=$(sed -n '/^\[features\]/,/^\[/p' Cargo.toml | sed -n 's/^\([a-z][a-z0-9-]*\) *=.*/\1/p' | grep -v -x -e default -e aws-lc-default | paste -sd, -)
-echo "== tests, provider aws-lc (cargo test --all-features)"
-cargo test --all-features "$@" -- "${skip[@]}"
+echo "== tests, provider aws-lc, whole workspace (cargo test --workspace --all-features)"
+cargo test --workspace --all-features "$@" -- "${skip[@]}"
 echo "== tests, provider rust-crypto (cargo test --features $features)"
 cargo test --features "$features" "$@" -- "${skip[@]}"

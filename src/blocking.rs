@@ -1,7 +1,8 @@
 //! Blocking adapter: a [`Connection`] over any [`Read`] + [`Write`] byte stream.
 //!
-//! [`connect`] and [`accept`] run the handshake and return a [`Stream`], which
-//! offers two views of the same connection:
+//! [`connect`] and [`accept`] (or an [`Acceptor`], for servers with
+//! policies) run the handshake and return a [`Stream`], which offers two
+//! views of the same connection:
 //!
 //! * **messages**: [`Stream::send_message`] and [`Stream::recv_message`]
 //!   keep message boundaries;
@@ -17,7 +18,14 @@
 //!   timeouts or non-blocking sockets) are returned to the caller with no
 //!   state lost: call again later.
 //! * [`Write::flush`] writes every pending record; [`Stream::close`] sends
-//!   close_notify. Dropping a `Stream` tries to send close_notify once.
+//!   close_notify. Dropping a `Stream` sends nothing: without `close()` the
+//!   peer sees a truncation, as it should after an error or a panic.
+//! * The handshake of [`connect`] and [`Acceptor::accept`] gives up after a
+//!   deadline ([`DEFAULT_HANDSHAKE_TIMEOUT`], or `connect_with_timeout` and
+//!   [`Acceptor::with_handshake_timeout`]) with
+//!   [`Error::HandshakeTimeout`]: the socket gets a read timeout for the
+//!   handshake (restored afterwards), and a read timeout of the caller's
+//!   own just makes it check the deadline.
 //! * End of stream after the peer's close_notify is a clean end (`read`
 //!   returns 0, `recv_message` returns `None`); end of stream without it is
 //!   an [`ErrorKind::UnexpectedEof`] error (`Error::Truncated` inside).
@@ -43,28 +51,223 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+use std::fmt;
 use std::io::{self, ErrorKind, Read, Write};
+use std::net::TcpStream;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use crate::{ClientConfig, Connection, Error, Event, ServerConfig, Time};
+use crate::adapter::{EventNotes, READ_BUF_LEN, send_prefix};
+use crate::early_data::StrikeRegister;
+use crate::{
+    Acceptance, ClientConfig, ClientHello, Connection, EarlyDataOffer, Error, Event, Identity,
+    PublicKey, Rejection, ServerConfig, ServerOptions, Time,
+};
 
-/// Size of the buffer for bytes read from the transport: one full record.
-const READ_BUF_LEN: usize = crate::record::MAX_RECORD_LEN;
+/// Handshake deadline of [`connect`], [`accept`] and the [`Acceptor`].
+pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Connects as a client over `io` and runs the handshake.
-pub fn connect<IO: Read + Write>(config: Arc<ClientConfig>, io: IO) -> io::Result<Stream<IO>> {
+/// A transport whose reads can time out, so that a silent peer cannot hold
+/// a handshake (and its thread) forever. Implemented for TCP and Unix
+/// sockets; wrap other transports' connections with [`Stream::new`] and
+/// bound them yourself.
+pub trait ReadTimeout {
+    /// The current read timeout.
+    fn read_timeout(&self) -> io::Result<Option<Duration>>;
+    /// Sets the read timeout (`None`: block forever).
+    fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()>;
+}
+
+impl ReadTimeout for TcpStream {
+    fn read_timeout(&self) -> io::Result<Option<Duration>> {
+        TcpStream::read_timeout(self)
+    }
+
+    fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        TcpStream::set_read_timeout(self, timeout)
+    }
+}
+
+#[cfg(unix)]
+impl ReadTimeout for std::os::unix::net::UnixStream {
+    fn read_timeout(&self) -> io::Result<Option<Duration>> {
+        std::os::unix::net::UnixStream::read_timeout(self)
+    }
+
+    fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        std::os::unix::net::UnixStream::set_read_timeout(self, timeout)
+    }
+}
+
+/// Connects as a client over `io` and runs the handshake, giving up after
+/// [`DEFAULT_HANDSHAKE_TIMEOUT`].
+pub fn connect<IO: Read + Write + ReadTimeout>(
+    config: Arc<ClientConfig>,
+    io: IO,
+) -> io::Result<Stream<IO>> {
+    connect_with_timeout(config, io, DEFAULT_HANDSHAKE_TIMEOUT)
+}
+
+/// [`connect`] with a chosen handshake timeout.
+pub fn connect_with_timeout<IO: Read + Write + ReadTimeout>(
+    config: Arc<ClientConfig>,
+    io: IO,
+    timeout: Duration,
+) -> io::Result<Stream<IO>> {
     let mut stream = Stream::new(Connection::client(config, Time::now())?, io);
-    stream.complete_handshake()?;
+    stream.run_handshake_within(timeout, &mut |_| Ok(Acceptance::new()))?;
     Ok(stream)
 }
 
-/// Accepts a client over `io` and runs the handshake.
-pub fn accept<IO: Read + Write>(config: Arc<ServerConfig>, io: IO) -> io::Result<Stream<IO>> {
-    let mut stream = Stream::new(Connection::server(config, Time::now())?, io);
-    stream.complete_handshake()?;
-    Ok(stream)
+/// Accepts a client over `io` with no policies (every client gets in, with
+/// no application identity; early data is refused) and runs the handshake
+/// until the client confirmed it. Use an [`Acceptor`] for policies.
+pub fn accept<IO: Read + Write + ReadTimeout>(
+    config: Arc<ServerConfig>,
+    io: IO,
+) -> io::Result<Stream<IO>> {
+    Acceptor::new(config).accept(io, ServerOptions::new())
+}
+
+/// Decides whether a client gets in, synchronously: the blocking form of
+/// [`lwsec::tokio::Authorizer`](https://docs.rs/lwsec/latest/lwsec/tokio/trait.Authorizer.html).
+/// It runs on the accepting thread; a lookup that can hang needs its own
+/// timeout (return [`Rejection::PolicyUnavailable`] when it fires).
+///
+/// Implemented for every `Fn(&ClientHello) -> Result<Option<Identity>, Rejection>`.
+pub trait Authorizer: Send + Sync {
+    /// Accept (with an optional application identity) or reject the client
+    /// that sent `hello`.
+    fn authorize(&self, hello: &ClientHello) -> Result<Option<Identity>, Rejection>;
+}
+
+impl<F> Authorizer for F
+where
+    F: Fn(&ClientHello) -> Result<Option<Identity>, Rejection> + Send + Sync,
+{
+    fn authorize(&self, hello: &ClientHello) -> Result<Option<Identity>, Rejection> {
+        self(hello)
+    }
+}
+
+/// Judges whether a first flight's early data is fresh, synchronously:
+/// returns `true` and records the flight if it was not seen before (see
+/// `spec/PROTOCOL.md` section 4.9). [`StrikeRegister`] implements it.
+pub trait ReplayGuard: Send + Sync + fmt::Debug {
+    /// Checks and records `offer` at the server's time `now`.
+    fn check(&self, offer: &EarlyDataOffer, now: Time) -> bool;
+}
+
+impl ReplayGuard for StrikeRegister {
+    fn check(&self, offer: &EarlyDataOffer, now: Time) -> bool {
+        StrikeRegister::check(self, offer, now)
+    }
+}
+
+/// Accepts clients for one server configuration, deciding on each with the
+/// server's policies: an [`Authorizer`] (default: everyone) and a
+/// [`ReplayGuard`] for early data (default: none, so early data is refused).
+/// [`accept`](Self::accept) returns once the client has confirmed the
+/// handshake.
+///
+/// ```no_run
+/// use std::{net::TcpListener, sync::Arc};
+/// use lwsec::{ClientHello, Rejection, ServerConfig, StaticKeyPair};
+///
+/// let config = Arc::new(ServerConfig::new(StaticKeyPair::load("server.key")?));
+/// let acceptor = lwsec::blocking::Acceptor::new(config).with_authorizer(|hello: &ClientHello| {
+///     hello.claimed_client_key().map(|_| None).ok_or(Rejection::NotAuthorized)
+/// });
+/// for tcp in TcpListener::bind("127.0.0.1:7878")?.incoming() {
+///     let tcp = tcp?;
+///     let peer = tcp.peer_addr()?;
+///     let mut stream = acceptor.accept(tcp, peer)?;
+///     stream.send_message(b"welcome")?;
+///     stream.close()?;
+/// }
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Acceptor {
+    config: Arc<ServerConfig>,
+    authorizer: Option<Arc<dyn Authorizer>>,
+    replay_guard: Option<Arc<dyn ReplayGuard>>,
+    timeout: Duration,
+}
+
+impl Acceptor {
+    /// An acceptor with no policies and [`DEFAULT_HANDSHAKE_TIMEOUT`].
+    pub fn new(config: Arc<ServerConfig>) -> Self {
+        Self {
+            config,
+            authorizer: None,
+            replay_guard: None,
+            timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+        }
+    }
+
+    /// Gives up on a handshake (decision included) after `timeout`.
+    pub fn with_handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Decides who gets in.
+    pub fn with_authorizer(mut self, authorizer: impl Authorizer + 'static) -> Self {
+        self.authorizer = Some(Arc::new(authorizer));
+        self
+    }
+
+    /// Judges early data (early data must also be enabled in the
+    /// configuration).
+    pub fn with_replay_guard(mut self, guard: Arc<dyn ReplayGuard>) -> Self {
+        self.replay_guard = Some(guard);
+        self
+    }
+
+    /// Runs the server handshake over `io` with the client at `peer` (a
+    /// `SocketAddr`, or [`ServerOptions`]) until the client confirmed it.
+    pub fn accept<IO: Read + Write + ReadTimeout>(
+        &self,
+        io: IO,
+        peer: impl Into<ServerOptions>,
+    ) -> io::Result<Stream<IO>> {
+        let conn = Connection::server_with_options(self.config.clone(), Time::now(), peer.into())?;
+        let mut stream = Stream::new(conn, io);
+        stream.run_handshake_within(self.timeout, &mut |hello| self.decide(hello))?;
+        Ok(stream)
+    }
+
+    fn decide(&self, hello: &ClientHello) -> Result<Acceptance, Rejection> {
+        let identity = match &self.authorizer {
+            Some(a) => a.authorize(hello)?,
+            None => None,
+        };
+        let fresh = match (hello.early_data(), &self.replay_guard) {
+            (Some(offer), Some(guard)) if offer.needs_replay_check() => {
+                guard.check(offer, Time::now())
+            }
+            _ => false,
+        };
+        let mut acceptance = Acceptance::new().with_fresh_early_data(fresh);
+        if let Some(identity) = identity {
+            acceptance = acceptance.with_identity(identity);
+        }
+        Ok(acceptance)
+    }
+}
+
+impl fmt::Debug for Acceptor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Acceptor")
+            .field("config", &self.config)
+            .field("authorizer", &self.authorizer.is_some())
+            .field("replay_guard", &self.replay_guard)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
 }
 
 /// An lwsec connection over a blocking byte stream.
@@ -82,10 +285,10 @@ pub struct Stream<IO: Read + Write> {
 
 impl<IO: Read + Write> Stream<IO> {
     /// Wraps a connection created by the caller, for example a client with
-    /// early data ([`Connection::client_with_replayable_early_data`]) or a
-    /// server with options ([`Connection::server_with_options`]). The first
-    /// read, write or [`complete_handshake`](Self::complete_handshake) runs
-    /// the handshake.
+    /// early data ([`Connection::client_with_replayable_early_data`]). The
+    /// first read, write or [`complete_handshake`](Self::complete_handshake)
+    /// runs the handshake; a server connection wrapped this way lets every
+    /// client in (use an [`Acceptor`] for policies).
     pub fn new(conn: Connection, io: IO) -> Self {
         Self {
             conn,
@@ -102,6 +305,7 @@ impl<IO: Read + Write> Stream<IO> {
     /// accepted it. **Replayable and not forward secret**: see
     /// [`Event::EarlyData`].
     pub fn take_early_data(&mut self) -> Option<Bytes> {
+        self.notes.drain(&mut self.conn);
         self.notes.early_data.take()
     }
 
@@ -112,10 +316,86 @@ impl<IO: Read + Write> Stream<IO> {
         self.notes.early_data_accepted
     }
 
+    /// Client: the server keys the server announced in its handshake, once
+    /// (see [`Event::ServerKeysAnnounced`](Event::ServerKeysAnnounced)).
+    pub fn take_announced_server_keys(&mut self) -> Option<Vec<PublicKey>> {
+        self.notes.drain(&mut self.conn);
+        self.notes.announced_keys.take()
+    }
+
+    /// The next event of the connection the application has not seen
+    /// (handshake complete, key updated, pong, peer closed...), oldest
+    /// first; the 32 most recent are kept.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.notes.drain(&mut self.conn);
+        self.notes.events.pop_front()
+    }
+
     /// Runs the handshake to completion, then writes pending output
-    /// (nothing more once established).
+    /// (nothing more once established). A server lets the client in with
+    /// no identity and no early data. No deadline: reads of a transport
+    /// with a read timeout return `WouldBlock`/`TimedOut` with no state
+    /// lost (call again); [`connect`] and [`Acceptor`] bound the handshake.
     pub fn complete_handshake(&mut self) -> io::Result<()> {
+        self.run_handshake(&mut |_| Ok(Acceptance::new()))
+    }
+
+    /// Runs the handshake within `timeout`: the transport reads with a
+    /// timeout no later than the deadline (its own timeout, if shorter, is
+    /// kept and restored afterwards), and reads that time out are retried
+    /// until the deadline, then fail with [`Error::HandshakeTimeout`].
+    fn run_handshake_within(
+        &mut self,
+        timeout: Duration,
+        decide: &mut dyn FnMut(&ClientHello) -> Result<Acceptance, Rejection>,
+    ) -> io::Result<()>
+    where
+        IO: ReadTimeout,
+    {
+        let deadline = Instant::now().checked_add(timeout);
+        let original = self.io.read_timeout()?;
+        let result = loop {
+            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            if left == Some(Duration::ZERO) {
+                break Err(io::Error::new(
+                    ErrorKind::TimedOut,
+                    Error::HandshakeTimeout(timeout),
+                ));
+            }
+            // A read timeout of zero means "block forever" to std: use 1 ms.
+            let wait = match (left, original) {
+                (Some(l), Some(o)) => Some(l.min(o)),
+                (l, o) => l.or(o),
+            }
+            .map(|d| d.max(Duration::from_millis(1)));
+            if let Err(e) = self.io.set_read_timeout(wait) {
+                break Err(e);
+            }
+            match self.run_handshake(decide) {
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+                other => break other,
+            }
+        };
+        self.io.set_read_timeout(original)?;
+        result
+    }
+
+    /// Runs the handshake, answering a server's decision with `decide`.
+    fn run_handshake(
+        &mut self,
+        decide: &mut dyn FnMut(&ClientHello) -> Result<Acceptance, Rejection>,
+    ) -> io::Result<()> {
         while self.conn.is_handshaking() {
+            if let Some(hello) = self.conn.client_hello() {
+                let result = match decide(hello) {
+                    Ok(acceptance) => self.conn.accept_client(acceptance, Time::now()),
+                    Err(reason) => Err(self.conn.reject_client(reason)),
+                };
+                if let Err(e) = result {
+                    return Err(self.fatal(e));
+                }
+                continue;
+            }
             self.read_more()?;
         }
         self.check_error()?;
@@ -128,9 +408,9 @@ impl<IO: Read + Write> Stream<IO> {
     }
 
     /// The connection, mutably (for [`Connection::update_keys`] or
-    /// [`Connection::ping`]; call [`Write::flush`] afterwards). Events are
-    /// consumed by this adapter (early data is kept, see
-    /// [`take_early_data`](Self::take_early_data)).
+    /// [`Connection::ping`]; call [`Write::flush`] afterwards). The
+    /// connection's events are taken by this adapter and passed on by
+    /// [`poll_event`](Self::poll_event).
     pub fn conn_mut(&mut self) -> &mut Connection {
         &mut self.conn
     }
@@ -330,50 +610,6 @@ impl<IO: Read + Write> Write for Stream<IO> {
     fn flush(&mut self) -> io::Result<()> {
         self.write_pending()?;
         self.io.flush()
-    }
-}
-
-/// Queues as much of `buf` as one message holds (`max_message_size`, learnt
-/// from the core's refusal) and returns how many bytes that was.
-pub(crate) fn send_prefix(conn: &mut Connection, buf: &[u8]) -> Result<usize, Error> {
-    match conn.send_message(buf) {
-        Ok(()) => Ok(buf.len()),
-        Err(Error::MessageTooLargeToSend { limit }) if limit > 0 && limit < buf.len() => {
-            conn.send_message(buf.get(..limit).unwrap_or_default())?;
-            Ok(limit)
-        }
-        Err(e) => Err(e),
-    }
-}
-
-/// What the adapters keep from the core's events: the rest (handshake done,
-/// key updates, pongs, peer closed) is visible through getters.
-#[derive(Debug, Default)]
-pub(crate) struct EventNotes {
-    pub(crate) early_data: Option<Bytes>,
-    pub(crate) early_data_accepted: Option<bool>,
-}
-
-impl EventNotes {
-    pub(crate) fn drain(&mut self, conn: &mut Connection) {
-        while let Some(event) = conn.poll_event() {
-            match event {
-                Event::EarlyData(data) => self.early_data = Some(data),
-                Event::EarlyDataAccepted => self.early_data_accepted = Some(true),
-                Event::EarlyDataRejected => self.early_data_accepted = Some(false),
-                _ => {}
-            }
-        }
-    }
-}
-
-impl<IO: Read + Write> Drop for Stream<IO> {
-    /// Best effort: sends close_notify if the connection is still open.
-    fn drop(&mut self) {
-        if self.conn.is_established() && !self.conn.is_closed() && self.conn.close().is_ok() {
-            let _ = self.write_pending();
-            let _ = self.io.flush();
-        }
     }
 }
 

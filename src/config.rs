@@ -1,6 +1,7 @@
 //! Client and server configuration.
 
 use std::fmt;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,9 +10,8 @@ use zeroize::Zeroizing;
 use crate::crypto::dh::{KEY_ID_LEN, PublicKey, StaticKeyPair};
 use crate::crypto::rng::{OsRandom, SecureRandom};
 use crate::crypto::{CryptoProvider, default_provider};
-use crate::early_data::{EarlyDataPolicy, ReplayGuard};
 use crate::error::Error;
-use crate::record::{MAX_FRAGMENT_LEN, Padding};
+use crate::record::Padding;
 use crate::suite::{Pattern, Suite};
 
 /// Default largest message a connection accepts: 1 MiB.
@@ -36,8 +36,13 @@ pub struct TransportConfig {
     /// Send a ping when nothing was sent for this long (default off).
     pub keepalive_interval: Option<Duration>,
     /// Fail with [`Error::Timeout`] when nothing was received for this long
-    /// (default off).
+    /// (default off; servers: 5 minutes).
     pub idle_timeout: Option<Duration>,
+    /// Fail with [`Error::PartialMessageTimeout`] when a message whose
+    /// first fragment arrived is not complete this long after (default
+    /// off; servers: 30 seconds). Bounds how long a peer can pin a partial
+    /// message's buffer.
+    pub partial_message_timeout: Option<Duration>,
 }
 
 impl Default for TransportConfig {
@@ -48,6 +53,32 @@ impl Default for TransportConfig {
             key_update_after_records: DEFAULT_KEY_UPDATE_AFTER_RECORDS,
             keepalive_interval: None,
             idle_timeout: None,
+            partial_message_timeout: None,
+        }
+    }
+}
+
+/// A server's default idle timeout.
+pub const DEFAULT_SERVER_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+/// A server's default keep-alive interval: well inside the idle timeout,
+/// so a live client (whose adapter answers pings) is never timed out.
+pub const DEFAULT_SERVER_KEEPALIVE_INTERVAL: Duration = Duration::from_secs(120);
+/// A server's default partial-message timeout.
+pub const DEFAULT_PARTIAL_MESSAGE_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl TransportConfig {
+    /// The defaults of a server ([`ServerConfig::new`]): like
+    /// [`TransportConfig::default`], with deadlines on, since a server
+    /// holds connections for anonymous peers: a keep-alive ping every
+    /// [`DEFAULT_SERVER_KEEPALIVE_INTERVAL`], an idle timeout of
+    /// [`DEFAULT_SERVER_IDLE_TIMEOUT`] and a partial-message timeout of
+    /// [`DEFAULT_PARTIAL_MESSAGE_TIMEOUT`].
+    pub fn server_defaults() -> Self {
+        Self {
+            keepalive_interval: Some(DEFAULT_SERVER_KEEPALIVE_INTERVAL),
+            idle_timeout: Some(DEFAULT_SERVER_IDLE_TIMEOUT),
+            partial_message_timeout: Some(DEFAULT_PARTIAL_MESSAGE_TIMEOUT),
+            ..Self::default()
         }
     }
 }
@@ -92,7 +123,8 @@ fn validate_suites(suites: &[Suite]) -> Result<(), Error> {
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct ClientConfig {
-    server_key: PublicKey,
+    /// Pinned server keys, in order; the first is used.
+    server_keys: Vec<PublicKey>,
     client_key: Option<StaticKeyPair>,
     /// Suites the client supports, most preferred first. The first one is
     /// used for the first flight; the server may ask for another with a Retry.
@@ -110,7 +142,7 @@ impl ClientConfig {
     /// An `NK` client: authenticates the server by `server_key`, stays anonymous.
     pub fn nk(server_key: PublicKey) -> Self {
         Self {
-            server_key,
+            server_keys: vec![server_key],
             client_key: None,
             suites: Suite::ALL.to_vec(),
             transport: TransportConfig::default(),
@@ -137,9 +169,36 @@ impl ClientConfig {
         }
     }
 
-    /// The pinned server key.
+    /// The pinned server key this client connects with: the first of
+    /// [`pinned_keys`](Self::pinned_keys).
     pub fn server_key(&self) -> PublicKey {
-        self.server_key
+        self.server_keys
+            .first()
+            .copied()
+            .unwrap_or(PublicKey::from_bytes([0; 32]))
+    }
+
+    /// The pinned server keys, in order. The handshake uses the first; the
+    /// others are kept for the application (typically the keys a server
+    /// announced next, see [`Event::ServerKeysAnnounced`](crate::Event::ServerKeysAnnounced)).
+    ///
+    /// A client never falls back to another pinned key because a handshake
+    /// failed: the failure is reported by an unauthenticated alert (or a
+    /// dropped connection) that an attacker holding a retired key could
+    /// forge to steer it there. Pins change only through an authenticated
+    /// announcement.
+    pub fn pinned_keys(&self) -> &[PublicKey] {
+        &self.server_keys
+    }
+
+    /// Replaces the pinned keys (1 to 8, in order; the first is used), for
+    /// example with what a server announced.
+    pub fn set_pinned_keys(&mut self, keys: Vec<PublicKey>) -> Result<(), Error> {
+        if keys.is_empty() || keys.len() > crate::wire::extensions::MAX_ANNOUNCED_KEYS {
+            return Err(Error::InvalidConfig("pin 1 to 8 server keys"));
+        }
+        self.server_keys = keys;
+        Ok(())
     }
 
     pub(crate) fn client_key(&self) -> Option<&StaticKeyPair> {
@@ -147,6 +206,9 @@ impl ClientConfig {
     }
 
     pub(crate) fn validate(&self) -> Result<(), Error> {
+        if self.server_keys.is_empty() {
+            return Err(Error::InvalidConfig("pin at least one server key"));
+        }
         validate_suites(&self.suites)?;
         self.transport.validate()
     }
@@ -156,7 +218,7 @@ impl fmt::Debug for ClientConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientConfig")
             .field("pattern", &self.pattern())
-            .field("server_key", &self.server_key)
+            .field("pinned_keys", &self.server_keys)
             .field("client_key", &self.client_key)
             .field("suites", &self.suites)
             .field("transport", &self.transport)
@@ -165,24 +227,11 @@ impl fmt::Debug for ClientConfig {
     }
 }
 
-/// Decides whether a server accepts an IK client, from its static public key.
-///
-/// Implemented for every `Fn(&PublicKey) -> bool`. It runs after the client's
-/// key has been authenticated by the first handshake message and before the
-/// server answers; returning `false` ends the handshake with `client_rejected`.
-pub trait ClientAuthorizer: Send + Sync {
-    /// Whether to accept the client holding `client_key`.
-    fn authorize(&self, client_key: &PublicKey) -> bool;
-}
-
-impl<F: Fn(&PublicKey) -> bool + Send + Sync> ClientAuthorizer for F {
-    fn authorize(&self, client_key: &PublicKey) -> bool {
-        self(client_key)
-    }
-}
-
 /// What a server needs: one or more static key pairs (several during a key
-/// rotation), the suites and patterns it accepts, and the IK authorisation hook.
+/// rotation), the suites and patterns it accepts, and whether it takes early
+/// data. Which clients get in is decided per connection, after their first
+/// flight ([`Connection::accept_client`](crate::Connection::accept_client);
+/// the adapters run asynchronous authorizers).
 ///
 /// ```
 /// use lwsec::{ServerConfig, StaticKeyPair, rng::OsRandom};
@@ -190,16 +239,17 @@ impl<F: Fn(&PublicKey) -> bool + Send + Sync> ClientAuthorizer for F {
 /// let new = StaticKeyPair::generate(&OsRandom)?;
 /// let mut config = ServerConfig::new(new);
 /// config.add_key(old); // still accepted while clients migrate
-/// config.set_client_authorizer(|client: &lwsec::PublicKey| client.as_bytes()[0] != 0);
 /// # Ok::<(), lwsec::Error>(())
 /// ```
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct ServerConfig {
     keys: Vec<ServerKey>,
-    authorizer: Option<Arc<dyn ClientAuthorizer>>,
-    early_data: Option<EarlyDataPolicy>,
-    cookie_secret: Zeroizing<[u8; 32]>,
+    announced_keys: Vec<PublicKey>,
+    early_data_window: Option<Duration>,
+    /// `None` when the OS RNG failed to make one and none was set: cookies
+    /// then fail closed with [`Error::Rng`].
+    cookie_secret: Option<Zeroizing<[u8; 32]>>,
     /// How long a Retry cookie stays valid (default 30 seconds).
     pub cookie_lifetime: Duration,
     /// Suites the server accepts. The server picks the client's most
@@ -207,7 +257,8 @@ pub struct ServerConfig {
     pub suites: Vec<Suite>,
     /// Patterns the server accepts (default both `NK` and `IK`).
     pub patterns: Vec<Pattern>,
-    /// Settings of the established connection.
+    /// Settings of the established connection (default
+    /// [`TransportConfig::server_defaults`]: deadlines on).
     pub transport: TransportConfig,
     /// Source of ephemeral keys (default: the operating system's RNG).
     pub rng: Arc<dyn SecureRandom>,
@@ -238,21 +289,24 @@ impl ServerConfig {
     /// shared one with [`set_cookie_secret`](Self::set_cookie_secret) when a
     /// fleet of servers must accept each other's cookies.
     pub fn new(key: StaticKeyPair) -> Self {
-        let mut cookie_secret = Zeroizing::new([0u8; 32]);
-        // A failing OS RNG leaves the secret unusable rather than predictable:
-        // cookie checks then fail closed because no cookie can match.
-        if OsRandom.fill(cookie_secret.as_mut()).is_err() {
-            cookie_secret = Zeroizing::new([0xff; 32]);
-        }
+        Self::with_cookie_secret_from(key, &OsRandom)
+    }
+
+    /// [`new`](Self::new), drawing the cookie secret from `rng`.
+    fn with_cookie_secret_from(key: StaticKeyPair, rng: &dyn SecureRandom) -> Self {
+        let mut secret = Zeroizing::new([0u8; 32]);
+        // A failing RNG leaves no secret (never a predictable one): issuing
+        // or checking a cookie then fails with `Error::Rng`.
+        let cookie_secret = rng.fill(secret.as_mut()).is_ok().then_some(secret);
         Self {
             keys: vec![ServerKey::new(key)],
-            authorizer: None,
-            early_data: None,
+            announced_keys: Vec::new(),
+            early_data_window: None,
             cookie_secret,
             cookie_lifetime: Duration::from_secs(30),
             suites: Suite::ALL.to_vec(),
             patterns: vec![Pattern::Nk, Pattern::Ik],
-            transport: TransportConfig::default(),
+            transport: TransportConfig::server_defaults(),
             rng: Arc::new(OsRandom),
             provider: default_provider(),
         }
@@ -278,45 +332,66 @@ impl ServerConfig {
         self.keys.len() != before
     }
 
+    /// Announces, in every ServerHello, the server keys clients should pin
+    /// from now on, in order (1 to 8; an empty list stops announcing). The
+    /// announcement is encrypted and authenticated by the handshake, so a
+    /// client can update its pins from it; a client whose key is not in the
+    /// list learns that its key is being retired. Typical rotation: hold old
+    /// and new keys ([`add_key`](Self::add_key)) and announce `[new]`; once
+    /// clients have moved, [`retire_key`](Self::retire_key) the old one.
+    pub fn announce_server_keys(&mut self, keys: Vec<PublicKey>) -> Result<(), Error> {
+        if keys.len() > crate::wire::extensions::MAX_ANNOUNCED_KEYS {
+            return Err(Error::InvalidConfig("announce at most 8 server keys"));
+        }
+        self.announced_keys = keys;
+        Ok(())
+    }
+
+    /// The server keys announced to clients (see
+    /// [`announce_server_keys`](Self::announce_server_keys)).
+    pub fn announced_server_keys(&self) -> &[PublicKey] {
+        &self.announced_keys
+    }
+
     /// The public halves of the keys held, in the order they were added.
     pub fn public_keys(&self) -> Vec<PublicKey> {
         self.keys.iter().map(|k| k.pair.public_key()).collect()
     }
 
-    /// Sets the hook that accepts or rejects IK clients by static key.
-    pub fn set_client_authorizer(&mut self, authorizer: impl ClientAuthorizer + 'static) {
-        self.authorizer = Some(Arc::new(authorizer));
+    /// Accepts **replayable, non-forward-secret** early data from clients
+    /// whose flight is within `window` of the server's clock and that a
+    /// replay guard judges fresh (`spec/PROTOCOL.md` section 4.9). Off by
+    /// default. The guard is asked per connection by whoever answers the
+    /// decision: the tokio and blocking acceptors run theirs
+    /// (`with_replay_guard`); without a guard, early data is refused.
+    pub fn enable_replayable_early_data(&mut self, window: Duration) {
+        self.early_data_window = Some(window);
     }
 
-    /// Accepts **replayable, non-forward-secret** early data from clients, once
-    /// per first flight, as judged by `guard` within `window` of the server's
-    /// clock (`spec/PROTOCOL.md` section 4.9). Off by default.
-    pub fn enable_replayable_early_data(&mut self, guard: Arc<dyn ReplayGuard>, window: Duration) {
-        self.early_data = Some(EarlyDataPolicy { guard, window });
+    /// The C API's setter: `None` turns early data off.
+    #[cfg(feature = "ffi")]
+    pub(crate) fn set_early_data_window(&mut self, window: Option<Duration>) {
+        self.early_data_window = window;
     }
 
     /// Sets the secret that authenticates Retry cookies. Servers that share
     /// it accept each other's cookies.
     pub fn set_cookie_secret(&mut self, secret: [u8; 32]) {
-        self.cookie_secret = Zeroizing::new(secret);
+        self.cookie_secret = Some(Zeroizing::new(secret));
     }
 
-    pub(crate) fn early_data_policy(&self) -> Option<&EarlyDataPolicy> {
-        self.early_data.as_ref()
+    /// The anti-replay window when early data is enabled.
+    pub(crate) fn early_data_window(&self) -> Option<Duration> {
+        self.early_data_window
     }
 
-    pub(crate) fn cookie_secret(&self) -> &[u8; 32] {
-        &self.cookie_secret
+    /// The cookie secret, or [`Error::Rng`] when none could be made.
+    pub(crate) fn cookie_secret(&self) -> Result<&[u8; 32], Error> {
+        self.cookie_secret.as_deref().ok_or(Error::Rng)
     }
 
     pub(crate) fn key_for_id(&self, id: &[u8; KEY_ID_LEN]) -> Option<&StaticKeyPair> {
         self.keys.iter().find(|k| k.id == *id).map(|k| &k.pair)
-    }
-
-    pub(crate) fn authorize(&self, client_key: &PublicKey) -> bool {
-        self.authorizer
-            .as_ref()
-            .is_none_or(|a| a.authorize(client_key))
     }
 
     pub(crate) fn validate(&self) -> Result<(), Error> {
@@ -339,8 +414,7 @@ impl fmt::Debug for ServerConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ServerConfig")
             .field("keys", &self.public_keys())
-            .field("authorizer", &self.authorizer.is_some())
-            .field("early_data", &self.early_data)
+            .field("early_data_window", &self.early_data_window)
             .field("cookie_lifetime", &self.cookie_lifetime)
             .field("suites", &self.suites)
             .field("patterns", &self.patterns)
@@ -352,16 +426,112 @@ impl fmt::Debug for ServerConfig {
 
 /// Per-connection facts a server adapter supplies (see
 /// [`Connection::server_with_options`](crate::Connection::server_with_options)).
+///
+/// ```
+/// use lwsec::ServerOptions;
+/// let options = ServerOptions::for_peer("203.0.113.7:50412".parse().unwrap()).with_cookie_demanded(true);
+/// assert_eq!(options.peer_address(), b"203.0.113.7:50412");
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct ServerOptions {
-    /// The client's network address as the adapter sees it (any stable byte
-    /// encoding, e.g. `"203.0.113.7:50412"`); Retry cookies are bound to it.
-    pub peer_address: Vec<u8>,
-    /// Answer a ClientHello without a valid cookie with a Retry carrying one,
-    /// before doing any Diffie-Hellman work (for use under load).
-    pub demand_cookie: bool,
+    pub(crate) peer_address: Vec<u8>,
+    socket_addr: Option<SocketAddr>,
+    pub(crate) demand_cookie: bool,
 }
 
-/// Fragment size used when splitting messages into records.
-pub(crate) const FRAGMENT_LEN: usize = MAX_FRAGMENT_LEN;
+impl ServerOptions {
+    /// No peer address, no cookie demanded.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// For a client at `addr`: cookies are bound to its text form
+    /// (`203.0.113.7:50412`, `[2001:db8::1]:443`; `spec/PROTOCOL.md`
+    /// section 4.5) and the decision view reports it.
+    pub fn for_peer(addr: SocketAddr) -> Self {
+        Self {
+            peer_address: addr.to_string().into_bytes(),
+            socket_addr: Some(addr),
+            demand_cookie: false,
+        }
+    }
+
+    /// For a client known by other bytes (a transport without socket
+    /// addresses); cookies are bound to them.
+    pub fn for_peer_address(address: impl Into<Vec<u8>>) -> Self {
+        Self {
+            peer_address: address.into(),
+            ..Self::default()
+        }
+    }
+
+    /// Answer a ClientHello without a valid cookie with a Retry carrying one,
+    /// before doing any Diffie-Hellman work (for use under load).
+    pub fn with_cookie_demanded(mut self, demand: bool) -> Self {
+        self.demand_cookie = demand;
+        self
+    }
+
+    /// The bytes cookies are bound to.
+    pub fn peer_address(&self) -> &[u8] {
+        &self.peer_address
+    }
+
+    /// Whether a cookie is demanded.
+    pub fn cookie_demanded(&self) -> bool {
+        self.demand_cookie
+    }
+
+    pub(crate) fn socket_addr(&self) -> Option<SocketAddr> {
+        self.socket_addr
+    }
+}
+
+impl From<SocketAddr> for ServerOptions {
+    /// [`ServerOptions::for_peer`].
+    fn from(addr: SocketAddr) -> Self {
+        Self::for_peer(addr)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Connection, Time};
+
+    #[derive(Debug)]
+    struct FailingRng;
+
+    impl SecureRandom for FailingRng {
+        fn fill(&self, _: &mut [u8]) -> Result<(), Error> {
+            Err(Error::Rng)
+        }
+    }
+
+    /// Issue 12, item 9: an RNG failure used to leave the cookie secret
+    /// `[0xff; 32]`, so anyone could forge cookies. Now no cookie is issued
+    /// or accepted: the server fails with `internal_error`.
+    #[test]
+    fn rng_failure_leaves_no_forgeable_cookie_secret() {
+        let key = StaticKeyPair::from_private_bytes([3; 32]);
+        let config = Arc::new(ServerConfig::with_cookie_secret_from(
+            key.clone(),
+            &FailingRng,
+        ));
+        assert_eq!(config.cookie_secret(), Err(Error::Rng));
+        let now = Time::from_millis(1_000);
+        let client = Connection::client(Arc::new(ClientConfig::nk(key.public_key())), now).unwrap();
+        let options =
+            ServerOptions::for_peer_address(&b"10.0.0.1:1"[..]).with_cookie_demanded(true);
+        let mut server = Connection::server_with_options(config, now, options).unwrap();
+        assert_eq!(
+            server.handle_input(client.pending_output(), now),
+            Err(Error::Rng)
+        );
+        assert_eq!(server.pending_output(), &[0x15, 0, 1, 80]);
+        // A shared secret set later makes cookies work again.
+        let mut fixed = ServerConfig::with_cookie_secret_from(key, &FailingRng);
+        fixed.set_cookie_secret([7; 32]);
+        assert_eq!(fixed.cookie_secret(), Ok(&[7; 32]));
+    }
+}

@@ -118,13 +118,70 @@ impl fmt::Display for AlertCode {
     }
 }
 
+/// Why a server refused a client; each reason is sent as an alert.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Rejection {
+    /// The application does not let this client in (unknown or revoked
+    /// device, banned address): alert `client_rejected`.
+    NotAuthorized,
+    /// The decision could not be made (the policy store failed or did not
+    /// answer in time), so the server fails closed: alert `internal_error`
+    /// (the client may try again later).
+    PolicyUnavailable,
+}
+
+impl Rejection {
+    /// The alert the client receives.
+    pub fn alert(self) -> AlertCode {
+        match self {
+            Self::NotAuthorized => AlertCode::ClientRejected,
+            Self::PolicyUnavailable => AlertCode::InternalError,
+        }
+    }
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::NotAuthorized => "the application does not authorize this client",
+            Self::PolicyUnavailable => "the authorization policy failed or timed out (fail closed)",
+        })
+    }
+}
+
+/// A server-wide limit that made an adapter drop a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Limit {
+    /// The memory budget for received, undelivered bytes across connections
+    /// is spent, and this connection held part of it.
+    MemoryBudget,
+    /// The cap on open connections is reached.
+    Connections,
+    /// The client's address is over its handshake rate.
+    HandshakeRate,
+}
+
+impl fmt::Display for Limit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::MemoryBudget => "the memory budget for received data is spent",
+            Self::Connections => "the connection cap is reached",
+            Self::HandshakeRate => "the client's address is over its handshake rate",
+        })
+    }
+}
+
 /// Everything that can go wrong in lwsec.
 ///
 /// Variants are grouped by who is at fault: the peer sent something invalid,
 /// the peer is incompatible or refused us, the connection reached a limit or
-/// was closed, or the local application misused the API. After any error
-/// except [`Error::WouldExceedBuffer`] a connection is dead: every further
-/// call returns the same error.
+/// was closed, or the local application misused the API.
+/// [`is_fatal`](Self::is_fatal) tells whether a connection that returned
+/// the error is dead (every further call returns the same error, and its
+/// output may hold one alert to send) or unchanged (the call was refused:
+/// fix the call and go on).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {
@@ -158,11 +215,11 @@ pub enum Error {
     /// a lost connection. Data received so far was authentic but may be incomplete.
     Truncated,
 
-    // --- the peer is incompatible or refused us ---
+    // --- the peer is incompatible or refused ---
     /// The peer speaks a protocol version this side does not.
     UnsupportedVersion(u8),
-    /// The server does not hold the static key this client pinned (key id
-    /// unknown): the client's pinned key is stale or the server was rotated.
+    /// Server: the client asked for a static key (by key id) this server
+    /// does not hold: its pin is stale, or it was rotated out.
     UnknownServerKey,
     /// The peers have no cipher suite in common.
     NoCommonSuite,
@@ -170,10 +227,24 @@ pub enum Error {
     UnsupportedPattern,
     /// The peer requires an extension this side does not understand.
     UnsupportedExtension(u16),
-    /// The server's authorisation hook refused this client's static key (IK).
-    ClientRejected,
+    /// Server: the application refused this client
+    /// ([`Connection::reject_client`](crate::Connection::reject_client), or
+    /// an adapter's authorizer); the client was sent the reason's alert.
+    ClientRejected(Rejection),
     /// The peer sent a fatal alert.
-    PeerAlert(AlertCode),
+    ///
+    /// During the handshake alerts travel **in the clear**
+    /// (`authenticated: false`): anyone on the path can forge one, so it
+    /// says only that the connection failed, never why for certain. Do not
+    /// act on it as a fact (for example by falling back to another pinned
+    /// key). After the handshake alerts are inside protected records
+    /// (`authenticated: true`).
+    PeerAlert {
+        /// The alert's code.
+        code: AlertCode,
+        /// Whether the alert came inside a protected record.
+        authenticated: bool,
+    },
 
     // --- limits and lifecycle ---
     /// The send sequence number is exhausted under the current key and a key
@@ -181,11 +252,23 @@ pub enum Error {
     SequenceExhausted,
     /// Nothing was received within the configured idle timeout.
     Timeout,
+    /// A message begun by the peer was not completed within the configured
+    /// partial-message timeout (it pinned its buffer too long).
+    PartialMessageTimeout,
+    /// The handshake did not complete within this deadline (the peer is
+    /// silent or too slow, or the server's decision took too long).
+    HandshakeTimeout(std::time::Duration),
     /// The connection was closed (by `close()` or the peer's close) and this
     /// operation needs an open connection.
     Closed,
     /// The random number generator failed.
     Rng,
+    /// Server: a server-wide limit made the adapter drop this connection
+    /// (nothing is sent; the peer sees the connection end).
+    LimitReached(Limit),
+    /// lwsec broke one of its own invariants (a bug); the text says which.
+    /// The connection fails with `internal_error`.
+    Internal(&'static str),
 
     // --- the local application misused the API ---
     /// Application data was sent or requested before the handshake completed;
@@ -199,6 +282,9 @@ pub enum Error {
     },
     /// The configuration is not usable; the text says which field to fix.
     InvalidConfig(&'static str),
+    /// An argument to a call is out of range; the text says which. Nothing
+    /// happened and the connection is unchanged.
+    InvalidArgument(&'static str),
     /// A key could not be parsed; the text says what is wrong with it.
     InvalidKey(&'static str),
     /// The caller's buffer is too small; `needed` bytes are required. Nothing
@@ -210,6 +296,25 @@ pub enum Error {
 }
 
 impl Error {
+    /// Whether a connection that returned this error has failed for good.
+    /// `false` for API misuse, which changes nothing: sending before the
+    /// handshake completed ([`HandshakeNotComplete`](Self::HandshakeNotComplete))
+    /// or after [`close`](crate::Connection::close) ([`Closed`](Self::Closed)),
+    /// a message over the limit ([`MessageTooLargeToSend`](Self::MessageTooLargeToSend)),
+    /// an out-of-range argument, a bad configuration or key, a short buffer.
+    pub fn is_fatal(&self) -> bool {
+        !matches!(
+            self,
+            Self::HandshakeNotComplete
+                | Self::Closed
+                | Self::MessageTooLargeToSend { .. }
+                | Self::InvalidArgument(_)
+                | Self::InvalidConfig(_)
+                | Self::InvalidKey(_)
+                | Self::WouldExceedBuffer { .. }
+        )
+    }
+
     /// The alert this side sends when it fails with this error, if any.
     ///
     /// Errors caused locally, and alerts received from the peer, send nothing.
@@ -227,26 +332,30 @@ impl Error {
             Self::UnknownServerKey => AlertCode::UnknownServerKey,
             Self::NoCommonSuite | Self::UnsupportedPattern => AlertCode::HandshakeFailure,
             Self::UnsupportedExtension(_) => AlertCode::UnsupportedExtension,
-            Self::ClientRejected => AlertCode::ClientRejected,
-            Self::SequenceExhausted | Self::Rng => AlertCode::InternalError,
+            Self::ClientRejected(reason) => reason.alert(),
+            Self::SequenceExhausted | Self::Rng | Self::Internal(_) => AlertCode::InternalError,
             Self::Timeout
+            | Self::LimitReached(_)
+            | Self::PartialMessageTimeout
+            | Self::HandshakeTimeout(_)
             | Self::Truncated
-            | Self::PeerAlert(_)
+            | Self::PeerAlert { .. }
             | Self::Closed
             | Self::HandshakeNotComplete
             | Self::MessageTooLargeToSend { .. }
             | Self::InvalidConfig(_)
+            | Self::InvalidArgument(_)
             | Self::InvalidKey(_)
             | Self::WouldExceedBuffer { .. } => return None,
         })
     }
 
-    /// The error a side reports when it receives this fatal alert.
-    pub(crate) fn from_alert(code: AlertCode) -> Self {
-        match code {
-            AlertCode::UnknownServerKey => Self::UnknownServerKey,
-            AlertCode::ClientRejected => Self::ClientRejected,
-            other => Self::PeerAlert(other),
+    /// The error a side reports when it receives this fatal alert;
+    /// `authenticated` says whether it came in a protected record.
+    pub(crate) fn from_alert(code: AlertCode, authenticated: bool) -> Self {
+        Self::PeerAlert {
+            code,
+            authenticated,
         }
     }
 }
@@ -276,21 +385,41 @@ impl fmt::Display for Error {
             ),
             Self::UnsupportedVersion(v) => write!(f, "peer uses unsupported protocol version {v}"),
             Self::UnknownServerKey => f.write_str(
-                "the server does not hold the pinned server key; update the pinned key (the server may have rotated it)",
+                "the client asked for a server key this server does not hold (stale pin, or a retired key)",
             ),
             Self::NoCommonSuite => f.write_str("no cipher suite in common with the peer"),
             Self::UnsupportedPattern => f.write_str("the server does not accept this handshake pattern"),
             Self::UnsupportedExtension(t) => {
                 write!(f, "peer requires unsupported critical extension 0x{t:04x}")
             }
-            Self::ClientRejected => f.write_str("the server refused this client's static key"),
-            Self::PeerAlert(code) => write!(f, "peer sent fatal alert {code}"),
+            Self::ClientRejected(reason) => write!(f, "client refused: {reason}"),
+            Self::PeerAlert {
+                code,
+                authenticated: true,
+            } => write!(f, "peer sent fatal alert {code}"),
+            Self::PeerAlert {
+                code,
+                authenticated: false,
+            } => write!(
+                f,
+                "handshake failed: received alert {code} in the clear (unauthenticated: \
+                 anyone on the path can forge it; treat it as a failed connection, not as a fact)"
+            ),
             Self::SequenceExhausted => {
                 f.write_str("record sequence numbers exhausted; reconnect to continue")
             }
             Self::Timeout => f.write_str("nothing received from the peer within the idle timeout"),
+            Self::PartialMessageTimeout => f.write_str(
+                "the peer began a message and did not complete it within the partial-message timeout",
+            ),
+            Self::HandshakeTimeout(d) => write!(
+                f,
+                "the handshake did not complete within {d:?} (silent or slow peer, or a slow server decision)"
+            ),
             Self::Closed => f.write_str("the connection is closed"),
             Self::Rng => f.write_str("the random number generator failed"),
+            Self::LimitReached(limit) => write!(f, "connection dropped: {limit}"),
+            Self::Internal(what) => write!(f, "internal error (a bug in lwsec): {what}"),
             Self::HandshakeNotComplete => {
                 f.write_str("the handshake is not complete; wait for HandshakeComplete before sending")
             }
@@ -299,6 +428,7 @@ impl fmt::Display for Error {
                 "message exceeds max_message_size ({limit} bytes); split it or raise the limit on both sides"
             ),
             Self::InvalidConfig(what) => write!(f, "invalid configuration: {what}"),
+            Self::InvalidArgument(what) => write!(f, "invalid argument: {what}"),
             Self::InvalidKey(what) => write!(f, "invalid key: {what}"),
             Self::WouldExceedBuffer { needed } => {
                 write!(f, "buffer too small: {needed} bytes needed")
@@ -314,10 +444,15 @@ impl From<Error> for std::io::Error {
         use std::io::ErrorKind;
         let kind = match &err {
             Error::Truncated => ErrorKind::UnexpectedEof,
-            Error::Timeout => ErrorKind::TimedOut,
+            Error::Timeout | Error::HandshakeTimeout(_) | Error::PartialMessageTimeout => {
+                ErrorKind::TimedOut
+            }
             Error::Closed => ErrorKind::BrokenPipe,
-            Error::PeerAlert(AlertCode::CloseNotify) => ErrorKind::ConnectionAborted,
+            Error::LimitReached(Limit::MemoryBudget) => ErrorKind::ConnectionAborted,
+            Error::LimitReached(_) => ErrorKind::ConnectionRefused,
+            Error::PeerAlert { .. } => ErrorKind::ConnectionAborted,
             Error::InvalidConfig(_)
+            | Error::InvalidArgument(_)
             | Error::InvalidKey(_)
             | Error::HandshakeNotComplete
             | Error::MessageTooLargeToSend { .. }
@@ -346,14 +481,24 @@ mod tests {
             Some(AlertCode::UnknownServerKey)
         );
         assert_eq!(
-            Error::from_alert(AlertCode::UnknownServerKey),
-            Error::UnknownServerKey
+            Error::from_alert(AlertCode::UnknownServerKey, false),
+            Error::PeerAlert {
+                code: AlertCode::UnknownServerKey,
+                authenticated: false
+            }
         );
         assert_eq!(
-            Error::from_alert(AlertCode::ClientRejected),
-            Error::ClientRejected
+            Error::ClientRejected(Rejection::NotAuthorized).alert(),
+            Some(AlertCode::ClientRejected)
         );
-        assert_eq!(Error::PeerAlert(AlertCode::BadRecordMac).alert(), None);
+        assert_eq!(
+            Error::PeerAlert {
+                code: AlertCode::BadRecordMac,
+                authenticated: true
+            }
+            .alert(),
+            None
+        );
         assert_eq!(Error::InvalidConfig("x").alert(), None);
     }
 }

@@ -145,9 +145,11 @@ impl PublicKey {
 /// per key; blank lines and `#` comments are ignored. At least one key is
 /// required.
 ///
-/// A client that pins several keys (during a server key rotation) tries them
-/// in order, one [`ClientConfig`](crate::ClientConfig) per key, moving on
-/// when the handshake fails with [`Error::UnknownServerKey`].
+/// The keys are in order: a client connects with the first
+/// ([`ClientConfig::set_pinned_keys`](crate::ClientConfig::set_pinned_keys))
+/// and never falls back to another because a handshake failed (that failure
+/// is unauthenticated); pins change when the server announces new keys
+/// inside the handshake ([`Event::ServerKeysAnnounced`](crate::Event::ServerKeysAnnounced)).
 pub fn load_pinned_keys(text: &str) -> Result<Vec<PublicKey>, Error> {
     let keys = text
         .lines()

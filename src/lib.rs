@@ -22,7 +22,7 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use lwsec::{ClientConfig, Connection, ServerConfig, StaticKeyPair, Time, rng::OsRandom};
+//! use lwsec::{Acceptance, ClientConfig, Connection, ServerConfig, StaticKeyPair, Time, rng::OsRandom};
 //!
 //! let server_key = StaticKeyPair::generate(&OsRandom)?;
 //! let device_key = StaticKeyPair::generate(&OsRandom)?;
@@ -32,11 +32,17 @@
 //! let mut client = Connection::client(client_cfg, now)?;
 //! let mut server = Connection::server(server_cfg, now)?;
 //!
-//! // ClientHello, then ServerHello: one round trip.
+//! // ClientHello; the server decides on what it claims; ServerHello.
 //! let n = server.handle_input(client.pending_output(), now)?;
 //! client.consume_output(n);
+//! let claimed = server.client_hello().and_then(|h| h.claimed_client_key());
+//! assert_eq!(claimed, Some(device_key.public_key()));
+//! server.accept_client(Acceptance::new(), now)?;
 //! let n = client.handle_input(server.pending_output(), now)?;
 //! server.consume_output(n);
+//! // The client's key confirmation: only now is the device authenticated.
+//! let n = server.handle_input(client.pending_output(), now)?;
+//! client.consume_output(n);
 //! assert_eq!(server.peer_static_key(), Some(device_key.public_key()));
 //!
 //! server.send_message(b"welcome")?;
@@ -46,6 +52,7 @@
 //! # Ok::<(), lwsec::Error>(())
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![cfg_attr(
     not(test),
     warn(
@@ -57,6 +64,7 @@
     )
 )]
 
+mod adapter;
 pub mod blocking;
 mod config;
 mod conn;
@@ -65,29 +73,37 @@ pub mod crypto;
 pub mod early_data;
 mod error;
 #[cfg(feature = "ffi")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ffi")))]
 #[allow(unsafe_code)]
 pub mod ffi;
 mod key_schedule;
 pub mod keys;
 mod noise;
-pub mod record;
+mod record;
+#[path = "crypto/rng.rs"]
+pub mod rng;
 mod suite;
 mod time;
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub mod tokio;
 #[cfg(test)]
 mod vector_files;
 mod wire;
 
 pub use config::{
-    ClientAuthorizer, ClientConfig, DEFAULT_KEY_UPDATE_AFTER_RECORDS, DEFAULT_MAX_MESSAGE_SIZE,
-    ServerConfig, ServerOptions, TransportConfig,
+    ClientConfig, DEFAULT_KEY_UPDATE_AFTER_RECORDS, DEFAULT_MAX_MESSAGE_SIZE,
+    DEFAULT_PARTIAL_MESSAGE_TIMEOUT, DEFAULT_SERVER_IDLE_TIMEOUT,
+    DEFAULT_SERVER_KEEPALIVE_INTERVAL, ServerConfig, ServerOptions, TransportConfig,
 };
-pub use conn::{Connection, DirectionSecrets, Event, ExtractedSecrets, MAX_PING_LEN, Side};
+pub use conn::{
+    Acceptance, ClientHello, Connection, DirectionSecrets, EarlyDataOffer, EarlyDataRefusal, Event,
+    ExtractedSecrets, Identity, MAX_IDENTITY_LEN, MAX_PING_LEN, NoiseSplit, Side,
+};
 pub use crypto::dh::{PublicKey, StaticKeyPair};
-pub use crypto::rng;
-pub use error::{AlertCode, Error};
+pub use error::{AlertCode, Error, Limit, Rejection};
 pub use record::Padding;
+pub use wire::limits::{MAX_FRAGMENT_LEN, MAX_RECORD_LEN};
 pub use suite::{Pattern, Suite, noise_protocol_name};
 pub use time::Time;
 

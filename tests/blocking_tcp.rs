@@ -117,6 +117,15 @@ impl<T: Read> Read for OneByte<T> {
     }
 }
 
+impl<T: blocking::ReadTimeout> blocking::ReadTimeout for OneByte<T> {
+    fn read_timeout(&self) -> io::Result<Option<std::time::Duration>> {
+        self.inner.read_timeout()
+    }
+    fn set_read_timeout(&self, timeout: Option<std::time::Duration>) -> io::Result<()> {
+        self.inner.set_read_timeout(timeout)
+    }
+}
+
 impl<T: Write> Write for OneByte<T> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.calls += 1;
@@ -190,34 +199,6 @@ fn abrupt_close_is_truncation_not_a_clean_end() {
 }
 
 #[test]
-fn dropping_a_stream_sends_close_notify() {
-    let (client_cfg, server_cfg) = configs(Pattern::Ik, Suite::Aes256Gcm);
-    let (addr, server) = echo_server(server_cfg);
-    let mut stream: Stream<TcpStream> =
-        blocking::connect(client_cfg, TcpStream::connect(addr).unwrap()).unwrap();
-    stream.send_message(b"one").unwrap();
-    assert_eq!(stream.recv_message().unwrap().as_deref(), Some(&b"one"[..]));
-    drop(stream);
-    // The server saw a graceful close (recv_message returned None), not an error.
-    assert_eq!(server.join().unwrap().unwrap(), 1);
-}
-
-#[test]
-fn silent_server_times_out_and_state_survives_would_block() {
-    let (client_cfg, _) = configs(Pattern::Nk, Suite::Aes256Gcm);
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let tcp = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-    let (_silent, _) = listener.accept().unwrap();
-    tcp.set_read_timeout(Some(Duration::from_millis(100)))
-        .unwrap();
-    let err = blocking::connect(client_cfg, tcp).unwrap_err();
-    assert!(
-        matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut),
-        "got {err:?}"
-    );
-}
-
-#[test]
 fn a_read_timeout_mid_message_loses_nothing() {
     let (client_cfg, server_cfg) = configs(Pattern::Nk, Suite::Aes256Gcm);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -275,4 +256,75 @@ fn a_stream_built_by_hand_runs_the_handshake_on_first_use() {
     assert_eq!(&back, b"first");
     stream.close().unwrap();
     assert_eq!(server.join().unwrap().unwrap(), 1);
+}
+
+/// Issue 12, item 10: a silent peer used to hold `blocking::connect` (and
+/// its thread) forever; with a socket read timeout the caller got a bare
+/// `WouldBlock` and lost the stream. Now the handshake gives up at its
+/// deadline with a typed error, and the caller's own read timeout is kept.
+#[test]
+fn blocking_handshake_against_a_silent_peer_times_out() {
+    let server_key = StaticKeyPair::from_private_bytes([1; 32]);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let silent = std::thread::spawn(move || listener.accept().unwrap());
+    let tcp = TcpStream::connect(addr).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_millis(30)))
+        .unwrap();
+    let probe = tcp.try_clone().unwrap();
+    let own_timeout = probe.read_timeout().unwrap(); // as the OS rounded it
+    let err = blocking::connect_with_timeout(
+        Arc::new(ClientConfig::nk(server_key.public_key())),
+        tcp,
+        Duration::from_millis(300),
+    )
+    .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TimedOut);
+    assert_eq!(
+        err.get_ref().and_then(|e| e.downcast_ref::<lwsec::Error>()),
+        Some(&lwsec::Error::HandshakeTimeout(Duration::from_millis(300)))
+    );
+    assert_eq!(probe.read_timeout().unwrap(), own_timeout, "restored");
+    let _peer = silent.join().unwrap();
+
+    // The server side: a client that connects and says nothing.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let _idle = TcpStream::connect(addr).unwrap();
+    let (tcp, peer) = listener.accept().unwrap();
+    let acceptor = blocking::Acceptor::new(Arc::new(lwsec::ServerConfig::new(server_key)))
+        .with_handshake_timeout(Duration::from_millis(200));
+    let err = acceptor.accept(tcp, peer).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TimedOut);
+}
+
+/// Issue 12, item 7: dropping a blocking stream (an error path, a panic)
+/// used to send close_notify, so the peer saw a clean end and could not
+/// tell that data was missing. Now only `close()` sends it: a drop
+/// mid-transfer is a truncation.
+#[test]
+fn dropping_a_blocking_stream_is_a_truncation_not_a_clean_close() {
+    let server_key = StaticKeyPair::from_private_bytes([1; 32]);
+    let config = Arc::new(lwsec::ServerConfig::new(server_key.clone()));
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = std::thread::spawn(move || {
+        let (tcp, _) = listener.accept().unwrap();
+        let mut stream = blocking::accept(config, tcp).unwrap();
+        let first = stream.recv_message().unwrap();
+        (first, stream.recv_message())
+    });
+    let tcp = TcpStream::connect(addr).unwrap();
+    let mut stream =
+        blocking::connect(Arc::new(ClientConfig::nk(server_key.public_key())), tcp).unwrap();
+    stream.send_message(b"part 1 of 2").unwrap();
+    drop(stream); // e.g. unwinding from a panic before part 2
+    let (first, end) = server.join().unwrap();
+    assert_eq!(first.as_deref(), Some(&b"part 1 of 2"[..]));
+    let err = end.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::UnexpectedEof);
+    assert_eq!(
+        err.get_ref().and_then(|e| e.downcast_ref::<lwsec::Error>()),
+        Some(&lwsec::Error::Truncated)
+    );
 }

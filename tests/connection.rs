@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use lwsec::rng::DeterministicRandom;
 use lwsec::{
-    AlertCode, ClientConfig, Connection, Error, Event, Padding, Pattern, ServerConfig,
-    StaticKeyPair, Suite, Time,
+    Acceptance, AlertCode, ClientConfig, Connection, Error, Event, Identity, Padding, Pattern,
+    Rejection, ServerConfig, StaticKeyPair, Suite, Time,
 };
 
 const T0: Time = Time::from_millis(1_000);
@@ -50,12 +50,24 @@ fn pump(from: &mut Connection, to: &mut Connection, chunk: usize) -> Result<(), 
     Ok(())
 }
 
+/// Runs the handshake; the server lets the client in with no identity.
 fn handshake(client: &mut Connection, server: &mut Connection) -> Result<(), Error> {
     for _ in 0..4 {
         pump(client, server, usize::MAX)?;
+        if server.client_hello().is_some() {
+            server.accept_client(Acceptance::new(), T0)?;
+        }
         pump(server, client, usize::MAX)?;
     }
     Ok(())
+}
+
+/// A cleartext alert as the receiver of `code` reports it.
+fn cleartext(code: AlertCode) -> Error {
+    Error::PeerAlert {
+        code,
+        authenticated: false,
+    }
 }
 
 fn pair(pattern: Pattern, suite: Suite) -> (Connection, Connection) {
@@ -87,7 +99,10 @@ fn every_pattern_and_suite_completes_and_agrees() {
             let expected_client_key = (pattern == Pattern::Ik).then(|| key(2).public_key());
             assert_eq!(server.peer_static_key(), expected_client_key);
             assert_eq!(drain_events(&mut client), vec![Event::HandshakeComplete]);
-            assert_eq!(drain_events(&mut server), vec![Event::HandshakeComplete]);
+            assert_eq!(
+                drain_events(&mut server),
+                vec![Event::ClientHello, Event::HandshakeComplete]
+            );
             let (mut a, mut b) = ([0u8; 40], [0u8; 40]);
             client
                 .export_keying_material(b"app", b"ctx", &mut a)
@@ -178,17 +193,17 @@ fn no_common_suite_is_reported_to_both_sides() {
     assert_eq!(server.pending_output(), &[0x15, 0, 1, 40]);
     assert_eq!(
         pump(&mut server, &mut client, usize::MAX),
-        Err(Error::PeerAlert(AlertCode::HandshakeFailure))
+        Err(cleartext(AlertCode::HandshakeFailure))
     );
     // A failed connection keeps failing with the same error and queues nothing more.
     let queued = client.pending_output().len();
     assert_eq!(
         client.send_message(b"x"),
-        Err(Error::PeerAlert(AlertCode::HandshakeFailure))
+        Err(cleartext(AlertCode::HandshakeFailure))
     );
     assert_eq!(
         client.handle_input(&[0x17, 0, 0], T0),
-        Err(Error::PeerAlert(AlertCode::HandshakeFailure))
+        Err(cleartext(AlertCode::HandshakeFailure))
     );
     assert_eq!(client.pending_output().len(), queued);
 }
@@ -213,36 +228,77 @@ fn rotation_server_accepts_old_and_new_keys_and_rejects_retired() {
         pump(&mut client, &mut server, usize::MAX),
         Err(Error::UnknownServerKey)
     );
+    // The client learns only that a cleartext alert arrived: it cannot
+    // tell a real retirement from an attacker's forgery.
     let err = pump(&mut server, &mut client, usize::MAX).unwrap_err();
-    assert_eq!(err, Error::UnknownServerKey);
-    assert!(err.to_string().contains("pinned"));
+    assert_eq!(err, cleartext(AlertCode::UnknownServerKey));
+    assert!(err.to_string().contains("unauthenticated"), "{err}");
 }
 
 #[test]
-fn ik_authorizer_decides_from_the_client_key() {
+fn the_server_decides_on_the_claimed_client_key_and_reports_it_once_confirmed() {
     let server_key = key(1);
-    let allowed = key(2).public_key();
-    let mut s = server_cfg(server_key.clone());
-    s.set_client_authorizer(move |k: &lwsec::PublicKey| *k == allowed);
-    let s = Arc::new(s);
+    let s = Arc::new(server_cfg(server_key.clone()));
     let mut client =
         Connection::client(Arc::new(client_cfg(Pattern::Ik, &server_key)), T0).unwrap();
     let mut server = Connection::server(s.clone(), T0).unwrap();
-    handshake(&mut client, &mut server).unwrap();
+    pump(&mut client, &mut server, usize::MAX).unwrap();
+    // Paused at the decision: nothing sent, nothing authenticated yet.
+    assert_eq!(server.poll_event(), Some(Event::ClientHello));
+    let hello = server.client_hello().unwrap().clone();
+    assert_eq!(hello.claimed_client_key(), Some(key(2).public_key()));
+    assert_eq!(hello.pattern(), Pattern::Ik);
+    assert!(!server.wants_write() && server.peer_static_key().is_none());
+    assert!(server.is_handshaking());
+    let alice = Identity::new(&b"alice/phone"[..]).unwrap();
+    server
+        .accept_client(Acceptance::new().with_identity(alice.clone()), T0)
+        .unwrap();
+    assert!(server.is_awaiting_confirmation());
+    // 0.5-RTT: the server may send before the client confirms...
+    server.send_message(b"hello early").unwrap();
+    // ...but reports no peer until the confirmation record arrives.
+    assert_eq!(server.peer_static_key(), None);
+    assert_eq!(server.peer_identity(), None);
+    pump(&mut server, &mut client, usize::MAX).unwrap();
+    assert_eq!(client.recv_message().as_deref(), Some(&b"hello early"[..]));
+    pump(&mut client, &mut server, usize::MAX).unwrap();
     assert!(server.is_established());
+    assert_eq!(server.poll_event(), Some(Event::HandshakeComplete));
+    assert_eq!(server.peer_static_key(), Some(key(2).public_key()));
+    assert_eq!(server.peer_identity(), Some(&alice));
 
     let mut other = ClientConfig::ik(server_key.public_key(), key(3));
     other.rng = rng("other");
     let mut client = Connection::client(Arc::new(other), T0).unwrap();
     let mut server = Connection::server(s, T0).unwrap();
+    pump(&mut client, &mut server, usize::MAX).unwrap();
     assert_eq!(
-        pump(&mut client, &mut server, usize::MAX),
-        Err(Error::ClientRejected)
+        server.reject_client(Rejection::NotAuthorized),
+        Error::ClientRejected(Rejection::NotAuthorized)
+    );
+    assert_eq!(
+        server.error(),
+        Some(&Error::ClientRejected(Rejection::NotAuthorized))
     );
     assert_eq!(
         pump(&mut server, &mut client, usize::MAX),
-        Err(Error::ClientRejected)
+        Err(cleartext(AlertCode::ClientRejected))
     );
+}
+
+#[test]
+fn a_decision_without_a_pending_client_changes_nothing() {
+    let (mut client, mut server) = pair(Pattern::Nk, Suite::Aes256Gcm);
+    assert_eq!(
+        server.accept_client(Acceptance::new(), T0),
+        Err(Error::HandshakeNotComplete)
+    );
+    assert_eq!(
+        client.reject_client(Rejection::NotAuthorized),
+        Error::HandshakeNotComplete
+    );
+    assert!(client.is_established() && server.is_established());
 }
 
 #[test]
@@ -263,6 +319,9 @@ fn server_can_refuse_a_pattern() {
 fn key_updates_on_request_and_automatically() {
     let (mut client, mut server) = pair(Pattern::Nk, Suite::Aes256Gcm);
     drain_events(&mut server);
+    // The server's keys protect something, so a request is answered.
+    server.send_message(b"hello").unwrap();
+    pump(&mut server, &mut client, usize::MAX).unwrap();
     let before = client.dangerous_extract_secrets().unwrap();
     client.update_keys(true).unwrap();
     client.send_message(b"after update").unwrap();
@@ -298,6 +357,36 @@ fn key_updates_on_request_and_automatically() {
         .filter(|e| **e == Event::KeyUpdated)
         .count();
     assert_eq!(updates, 3);
+}
+
+/// Issue 12, item 12: each 21-byte update_requested record used to cost
+/// the server a key derivation and a reflected key_update record. Requests
+/// are now coalesced (spec section 8): keys that protected nothing since
+/// the last update are not updated again.
+#[test]
+fn key_update_requests_are_coalesced() {
+    let (mut client, mut server) = pair(Pattern::Nk, Suite::ChaCha20Poly1305);
+    server.send_message(b"used").unwrap();
+    pump(&mut server, &mut client, usize::MAX).unwrap();
+    assert_eq!(client.recv_message().as_deref(), Some(&b"used"[..]));
+    for _ in 0..1000 {
+        client.update_keys(true).unwrap();
+    }
+    pump(&mut client, &mut server, usize::MAX).unwrap();
+    let reflected = server.pending_output().len();
+    assert_eq!(reflected, 3 + 2 + 16, "one key_update record, not 1000");
+    pump(&mut server, &mut client, usize::MAX).unwrap();
+    // Both directions still agree.
+    server.send_message(b"after the storm").unwrap();
+    pump(&mut server, &mut client, usize::MAX).unwrap();
+    assert_eq!(
+        client.recv_message().as_deref(),
+        Some(&b"after the storm"[..])
+    );
+    // Once the new keys protected a record, the next request is answered.
+    client.update_keys(true).unwrap();
+    pump(&mut client, &mut server, usize::MAX).unwrap();
+    assert_eq!(server.pending_output().len(), 3 + 2 + 16);
 }
 
 #[test]
@@ -362,7 +451,10 @@ fn oversized_messages_are_refused_on_both_sides() {
     );
     assert_eq!(
         pump(&mut server, &mut client, usize::MAX),
-        Err(Error::PeerAlert(AlertCode::MessageTooLarge))
+        Err(Error::PeerAlert {
+            code: AlertCode::MessageTooLarge,
+            authenticated: true
+        })
     );
 }
 

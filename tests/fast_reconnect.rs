@@ -5,11 +5,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use lwsec::early_data::{ReplayGuard, StrikeRegister};
+use lwsec::early_data::StrikeRegister;
 use lwsec::rng::{DeterministicRandom, SecureRandom};
 use lwsec::{
-    ClientConfig, Connection, Error, Event, Pattern, ServerConfig, ServerOptions, StaticKeyPair,
-    Suite, Time,
+    Acceptance, AlertCode, ClientConfig, Connection, EarlyDataRefusal, Error, Event, Pattern,
+    ServerConfig, ServerOptions, StaticKeyPair, Suite, Time,
 };
 
 const NOW: Time = Time::from_millis(1_700_000_000_000);
@@ -51,20 +51,44 @@ fn client_cfg(pattern: Pattern, seed: &str) -> Arc<ClientConfig> {
     Arc::new(cfg)
 }
 
-fn server_cfg_with_guard(guard: Arc<dyn ReplayGuard>) -> Arc<ServerConfig> {
+/// A server configuration that takes early data within 10 s.
+fn early_server_cfg() -> Arc<ServerConfig> {
     let mut cfg = ServerConfig::new(key(1));
-    cfg.enable_replayable_early_data(guard, Duration::from_secs(10));
+    cfg.enable_replayable_early_data(Duration::from_secs(10));
     Arc::new(cfg)
 }
 
+/// A strike register started long before `NOW`.
+fn guard() -> Arc<StrikeRegister> {
+    Arc::new(StrikeRegister::new(100_000, Time::from_millis(0)))
+}
+
 /// Delivers all of `from`'s output to `to`; returns whether anything moved.
+/// A server waiting for a decision lets the client in, asking `GUARD` (a
+/// register per test thread) about early data, as an adapter would.
 fn flight(from: &mut Connection, to: &mut Connection, now: Time) -> Result<bool, Error> {
+    flight_with(from, to, now, None)
+}
+
+fn flight_with(
+    from: &mut Connection,
+    to: &mut Connection,
+    now: Time,
+    guard: Option<&StrikeRegister>,
+) -> Result<bool, Error> {
     let bytes = from.pending_output().to_vec();
     if bytes.is_empty() {
         return Ok(false);
     }
     let used = to.handle_input(&bytes, now)?;
     from.consume_output(used);
+    if let Some(hello) = to.client_hello() {
+        let fresh = match (hello.early_data(), guard) {
+            (Some(offer), Some(g)) if offer.needs_replay_check() => g.check(offer, now),
+            _ => false,
+        };
+        to.accept_client(Acceptance::new().with_fresh_early_data(fresh), now)?;
+    }
     Ok(true)
 }
 
@@ -75,7 +99,8 @@ fn events(conn: &mut Connection) -> Vec<Event> {
 #[test]
 fn early_data_is_delivered_once_and_the_client_is_told() {
     for pattern in [Pattern::Nk, Pattern::Ik] {
-        let server_cfg = server_cfg_with_guard(Arc::new(StrikeRegister::default()));
+        let server_cfg = early_server_cfg();
+        let guard = guard();
         let mut client = Connection::client_with_replayable_early_data(
             client_cfg(pattern, "c"),
             NOW,
@@ -84,11 +109,13 @@ fn early_data_is_delivered_once_and_the_client_is_told() {
         .unwrap();
         let first_flight = client.pending_output().to_vec();
         let mut server = Connection::server(server_cfg.clone(), NOW).unwrap();
-        flight(&mut client, &mut server, NOW).unwrap();
+        flight_with(&mut client, &mut server, NOW, Some(&guard)).unwrap();
+        // Delivered when the client is accepted, before it confirms: the
+        // answer can go out in the same round trip.
         assert_eq!(
             events(&mut server),
             vec![
-                Event::HandshakeComplete,
+                Event::ClientHello,
                 Event::EarlyData(b"GET /inbox"[..].into())
             ]
         );
@@ -97,10 +124,18 @@ fn early_data_is_delivered_once_and_the_client_is_told() {
             events(&mut client),
             vec![Event::HandshakeComplete, Event::EarlyDataAccepted]
         );
+        flight(&mut client, &mut server, NOW).unwrap();
+        assert_eq!(events(&mut server), vec![Event::HandshakeComplete]);
 
         // An attacker replays the recorded first flight to the same server.
         let mut replayed = Connection::server(server_cfg, NOW).unwrap();
         replayed.handle_input(&first_flight, NOW).unwrap();
+        let offer = *replayed.client_hello().unwrap().early_data().unwrap();
+        assert!(offer.needs_replay_check(), "only the guard can tell");
+        assert!(!guard.check(&offer, NOW), "the guard has seen it");
+        replayed
+            .accept_client(Acceptance::new().with_fresh_early_data(false), NOW)
+            .unwrap();
         let evs = events(&mut replayed);
         assert!(
             !evs.iter().any(|e| matches!(e, Event::EarlyData(_))),
@@ -115,8 +150,21 @@ fn early_data_is_off_by_default_and_rejected_visibly() {
         Connection::client_with_replayable_early_data(client_cfg(Pattern::Nk, "c"), NOW, b"hi")
             .unwrap();
     let mut server = Connection::server(Arc::new(ServerConfig::new(key(1))), NOW).unwrap();
-    flight(&mut client, &mut server, NOW).unwrap();
-    assert_eq!(events(&mut server), vec![Event::HandshakeComplete]);
+    client.pending_output();
+    server.handle_input(client.pending_output(), NOW).unwrap();
+    let offer = server
+        .client_hello()
+        .unwrap()
+        .early_data()
+        .copied()
+        .unwrap();
+    assert_eq!(offer.refused(), Some(EarlyDataRefusal::NotEnabled));
+    // A "fresh" verdict cannot override the connection's own refusal.
+    server
+        .accept_client(Acceptance::new().with_fresh_early_data(true), NOW)
+        .unwrap();
+    client.consume_output(client.pending_output().len());
+    assert_eq!(events(&mut server), vec![Event::ClientHello]);
     flight(&mut server, &mut client, NOW).unwrap();
     assert_eq!(
         events(&mut client),
@@ -130,7 +178,8 @@ fn early_data_is_off_by_default_and_rejected_visibly() {
 
 #[test]
 fn early_data_outside_the_window_is_rejected() {
-    let server_cfg = server_cfg_with_guard(Arc::new(StrikeRegister::default()));
+    let server_cfg = early_server_cfg();
+    let guard = guard();
     for skew in [-11_000i64, 11_000] {
         let client_now = Time::from_millis(NOW.as_millis().saturating_add_signed(skew));
         let mut client = Connection::client_with_replayable_early_data(
@@ -140,20 +189,29 @@ fn early_data_outside_the_window_is_rejected() {
         )
         .unwrap();
         let mut server = Connection::server(server_cfg.clone(), NOW).unwrap();
-        flight(&mut client, &mut server, NOW).unwrap();
-        assert_eq!(
-            events(&mut server),
-            vec![Event::HandshakeComplete],
-            "skew {skew}"
-        );
+        server.handle_input(client.pending_output(), NOW).unwrap();
+        let offer = server
+            .client_hello()
+            .unwrap()
+            .early_data()
+            .copied()
+            .unwrap();
+        assert_eq!(offer.refused(), Some(EarlyDataRefusal::OutsideWindow));
+        client.consume_output(client.pending_output().len());
+        server
+            .accept_client(Acceptance::new().with_fresh_early_data(true), NOW)
+            .unwrap();
+        assert_eq!(events(&mut server), vec![Event::ClientHello], "skew {skew}");
         flight(&mut server, &mut client, NOW).unwrap();
         assert!(events(&mut client).contains(&Event::EarlyDataRejected));
     }
+    assert!(guard.is_empty());
 }
 
 #[test]
 fn early_data_replay_ik_device_timestamps_must_increase() {
-    let server_cfg = server_cfg_with_guard(Arc::new(StrikeRegister::default()));
+    let server_cfg = early_server_cfg();
+    let guard = guard();
     let later = NOW.saturating_add(Duration::from_millis(1));
     // Three distinct flights (fresh ephemeral keys) from the same device.
     for (seed, ts, accepted) in [("a", later, true), ("b", later, false), ("c", NOW, false)] {
@@ -161,7 +219,7 @@ fn early_data_replay_ik_device_timestamps_must_increase() {
             Connection::client_with_replayable_early_data(client_cfg(Pattern::Ik, seed), ts, b"x")
                 .unwrap();
         let mut server = Connection::server(server_cfg.clone(), later).unwrap();
-        flight(&mut client, &mut server, later).unwrap();
+        flight_with(&mut client, &mut server, later, Some(&guard)).unwrap();
         let delivered = events(&mut server)
             .iter()
             .any(|e| matches!(e, Event::EarlyData(_)));
@@ -170,44 +228,58 @@ fn early_data_replay_ik_device_timestamps_must_increase() {
 }
 
 #[test]
-fn early_data_survives_a_suite_retry() {
+fn early_data_is_never_sent_after_a_retry() {
     let mut s = ServerConfig::new(key(1));
     s.suites = vec![Suite::ChaCha20Poly1305];
-    s.enable_replayable_early_data(Arc::new(StrikeRegister::default()), Duration::from_secs(10));
+    s.enable_replayable_early_data(Duration::from_secs(10));
+    let guard = guard();
     let mut client =
         Connection::client_with_replayable_early_data(client_cfg(Pattern::Nk, "r"), NOW, b"sync")
             .unwrap();
     let mut server = Connection::server(Arc::new(s), NOW).unwrap();
-    while flight(&mut client, &mut server, NOW).unwrap()
+    while flight_with(&mut client, &mut server, NOW, Some(&guard)).unwrap()
         | flight(&mut server, &mut client, NOW).unwrap()
     {}
-    assert!(events(&mut server).contains(&Event::EarlyData(b"sync"[..].into())));
-    assert!(events(&mut client).contains(&Event::EarlyDataAccepted));
+    // The retried ClientHello carries no early data; the client reports it
+    // as rejected so the application resends it as a message.
+    assert!(
+        !events(&mut server)
+            .iter()
+            .any(|e| matches!(e, Event::EarlyData(_)))
+    );
+    assert_eq!(
+        events(&mut client),
+        vec![Event::HandshakeComplete, Event::EarlyDataRejected]
+    );
     assert_eq!(client.suite(), Some(Suite::ChaCha20Poly1305));
+    assert!(guard.is_empty(), "no flight reached the guard");
 }
 
 #[test]
 fn early_data_reconnect_round_trips_are_counted() {
     // How many one-way flights until the server application holds the
     // client's first request?
-    let server_cfg = server_cfg_with_guard(Arc::new(StrikeRegister::default()));
+    let server_cfg = early_server_cfg();
+    let guard = guard();
     let mut client =
         Connection::client_with_replayable_early_data(client_cfg(Pattern::Ik, "z"), NOW, b"req")
             .unwrap();
     let mut server = Connection::server(server_cfg.clone(), NOW).unwrap();
-    flight(&mut client, &mut server, NOW).unwrap();
+    flight_with(&mut client, &mut server, NOW, Some(&guard)).unwrap();
     let zero_rtt_flights = 1;
     assert!(events(&mut server).contains(&Event::EarlyData(b"req"[..].into())));
 
     let mut client = Connection::client(client_cfg(Pattern::Ik, "full"), NOW).unwrap();
     let mut server = Connection::server(server_cfg, NOW).unwrap();
-    let mut flights = 0;
+    let (mut flights, mut sent) = (0, false);
     loop {
         if client.is_established() && server.recv_message().is_some() {
             break;
         }
-        if client.is_established() && !client.wants_write() {
+        if client.is_established() && !sent {
+            // Rides with the key confirmation record.
             client.send_message(b"req").unwrap();
+            sent = true;
         }
         flights += usize::from(flight(&mut client, &mut server, NOW).unwrap());
         if server.recv_message().is_some() {
@@ -224,9 +296,7 @@ fn cookie_server(address: &[u8], demand: bool, rng: Arc<CountingRng>) -> Connect
     let mut cfg = ServerConfig::new(key(1));
     cfg.set_cookie_secret([7; 32]);
     cfg.rng = rng;
-    let mut options = ServerOptions::default();
-    options.peer_address = address.to_vec();
-    options.demand_cookie = demand;
+    let options = ServerOptions::for_peer_address(address).with_cookie_demanded(demand);
     Connection::server_with_options(Arc::new(cfg), NOW, options).unwrap()
 }
 
@@ -279,7 +349,7 @@ fn cookie_forged_expired_or_from_another_address_is_rejected() {
     // Accepted as is, at the same address, within the lifetime.
     let mut ok = cookie_server(addr, true, counting_rng());
     ok.handle_input(&hello, NOW).unwrap();
-    assert!(ok.is_established());
+    assert!(ok.client_hello().is_some_and(|h| h.retry_echoed()));
 
     let mut other = cookie_server(b"198.51.100.9:4000", true, counting_rng());
     let err = other.handle_input(&hello, NOW).unwrap_err();
@@ -314,8 +384,7 @@ fn cookie_required_but_missing_fails_the_retried_hello() {
     let mut relaxed = Connection::server(Arc::new(s.clone()), NOW).unwrap();
     flight(&mut client, &mut relaxed, NOW).unwrap();
     flight(&mut relaxed, &mut client, NOW).unwrap();
-    let mut options = ServerOptions::default();
-    options.demand_cookie = true;
+    let options = ServerOptions::new().with_cookie_demanded(true);
     let mut strict = Connection::server_with_options(Arc::new(s), NOW, options).unwrap();
     let retried = client.pending_output().to_vec();
     assert_eq!(
@@ -346,9 +415,13 @@ fn rotation_keeps_connected_clients_and_refuses_the_retired_key() {
         flight(&mut stale, &mut fresh_server, NOW),
         Err(Error::UnknownServerKey)
     );
+    // The stale client sees only an unauthenticated alert.
     assert_eq!(
         flight(&mut fresh_server, &mut stale, NOW),
-        Err(Error::UnknownServerKey)
+        Err(Error::PeerAlert {
+            code: AlertCode::UnknownServerKey,
+            authenticated: false
+        })
     );
 
     // A client pinned to the new key connects to the rotated server...

@@ -138,7 +138,10 @@ fn established(c: &Arc<ClientConfig>, s: &Arc<ServerConfig>) -> (Connection, Con
     let mut client = Connection::client(c.clone(), NOW).unwrap();
     let mut server = Connection::server(s.clone(), NOW).unwrap();
     deliver(&mut client, &mut server);
+    server.accept_client(lwsec::Acceptance::new(), NOW).unwrap();
     deliver(&mut server, &mut client);
+    deliver(&mut client, &mut server); // the key confirmation
+    assert!(client.is_established() && server.is_established());
     while client.poll_event().is_some() {}
     while server.poll_event().is_some() {}
     (client, server)

@@ -13,13 +13,7 @@ fn pair(suite: Suite) -> (Connection, Connection) {
     t.padding = Padding::None;
     let make = |side| {
         Connection::dangerous_from_noise_split(
-            side,
-            Pattern::Nk,
-            suite,
-            &[1; 32],
-            &[2; 32],
-            [3; 32],
-            None,
+            lwsec::NoiseSplit::new(side, Pattern::Nk, suite, &[1; 32], &[2; 32], [3; 32]),
             t.clone(),
             NOW,
         )

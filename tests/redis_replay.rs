@@ -1,18 +1,26 @@
 //! The shared replay guard on a real Redis server (feature `redis`).
 //!
 //! Needs `LWSEC_REDIS_URL` (e.g. `redis://127.0.0.1:6399/`); `scripts/test.sh`
-//! starts a redis-server and sets it. Without it these tests fail with a
-//! message saying so: they never pass silently.
+//! starts a redis-server and sets it. The stall test starts a private
+//! `redis-server` of its own (it pauses it with SIGSTOP). Without Redis these
+//! tests fail with a message saying so: they never pass silently.
 #![cfg(feature = "redis")]
 
+use std::net::{SocketAddr, TcpListener};
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use lwsec::early_data::{RedisReplayGuard, ReplayGuard};
 use lwsec::rng::DeterministicRandom;
-use lwsec::{ClientConfig, Connection, Event, PublicKey, ServerConfig, StaticKeyPair, Time};
+use lwsec::tokio::{Acceptor, RedisReplayGuard, ReplayGuard};
+use lwsec::{
+    Acceptance, ClientConfig, Connection, EarlyDataOffer, Event, ServerConfig, StaticKeyPair, Time,
+};
 
+const W: Duration = Duration::from_secs(10);
+/// Flights are sent at NOW; the guard's start is set an hour before.
 const NOW: Time = Time::from_millis(1_700_000_000_000);
+const EARLIER: Time = Time::from_millis(1_700_000_000_000 - 3_600_000);
 
 fn redis_url() -> String {
     std::env::var("LWSEC_REDIS_URL").unwrap_or_else(|_| {
@@ -33,97 +41,332 @@ fn prefix(test: &str) -> String {
     format!("lwsec-test:{test}:{}:{nanos}", std::process::id())
 }
 
-fn server(guard: RedisReplayGuard) -> Arc<ServerConfig> {
-    let mut cfg = ServerConfig::new(StaticKeyPair::from_private_bytes([1; 32]));
-    cfg.enable_replayable_early_data(Arc::new(guard), Duration::from_secs(10));
+fn server_key() -> StaticKeyPair {
+    StaticKeyPair::from_private_bytes([1; 32])
+}
+
+fn early_config() -> Arc<ServerConfig> {
+    let mut cfg = ServerConfig::new(server_key());
+    cfg.enable_replayable_early_data(W);
     Arc::new(cfg)
 }
 
-fn first_flight(seed: &str, ik: bool, ts: Time) -> Vec<u8> {
-    let server_key = StaticKeyPair::from_private_bytes([1; 32]).public_key();
+fn client_config(seed: &str, ik: bool) -> Arc<ClientConfig> {
+    let server = server_key().public_key();
     let mut cfg = if ik {
-        ClientConfig::ik(server_key, StaticKeyPair::from_private_bytes([2; 32]))
+        ClientConfig::ik(server, StaticKeyPair::from_private_bytes([2; 32]))
     } else {
-        ClientConfig::nk(server_key)
+        ClientConfig::nk(server)
     };
     cfg.rng = Arc::new(DeterministicRandom::dangerous_from_seed_for_testing_only(
         seed.as_bytes(),
     ));
-    let client = Connection::client_with_replayable_early_data(Arc::new(cfg), ts, b"sync").unwrap();
+    Arc::new(cfg)
+}
+
+fn first_flight(seed: &str, ik: bool, ts: Time) -> Vec<u8> {
+    let client =
+        Connection::client_with_replayable_early_data(client_config(seed, ik), ts, b"sync")
+            .unwrap();
     client.pending_output().to_vec()
 }
 
-fn early_data_delivered(config: &Arc<ServerConfig>, flight: &[u8], now: Time) -> bool {
-    let mut server = Connection::server(config.clone(), now).unwrap();
+/// What a server connection shows for `flight`.
+fn offer(flight: &[u8], now: Time) -> EarlyDataOffer {
+    let mut server = Connection::server(early_config(), now).unwrap();
     server.handle_input(flight, now).unwrap();
-    assert!(server.is_established());
+    *server.client_hello().unwrap().early_data().unwrap()
+}
+
+/// Opens a guard and sets its start an hour before `NOW`.
+async fn guard(url: &str, prefix: &str) -> RedisReplayGuard {
+    let guard = RedisReplayGuard::open(url, prefix).await.unwrap();
+    let warmup = offer(&first_flight("warmup", false, EARLIER), EARLIER);
+    assert!(!guard.check(&warmup, EARLIER).await.unwrap(), "start rule");
+    guard
+}
+
+/// Runs the decision for `flight` as an adapter would: is the early data
+/// delivered?
+async fn delivered(guard: &RedisReplayGuard, flight: &[u8], now: Time) -> bool {
+    let mut server = Connection::server(early_config(), now).unwrap();
+    server.handle_input(flight, now).unwrap();
+    let offer = *server.client_hello().unwrap().early_data().unwrap();
+    let fresh = offer.needs_replay_check() && guard.check(&offer, now).await.unwrap();
+    server
+        .accept_client(Acceptance::new().with_fresh_early_data(fresh), now)
+        .unwrap();
     std::iter::from_fn(|| server.poll_event()).any(|e| matches!(e, Event::EarlyData(_)))
 }
 
-#[test]
-fn redis_replay_is_rejected_by_the_same_and_by_another_server() {
+#[tokio::test]
+async fn redis_replay_is_rejected_by_the_same_and_by_another_server() {
     let url = redis_url();
     let p = prefix("fleet");
-    let server_a = server(RedisReplayGuard::open(&url, &p).unwrap());
-    let server_b = server(RedisReplayGuard::open(&url, &p).unwrap());
+    let (a, b) = (guard(&url, &p).await, guard(&url, &p).await);
     let flight = first_flight("fleet", false, NOW);
+    assert!(delivered(&a, &flight, NOW).await, "first delivery accepted");
     assert!(
-        early_data_delivered(&server_a, &flight, NOW),
-        "first delivery accepted"
-    );
-    assert!(
-        !early_data_delivered(&server_a, &flight, NOW),
+        !delivered(&a, &flight, NOW).await,
         "replay to the same server"
     );
     assert!(
-        !early_data_delivered(&server_b, &flight, NOW),
+        !delivered(&b, &flight, NOW).await,
         "replay to another server"
     );
     // A different flight is still accepted by the other server.
     let other = first_flight("fleet-2", false, NOW);
-    assert!(early_data_delivered(&server_b, &other, NOW));
+    assert!(delivered(&b, &other, NOW).await);
 }
 
-#[test]
-fn redis_replay_outside_the_window_is_rejected() {
-    let cfg = server(RedisReplayGuard::open(&redis_url(), &prefix("window")).unwrap());
-    let old = Time::from_millis(NOW.as_millis() - 60_000);
-    assert!(!early_data_delivered(
-        &cfg,
-        &first_flight("old", false, old),
-        NOW
-    ));
-}
-
-#[test]
-fn redis_replay_device_timestamps_must_increase_across_servers() {
+#[tokio::test]
+async fn redis_replay_device_timestamps_must_increase_across_servers() {
     let url = redis_url();
     let p = prefix("device");
-    let a = server(RedisReplayGuard::open(&url, &p).unwrap());
-    let b = server(RedisReplayGuard::open(&url, &p).unwrap());
+    let (a, b) = (guard(&url, &p).await, guard(&url, &p).await);
     let t1 = NOW;
     let t2 = NOW.saturating_add(Duration::from_millis(5));
-    assert!(early_data_delivered(&a, &first_flight("d1", true, t2), t2));
+    assert!(delivered(&a, &first_flight("d1", true, t2), t2).await);
     // A different flight (fresh ephemeral) from the same device with an
     // older timestamp, sent to the other server: rejected.
-    assert!(!early_data_delivered(&b, &first_flight("d2", true, t1), t2));
-
-    let guard = RedisReplayGuard::open(&url, &prefix("device-direct")).unwrap();
-    let device = PublicKey::from_bytes([7; 32]);
-    assert!(guard.check_device_timestamp(&device, Time::from_millis(10)));
-    assert!(!guard.check_device_timestamp(&device, Time::from_millis(10)));
-    assert!(guard.check_device_timestamp(&device, Time::from_millis(11)));
+    assert!(!delivered(&b, &first_flight("d2", true, t1), t2).await);
+    // A rejected flight records nothing: the newer one still passes.
+    let t3 = t2.saturating_add(Duration::from_millis(1));
+    assert!(delivered(&b, &first_flight("d3", true, t3), t3).await);
 }
 
-#[test]
-fn redis_replay_guard_fails_closed_when_redis_is_unreachable() {
+/// Medium, issue 12: a guard that lost its memory (Redis restarted without
+/// persistence, flushed, evicted) must not accept a flight it accepted
+/// before. The start key is gone with the data, so the guard restarts its
+/// window: flights with `t < start + W` are refused.
+#[tokio::test]
+async fn redis_guard_forgets_on_restart_and_still_refuses_old_flights() {
+    let url = redis_url();
+    let p = prefix("restart");
+    let g = guard(&url, &p).await;
+    let flight = first_flight("before-restart", false, NOW);
+    assert!(delivered(&g, &flight, NOW).await);
+    // Redis loses every key of the prefix.
+    let client = redis::Client::open(url.as_str()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{p}:*"))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert!(!keys.is_empty());
+    let _: () = redis::cmd("DEL")
+        .arg(&keys)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    // The recorded flight, replayed one second later: refused.
+    let later = NOW.saturating_add(Duration::from_secs(1));
+    assert!(
+        !delivered(&g, &flight, later).await,
+        "replay after data loss"
+    );
+    // One window later, fresh flights are accepted again.
+    let after = later.saturating_add(W);
+    assert!(delivered(&g, &first_flight("after", false, after), after).await);
+}
+
+#[tokio::test]
+async fn redis_guard_fails_closed_when_redis_is_unreachable() {
     // Port 1 on loopback: nothing listens there.
-    let guard = RedisReplayGuard::open("redis://127.0.0.1:1/", "unreachable").unwrap();
-    assert!(!guard.check_and_insert(&[1; 32], NOW, Duration::from_secs(10), NOW));
-    let cfg = server(guard);
-    assert!(!early_data_delivered(
-        &cfg,
-        &first_flight("down", false, NOW),
-        NOW
-    ));
+    assert!(
+        RedisReplayGuard::open("redis://127.0.0.1:1/", "unreachable")
+            .await
+            .is_err()
+    );
+}
+
+// ----- a private redis-server the test can pause -----
+
+struct PrivateRedis {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl PrivateRedis {
+    fn start() -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("redis-server could not be started ({e}); install redis-server")
+            });
+        let redis = Self {
+            child,
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+        };
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(redis.addr).is_ok() {
+                return redis;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("redis-server did not start on {}", redis.addr);
+    }
+
+    fn url(&self) -> String {
+        format!("redis://{}/", self.addr)
+    }
+
+    fn signal(&self, sig: &str) {
+        let status = Command::new("kill")
+            .args([sig, &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        self.signal("-CONT");
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An echo server behind `acceptor`; each accepted client's early data, if
+/// any, is sent back first.
+async fn serve(acceptor: Acceptor) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let (tcp, peer) = listener.accept().await.unwrap();
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut stream) = acceptor.accept(tcp, peer).await else {
+                    return;
+                };
+                let early = stream.take_early_data().unwrap_or_default();
+                let _ = stream.send_message(&early).await;
+                let _ = stream.close().await;
+            });
+        }
+    });
+    addr
+}
+
+/// Connects (with early data when `early`) and returns whether the server
+/// accepted the early data.
+async fn connect(addr: SocketAddr, seed: String, early: bool) -> bool {
+    let cfg = client_config(&seed, false);
+    let conn = if early {
+        Connection::client_with_replayable_early_data(cfg, Time::now(), b"sync").unwrap()
+    } else {
+        Connection::client(cfg, Time::now()).unwrap()
+    };
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut stream = lwsec::tokio::handshake(conn, tcp, Duration::from_secs(5))
+        .await
+        .unwrap();
+    let echoed = stream.recv_message().await.unwrap().unwrap();
+    assert_eq!(
+        stream.early_data_accepted().unwrap_or(false),
+        !echoed.is_empty()
+    );
+    !echoed.is_empty()
+}
+
+/// The stalled-Redis attack of issue 11: with redis-server paused by
+/// SIGSTOP, early-data flights used to freeze every tokio worker (blocking
+/// Redis I/O inside `handle_input`, under one mutex, with no timeout), so a
+/// client without early data on another listener timed out. Now the guard
+/// is asked asynchronously with a deadline: early data is rejected, every
+/// handshake completes, and all recovers after SIGCONT.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_paused_by_sigstop_delays_nobody_and_fails_closed() {
+    let redis = PrivateRedis::start();
+    let guard = Arc::new(RedisReplayGuard::open(&redis.url(), "stall").await.unwrap());
+    // The guard's start rule refuses early data for one window after its
+    // first use; start it in the past by checking an old flight.
+    let old = Time::from_millis(Time::now().as_millis() - 3_600_000);
+    assert!(
+        !guard
+            .check(&offer(&first_flight("warmup", false, old), old), old)
+            .await
+            .unwrap()
+    );
+    let acceptor = Acceptor::new(early_config()).with_replay_guard(guard.clone());
+    let with_early = serve(acceptor.clone()).await;
+    let without_early = serve(acceptor).await;
+    assert!(
+        connect(with_early, "before".into(), true).await,
+        "healthy Redis"
+    );
+
+    redis.signal("-STOP");
+    // Three anonymous early-data flights in flight at once...
+    let flights: Vec<_> = (0..3)
+        .map(|i| tokio::spawn(connect(with_early, format!("stalled-{i}"), true)))
+        .collect();
+    // ...and clients without early data on the other listener complete.
+    for i in 0..5 {
+        let plain = tokio::time::timeout(
+            Duration::from_secs(5),
+            connect(without_early, format!("plain-{i}"), false),
+        )
+        .await;
+        assert_eq!(plain, Ok(false), "a client without early data was held up");
+    }
+    for flight in flights {
+        let accepted = flight.await.unwrap();
+        assert!(
+            !accepted,
+            "early data accepted while the guard was unreachable"
+        );
+    }
+
+    redis.signal("-CONT");
+    let mut recovered = false;
+    for i in 0..50 {
+        if connect(with_early, format!("after-{i}"), true).await {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(recovered, "early data never accepted again after SIGCONT");
+}
+
+#[tokio::test]
+async fn redis_guard_refuses_an_evicting_server() {
+    let redis = PrivateRedis::start();
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("maxmemory-policy")
+        .arg("allkeys-lru")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let err = RedisReplayGuard::open(&redis.url(), "evicting")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("noeviction"), "{err}");
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("maxmemory-policy")
+        .arg("noeviction")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert!(
+        RedisReplayGuard::open(&redis.url(), "evicting")
+            .await
+            .is_ok()
+    );
 }

@@ -93,7 +93,7 @@ fn peak_growth<T>(f: impl FnOnce() -> T) -> (T, usize) {
 
 /// What a connection may hold between calls: one maximal message plus one
 /// record of buffered input and one of output, plus bookkeeping.
-const HELD_BOUND: usize = MAX_MESSAGE + 2 * lwsec::record::MAX_RECORD_LEN + 8 * 1024;
+const HELD_BOUND: usize = MAX_MESSAGE + 2 * lwsec::MAX_RECORD_LEN + 8 * 1024;
 /// The transient peak inside a call may be higher: growing a buffer by
 /// `realloc` briefly holds the old and the new allocation.
 const PEAK_BOUND: usize = 2 * HELD_BOUND;
@@ -120,13 +120,14 @@ fn padded_attacker(suite: Suite, padding: Padding) -> Connection {
     t.max_message_size = 64 << 20;
     t.padding = padding;
     Connection::dangerous_from_noise_split(
-        Side::Client,
-        lwsec::Pattern::Nk,
-        suite,
-        &common::K1,
-        &common::K2,
-        [0x33; 32],
-        None,
+        lwsec::NoiseSplit::new(
+            Side::Client,
+            lwsec::Pattern::Nk,
+            suite,
+            &common::K1,
+            &common::K2,
+            [0x33; 32],
+        ),
         t,
         NOW,
     )

@@ -11,8 +11,8 @@
 use std::sync::Arc;
 
 use lwsec::{
-    ClientConfig, Connection, Error, Event, Pattern, PublicKey, ServerConfig, Side, StaticKeyPair,
-    Suite, Time, TransportConfig, noise_protocol_name,
+    Acceptance, ClientConfig, Connection, Error, Event, Pattern, PublicKey, ServerConfig, Side,
+    StaticKeyPair, Suite, Time, TransportConfig, noise_protocol_name,
 };
 
 const PROLOGUE_LABEL: &[u8] = b"lwsec/1 prologue";
@@ -152,13 +152,13 @@ fn from_snow(
     let hash: [u8; 32] = hs.get_handshake_hash().try_into().unwrap();
     let (k1, k2) = hs.dangerously_get_raw_split();
     let conn = Connection::dangerous_from_noise_split(
-        side,
-        pattern,
-        suite,
-        &k1,
-        &k2,
-        hash,
-        peer_static,
+        {
+            let split = lwsec::NoiseSplit::new(side, pattern, suite, &k1, &k2, hash);
+            match peer_static {
+                Some(k) => split.with_peer_static(k),
+                None => split,
+            }
+        },
         TransportConfig::default(),
         now(),
     )
@@ -307,8 +307,9 @@ fn snow_client_to_lwsec_server(pattern: Pattern, suite: Suite) {
 
     let mut server = lwsec_server();
     assert_eq!(server.handle_input(&hello, now()).unwrap(), hello.len());
-    assert!(server.is_established());
-    assert_eq!(events(&mut server), vec![Event::HandshakeComplete]);
+    assert_eq!(events(&mut server), vec![Event::ClientHello]);
+    server.accept_client(Acceptance::new(), now()).unwrap();
+    assert!(server.is_awaiting_confirmation());
     assert_eq!(server.suite(), Some(suite));
     assert_eq!(server.pattern(), Some(pattern));
 
@@ -325,12 +326,18 @@ fn snow_client_to_lwsec_server(pattern: Pattern, suite: Suite) {
         Some(<[u8; 32]>::try_from(snow.get_handshake_hash()).unwrap()),
         server.handshake_hash()
     );
+
+    // The harness, as snow's client side, sends the key confirmation record
+    // (section 4.10) on the keys from snow's Split(); only then does the
+    // lwsec server report the client.
+    let mut snow_conn = from_snow(snow, Side::Client, pattern, suite, Some(server_pub));
+    assert!(pump(&mut snow_conn, &mut server).is_empty());
+    assert!(server.is_established());
+    assert_eq!(events(&mut server), vec![Event::HandshakeComplete]);
     assert_eq!(
         server.peer_static_key(),
         client.as_ref().map(StaticKeyPair::public_key)
     );
-
-    let mut snow_conn = from_snow(snow, Side::Client, pattern, suite, Some(server_pub));
     events(&mut snow_conn);
     exchange(&mut snow_conn, &mut server);
 }
@@ -399,6 +406,10 @@ fn lwsec_client_to_snow_server(pattern: Pattern, suite: Suite) {
 
     let peer = device_pub.map(|k| k.public_key());
     let mut snow_conn = from_snow(snow, Side::Server, pattern, suite, peer);
+    // lwsec's confirm record opens under the keys of snow's Split().
+    assert!(snow_conn.is_awaiting_confirmation());
+    assert!(pump(&mut client, &mut snow_conn).is_empty());
+    assert!(snow_conn.is_established());
     events(&mut snow_conn);
     exchange(&mut client, &mut snow_conn);
 }
@@ -464,7 +475,7 @@ fn snow_unknown_noncritical_extension_is_ignored() {
         let payload = extension(0x1234, b"abc");
         let (result, mut server, mut snow) = snow_hello_to_server(pattern, &payload, &[1], &[1]);
         assert!(result.is_ok(), "{pattern}: {result:?}");
-        assert!(server.is_established());
+        server.accept_client(Acceptance::new(), now()).unwrap();
         let out = server.pending_output().to_vec();
         let (ty, body, _) = split_frame(&out);
         assert_eq!(ty, FRAME_SERVER_HELLO);
@@ -515,7 +526,7 @@ fn snow_matching_prologue_control_succeeds() {
     for pattern in [Pattern::Nk, Pattern::Ik] {
         let (result, server, _) = snow_hello_to_server(pattern, &[], &[1, 2], &[1, 2]);
         assert!(result.is_ok(), "{pattern}: {result:?}");
-        assert!(server.is_established());
+        assert!(server.client_hello().is_some(), "message 1 was read");
     }
 }
 

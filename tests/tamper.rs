@@ -19,14 +19,16 @@
 //!   reflected: `Error::UnexpectedMessage` (a handshake frame where a record
 //!   or another handshake message is expected), `Error::HandshakeDecrypt`
 //!   (a ServerHello from another connection). A ClientHello replayed to a
-//!   fresh server is accepted (a Noise first flight carries no freshness
-//!   and no data), but the replayed client records then fail with
-//!   `Error::BadRecordMac`.
+//!   fresh server is answered (a Noise first flight carries no freshness),
+//!   but the server never counts the client as confirmed: the replayed
+//!   client records then fail with `Error::BadRecordMac`.
 
 use std::sync::Arc;
 
 use lwsec::rng::DeterministicRandom;
-use lwsec::{ClientConfig, Connection, Error, Pattern, ServerConfig, StaticKeyPair, Suite, Time};
+use lwsec::{
+    Acceptance, ClientConfig, Connection, Error, Pattern, ServerConfig, StaticKeyPair, Suite, Time,
+};
 
 const NOW: Time = Time::from_millis(0);
 const MESSAGES: usize = 3;
@@ -124,12 +126,13 @@ fn transcript(setup: Setup, seed: u8) -> Transcript {
     let hello = take(&mut client_fresh);
     let mut server = setup.server(seed);
     assert_eq!(server.handle_input(&hello, NOW), Ok(hello.len()));
+    server.accept_client(Acceptance::new(), NOW).unwrap();
     let server_hello = take(&mut server);
     assert_eq!(
         client.handle_input(&server_hello, NOW),
         Ok(server_hello.len())
     );
-    assert!(client.is_established() && server.is_established());
+    assert!(client.is_established() && server.is_awaiting_confirmation());
     assert_eq!(client.suite(), Some(setup.suite));
     let mut t = Transcript {
         to_server: vec![hello],
@@ -162,12 +165,21 @@ fn receive(setup: Setup, to_server: bool, seed: u8, frames: &[Vec<u8>]) -> Outco
     let mut conn = setup.receiver(to_server, seed);
     let mut delivered = Vec::new();
     let mut error = None;
-    for frame in frames {
-        match conn.handle_input(frame, NOW) {
-            Ok(n) => assert_eq!(n, frame.len(), "input not fully consumed"),
-            Err(e) => {
-                error = Some(e);
-                break;
+    'frames: for frame in frames {
+        let mut offset = 0;
+        while offset < frame.len() {
+            match conn.handle_input(&frame[offset..], NOW) {
+                Ok(n) => offset += n,
+                Err(e) => {
+                    error = Some(e);
+                    break 'frames;
+                }
+            }
+            // A server waiting for its decision takes no more input.
+            if conn.client_hello().is_some() {
+                conn.accept_client(Acceptance::new(), NOW).unwrap();
+            } else {
+                assert_eq!(offset, frame.len(), "input not fully consumed");
             }
         }
         while let Some(m) = conn.recv_message() {
@@ -440,11 +452,14 @@ fn reordering(setup: Setup) -> usize {
             "hello reflected",
         );
         if to_server {
-            // A replayed first flight is accepted, but nothing after it is.
+            // A replayed first flight gets a ServerHello, but the server
+            // does not consider the client confirmed, and nothing the
+            // replayer can send gets further.
             let mut replay = vec![f(0)];
             let out = receive(setup, true, 9, &replay);
             assert_eq!(out.error, None);
-            assert!(out.conn.is_established());
+            assert!(out.conn.is_awaiting_confirmation());
+            assert_eq!(out.conn.peer_static_key(), None);
             replay.push(f(1));
             check(
                 9,

@@ -302,6 +302,17 @@ fn suite_code(name: &str) -> u8 {
     }
 }
 
+/// The client's key confirmation (spec 4.10): its first record under the
+/// client-to-server keys, sequence number 0, content type `confirm` (0x07),
+/// empty payload, no padding.
+fn check_confirm(suite: &str, c2s: &TrafficKeys, confirm: &str, what: &str) {
+    let suite = lwsec::Suite::from_u8(suite_code(suite)).unwrap();
+    let record = unhex(confirm);
+    assert_eq!(&record[..3], &[0x17, 0x00, 0x11], "{what}: frame header");
+    let (content_type, payload, padding) = open_record(suite, c2s, 0, &record);
+    assert_eq!((content_type, payload, padding), (7, vec![], 0), "{what}");
+}
+
 fn check_handshake_independently(v: &HandshakeVector) {
     let ctx = |what: &str| format!("handshake.json {}: {what}", v.name);
     assert_eq!(
@@ -351,9 +362,19 @@ fn check_handshake_independently(v: &HandshakeVector) {
     );
     assert_eq!(hx(&message_1[..32]), v.client_ephemeral_public);
     let sh = unhex(&v.server_hello);
+    // The ServerHello payload: empty, or the server_keys extension built
+    // here from the spec (section 4.4).
+    let mut payload_2 = Vec::new();
+    if let Some(keys) = &v.announced_server_keys {
+        assert!((1..=8).contains(&keys.len()), "{}", ctx("announced keys"));
+        payload_2.extend_from_slice(&[0x00, 0x04]);
+        payload_2.extend_from_slice(&u16::try_from(32 * keys.len()).unwrap().to_be_bytes());
+        keys.iter().for_each(|k| payload_2.extend(unhex(k)));
+    }
+    let body_len = u16::try_from(48 + payload_2.len()).unwrap().to_be_bytes();
     assert_eq!(
         &sh[..3],
-        &[0x02, 0x00, 48],
+        &[0x02, body_len[0], body_len[1]],
         "{}",
         ctx("ServerHello frame header")
     );
@@ -368,11 +389,15 @@ fn check_handshake_independently(v: &HandshakeVector) {
         &v.server_ephemeral_private,
         message_1,
         &sh[3..],
-        EMPTY_PAYLOADS,
+        Payloads {
+            message_1: &[],
+            message_2: &payload_2,
+        },
     );
     assert_eq!(v.handshake_hash, hx(&h), "{}", ctx("handshake hash"));
     let (c2s, s2c, exporter_secret) = schedule(&k1, &k2, &h);
     assert_eq!(v.client_to_server, c2s, "{}", ctx("client_to_server"));
+    check_confirm(&v.suite, &c2s, &v.client_confirm, &ctx("client_confirm"));
     assert_eq!(v.server_to_client, s2c, "{}", ctx("server_to_client"));
     let context_hash = Sha256::digest(unhex(&v.exporter.context));
     let label = String::from_utf8(unhex(&v.exporter.label)).unwrap();
@@ -385,7 +410,7 @@ fn check_handshake_independently(v: &HandshakeVector) {
 #[test]
 fn handshake_vectors_replay_byte_for_byte() {
     let files = committed();
-    assert_eq!(files.handshake.vectors.len(), 4);
+    assert_eq!(files.handshake.vectors.len(), 5);
     for v in &files.handshake.vectors {
         let got = vectors::compute_handshake(v);
         require_same(&format!("handshake.json {}", v.name), &got, v);
@@ -503,6 +528,7 @@ fn retry_vectors_agree_with_snow_and_the_spec() {
         assert_eq!(v.handshake_hash, hx(&h));
         let (c2s, s2c, _) = schedule(&k1, &k2, &h);
         assert_eq!(v.client_to_server, c2s);
+        check_confirm(&v.suite, &c2s, &v.client_confirm, &v.name);
         assert_eq!(v.server_to_client, s2c);
     }
     let names: Vec<_> = files.retry.vectors.iter().map(|v| &v.name[..]).collect();
@@ -626,6 +652,7 @@ fn check_early_data_independently(v: &EarlyDataVector) {
     assert_eq!(v.handshake_hash, hx(&h), "{}", ctx("handshake hash"));
     let (c2s, s2c, _) = schedule(&k1, &k2, &h);
     assert_eq!(v.client_to_server, c2s, "{}", ctx("client_to_server"));
+    check_confirm(&v.suite, &c2s, &v.client_confirm, &ctx("client_confirm"));
     assert_eq!(v.server_to_client, s2c, "{}", ctx("server_to_client"));
     let (delivered, event) = if expected_status == 1 {
         (Some(v.early_data.clone()), "EarlyDataAccepted")
@@ -744,13 +771,36 @@ fn negative_vectors_fail_with_the_named_error() {
 fn negative_vector_alerts_are_well_formed() {
     let files = committed();
     for c in &files.negative.cases {
-        let output = unhex(&c.output);
+        let mut frames = split_frames(&unhex(&c.output));
+        // A server that read the ClientHello and waits for the key
+        // confirmation has sent its ServerHello first.
+        let confirming = c.place.starts_with("client_confirm.");
+        if confirming {
+            let v = files
+                .handshake
+                .vectors
+                .iter()
+                .find(|v| c.base.ends_with(&v.name))
+                .unwrap();
+            assert_eq!(hx(&frames.remove(0)), v.server_hello, "{}", c.name);
+        }
         let Some(alert) = c.alert else {
-            assert!(output.is_empty(), "{}: output without an alert", c.name);
+            assert!(frames.is_empty(), "{}: output without an alert", c.name);
             continue;
         };
-        let last = split_frames(&output).pop().unwrap();
-        if c.base.starts_with("records.json#") {
+        let last = frames.pop().unwrap();
+        if confirming {
+            // A protected alert: the server's first record.
+            let v = files
+                .handshake
+                .vectors
+                .iter()
+                .find(|v| c.base.ends_with(&v.name))
+                .unwrap();
+            let suite = lwsec::Suite::from_u8(suite_code(&v.suite)).unwrap();
+            let (content_type, payload, _) = open_record(suite, &v.server_to_client, 0, &last);
+            assert_eq!((content_type, payload), (6, vec![alert]), "{}", c.name);
+        } else if c.base.starts_with("records.json#") {
             // A protected alert: the server's first record.
             let stream = &files
                 .records

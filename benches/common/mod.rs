@@ -19,7 +19,8 @@ use chacha20poly1305::ChaCha20Poly1305;
 use lwsec::crypto::{AgreementKey, CryptoProvider};
 use lwsec::rng::{OsRandom, SecureRandom};
 use lwsec::{
-    ClientConfig, Connection, Pattern, ServerConfig, ServerOptions, StaticKeyPair, Suite, Time,
+    Acceptance, ClientConfig, Connection, Pattern, ServerConfig, ServerOptions, StaticKeyPair,
+    Suite, Time,
 };
 use x25519_dalek::{PublicKey as XPublic, StaticSecret};
 
@@ -49,7 +50,7 @@ pub(crate) const PATTERNS: [(Pattern, &str); 2] = [(Pattern::Nk, "NK"), (Pattern
 pub(crate) const RECORD_OVERHEAD: usize = 3 + 1 + 16;
 
 /// The lwsec providers compiled into this build (`rust-crypto`, and
-/// `aws-lc` with `--features aws-lc`).
+/// `aws-lc` unless built with `--no-default-features`).
 pub(crate) fn providers() -> &'static [&'static CryptoProvider] {
     lwsec::crypto::providers()
 }
@@ -91,8 +92,12 @@ pub(crate) fn lwsec_pair(
     let mut server = Connection::server(scfg, NOW).unwrap();
     let n = server.handle_input(client.pending_output(), NOW).unwrap();
     client.consume_output(n);
+    server.accept_client(Acceptance::new(), NOW).unwrap();
     let n = client.handle_input(server.pending_output(), NOW).unwrap();
     server.consume_output(n);
+    // The client's key confirmation record.
+    let n = server.handle_input(client.pending_output(), NOW).unwrap();
+    client.consume_output(n);
     assert!(client.is_established() && server.is_established());
     assert_eq!(client.suite(), Some(suite));
     // Drop the HandshakeComplete events.
@@ -127,6 +132,9 @@ pub(crate) fn lwsec_server(
     let mut server =
         Connection::server_with_options(server_cfg.clone(), NOW, options.clone()).unwrap();
     server.handle_input(hello, NOW).unwrap();
+    if server.client_hello().is_some() {
+        server.accept_client(Acceptance::new(), NOW).unwrap();
+    }
     black_box(server.pending_output()).len()
 }
 

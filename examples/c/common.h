@@ -16,10 +16,11 @@
 
 #include "lwsec.h"
 
-/* Milliseconds on a clock that never goes backwards. */
+/* The time lwsec takes: wall-clock milliseconds since the UNIX epoch
+ * (early-data timestamps and Retry cookies are compared across machines). */
 static inline uint64_t now_ms(void) {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(CLOCK_REALTIME, &ts);
   return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 

@@ -11,7 +11,13 @@
  *   port <n>
  *
  * -n exits after that many connections have ended (default: run forever);
- * -r rejects every IK client in the authorisation callback.
+ * -r rejects every IK client at the decision point.
+ *
+ * Every client is decided on explicitly: after its first flight is read,
+ * lwsec pauses the connection (LWSEC_EVENT_CLIENT_HELLO) and this server
+ * looks at what the flight claims, then accepts or rejects it. The client
+ * counts as authenticated only once it confirmed the handshake
+ * (LWSEC_EVENT_HANDSHAKE_COMPLETE).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -30,21 +36,29 @@ struct auth_state {
 };
 
 struct client {
+  struct auth_state *auth;
   int fd;
   lwsec_conn *conn;
   int closing; /* we sent close_notify: drop once the output is flushed */
   struct inbuf in;
 };
 
-/* The IK authorisation hook: lwsec calls it with the client's
- * authenticated device key during the handshake. */
-static int authorize(void *userdata, const uint8_t *client_key, size_t client_key_len) {
-  struct auth_state *auth = userdata;
-  auth->calls++;
-  fprintf(stderr, "echo_server: IK client key ");
-  for (size_t i = 0; i < client_key_len; i++) fprintf(stderr, "%02x", client_key[i]);
-  fprintf(stderr, auth->reject_all ? " rejected\n" : " accepted\n");
-  return !auth->reject_all;
+/* The decision on a client whose first flight was read: what the flight
+ * claims (an IK device key, not yet proven present), then accept or reject.
+ * A real server would look the device up here, possibly asynchronously:
+ * the connection simply waits. */
+static lwsec_result decide(lwsec_conn *conn, struct auth_state *auth) {
+  lwsec_client_hello_info info;
+  lwsec_result r = lwsec_conn_client_hello(conn, &info);
+  if (r != LWSEC_OK) return r;
+  if (info.has_client_key) {
+    auth->calls++;
+    fprintf(stderr, "echo_server: IK client key ");
+    for (size_t i = 0; i < sizeof info.client_key; i++) fprintf(stderr, "%02x", info.client_key[i]);
+    fprintf(stderr, auth->reject_all ? " rejected\n" : " accepted\n");
+    if (auth->reject_all) return lwsec_conn_reject_client(conn, LWSEC_REJECT_NOT_AUTHORIZED);
+  }
+  return lwsec_conn_accept_client(conn, NULL, 0, false, now_ms());
 }
 
 static lwsec_key_pair *load_key(const char *path) {
@@ -73,27 +87,44 @@ static lwsec_key_pair *load_key(const char *path) {
 /* Handles everything the connection has to say after new input: events,
  * messages (echoed back), output. Returns 0 to keep the client, -1 to drop it. */
 static int serve(struct client *c) {
-  lwsec_result r = feed(c->conn, &c->in);
-  if (r != LWSEC_OK) {
-    report("echo_server: connection failed", r, c->conn);
-    flush_output(c->conn, c->fd); /* the alert, if any */
-    return -1;
-  }
-  for (;;) {
-    lwsec_event ev = LWSEC_EVENT_NONE;
-    if (lwsec_conn_poll_event(c->conn, &ev) != LWSEC_OK || ev == LWSEC_EVENT_NONE) break;
-    if (ev == LWSEC_EVENT_HANDSHAKE_COMPLETE) {
-      uint8_t suite = 0, pattern = 0;
-      lwsec_conn_suite(c->conn, &suite);
-      lwsec_conn_pattern(c->conn, &pattern);
-      fprintf(stderr, "echo_server: handshake complete (pattern %s, suite %s)\n",
-              pattern == LWSEC_PATTERN_IK ? "IK" : "NK",
-              suite == LWSEC_SUITE_AES_256_GCM ? "AES-256-GCM" : "ChaCha20-Poly1305");
-    } else if (ev == LWSEC_EVENT_PEER_CLOSED) {
-      r = lwsec_conn_close(c->conn);
-      if (r != LWSEC_OK) report("close", r, c->conn);
-      c->closing = 1;
+  lwsec_result r;
+  for (int again = 1; again;) {
+    again = 0;
+    r = feed(c->conn, &c->in);
+    if (r != LWSEC_OK) {
+      report("echo_server: connection failed", r, c->conn);
+      flush_output(c->conn, c->fd); /* the alert, if any */
+      return -1;
     }
+    for (;;) {
+      lwsec_event ev = LWSEC_EVENT_NONE;
+      if (lwsec_conn_poll_event(c->conn, &ev) != LWSEC_OK || ev == LWSEC_EVENT_NONE) break;
+      if (ev == LWSEC_EVENT_CLIENT_HELLO) {
+        r = decide(c->conn, c->auth);
+        if (r != LWSEC_OK) {
+          report("echo_server: decision", r, c->conn);
+          return -1;
+        }
+        again = 1; /* input waiting behind the decision can now be fed */
+      } else if (ev == LWSEC_EVENT_HANDSHAKE_COMPLETE) {
+        uint8_t suite = 0, pattern = 0;
+        lwsec_conn_suite(c->conn, &suite);
+        lwsec_conn_pattern(c->conn, &pattern);
+        fprintf(stderr, "echo_server: handshake complete (pattern %s, suite %s)\n",
+                pattern == LWSEC_PATTERN_IK ? "IK" : "NK",
+                suite == LWSEC_SUITE_AES_256_GCM ? "AES-256-GCM" : "ChaCha20-Poly1305");
+      } else if (ev == LWSEC_EVENT_PEER_CLOSED) {
+        r = lwsec_conn_close(c->conn);
+        if (r != LWSEC_OK) report("close", r, c->conn);
+        c->closing = 1;
+      }
+    }
+  }
+  lwsec_handshake_state st = LWSEC_STATE_HANDSHAKING;
+  if (lwsec_conn_handshake_state(c->conn, &st) == LWSEC_OK && st == LWSEC_STATE_FAILED) {
+    report("echo_server: client refused", LWSEC_CLIENT_REJECTED, c->conn);
+    flush_output(c->conn, c->fd); /* the alert */
+    return -1;
   }
   for (;;) {
     uint8_t *msg = NULL;
@@ -140,7 +171,6 @@ int main(int argc, char **argv) {
   if (key == NULL) return 1;
   lwsec_server_config *config = NULL;
   lwsec_result r = lwsec_server_config_new(key, &config);
-  if (r == LWSEC_OK) r = lwsec_server_config_set_client_authorizer(config, authorize, &auth);
   char pub[LWSEC_KEY_TEXT_LEN];
   size_t pub_len = 0;
   if (r == LWSEC_OK) r = lwsec_key_pair_public_key_text(key, (uint8_t *)pub, sizeof pub, &pub_len);
@@ -197,6 +227,7 @@ int main(int argc, char **argv) {
         if (fd >= 0) close(fd);
       } else {
         c->fd = fd;
+        c->auth = &auth;
         r = lwsec_conn_new_server(config, now_ms(), &c->conn);
         if (r != LWSEC_OK) {
           report("new server connection", r, NULL);

@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 
 use lwsec::rng::{DeterministicRandom, SecureRandom};
 use lwsec::{
-    ClientConfig, Connection, Error, Padding, Pattern, ServerConfig, Side, StaticKeyPair, Suite,
-    Time, TransportConfig,
+    Acceptance, ClientConfig, ClientHello, Connection, Error, Padding, Pattern, Rejection,
+    ServerConfig, Side, StaticKeyPair, Suite, Time, TransportConfig,
 };
 
 /// The only time the targets use: the core never reads a clock.
@@ -86,13 +86,7 @@ pub fn server_config(seed: &[u8]) -> Arc<ServerConfig> {
 pub fn split_pair(suite: Suite, padding: Padding) -> (Connection, Connection) {
     let make = |side| {
         Connection::dangerous_from_noise_split(
-            side,
-            Pattern::Nk,
-            suite,
-            &K1,
-            &K2,
-            [0x33; 32],
-            None,
+            lwsec::NoiseSplit::new(side, Pattern::Nk, suite, &K1, &K2, [0x33; 32]),
             transport(padding.clone()),
             NOW,
         )
@@ -110,8 +104,8 @@ pub fn shuttle(from: &mut Connection, to: &mut Connection) -> Result<(), Error> 
             return Ok(());
         }
         let n = to.handle_input(out, NOW)?;
-        server_after_input(to, NOW);
         from.consume_output(n);
+        server_after_input(to, NOW)?;
         while to.recv_message().is_some() {}
         if n == 0 {
             return Ok(());
@@ -136,20 +130,36 @@ pub fn handshake(client: &mut Connection, server: &mut Connection) {
 //
 // Every place where a target drives an lwsec server through its handshake,
 // or asks whether it is established, goes through these functions, so that
-// a change of the server's handshake API (a decision point after message 1,
-// a key-confirmation record from the client) is adapted here once:
+// a change of the server's handshake API is adapted here once:
 // `server_read_client_hello` and `server_finish` where a target drives the
 // handshake step by step, `server_after_input` after every input a generic
 // loop gives a server, `server_is_established` for the state.
+//
+// The server pauses after message 1 (spec 4.3 step 8) with a
+// `ClientHello` view and waits for `accept_client` or `reject_client`; it
+// reports the client as authenticated only after the client's key
+// confirmation, its first record (spec 4.10).
 
-/// Feeds one whole ClientHello frame to a server waiting for one and
-/// returns what the server answers: a Retry frame, or the ServerHello
-/// frame once message 1 is accepted. On failure the server's pending
-/// output (its cleartext alert) is left in place.
+/// Feeds one whole ClientHello frame to a server waiting for one, accepts
+/// the client at the decision point (no identity, early data refused) and
+/// returns what the server answers: a Retry frame, or the ServerHello frame.
+/// On failure the server's pending output (its cleartext alert) is left in
+/// place.
 pub fn server_read_client_hello(
     server: &mut Connection,
     hello: &[u8],
     now: Time,
+) -> Result<Vec<u8>, Error> {
+    server_read_client_hello_with(server, hello, now, |_| Ok(Acceptance::new()))
+}
+
+/// Like [`server_read_client_hello`], with the decision made by `decide`
+/// from the server's view of message 1 (`Err` rejects the client).
+pub fn server_read_client_hello_with(
+    server: &mut Connection,
+    hello: &[u8],
+    now: Time,
+    decide: impl FnOnce(&ClientHello) -> Result<Acceptance, Rejection>,
 ) -> Result<Vec<u8>, Error> {
     let n = server.handle_input(hello, now)?;
     assert_eq!(
@@ -157,14 +167,24 @@ pub fn server_read_client_hello(
         hello.len(),
         "the server did not take the whole ClientHello"
     );
+    if let Some(view) = server.client_hello() {
+        assert!(
+            server.pending_output().is_empty(),
+            "a server answered before its decision"
+        );
+        match decide(view) {
+            Ok(acceptance) => server.accept_client(acceptance, now)?,
+            Err(rejection) => return Err(server.reject_client(rejection)),
+        }
+    }
     let out = server.pending_output().to_vec();
     server.consume_output(out.len());
     Ok(out)
 }
 
-/// Completes a server whose ServerHello `client` has read: delivers
-/// whatever the client sent after it (nothing today), so that the server
-/// treats the client as authenticated.
+/// Completes a server whose ServerHello `client` has read: delivers what the
+/// client sent after it (its key confirmation record, spec 4.10), after
+/// which the server treats the client as authenticated.
 pub fn server_finish(
     server: &mut Connection,
     client: &mut Connection,
@@ -180,15 +200,18 @@ pub fn server_finish(
 }
 
 /// Called after every input a generic loop (bytes in any chunks, not a
-/// handshake driven step by step) gives a connection: for a server, this is
-/// where its handshake is moved on (today it needs nothing; with a decision
-/// point, a server paused after message 1 is accepted here).
-pub fn server_after_input(conn: &mut Connection, now: Time) {
-    // Nothing to do with today's API: a server answers message 1 at once.
-    let _ = (conn, now);
+/// handshake driven step by step) gives a connection: a server paused at its
+/// decision point is accepted here (no identity, early data refused);
+/// anything else is left as it is.
+pub fn server_after_input(conn: &mut Connection, now: Time) -> Result<(), Error> {
+    if conn.client_hello().is_some() {
+        conn.accept_client(Acceptance::new(), now)?;
+    }
+    Ok(())
 }
 
-/// Whether a server has completed its handshake.
+/// Whether a server has completed its handshake (the client's key
+/// confirmation arrived).
 pub fn server_is_established(server: &Connection) -> bool {
     server.is_established()
 }
@@ -204,6 +227,11 @@ impl ReplayRandom {
     /// Yields `bytes`, then fails with [`Error::Rng`].
     pub fn new(bytes: &[u8]) -> Self {
         Self(Mutex::new(bytes.iter().copied().collect()))
+    }
+
+    /// How many bytes are left to yield.
+    pub fn remaining(&self) -> usize {
+        self.0.lock().map_or(0, |q| q.len())
     }
 }
 
@@ -310,15 +338,14 @@ pub fn feed(
     while offset < data.len() {
         let end = data.len().min(offset + chunk);
         let n = conn.handle_input(&data[offset..end], NOW);
-        if n.is_ok() {
-            server_after_input(conn, NOW);
-        }
+        let decided = server_after_input(conn, NOW);
         while let Some(m) = conn.recv_message() {
             delivered.push(m.to_vec());
         }
         let out = conn.pending_output().len();
         conn.consume_output(out);
         let n = n?;
+        decided?;
         assert!(n <= end - offset, "consumed more than offered");
         offset += n;
         stalls = if n == 0 { stalls + 1 } else { 0 };

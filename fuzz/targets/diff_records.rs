@@ -6,7 +6,13 @@
 //! policy, an automatic key update after 1 to 7 records or the default) is
 //! built with `Connection::dangerous_from_noise_split` from fuzzer-chosen
 //! `Split()` keys and handshake hash; the reference derives the same
-//! secrets (spec 5) and plays the peer. A sequence of operations follows:
+//! secrets (spec 5) and plays the peer. A client `L` starts with its key
+//! confirmation record queued (spec 4.10), which must be exactly the
+//! reference's `confirm` record; a server `L` waits for the peer's: the
+//! reference peer sends it first unless the input says otherwise, and
+//! until it arrives any other first record fails `L` (spec 4.10), `L` does
+//! not report the handshake complete and has no exporter. A sequence of
+//! operations follows:
 //!
 //! * `L` sends a message (any length; fragments of 16384), updates its keys
 //!   (requesting the peer's or not), pings, closes. The bytes `L` writes
@@ -29,10 +35,14 @@
 //!
 //! The reference's receive rules are the spec's: frame type and length
 //! checks (section 3), a record after close_notify (9.2), authentication
-//! with the expected sequence number (6.1), content type and payload rules
-//! (6.2), message size (7), key update (8), alerts (9).
+//! with the expected sequence number (6.1), the key confirmation first on a
+//! server and never again (4.10), content type and payload rules (6.2),
+//! message size and no close_notify inside an unfinished message (7), key
+//! update with coalesced requests (8), alerts (9).
 
-use lwsec::{Connection, Error, Event, Padding, Pattern, Side, Suite, Time, TransportConfig};
+use lwsec::{
+    Connection, Error, Event, NoiseSplit, Padding, Pattern, Side, Suite, Time, TransportConfig,
+};
 
 use crate::common::{self, Input};
 use crate::reference::{self as spec, Direction, Pad};
@@ -86,6 +96,8 @@ struct Model {
     l_closed: bool,
     /// `L` received close_notify.
     peer_closed: bool,
+    /// `L` has its peer's key confirmation (always for a client `L`).
+    confirmed: bool,
     /// `L`'s partial message.
     partial: Vec<u8>,
     /// The peer's records not yet given to `L`.
@@ -182,6 +194,19 @@ impl Model {
             let Some((ct, payload)) = spec::parse_inner(&inner) else {
                 return self.l_fail(spec::ALERT_UNEXPECTED_MESSAGE, exp);
             };
+            // A server's first record from the client is its key
+            // confirmation: `confirm`, empty (spec 4.10).
+            if !self.confirmed {
+                if ct != spec::CT_CONFIRM {
+                    return self.l_fail(spec::ALERT_UNEXPECTED_MESSAGE, exp);
+                }
+                if !payload.is_empty() {
+                    return self.l_fail(spec::ALERT_DECODE_ERROR, exp);
+                }
+                self.confirmed = true;
+                exp.events.push(Event::HandshakeComplete);
+                continue;
+            }
             match ct {
                 spec::CT_MESSAGE_END | spec::CT_MESSAGE_CONTINUES => {
                     if ct == spec::CT_MESSAGE_CONTINUES && payload.is_empty() {
@@ -198,7 +223,9 @@ impl Model {
                 spec::CT_KEY_UPDATE => match payload {
                     [request @ (0 | 1)] => {
                         self.l_recv.update();
-                        if *request == 1 && !self.l_closed {
+                        // Coalesced: answered only when the current sending
+                        // keys protected a record (spec 8).
+                        if *request == 1 && !self.l_closed && self.l_send.seq > 0 {
                             self.l_key_update(false, exp);
                         }
                         exp.events.push(Event::KeyUpdated);
@@ -221,6 +248,10 @@ impl Model {
                     exp.events.push(Event::Pong(payload.to_vec().into()));
                 }
                 spec::CT_ALERT => match payload {
+                    // A close must not cut a message (spec 7).
+                    [spec::ALERT_CLOSE_NOTIFY] if !self.partial.is_empty() => {
+                        return self.l_fail(spec::ALERT_UNEXPECTED_MESSAGE, exp);
+                    }
                     [spec::ALERT_CLOSE_NOTIFY] => {
                         self.peer_closed = true;
                         exp.events.push(Event::PeerClosed);
@@ -363,7 +394,9 @@ impl Run {
     /// `flags`: bit 0 ChaCha20-Poly1305; bit 1 `L` is the server; bits 2-3
     /// padding (none, multiple of, buckets, none); bits 4-6 automatic key
     /// update after that many records (0: the default, 2^24); bit 7 deliver
-    /// each peer record at once.
+    /// each peer record at once. `pad_param` bit 15 (otherwise unused):
+    /// when `L` is the server, the peer does not start with its key
+    /// confirmation.
     fn new(input: &mut Input<'_>) -> Self {
         let flags = input.u8();
         let pad_param = input.u16();
@@ -404,19 +437,21 @@ impl Run {
         config.padding = padding;
         config.key_update_after_records = key_update_after;
         let mut l = Connection::dangerous_from_noise_split(
-            side,
-            Pattern::Nk,
-            suite,
-            &k1,
-            &k2,
-            h,
-            None,
+            NoiseSplit::new(side, Pattern::Nk, suite, &k1, &k2, h),
             config,
             NOW,
         )
         .unwrap();
-        assert_eq!(l.poll_event(), Some(Event::HandshakeComplete));
         assert_eq!(l.handshake_hash(), Some(h));
+        // A client is done with its handshake (its confirm record queued);
+        // a server waits for the confirmation.
+        let confirmed = side == Side::Client;
+        assert_eq!(
+            l.poll_event(),
+            confirmed.then_some(Event::HandshakeComplete)
+        );
+        assert_eq!(l.is_established(), confirmed);
+        assert_eq!(l.is_handshaking(), !confirmed);
 
         let code = suite.to_u8();
         let secrets = spec::key_schedule(&k1, &k2, &h);
@@ -434,12 +469,13 @@ impl Run {
             exporter: secrets.exporter,
             l_closed: false,
             peer_closed: false,
+            confirmed,
             partial: Vec::new(),
             in_flight: Vec::new(),
             last_record: Vec::new(),
             peer_messages: 0,
         };
-        let run = Self {
+        let mut run = Self {
             l,
             model,
             immediate: flags & 0x80 != 0,
@@ -447,6 +483,15 @@ impl Run {
             done: false,
             outcome: Outcome::default(),
         };
+        let mut exp = Expect::default();
+        if confirmed {
+            // The client's key confirmation: `confirm`, empty, padded by
+            // the policy, c2s seq 0 (spec 4.10).
+            run.model.l_seal(spec::CT_CONFIRM, &[], &mut exp);
+        } else if pad_param & 0x8000 == 0 {
+            run.model.peer_send(spec::CT_CONFIRM, &[], 0);
+        }
+        run.check_command(Ok(()), Ok(()), exp);
         run.check_secrets();
         run
     }
@@ -521,7 +566,7 @@ impl Run {
             2 => {
                 let payload = common::honest_message(7, usize::from(input.u8() % 80));
                 let expected = if payload.len() > spec::MAX_PING {
-                    Err(Error::InvalidConfig("ping payload longer than 64 bytes"))
+                    Err(Error::InvalidArgument("ping payload longer than 64 bytes"))
                 } else if m.l_closed {
                     Err(Error::Closed)
                 } else {
@@ -531,7 +576,7 @@ impl Run {
                 let r = self.l.ping(&payload);
                 let r = match (r, &expected) {
                     // The text of an API-misuse error is not the spec's business.
-                    (Err(Error::InvalidConfig(_)), Err(Error::InvalidConfig(_))) => {
+                    (Err(Error::InvalidArgument(_)), Err(Error::InvalidArgument(_))) => {
                         expected.clone()
                     }
                     (r, _) => r,
@@ -628,6 +673,8 @@ impl Run {
                 let mut out = vec![0u8; len];
                 let r = self.l.export_keying_material(&label, &context, &mut out);
                 match spec::export(&m.exporter, &label, &context, len) {
+                    // Bound to an authenticated peer only (spec 4.10).
+                    _ if !m.confirmed => assert_eq!(r, Err(Error::HandshakeNotComplete)),
                     Some(want) => {
                         assert_eq!(r, Ok(()));
                         assert!(out == want, "exporter output");
@@ -711,12 +758,11 @@ impl Run {
                 self.failed(e);
             }
             (Some(Fail::PeerAlert(code)), Err(e)) => {
-                let ok = match &e {
-                    Error::PeerAlert(a) => a.to_u8() == *code,
-                    Error::UnknownServerKey => *code == 90,
-                    Error::ClientRejected => *code == 91,
-                    _ => false,
-                };
+                // A protected alert is authenticated (spec 4.8, 9).
+                let ok = matches!(
+                    &e,
+                    Error::PeerAlert { code: a, authenticated: true } if a.to_u8() == *code
+                );
                 assert!(ok, "alert {code} received, L reports {e:?}");
                 self.failed(e);
             }

@@ -58,14 +58,30 @@
 //!
 //! A failing side must queue exactly one cleartext alert with its error's
 //! code (spec 4.8).
+//!
+//! **The decision point and key confirmation** (spec 4.3 steps 7 to 10,
+//! 4.9, 4.10). The lwsec server pauses after message 1; its view of the
+//! flight (`ClientHello`: pattern, suite, key id, claimed IK key, peer
+//! address, Retry echo, early-data offer with the connection's own refusal
+//! in the spec's order: not enabled, after a Retry, outside the window) must
+//! be what the reference read from the edited header and snow's message 1.
+//! The target answers like a server application: it asks a fresh
+//! `StrikeRegister` (started far in the past) only when the offer needs a
+//! replay check, and accepts. The server draws no randomness before that
+//! answer (its ephemeral key is generated at `accept_client`: a flight that
+//! fails draws none). After the ServerHello, the lwsec client's first
+//! record is exactly the reference's `confirm` record, and only that record
+//! makes the server established. A retried ClientHello never carries early
+//! data: the client drops it and reports `EarlyDataRejected`.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use lwsec::early_data::StrikeRegister;
 use lwsec::{
-    ClientConfig, Connection, Error, Event, Pattern, PublicKey, ServerConfig, ServerOptions, Side,
-    StaticKeyPair, Suite, Time, TransportConfig,
+    Acceptance, ClientConfig, ClientHello, Connection, EarlyDataRefusal, Error, Event, NoiseSplit,
+    Pattern, PublicKey, ServerConfig, ServerOptions, Side, StaticKeyPair, Suite, Time,
+    TransportConfig,
 };
 use snow::HandshakeState;
 use snow::params::{CipherChoice, DHChoice, HashChoice};
@@ -120,6 +136,9 @@ struct Case {
     target: Target,
     /// Snow writes the targeted message with `custom_payload`.
     custom: bool,
+    /// A custom message 1 is written behind a header with the early_data
+    /// flag set (so a retried ClientHello can offer early data).
+    custom_early_flag: bool,
     low_order: LowOrder,
     point: [u8; 32],
     /// The client's clock minus the server's, in milliseconds.
@@ -147,7 +166,8 @@ struct Case {
 /// early data; bit 6 the server accepts early data; bit 7 the server
 /// demands a cookie. `flags_b`: bits 0-1 edited message (none, 1, 2, none);
 /// bits 2-3 low-order key (none, client e, client s, server e); bit 4 snow
-/// writes the edited message with the custom payload.
+/// writes the edited message with the custom payload; bit 5 a custom
+/// message 1 has the early_data flag set in its header.
 impl Case {
     fn parse(input: &mut Input<'_>) -> Self {
         let a = input.u8();
@@ -214,6 +234,7 @@ impl Case {
                 _ => Target::None,
             },
             custom,
+            custom_early_flag: b & 0x20 != 0,
             low_order,
             point,
             client_offset,
@@ -464,15 +485,23 @@ fn check_verdict(
     low_order_certain: impl FnOnce() -> bool,
     payload_rule: impl FnOnce(&[u8]) -> Result<(), u8>,
 ) -> bool {
+    // Too short for its keys and tag: decode_error before any DH (spec 4.6).
+    if too_short {
+        assert!(
+            matches!(lwsec, Err(Error::Decode(_))),
+            "{what}: too short for its keys and tag, lwsec: {lwsec:?} (snow: {snow:?})"
+        );
+        assert!(snow.is_err(), "{what}: snow accepts a message that short");
+        return false;
+    }
     match (snow, lwsec) {
         (Err(s), Ok(())) => panic!("{what}: snow rejects ({s:?}), lwsec accepts"),
         (Err(s), Err(e)) => {
             let allowed = *e == Error::HandshakeDecrypt
-                || (too_short && matches!(e, Error::Decode(_)))
                 || (*e == Error::LowOrderPoint && low_order_possible());
             assert!(
                 allowed,
-                "{what}: snow rejects ({s:?}), lwsec fails with {e:?} (too short: {too_short})"
+                "{what}: snow rejects ({s:?}), lwsec fails with {e:?}"
             );
             false
         }
@@ -602,24 +631,75 @@ impl Case {
         .unwrap()
     }
 
-    fn lwsec_server(&self) -> Connection {
+    /// The lwsec server and its randomness (its ephemeral key only).
+    fn lwsec_server(&self) -> (Connection, Arc<ReplayRandom>) {
         let key = StaticKeyPair::from_private_bytes(self.server_static);
         assert_eq!(key.public_key().as_bytes(), &self.server_public);
         let mut cfg = ServerConfig::new(key);
         cfg.suites = self.server_suites.clone();
-        cfg.rng = Arc::new(ReplayRandom::new(&self.server_e));
+        let rng = Arc::new(ReplayRandom::new(&self.server_e));
+        cfg.rng = rng.clone();
         cfg.set_cookie_secret(COOKIE_SECRET);
         if self.server_accepts_early_data {
-            cfg.enable_replayable_early_data(
-                Arc::new(StrikeRegister::default()),
-                Duration::from_millis(WINDOW_MS),
-            );
+            cfg.enable_replayable_early_data(Duration::from_millis(WINDOW_MS));
         }
-        let mut options = ServerOptions::default();
-        options.peer_address = PEER_ADDRESS.to_vec();
-        options.demand_cookie = self.demand_cookie;
-        Connection::server_with_options(Arc::new(cfg), Time::from_millis(SERVER_NOW), options)
-            .unwrap()
+        let options =
+            ServerOptions::for_peer_address(PEER_ADDRESS).with_cookie_demanded(self.demand_cookie);
+        let server =
+            Connection::server_with_options(Arc::new(cfg), Time::from_millis(SERVER_NOW), options)
+                .unwrap();
+        (server, rng)
+    }
+
+    /// The reference's view of a first flight the server decides on
+    /// (spec 4.3 step 8): `h` its header, `e` and `rs` the ephemeral and
+    /// (IK) static keys snow read, `offer` the early data it carries. The
+    /// connection's own early-data checks in the order of spec 4.9.
+    fn check_view(
+        &self,
+        view: &ClientHello,
+        h: &Header,
+        e: &[u8],
+        rs: Option<&[u8]>,
+        offer: Option<&(u64, Vec<u8>)>,
+    ) {
+        assert_eq!(view.pattern().to_u8(), h.pattern, "view: pattern");
+        assert_eq!(view.suite().to_u8(), h.suite, "view: suite");
+        assert_eq!(view.server_key_id(), h.key_id, "view: key id");
+        assert_eq!(
+            view.claimed_client_key().map(|k| k.as_bytes().to_vec()),
+            rs.map(<[u8]>::to_vec),
+            "view: claimed client key"
+        );
+        assert_eq!(view.peer_address(), PEER_ADDRESS, "view: peer address");
+        assert_eq!(view.retry_echoed(), !h.retry.is_empty(), "view: Retry echo");
+        match (view.early_data(), offer) {
+            (None, None) => {}
+            (Some(o), Some((t, data))) => {
+                assert_eq!(o.len(), data.len(), "view: early data length");
+                assert_eq!(o.timestamp().as_millis(), *t, "view: timestamp");
+                assert_eq!(&o.flight_id()[..], e, "view: flight id");
+                assert_eq!(
+                    o.device().map(|k| k.as_bytes().to_vec()),
+                    rs.map(<[u8]>::to_vec),
+                    "view: device"
+                );
+                if self.server_accepts_early_data {
+                    assert_eq!(o.window(), Duration::from_millis(WINDOW_MS), "view: window");
+                }
+                let refused = if !self.server_accepts_early_data {
+                    Some(EarlyDataRefusal::NotEnabled)
+                } else if !h.retry.is_empty() {
+                    Some(EarlyDataRefusal::AfterRetry)
+                } else if !spec::early_data_fresh(*t, SERVER_NOW, WINDOW_MS) {
+                    Some(EarlyDataRefusal::OutsideWindow)
+                } else {
+                    None
+                };
+                assert_eq!(o.refused(), refused, "view: early data refusal");
+            }
+            (v, o) => panic!("view: early data {v:?}, the reference: {o:?}"),
+        }
     }
 
     /// A snow initiator with this case's keys; `low_order` replaces its
@@ -724,7 +804,7 @@ impl Case {
         let server_now = Time::from_millis(SERVER_NOW);
         let client_now = Time::from_millis(self.client_now());
         let mut client = self.lwsec_client();
-        let mut server = self.lwsec_server();
+        let (mut server, server_rng) = self.lwsec_server();
 
         // The first ClientHello.
         let offered: Vec<u8> = self.client_suites.iter().map(|s| s.to_u8()).collect();
@@ -736,7 +816,7 @@ impl Case {
             flags: u8::from(self.early_data.is_some()),
             retry: Vec::new(),
         };
-        let payload1 = match &self.early_data {
+        let mut payload1 = match &self.early_data {
             Some(data) => spec::early_data_payload(self.client_now(), data),
             None => Vec::new(),
         };
@@ -769,6 +849,9 @@ impl Case {
             assert_eq!(client.handle_input(&reply, client_now), Ok(reply.len()));
             header.suite = selected;
             header.retry = retry.to_vec();
+            // Never early data after a Retry (spec 4.9): the client drops it.
+            header.flags = 0;
+            payload1 = Vec::new();
             e = self.client_e2;
             hello = take_output(&mut client);
             si = self.check_client_hello(&hello, &header, &e, &payload1);
@@ -783,9 +866,14 @@ impl Case {
         } else {
             payload1.clone()
         };
-        let body = if client_low_order || m1_payload != payload1 {
-            let mut writer = self.snow_initiator(&header, &e, self.low_order);
-            [header_bytes.clone(), snow_write(&mut writer, &m1_payload)].concat()
+        let custom_m1 = self.custom && self.target == Target::Message1;
+        let body = if client_low_order || m1_payload != payload1 || custom_m1 {
+            let mut h = header.clone();
+            if custom_m1 && self.custom_early_flag {
+                h.flags |= 1;
+            }
+            let mut writer = self.snow_initiator(&h, &e, self.low_order);
+            [h.encode(), snow_write(&mut writer, &m1_payload)].concat()
         } else {
             honest_body.to_vec()
         };
@@ -794,11 +882,34 @@ impl Case {
         } else {
             body.clone()
         };
-        let lwsec1 = common::server_read_client_hello(
+        // The decision: a fresh replay guard, asked only when the offer
+        // needs it (start far in the past, so the start rule passes).
+        let mut view = None;
+        let lwsec1 = common::server_read_client_hello_with(
             &mut server,
             &spec::frame(spec::FRAME_CLIENT_HELLO, &body1),
             server_now,
+            |hello| {
+                assert_eq!(
+                    server_rng.remaining(),
+                    32,
+                    "randomness drawn before the decision"
+                );
+                view = Some(hello.clone());
+                let fresh = hello.early_data().is_some_and(|offer| {
+                    offer.needs_replay_check()
+                        && StrikeRegister::new(16, Time::from_millis(0)).check(offer, server_now)
+                });
+                Ok(Acceptance::new().with_fresh_early_data(fresh))
+            },
         );
+        if lwsec1.is_err() {
+            assert_eq!(
+                server_rng.remaining(),
+                32,
+                "a refused flight drew randomness"
+            );
+        }
         outcome.message1 = Some(lwsec1.as_ref().map(|_| ()).map_err(Clone::clone));
         if body1.len() > spec::MAX_CLIENT_HELLO_BODY {
             assert_eq!(lwsec1, Err(Error::RecordOverflow));
@@ -846,15 +957,29 @@ impl Case {
             if let Err(e) = &lwsec1 {
                 assert_alert_sent(&server, e);
             }
+            assert!(view.is_none(), "a refused flight reached the decision");
             return outcome;
         }
         assert_eq!(body1, body, "both accept an edited message 1");
 
-        // The ServerHello: snow's message 2 with the reference's payload.
+        // The decision point's view, then the ServerHello: snow's message 2
+        // with the reference's payload (spec 4.9: enabled, no Retry echo,
+        // within the window, fresh to a new guard).
         let snow_payload1 = snow1.unwrap();
         let offer = spec::check_client_payload(&snow_payload1, h1.flags).unwrap();
+        self.check_view(
+            view.as_ref().expect("the server decided"),
+            &h1,
+            &noise1[..32],
+            sr.get_remote_static(),
+            offer.as_ref(),
+        );
+        assert_eq!(server_rng.remaining(), 0, "the ephemeral key at acceptance");
+        assert!(server.is_awaiting_confirmation() && !server.is_established());
         let status = offer.as_ref().map(|(t, _)| {
-            self.server_accepts_early_data && spec::early_data_fresh(*t, SERVER_NOW, WINDOW_MS)
+            self.server_accepts_early_data
+                && h1.retry.is_empty()
+                && spec::early_data_fresh(*t, SERVER_NOW, WINDOW_MS)
         });
         let payload2 = spec::server_payload(status);
         let reply = lwsec1.unwrap();
@@ -911,7 +1036,8 @@ impl Case {
                             || (self.ik() && spec::dh_is_zero(&self.client_static, &re))
                     }
                 };
-                let offered_early = self.early_data.is_some();
+                // The ClientHello that reached the server carried early data.
+                let offered_early = self.early_data.is_some() && !outcome.retry;
                 let both =
                     check_verdict("message 2", &lwsec2, &snow2, m2.len() < 48, low, low, |p| {
                         spec::check_server_payload(p, offered_early).map(|_| ())
@@ -929,9 +1055,21 @@ impl Case {
                     match status {
                         Some(1) => expected.push(Event::EarlyDataAccepted),
                         Some(_) => expected.push(Event::EarlyDataRejected),
+                        // Dropped at the Retry.
+                        None if self.early_data.is_some() => {
+                            expected.push(Event::EarlyDataRejected)
+                        }
                         None => {}
                     }
                     assert_eq!(events(&mut client), expected);
+                    // The key confirmation: `confirm`, empty, c2s seq 0
+                    // (spec 4.10), the client's only output.
+                    let c2s = spec::key_schedule(&split.0, &split.1, &snow_hash(&si)).c2s;
+                    let confirm = spec::Direction::new(suite, c2s).seal(spec::CT_CONFIRM, &[], 1);
+                    assert!(
+                        client.pending_output() == confirm,
+                        "the client's confirm record differs from the reference's"
+                    );
                     if m2 == m2_lwsec {
                         common::server_finish(&mut server, &mut client, server_now).unwrap();
                         server_finished = true;
@@ -950,18 +1088,24 @@ impl Case {
             assert_eq!(snow_read(&mut writer, m2_lwsec).unwrap(), payload2);
             let hash = snow_hash(&writer);
             let (k1, k2) = writer.dangerously_get_raw_split();
-            let mut peer = Connection::dangerous_from_noise_split(
+            let split = NoiseSplit::new(
                 Side::Client,
                 self.pattern,
                 Suite::from_u8(suite).unwrap(),
                 &k1,
                 &k2,
                 hash,
-                Some(PublicKey::from_bytes(self.server_public)),
+            )
+            .with_peer_static(PublicKey::from_bytes(self.server_public));
+            let mut peer = Connection::dangerous_from_noise_split(
+                split,
                 TransportConfig::default(),
                 client_now,
             )
             .unwrap();
+            // Nothing but the confirmation authenticates the client.
+            assert!(!common::server_is_established(&server));
+            assert_eq!(server.peer_static_key(), None);
             common::server_finish(&mut server, &mut peer, server_now).unwrap();
         }
         assert!(common::server_is_established(&server));
@@ -971,16 +1115,11 @@ impl Case {
             server.peer_static_key().map(|k| k.as_bytes().to_vec()),
             client_static_seen
         );
-        let server_events = events(&mut server);
-        assert!(server_events.contains(&Event::HandshakeComplete));
-        let early: Vec<_> = server_events
-            .iter()
-            .filter_map(|e| match e {
-                Event::EarlyData(d) => Some(d.to_vec()),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(early, expect_early.into_iter().collect::<Vec<_>>());
+        // Decision, early data when accepted, then the confirmation.
+        let mut expected = vec![Event::ClientHello];
+        expected.extend(expect_early.map(|d| Event::EarlyData(d.into())));
+        expected.push(Event::HandshakeComplete);
+        assert_eq!(events(&mut server), expected, "server events");
         outcome.server_established = true;
         outcome
     }

@@ -116,8 +116,8 @@ fn deliver(to: &mut Peer, max: usize) {
     while offered < take {
         let chunk = &to.in_flight[offered..take];
         let result = to.conn.handle_input(chunk, NOW);
-        if result.is_ok() {
-            common::server_after_input(&mut to.conn, NOW);
+        if common::server_after_input(&mut to.conn, NOW).is_err() {
+            break;
         }
         while let Some(m) = to.conn.recv_message() {
             to.delivered.push(m.to_vec());

@@ -1,7 +1,8 @@
 //! An independent model of the parts of `spec/PROTOCOL.md` the differential
 //! targets check lwsec against: ClientHello header (4.1, 4.3 step 1),
-//! prologue (4.2), handshake extensions (4.4, 4.9), the key schedule (5),
-//! record protection, content types and padding (6).
+//! prologue (4.2), handshake extensions (4.4, 4.9), key confirmation
+//! (4.10), the key schedule (5), record protection, content types and
+//! padding (6).
 //!
 //! Written from the spec with the raw primitives only (`sha2`, `hkdf`,
 //! `aes-gcm`, `chacha20poly1305`, `x25519-dalek`): nothing here calls lwsec,
@@ -65,6 +66,8 @@ pub const CT_PING: u8 = 0x04;
 pub const CT_PONG: u8 = 0x05;
 /// See [`CT_MESSAGE_END`].
 pub const CT_ALERT: u8 = 0x06;
+/// The client's key confirmation (spec 4.10, 6.2).
+pub const CT_CONFIRM: u8 = 0x07;
 
 /// Alert codes (spec 9.1).
 pub const ALERT_CLOSE_NOTIFY: u8 = 0;

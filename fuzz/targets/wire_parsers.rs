@@ -153,7 +153,7 @@ fn extensions(payload: &[u8]) {
     match reference_extensions(payload) {
         Ok(()) => {
             assert_eq!(result, Ok(()));
-            assert!(common::server_is_established(&server));
+            assert!(server.is_awaiting_confirmation(), "message 1 accepted");
         }
         Err(Error::UnsupportedExtension(t)) => {
             assert_eq!(result, Err(Error::UnsupportedExtension(t)))

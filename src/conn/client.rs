@@ -4,13 +4,13 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use crate::Side;
+use super::Side;
+use super::transport::Transport;
 use crate::config::ClientConfig;
-use crate::conn::transport::Transport;
-use crate::crypto::dh::StaticKeyPair;
+use crate::crypto::dh::{PublicKey, StaticKeyPair};
 use crate::error::Error;
 use crate::noise::HandshakeState;
-use crate::record::Output;
+use crate::record::{ContentType, Output};
 use crate::suite::Suite;
 use crate::time::Time;
 use crate::wire::extensions::{self, Message};
@@ -24,15 +24,19 @@ pub(crate) struct ExpectServerHello {
     noise: HandshakeState,
     /// Whether this ClientHello already answers a Retry (only one is allowed).
     retried: bool,
-    /// Early data sent in the first flight (sent again after a Retry).
+    /// Early data sent in this ClientHello.
     early_data: Option<Bytes>,
+    /// Early data was dropped because the server answered with a Retry
+    /// (it is never sent in a retried ClientHello).
+    early_data_dropped: bool,
 }
 
 /// Where a client goes after a frame.
 pub(crate) enum ClientNext {
     Again(Box<ExpectServerHello>),
-    /// Established; with early data, whether the server accepted it.
-    Established(Box<Transport>, Option<bool>),
+    /// Established; with early data, whether the server accepted it, and
+    /// the server keys it announced, if any.
+    Established(Box<Transport>, Option<bool>, Option<Vec<PublicKey>>),
 }
 
 /// The Noise payload of message 1: a timestamp and the early data, if any.
@@ -93,7 +97,7 @@ impl ExpectServerHello {
             true,
             &prologue(&body),
             config.client_key().cloned(),
-            e,
+            Some(e),
             Some(config.server_key()),
         )?;
         noise.write_message(&first_payload(early_data.as_ref(), now)?, &mut body)?;
@@ -106,10 +110,13 @@ impl ExpectServerHello {
             noise,
             retried,
             early_data,
+            early_data_dropped: false,
         }))
     }
 
-    /// Handles a ServerHello or a Retry (alerts are handled by the connection).
+    /// Handles a ServerHello or a Retry (alerts are handled by the
+    /// connection). After a ServerHello the confirm record (section 4.10) is
+    /// queued at once.
     pub(crate) fn handle(
         mut self: Box<Self>,
         frame_type: FrameType,
@@ -123,6 +130,7 @@ impl ExpectServerHello {
                 let exts = extensions::parse(&payload, Message::ServerHello)?;
                 let early_status = match (&self.early_data, exts.early_data_status) {
                     (Some(_), Some(status)) => Some(status),
+                    (None, None) if self.early_data_dropped => Some(false),
                     (Some(_), None) => {
                         return Err(Error::IllegalParameter("early_data_status missing"));
                     }
@@ -133,7 +141,7 @@ impl ExpectServerHello {
                     }
                     (None, None) => None,
                 };
-                let transport = Transport::from_handshake(
+                let mut transport = Transport::from_handshake(
                     self.config.provider,
                     Side::Client,
                     self.config.pattern(),
@@ -142,7 +150,15 @@ impl ExpectServerHello {
                     Some(self.config.server_key()),
                     self.config.transport.clone(),
                 )?;
-                Ok(ClientNext::Established(Box::new(transport), early_status))
+                transport.seal(out, ContentType::Confirm, &[])?;
+                let announced = exts
+                    .server_keys
+                    .map(|keys| keys.into_iter().map(PublicKey::from_bytes).collect());
+                Ok(ClientNext::Established(
+                    Box::new(transport),
+                    early_status,
+                    announced,
+                ))
             }
             FrameType::Retry => {
                 if self.retried {
@@ -152,7 +168,13 @@ impl ExpectServerHello {
                 if retry.suite == self.suite.to_u8() && retry.cookie.is_empty() {
                     return Err(Error::IllegalParameter("Retry that changes nothing"));
                 }
-                let next = Self::start(self.config, Some(retry), self.early_data, now, out)?;
+                // Early data is never sent again after a Retry: an attacker
+                // could replay the first flight once the server stops
+                // demanding cookies. The application resends it as a
+                // message (reported as rejected).
+                let dropped = self.early_data.is_some();
+                let mut next = Self::start(self.config, Some(retry), None, now, out)?;
+                next.early_data_dropped = dropped;
                 Ok(ClientNext::Again(next))
             }
             _ => Err(Error::UnexpectedMessage("expected ServerHello or Retry")),

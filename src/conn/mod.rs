@@ -1,39 +1,54 @@
 //! The sans-IO connection.
+//!
+//! [`Connection`] (this file: construction, getters, input and output)
+//! drives a state machine: the client's and server's handshake states
+//! (`client`, `server`, with the server's decision point in `decision`),
+//! then the established state (`established`: keys, flags, timers and
+//! what each record means). Received bytes become frames in `deframer`;
+//! every frame is dispatched once, in [`Connection::handle_input`].
+//! Commands live in `commands`, key material for tests and interop in
+//! `secrets`.
 
 mod client;
+mod commands;
+mod decision;
+mod deframer;
+mod established;
+mod events;
 mod inbox;
 #[cfg(test)]
 mod low_order_tests;
+mod secrets;
 mod server;
+mod timers;
 mod transport;
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 
-use bytes::{Buf, Bytes, BytesMut};
-use zeroize::Zeroizing;
+use bytes::Bytes;
 
-use crate::config::{ClientConfig, ServerConfig, ServerOptions, TransportConfig};
+use crate::config::{ClientConfig, DEFAULT_MAX_MESSAGE_SIZE, ServerConfig, ServerOptions};
 use crate::crypto::dh::PublicKey;
 use crate::crypto::hash::HASH_LEN;
 use crate::error::{AlertCode, Error};
-use crate::key_schedule;
-use crate::record::{ContentType, MAX_FRAGMENT_LEN, Output};
+use crate::record::Output;
 use crate::suite::{Pattern, Suite};
 use crate::time::Time;
-use crate::wire::frame::{FrameHeader, FrameType, HEADER_LEN, write_frame};
+use crate::wire::frame::FrameType;
+use crate::wire::limits::MAX_RECORD_LEN;
+pub use decision::{
+    Acceptance, ClientHello, EarlyDataOffer, EarlyDataRefusal, Identity, MAX_IDENTITY_LEN,
+};
+pub use established::MAX_PING_LEN;
+pub use events::Event;
+pub use secrets::{DirectionSecrets, ExtractedSecrets, NoiseSplit};
 
 use client::{ClientNext, ExpectServerHello};
+use deframer::{Deframer, Frame};
+use established::{Established, Failure};
+use events::Events;
 use inbox::Inbox;
-use server::{ExpectClientHello, ServerNext};
-use transport::{Transport, UPDATE_NOT_REQUESTED, UPDATE_REQUESTED};
-
-/// Largest ping payload.
-pub const MAX_PING_LEN: usize = 64;
-
-/// Most `KeyUpdated` and `Pong` events kept waiting for the application;
-/// further ones are dropped, so a peer cannot grow the queue without bound.
-const MAX_QUEUED_EVENTS: usize = 32;
+use server::{AwaitDecision, ExpectClientHello, ServerNext};
 
 /// Which end of the connection this is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -44,74 +59,17 @@ pub enum Side {
     Server,
 }
 
-/// Something that happened on a connection, returned by [`Connection::poll_event`].
-///
-/// `KeyUpdated` and `Pong` are informational: while 32 events are waiting,
-/// further ones are dropped.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Event {
-    /// The handshake finished: messages can be sent and received.
-    HandshakeComplete,
-    /// The peer switched to new sending keys (a key update was received).
-    KeyUpdated,
-    /// The answer to a [`Connection::ping`], with the ping's payload.
-    Pong(Bytes),
-    /// The peer closed gracefully: it will send nothing more. Messages
-    /// received before the close are still returned by `recv_message`.
-    PeerClosed,
-    /// Server: the client's first flight carried this early data and the
-    /// replay guard accepted it. **Replayable and not forward secret**: treat
-    /// it as a request that may arrive twice (across servers without a shared
-    /// guard) and was readable by anyone holding the server's static key.
-    EarlyData(Bytes),
-    /// Client: the server accepted the early data of the first flight.
-    EarlyDataAccepted,
-    /// Client: the server did not accept the early data (it has no replay
-    /// guard, the flight was outside its time window, or it looked like a
-    /// replay). Send it again as a normal message if it is still needed.
-    EarlyDataRejected,
-}
-
 enum State {
     Client(Box<ExpectServerHello>),
     Server(ExpectClientHello),
-    Established(Box<Transport>),
+    /// Server: message 1 was read; waiting for `accept_client` or
+    /// `reject_client`.
+    Deciding(Box<AwaitDecision>),
+    Established(Box<Established>),
     /// A handshake state is being consumed by `handle`; only seen while a
     /// frame is processed (and by `fail` when that step fails).
     HandshakeStep,
     Failed(Error),
-}
-
-/// The current key material of one direction, from
-/// [`Connection::dangerous_extract_secrets`].
-#[derive(Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct DirectionSecrets {
-    /// The traffic secret.
-    pub secret: Zeroizing<[u8; 32]>,
-    /// The AEAD key derived from it.
-    pub key: Zeroizing<[u8; 32]>,
-    /// The IV derived from it.
-    pub iv: [u8; 12],
-    /// The sequence number of the next record.
-    pub seq: u64,
-}
-
-impl std::fmt::Debug for DirectionSecrets {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("DirectionSecrets(<redacted>)")
-    }
-}
-
-/// A connection's current key material, both directions.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ExtractedSecrets {
-    /// What this side sends with.
-    pub send: DirectionSecrets,
-    /// What this side receives with.
-    pub recv: DirectionSecrets,
 }
 
 /// One lwsec connection, client or server, with no I/O of its own.
@@ -128,7 +86,19 @@ pub struct ExtractedSecrets {
 ///   [`handle_eof`](Self::handle_eof) reports that the peer's byte stream ended.
 /// * **Commands**: [`send_message`](Self::send_message),
 ///   [`update_keys`](Self::update_keys), [`ping`](Self::ping),
-///   [`close`](Self::close).
+///   [`close`](Self::close); on a server, the decision on a client:
+///   [`accept_client`](Self::accept_client) or
+///   [`reject_client`](Self::reject_client).
+/// * **Decisions** (server): after the client's first flight is read, input
+///   stops, [`Event::ClientHello`] is queued and
+///   [`client_hello`](Self::client_hello) shows what the flight claims.
+///   No application code runs inside `handle_input`: the caller looks the
+///   client up however it likes (asynchronously, with a deadline) and
+///   answers. Then the server sends its ServerHello and may send messages
+///   at once, but reports the client as authenticated
+///   ([`Event::HandshakeComplete`], [`peer_static_key`](Self::peer_static_key),
+///   [`peer_identity`](Self::peer_identity)) only after the client's key
+///   confirmation, its first record.
 /// * **Output**: bytes to send are in [`pending_output`](Self::pending_output)
 ///   (then [`consume_output`](Self::consume_output)) or copied out by
 ///   [`take_output`](Self::take_output); events come from
@@ -144,7 +114,7 @@ pub struct ExtractedSecrets {
 ///
 /// ```
 /// use std::sync::Arc;
-/// use lwsec::{ClientConfig, Connection, ServerConfig, StaticKeyPair, Time, rng::OsRandom};
+/// use lwsec::{Acceptance, ClientConfig, Connection, ServerConfig, StaticKeyPair, Time, rng::OsRandom};
 ///
 /// let server_key = StaticKeyPair::generate(&OsRandom)?;
 /// let client_cfg = Arc::new(ClientConfig::nk(server_key.public_key()));
@@ -157,6 +127,9 @@ pub struct ExtractedSecrets {
 /// while client.is_handshaking() || server.is_handshaking() {
 ///     let n = server.handle_input(client.pending_output(), now)?;
 ///     client.consume_output(n);
+///     if server.client_hello().is_some() {
+///         server.accept_client(Acceptance::new(), now)?; // or look the client up first
+///     }
 ///     let n = client.handle_input(server.pending_output(), now)?;
 ///     server.consume_output(n);
 /// }
@@ -169,40 +142,23 @@ pub struct ExtractedSecrets {
 pub struct Connection {
     side: Side,
     state: State,
-    /// Bytes of the frame being received; never more than one frame.
-    rx: BytesMut,
+    deframer: Deframer,
     /// Bytes waiting to be sent.
     tx: Output,
-    events: VecDeque<Event>,
+    events: Events,
     /// Received messages not yet taken by the application.
     inbox: Inbox,
-    peer_closed: bool,
-    local_closed: bool,
-    max_message_size: usize,
-    keepalive_interval: Option<std::time::Duration>,
-    idle_timeout: Option<std::time::Duration>,
-    last_rx: Time,
-    next_keepalive: Option<Time>,
-    sent_since_keepalive: bool,
 }
 
 impl Connection {
-    fn new(side: Side, state: State, transport: &TransportConfig, now: Time) -> Self {
+    fn new(side: Side, state: State, tx: Output) -> Self {
         Self {
             side,
             state,
-            rx: BytesMut::new(),
-            tx: Output::default(),
-            events: VecDeque::new(),
+            deframer: Deframer::default(),
+            tx,
+            events: Events::default(),
             inbox: Inbox::default(),
-            peer_closed: false,
-            local_closed: false,
-            max_message_size: transport.max_message_size,
-            keepalive_interval: transport.keepalive_interval,
-            idle_timeout: transport.idle_timeout,
-            last_rx: now,
-            next_keepalive: None,
-            sent_since_keepalive: false,
         }
     }
 
@@ -227,8 +183,10 @@ impl Connection {
         now: Time,
         early_data: &[u8],
     ) -> Result<Self, Error> {
-        if early_data.len() > crate::early_data::MAX_EARLY_DATA {
-            return Err(Error::InvalidConfig("early data is limited to 8192 bytes"));
+        if early_data.len() > crate::wire::limits::MAX_EARLY_DATA {
+            return Err(Error::InvalidArgument(
+                "early data is limited to 8192 bytes",
+            ));
         }
         Self::start_client(config, Some(Bytes::copy_from_slice(early_data)), now)
     }
@@ -240,11 +198,8 @@ impl Connection {
     ) -> Result<Self, Error> {
         config.validate()?;
         let mut tx = Output::default();
-        let transport = config.transport.clone();
         let hello = ExpectServerHello::start(config, None, early, now, &mut tx)?;
-        let mut conn = Self::new(Side::Client, State::Client(hello), &transport, now);
-        conn.tx = tx;
-        Ok(conn)
+        Ok(Self::new(Side::Client, State::Client(hello), tx))
     }
 
     /// A server connection waiting for a ClientHello.
@@ -257,54 +212,15 @@ impl Connection {
     /// cookie before doing any Diffie-Hellman work (under load).
     pub fn server_with_options(
         config: Arc<ServerConfig>,
-        now: Time,
+        _now: Time,
         options: ServerOptions,
     ) -> Result<Self, Error> {
         config.validate()?;
-        let transport = config.transport.clone();
         Ok(Self::new(
             Side::Server,
             State::Server(ExpectClientHello { config, options }),
-            &transport,
-            now,
+            Output::default(),
         ))
-    }
-
-    /// An established connection from a `Split()` done by another Noise
-    /// implementation: `k1` and `k2` are the initiator-to-responder and
-    /// responder-to-initiator keys, `handshake_hash` the final `h`.
-    ///
-    /// This is the door for interoperability tests and for peers that run
-    /// the Noise handshake themselves; nothing here checks that the
-    /// handshake really happened, hence the name. The connection uses
-    /// [`crypto::default_provider`](crate::crypto::default_provider).
-    #[allow(clippy::too_many_arguments)]
-    pub fn dangerous_from_noise_split(
-        side: Side,
-        pattern: Pattern,
-        suite: Suite,
-        k1: &[u8; 32],
-        k2: &[u8; 32],
-        handshake_hash: [u8; 32],
-        peer_static: Option<PublicKey>,
-        config: TransportConfig,
-        now: Time,
-    ) -> Result<Self, Error> {
-        config.validate()?;
-        let transport = Transport::from_split(
-            crate::crypto::default_provider(),
-            side,
-            pattern,
-            suite,
-            k1,
-            k2,
-            handshake_hash,
-            peer_static,
-            config.clone(),
-        )?;
-        let mut conn = Self::new(side, State::Established(Box::new(transport)), &config, now);
-        conn.on_established(now);
-        Ok(conn)
     }
 
     // ----- getters -----
@@ -314,17 +230,38 @@ impl Connection {
         self.side
     }
 
-    /// Whether the handshake is still running (not established, not failed).
+    /// Whether the handshake is still running (not complete, not failed). A
+    /// server is handshaking until the client's key confirmation arrives.
     pub fn is_handshaking(&self) -> bool {
-        matches!(
-            self.state,
-            State::Client(_) | State::Server(_) | State::HandshakeStep
-        )
+        match &self.state {
+            State::Client(_) | State::Server(_) | State::Deciding(_) | State::HandshakeStep => true,
+            State::Established(e) => !e.confirmed,
+            State::Failed(_) => false,
+        }
     }
 
-    /// Whether the handshake completed and the connection has not failed.
+    /// Whether the handshake completed (on a server: the client confirmed
+    /// it) and the connection has not failed.
     pub fn is_established(&self) -> bool {
-        matches!(self.state, State::Established(_))
+        self.confirmed().is_some()
+    }
+
+    /// Server: whether the ServerHello was sent and the client's key
+    /// confirmation is awaited. Messages may already be sent (0.5-RTT data,
+    /// encrypted to the client the first flight names, which may be a
+    /// replay); nothing about the client is authenticated yet.
+    pub fn is_awaiting_confirmation(&self) -> bool {
+        self.established().is_some_and(|e| !e.confirmed)
+    }
+
+    /// Server: what the client's first flight says, while the connection
+    /// waits for [`accept_client`](Self::accept_client) or
+    /// [`reject_client`](Self::reject_client); `None` otherwise.
+    pub fn client_hello(&self) -> Option<&ClientHello> {
+        match &self.state {
+            State::Deciding(d) => Some(&d.hello),
+            _ => None,
+        }
     }
 
     /// The fatal error this connection failed with, if any.
@@ -337,41 +274,54 @@ impl Connection {
 
     /// Whether the peer has closed gracefully.
     pub fn is_peer_closed(&self) -> bool {
-        self.peer_closed
+        self.established().is_some_and(|e| e.peer_closed)
     }
 
     /// Whether this side has called [`close`](Self::close).
     pub fn is_closed(&self) -> bool {
-        self.local_closed
+        self.established().is_some_and(|e| e.local_closed)
     }
 
-    fn transport(&self) -> Option<&Transport> {
+    fn established(&self) -> Option<&Established> {
         match &self.state {
-            State::Established(t) => Some(t),
+            State::Established(e) => Some(e),
             _ => None,
         }
     }
 
-    /// The negotiated suite, once established.
-    pub fn suite(&self) -> Option<Suite> {
-        self.transport().map(|t| t.suite)
+    /// The established state once the peer is confirmed.
+    fn confirmed(&self) -> Option<&Established> {
+        self.established().filter(|e| e.confirmed)
     }
 
-    /// The handshake pattern, once established.
+    /// The negotiated suite, once the keys exist.
+    pub fn suite(&self) -> Option<Suite> {
+        self.established().map(|e| e.keys.suite)
+    }
+
+    /// The handshake pattern, once the keys exist.
     pub fn pattern(&self) -> Option<Pattern> {
-        self.transport().map(|t| t.pattern)
+        self.established().map(|e| e.keys.pattern)
     }
 
     /// The peer's authenticated static key: the server's key on a client, the
-    /// client's device key on an IK server, `None` on an NK server.
+    /// client's device key on an IK server once the client confirmed the
+    /// handshake, `None` on an NK server.
     pub fn peer_static_key(&self) -> Option<PublicKey> {
-        self.transport().and_then(|t| t.peer_static)
+        self.confirmed().and_then(|e| e.keys.peer_static)
+    }
+
+    /// Server: the application identity given to
+    /// [`accept_client`](Self::accept_client), once the client confirmed
+    /// the handshake.
+    pub fn peer_identity(&self) -> Option<&Identity> {
+        self.confirmed().and_then(|e| e.identity.as_ref())
     }
 
     /// The Noise handshake hash: a channel binding both sides share, unique
     /// to this connection. Not secret.
     pub fn handshake_hash(&self) -> Option<[u8; HASH_LEN]> {
-        self.transport().map(|t| t.handshake_hash)
+        self.established().map(|e| e.keys.handshake_hash)
     }
 
     /// Fills `out` with keying material bound to this connection, `label`
@@ -383,30 +333,10 @@ impl Connection {
         context: &[u8],
         out: &mut [u8],
     ) -> Result<(), Error> {
-        self.transport()
+        self.confirmed()
             .ok_or(Error::HandshakeNotComplete)?
+            .keys
             .export(label, context, out)
-    }
-
-    /// The current traffic secrets, keys and IVs. For test vectors and
-    /// debugging only: anyone holding them can read and forge this connection.
-    pub fn dangerous_extract_secrets(&self) -> Option<ExtractedSecrets> {
-        let t = self.transport()?;
-        let (send, recv) = t.traffic_secrets();
-        let (send_seq, recv_seq) = t.sequence_numbers();
-        let direction = |secret: &[u8; 32], seq| {
-            let (key, iv) = key_schedule::record_key_iv(t.provider(), secret).ok()?;
-            Some(DirectionSecrets {
-                secret: Zeroizing::new(*secret),
-                key,
-                iv,
-                seq,
-            })
-        };
-        Some(ExtractedSecrets {
-            send: direction(send, send_seq)?,
-            recv: direction(recv, recv_seq)?,
-        })
     }
 
     fn check_alive(&self) -> Result<(), Error> {
@@ -416,13 +346,19 @@ impl Connection {
         }
     }
 
+    fn max_message_size(&self) -> usize {
+        self.established()
+            .map_or(DEFAULT_MAX_MESSAGE_SIZE, |e| e.keys.config.max_message_size)
+    }
+
     // ----- input -----
 
     /// Feeds bytes received from the peer and returns how many were consumed.
     ///
     /// Fewer than `data.len()` are consumed when received messages fill
-    /// `max_message_size` or unsent output piles up: take messages and send
-    /// output, then offer the rest again. Processing stops at the first error.
+    /// `max_message_size`, unsent output piles up, or a server waits for its
+    /// decision on the client: take messages, send output or decide, then
+    /// offer the rest again. Processing stops at the first error.
     ///
     /// Each record is copied once, into the connection's receive buffer, and
     /// opened there; single-record messages are handed out as views of that
@@ -431,77 +367,16 @@ impl Connection {
         self.check_alive()?;
         let mut rest = data;
         loop {
-            if self.rx.is_empty() {
-                if self.input_blocked() {
-                    break;
-                }
-                // Fast path: a whole frame in `rest`. Its header is decoded
-                // once and its body copied once.
-                if let Some((header_bytes, tail)) = rest.split_first_chunk::<HEADER_LEN>() {
-                    let header = match FrameHeader::decode(*header_bytes) {
-                        Ok(h) => h,
-                        Err(e) => return Err(self.fail(e, true)),
-                    };
-                    if let Some((body, tail)) = tail.split_at_checked(header.body_len) {
-                        self.rx.extend_from_slice(body);
-                        // The allocation a view of this frame keeps alive (at least).
-                        let pinned = self.rx.capacity();
-                        let body = self.rx.split();
-                        rest = tail;
-                        self.last_rx = now;
-                        let header_bytes = *header_bytes;
-                        // Records after the handshake (nearly every frame)
-                        // go straight to `process_record`, inlined here, so
-                        // that `body` is not moved through memory twice.
-                        let processed = if header.frame_type == FrameType::Record
-                            && matches!(self.state, State::Established(_))
-                        {
-                            self.process_record(header_bytes, body, pinned)
-                        } else {
-                            self.process_frame(header, header_bytes, body, pinned, now)
-                        };
-                        if let Err((e, alert)) = processed {
-                            return Err(self.fail(e, alert));
-                        }
-                        continue;
-                    }
-                    // A partial frame: make room for all of it at once, so
-                    // that `rx` is not regrown (and over-allocated) piecemeal.
-                    self.rx.reserve(HEADER_LEN.saturating_add(header.body_len));
-                }
-                if rest.is_empty() {
-                    break;
-                }
-            }
-            // Slow path: a frame split across calls, gathered in `rx`
-            // (header included).
-            if self.rx.len() < HEADER_LEN {
-                let take = HEADER_LEN.saturating_sub(self.rx.len()).min(rest.len());
-                let (head, tail) = rest.split_at(take);
-                self.rx.extend_from_slice(head);
-                rest = tail;
-            }
-            let Some(header_bytes) = self.rx.first_chunk::<HEADER_LEN>().copied() else {
+            if self.deframer.is_empty() && self.input_blocked() {
                 break;
-            };
-            let header = match FrameHeader::decode(header_bytes) {
-                Ok(h) => h,
+            }
+            let frame = match self.deframer.next(&mut rest) {
+                Ok(Some(frame)) => frame,
+                Ok(None) => break,
                 Err(e) => return Err(self.fail(e, true)),
             };
-            let frame_len = HEADER_LEN.saturating_add(header.body_len);
-            let take = frame_len.saturating_sub(self.rx.len()).min(rest.len());
-            let (head, tail) = rest.split_at(take);
-            self.rx.extend_from_slice(head);
-            rest = tail;
-            if self.rx.len() < frame_len {
-                break;
-            }
-            self.last_rx = now;
-            let pinned = self.rx.capacity();
-            let mut body = self.rx.split_to(frame_len);
-            body.advance(HEADER_LEN);
-            if let Err((e, alert)) = self.process_frame(header, header_bytes, body, pinned, now) {
-                return Err(self.fail(e, alert));
+            if let Err(failure) = self.dispatch(frame, now) {
+                return Err(self.fail(failure.error, failure.send_alert));
             }
         }
         Ok(data.len().saturating_sub(rest.len()))
@@ -509,200 +384,91 @@ impl Connection {
 
     /// Whether to stop reading new frames until the application catches up.
     fn input_blocked(&self) -> bool {
-        (self.inbox.has_waiting() && self.inbox.held() >= self.max_message_size)
-            || self.tx.len()
-                > self
-                    .max_message_size
-                    .saturating_add(crate::record::MAX_RECORD_LEN)
+        let max = self.max_message_size();
+        matches!(self.state, State::Deciding(_))
+            || (self.inbox.has_waiting() && self.inbox.held() >= max)
+            || self.tx.len() > max.saturating_add(MAX_RECORD_LEN)
     }
 
-    /// Handles one complete frame (`body` without its header). The error
-    /// carries whether an alert should be sent (not when the error is the
-    /// peer's own alert). `pinned` is the memory a view of `body` keeps
-    /// alive.
-    fn process_frame(
-        &mut self,
-        header: FrameHeader,
-        header_bytes: [u8; HEADER_LEN],
-        frame: BytesMut,
-        pinned: usize,
-        now: Time,
-    ) -> Result<(), (Error, bool)> {
-        if header.frame_type == FrameType::Record {
-            if let State::Established(_) = self.state {
-                return self.process_record(header_bytes, frame, pinned);
+    /// The one dispatch: every complete frame, by state and type.
+    #[inline]
+    fn dispatch(&mut self, frame: Frame, now: Time) -> Result<(), Failure> {
+        match (&mut self.state, frame.header.frame_type) {
+            (State::Established(e), FrameType::Record) => {
+                e.receive(frame, &mut self.inbox, &mut self.tx, &mut self.events, now)
             }
+            (State::Failed(e), _) => Err(Failure::silent(e.clone())),
+            (_, FrameType::Alert) => self.cleartext_alert(&frame),
+            _ => self.handshake_frame(&frame, now),
         }
-        if header.frame_type == FrameType::Alert {
-            if matches!(self.state, State::Established(_)) {
-                return Err((
-                    Error::UnexpectedMessage("cleartext alert after the handshake"),
-                    true,
-                ));
-            }
-            let code = frame
-                .first()
-                .copied()
-                .ok_or((Error::Decode("empty alert"), true))?;
-            return Err((Error::from_alert(AlertCode::from_u8(code)), false));
+    }
+
+    /// A cleartext alert: reported, unauthenticated, during the handshake
+    /// (including on a server waiting for the key confirmation); an
+    /// `unexpected_message` once the handshake is complete. Never answered
+    /// with an alert (section 4.8).
+    fn cleartext_alert(&self, frame: &Frame) -> Result<(), Failure> {
+        if self.is_established() {
+            return Err(Failure::silent(Error::UnexpectedMessage(
+                "cleartext alert after the handshake",
+            )));
         }
-        let state = std::mem::replace(&mut self.state, State::HandshakeStep);
-        match state {
-            State::Client(hs) => match hs.handle(header.frame_type, &frame, &mut self.tx, now) {
+        let code = frame
+            .body
+            .first()
+            .copied()
+            .ok_or(Failure::alert(Error::Decode("empty alert")))?;
+        Err(Failure::silent(Error::from_alert(
+            AlertCode::from_u8(code),
+            false,
+        )))
+    }
+
+    /// A handshake frame (ClientHello, ServerHello, Retry) or a record
+    /// before there are keys.
+    fn handshake_frame(&mut self, frame: &Frame, now: Time) -> Result<(), Failure> {
+        let frame_type = frame.header.frame_type;
+        let body = &frame.body[..];
+        match std::mem::replace(&mut self.state, State::HandshakeStep) {
+            State::Client(hs) => match hs.handle(frame_type, body, &mut self.tx, now) {
                 Ok(ClientNext::Again(hs)) => self.state = State::Client(hs),
-                Ok(ClientNext::Established(t, early_status)) => {
-                    self.state = State::Established(t);
-                    self.on_established(now);
+                Ok(ClientNext::Established(keys, early_status, announced)) => {
+                    self.state =
+                        State::Established(Box::new(Established::new(*keys, true, None, now)));
+                    self.events.push(Event::HandshakeComplete);
                     match early_status {
-                        Some(true) => self.events.push_back(Event::EarlyDataAccepted),
-                        Some(false) => self.events.push_back(Event::EarlyDataRejected),
+                        Some(true) => self.events.push(Event::EarlyDataAccepted),
+                        Some(false) => self.events.push(Event::EarlyDataRejected),
                         None => {}
                     }
-                }
-                Err(e) => return Err((e, true)),
-            },
-            State::Server(hs) => match hs.handle(header.frame_type, &frame, &mut self.tx, now) {
-                Ok(ServerNext::Again(hs)) => self.state = State::Server(hs),
-                Ok(ServerNext::Established(t, early_data)) => {
-                    self.state = State::Established(t);
-                    self.on_established(now);
-                    if let Some(data) = early_data {
-                        self.events.push_back(Event::EarlyData(data));
+                    if let Some(keys) = announced {
+                        self.events.push(Event::ServerKeysAnnounced(keys));
                     }
                 }
-                Err(e) => return Err((e, true)),
+                Err(e) => return Err(Failure::alert(e)),
             },
-            State::Established(t) => {
-                self.state = State::Established(t);
-                return Err((
-                    Error::UnexpectedMessage("handshake frame after the handshake"),
-                    true,
-                ));
+            State::Server(hs) => match hs.handle(frame_type, body, &mut self.tx, now) {
+                Ok(ServerNext::Again(hs)) => self.state = State::Server(hs),
+                Ok(ServerNext::Decide(d)) => {
+                    self.state = State::Deciding(d);
+                    self.events.push(Event::ClientHello);
+                }
+                Err(e) => return Err(Failure::alert(e)),
+            },
+            State::Established(e) => {
+                self.state = State::Established(e);
+                return Err(Failure::alert(Error::UnexpectedMessage(
+                    "handshake frame after the handshake",
+                )));
             }
-            State::HandshakeStep => {
-                return Err((Error::UnexpectedMessage("re-entered handshake step"), false));
-            }
-            State::Failed(e) => {
-                self.state = State::Failed(e.clone());
-                return Err((e, false));
-            }
-        }
-        Ok(())
-    }
-
-    fn on_established(&mut self, now: Time) {
-        self.events.push_back(Event::HandshakeComplete);
-        self.next_keepalive = self.keepalive_interval.map(|i| now.saturating_add(i));
-    }
-
-    #[inline]
-    fn process_record(
-        &mut self,
-        header: [u8; HEADER_LEN],
-        mut record: BytesMut,
-        pinned: usize,
-    ) -> Result<(), (Error, bool)> {
-        let State::Established(t) = &mut self.state else {
-            return Err((
-                Error::UnexpectedMessage("record before the handshake"),
-                true,
-            ));
-        };
-        if self.peer_closed {
-            return Err((Error::UnexpectedMessage("record after close_notify"), true));
-        }
-        let (content_type, len) = t.open(&header, &mut record).map_err(|e| (e, true))?;
-        record.truncate(len);
-        let fatal = |e| (e, true);
-        match content_type {
-            ContentType::MessageContinues | ContentType::MessageEnd => {
-                if content_type == ContentType::MessageContinues && record.is_empty() {
-                    return Err(fatal(Error::Decode("empty message fragment")));
-                }
-                if self.inbox.partial_len().saturating_add(record.len()) > self.max_message_size {
-                    return Err(fatal(Error::MessageTooLarge {
-                        limit: self.max_message_size,
-                    }));
-                }
-                if content_type == ContentType::MessageContinues {
-                    self.inbox.push_fragment(&record);
-                    return Ok(());
-                }
-                self.inbox.push_last(record, pinned);
-                Ok(())
-            }
-            _ => self.process_control(content_type, &record),
-        }
-    }
-
-    /// Handles a control record (key update, ping, pong, alert) whose
-    /// plaintext is `record`.
-    fn process_control(
-        &mut self,
-        content_type: ContentType,
-        record: &[u8],
-    ) -> Result<(), (Error, bool)> {
-        let State::Established(t) = &mut self.state else {
-            return Err((
-                Error::UnexpectedMessage("record before the handshake"),
-                true,
-            ));
-        };
-        let fatal = |e| (e, true);
-        match content_type {
-            // Message records are handled by `process_record`.
-            ContentType::MessageContinues | ContentType::MessageEnd => {}
-            ContentType::KeyUpdate => {
-                let request = match record {
-                    [UPDATE_NOT_REQUESTED] => false,
-                    [UPDATE_REQUESTED] => true,
-                    _ => return Err(fatal(Error::Decode("key_update payload"))),
-                };
-                t.peer_updated_keys().map_err(fatal)?;
-                if request && !self.local_closed {
-                    t.update_keys(&mut self.tx, false).map_err(fatal)?;
-                    self.sent_since_keepalive = true;
-                }
-                self.push_info_event(Event::KeyUpdated);
-            }
-            ContentType::Ping => {
-                if record.len() > MAX_PING_LEN {
-                    return Err(fatal(Error::Decode("ping payload longer than 64 bytes")));
-                }
-                if !self.local_closed {
-                    t.seal(&mut self.tx, ContentType::Pong, record)
-                        .map_err(fatal)?;
-                    self.sent_since_keepalive = true;
-                }
-            }
-            ContentType::Pong => {
-                if record.len() > MAX_PING_LEN {
-                    return Err(fatal(Error::Decode("pong payload longer than 64 bytes")));
-                }
-                // A copy, so as not to keep the receive buffer alive.
-                self.push_info_event(Event::Pong(Bytes::copy_from_slice(record)));
-            }
-            ContentType::Alert => {
-                let code = match record {
-                    [code] => AlertCode::from_u8(*code),
-                    _ => return Err(fatal(Error::Decode("alert payload"))),
-                };
-                if code == AlertCode::CloseNotify {
-                    self.peer_closed = true;
-                    self.events.push_back(Event::PeerClosed);
-                } else {
-                    return Err((Error::from_alert(code), false));
-                }
+            state @ (State::Deciding(_) | State::HandshakeStep | State::Failed(_)) => {
+                self.state = state;
+                return Err(Failure::alert(Error::Internal(
+                    "input while a decision is pending or after a failure",
+                )));
             }
         }
         Ok(())
-    }
-
-    /// Queues an informational event unless too many are waiting.
-    fn push_info_event(&mut self, event: Event) {
-        if self.events.len() < MAX_QUEUED_EVENTS {
-            self.events.push_back(event);
-        }
     }
 
     /// Reports that the peer's byte stream ended. Returns `Ok` when the peer
@@ -710,7 +476,7 @@ impl Connection {
     /// [`Error::Truncated`].
     pub fn handle_eof(&mut self) -> Result<(), Error> {
         self.check_alive()?;
-        if self.peer_closed && self.rx.is_empty() {
+        if self.is_peer_closed() && self.deframer.is_empty() {
             return Ok(());
         }
         Err(self.fail(Error::Truncated, false))
@@ -720,165 +486,25 @@ impl Connection {
     /// called next, if any timer is armed.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Time> {
-        if !self.is_established() {
-            return None;
-        }
-        let idle = self.idle_timeout.map(|d| self.last_rx.saturating_add(d));
-        match (idle, self.next_keepalive) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        self.established().and_then(Established::poll_timeout)
     }
 
     /// Runs the timers due at `now`: sends a keep-alive ping when nothing
     /// was sent for `keepalive_interval`, fails with [`Error::Timeout`] when
-    /// nothing was received for `idle_timeout`.
+    /// nothing was received for `idle_timeout` and with
+    /// [`Error::PartialMessageTimeout`] when a message begun
+    /// `partial_message_timeout` ago is still incomplete.
     pub fn handle_timeout(&mut self, now: Time) -> Result<(), Error> {
         self.check_alive()?;
-        if !self.is_established() {
+        let State::Established(e) = &mut self.state else {
             return Ok(());
-        }
-        if let Some(idle) = self.idle_timeout {
-            if now >= self.last_rx.saturating_add(idle) {
-                return Err(self.fail(Error::Timeout, false));
-            }
-        }
-        if let (Some(due), Some(interval)) = (self.next_keepalive, self.keepalive_interval) {
-            if now >= due {
-                if !self.sent_since_keepalive && !self.local_closed {
-                    self.seal_control(ContentType::Ping, &[])?;
-                }
-                self.sent_since_keepalive = false;
-                self.next_keepalive = Some(now.saturating_add(interval));
-            }
-        }
-        Ok(())
-    }
-
-    // ----- commands -----
-
-    /// Runs a sealing step; a failure other than API misuse is fatal.
-    #[inline]
-    fn sealing(
-        &mut self,
-        step: impl FnOnce(&mut Transport, &mut Output) -> Result<(), Error>,
-    ) -> Result<(), Error> {
-        let result = match &mut self.state {
-            State::Established(t) if !self.local_closed => step(t, &mut self.tx),
-            State::Failed(e) => return Err(e.clone()),
-            State::Established(_) => return Err(Error::Closed),
-            State::Client(_) | State::Server(_) | State::HandshakeStep => {
-                return Err(Error::HandshakeNotComplete);
-            }
         };
-        match result {
-            Ok(()) => {
-                self.sent_since_keepalive = true;
-                Ok(())
+        match e.handle_timeout(now, &mut self.tx) {
+            Ok(()) => Ok(()),
+            Err(err @ (Error::Timeout | Error::PartialMessageTimeout)) => {
+                Err(self.fail(err, false))
             }
-            Err(
-                e @ (Error::MessageTooLargeToSend { .. }
-                | Error::HandshakeNotComplete
-                | Error::Closed),
-            ) => Err(e),
-            Err(e) => match self.state {
-                State::Failed(_) => Err(e),
-                _ => Err(self.fail(e, true)),
-            },
-        }
-    }
-
-    fn seal_control(&mut self, content_type: ContentType, payload: &[u8]) -> Result<(), Error> {
-        self.sealing(|t, tx| t.seal(tx, content_type, payload))
-    }
-
-    /// Queues `message` for sending, split into records as needed. The peer
-    /// receives it whole. At most `max_message_size` bytes.
-    pub fn send_message(&mut self, message: &[u8]) -> Result<(), Error> {
-        self.sealing(|t, tx| t.send_message(tx, message))
-    }
-
-    /// Updates this side's sending keys now; with `request_peer`, asks the
-    /// peer to update its sending keys too. Keys are also updated
-    /// automatically after `key_update_after_records` records.
-    pub fn update_keys(&mut self, request_peer: bool) -> Result<(), Error> {
-        self.sealing(|t, tx| t.update_keys(tx, request_peer))
-    }
-
-    /// Sends a keep-alive ping with up to 64 bytes of payload; the answer
-    /// arrives as [`Event::Pong`].
-    pub fn ping(&mut self, payload: &[u8]) -> Result<(), Error> {
-        if payload.len() > MAX_PING_LEN {
-            return Err(Error::InvalidConfig("ping payload longer than 64 bytes"));
-        }
-        self.seal_control(ContentType::Ping, payload)
-    }
-
-    /// Closes gracefully: queues a close_notify alert and refuses further
-    /// sends. Receiving continues until the peer closes too. During the
-    /// handshake the connection is abandoned and nothing is sent.
-    pub fn close(&mut self) -> Result<(), Error> {
-        if self.local_closed {
-            return Ok(());
-        }
-        if self.is_handshaking() {
-            self.state = State::Failed(Error::Closed);
-            return Ok(());
-        }
-        self.seal_control(ContentType::Alert, &[AlertCode::CloseNotify.to_u8()])?;
-        self.local_closed = true;
-        Ok(())
-    }
-
-    /// Queues the cleartext alert frame (handshake phase) for `err`, if it has one.
-    fn queue_cleartext_alert(&mut self, err: &Error) {
-        if let Some(code) = err.alert() {
-            let mut frame = Vec::with_capacity(HEADER_LEN.saturating_add(1));
-            if write_frame(&mut frame, FrameType::Alert, &[code.to_u8()]).is_ok() {
-                self.tx.put(&frame);
-            }
-        }
-    }
-
-    /// Makes the connection fail with `err`, queueing at most one alert.
-    fn fail(&mut self, err: Error, send_alert: bool) -> Error {
-        if send_alert && !self.local_closed {
-            if let Some(code) = err.alert() {
-                match &mut self.state {
-                    State::Established(t) => {
-                        let _ = t.seal(&mut self.tx, ContentType::Alert, &[code.to_u8()]);
-                    }
-                    State::Client(_) | State::Server(_) | State::HandshakeStep => {
-                        self.queue_cleartext_alert(&err)
-                    }
-                    State::Failed(_) => {}
-                }
-            }
-        }
-        self.rx = BytesMut::new();
-        self.inbox.discard_partial();
-        self.state = State::Failed(err.clone());
-        err
-    }
-
-    /// Frees what an idle connection does not need: empty receive and send
-    /// buffers, empty queues and the expanded AEAD keys (only the 32-byte
-    /// traffic secrets stay; keys are rebuilt on the next record, which costs
-    /// about as much as one key update). Call it when the connection goes
-    /// idle (the adapters do when a read would block with nothing pending);
-    /// buffers are kept between calls so that busy connections do not
-    /// allocate per message. Returns nothing and never fails.
-    pub fn release_idle_memory(&mut self) {
-        if self.rx.is_empty() {
-            self.rx = BytesMut::new();
-        }
-        self.tx.release();
-        self.inbox.release();
-        if self.events.is_empty() {
-            self.events = VecDeque::new();
-        }
-        if let State::Established(t) = &mut self.state {
-            t.release_keys();
+            Err(err) => Err(self.fail(err, true)),
         }
     }
 
@@ -913,13 +539,21 @@ impl Connection {
     /// The next event, if any.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        self.events.pop()
     }
 
     /// The next complete message, if any.
     #[must_use]
     pub fn recv_message(&mut self) -> Option<Bytes> {
         self.inbox.pop()
+    }
+
+    /// Memory held for received bytes not yet taken by the application: the
+    /// receive buffer, the message being reassembled and complete messages
+    /// waiting (each charged for the allocation it keeps alive). A server
+    /// adapter sums it across connections to enforce a memory budget.
+    pub fn buffered_len(&self) -> usize {
+        self.deframer.capacity().saturating_add(self.inbox.held())
     }
 
     /// The length of the next complete message, if any.
@@ -934,8 +568,14 @@ impl Connection {
         self.inbox.read(buf)
     }
 
-    /// Largest payload of one record.
-    pub const MAX_FRAGMENT_LEN: usize = MAX_FRAGMENT_LEN;
+    /// Queues the cleartext alert frame (handshake phase) for `err`, if it
+    /// has one: `0x15 0x00 0x01 code`, written in place.
+    fn queue_cleartext_alert(&mut self, err: &Error) {
+        if let Some(code) = err.alert() {
+            self.tx
+                .put(&[FrameType::Alert.to_u8(), 0x00, 0x01, code.to_u8()]);
+        }
+    }
 }
 
 impl std::fmt::Debug for Connection {

@@ -1,18 +1,20 @@
-//! Server handshake state.
+//! Server handshake states: waiting for a ClientHello, then waiting for the
+//! caller's decision on it.
 
 use std::sync::Arc;
 
 use bytes::Bytes;
 
-use crate::Side;
+use super::Side;
+use super::decision::{Acceptance, ClientHello, EarlyDataOffer, EarlyDataRefusal};
+use super::transport::Transport;
 use crate::config::{ServerConfig, ServerOptions};
-use crate::conn::transport::Transport;
 use crate::cookie;
 use crate::crypto::dh::StaticKeyPair;
 use crate::error::Error;
 use crate::noise::HandshakeState;
 use crate::record::Output;
-use crate::suite::Suite;
+use crate::suite::{Pattern, Suite};
 use crate::time::Time;
 use crate::wire::Reader;
 use crate::wire::extensions::{self, Message};
@@ -20,18 +22,30 @@ use crate::wire::frame::{FrameType, write_frame};
 use crate::wire::hello::{ClientHelloHeader, FLAG_EARLY_DATA, Retry, prologue};
 
 /// The server waits for a ClientHello. It keeps no per-client state until
-/// one is accepted: a Retry is answered statelessly.
+/// one is read: a Retry is answered statelessly.
 pub(crate) struct ExpectClientHello {
     pub(crate) config: Arc<ServerConfig>,
     pub(crate) options: ServerOptions,
 }
 
-/// Where a server goes after a frame.
+/// Message 1 was read; the server waits for the caller to accept or reject
+/// the client (`spec/PROTOCOL.md` section 4.3, step 8).
+pub(crate) struct AwaitDecision {
+    config: Arc<ServerConfig>,
+    pattern: Pattern,
+    suite: Suite,
+    noise: HandshakeState,
+    pub(crate) hello: ClientHello,
+    /// The early data, kept only while the connection's own checks allow it.
+    early_data: Option<Bytes>,
+}
+
+/// Where a server goes after a ClientHello.
 pub(crate) enum ServerNext {
     /// A Retry was queued; wait for the retried ClientHello.
     Again(ExpectClientHello),
-    /// Established; with the early data the replay guard accepted, if any.
-    Established(Box<Transport>, Option<Bytes>),
+    /// Message 1 was read: ask the caller.
+    Decide(Box<AwaitDecision>),
 }
 
 impl ExpectClientHello {
@@ -44,7 +58,7 @@ impl ExpectClientHello {
             .find(|s| self.config.suites.contains(s))
     }
 
-    /// Steps 1 to 6 of `spec/PROTOCOL.md` section 4.3: everything decided
+    /// Steps 5 and 6 of `spec/PROTOCOL.md` section 4.3: everything decided
     /// before any Diffie-Hellman work. Returns the Retry to send, if any.
     fn precheck(
         &self,
@@ -61,7 +75,7 @@ impl ExpectClientHello {
             }
             if !retry.cookie.is_empty() {
                 cookie::verify(
-                    self.config.cookie_secret(),
+                    self.config.cookie_secret()?,
                     &retry.cookie,
                     &self.options.peer_address,
                     now,
@@ -84,7 +98,11 @@ impl ExpectClientHello {
             });
         }
         let cookie = if self.options.demand_cookie {
-            cookie::make(self.config.cookie_secret(), now, &self.options.peer_address)?
+            cookie::make(
+                self.config.cookie_secret()?,
+                now,
+                &self.options.peer_address,
+            )?
         } else {
             Vec::new()
         };
@@ -94,6 +112,9 @@ impl ExpectClientHello {
         }))
     }
 
+    /// Handles a ClientHello: a stateless Retry, or message 1 read and the
+    /// decision handed to the caller. No ephemeral key is generated here: a
+    /// flight that fails to decrypt costs one Diffie-Hellman.
     pub(crate) fn handle(
         self,
         frame_type: FrameType,
@@ -118,7 +139,6 @@ impl ExpectClientHello {
             .select_suite(&header.suites)
             .ok_or(Error::NoCommonSuite)?;
         if let Some(retry) = self.precheck(&header, selected, now)? {
-            // Stateless Retry before any DH work.
             let mut retry_body = Vec::with_capacity(retry.cookie.len().saturating_add(2));
             retry.encode(&mut retry_body)?;
             let mut frame = Vec::with_capacity(retry_body.len().saturating_add(3));
@@ -126,7 +146,6 @@ impl ExpectClientHello {
             out.put(&frame);
             return Ok(ServerNext::Again(self));
         }
-        let e = StaticKeyPair::generate_with(self.config.provider, self.config.rng.as_ref())?;
         let mut noise = HandshakeState::initialize(
             self.config.provider,
             pattern,
@@ -134,7 +153,7 @@ impl ExpectClientHello {
             false,
             &prologue(header_bytes),
             Some(key.clone()),
-            e,
+            None,
             None,
         )?;
         let payload = noise.read_message(r.rest())?;
@@ -150,44 +169,105 @@ impl ExpectClientHello {
             }
         };
         let client_key = noise.remote_static();
-        if let Some(client_key) = &client_key {
-            if !self.config.authorize(client_key) {
-                return Err(Error::ClientRejected);
+        let retry_echoed = header.retry.is_some();
+        let mut early_data = None;
+        let offer = match early {
+            None => None,
+            Some((data, timestamp)) => {
+                let flight = noise
+                    .remote_ephemeral()
+                    .ok_or(Error::Internal("no remote ephemeral after message 1"))?;
+                let window = self.config.early_data_window();
+                let refused = match window {
+                    None => Some(EarlyDataRefusal::NotEnabled),
+                    Some(_) if retry_echoed => Some(EarlyDataRefusal::AfterRetry),
+                    Some(w) if !within_window(timestamp, now, w) => {
+                        Some(EarlyDataRefusal::OutsideWindow)
+                    }
+                    Some(_) => None,
+                };
+                if refused.is_none() {
+                    early_data = Some(Bytes::copy_from_slice(data));
+                }
+                Some(EarlyDataOffer {
+                    len: data.len(),
+                    timestamp,
+                    flight_id: *flight.as_bytes(),
+                    device: client_key,
+                    window: window.unwrap_or_default(),
+                    refused,
+                })
             }
-        }
-        let mut accepted = None;
+        };
+        let hello = ClientHello {
+            pattern,
+            suite: selected,
+            key_id: header.key_id,
+            client_key,
+            peer_address: Bytes::copy_from_slice(&self.options.peer_address),
+            peer_socket_addr: self.options.socket_addr(),
+            retry_echoed,
+            early_data: offer,
+        };
+        Ok(ServerNext::Decide(Box::new(AwaitDecision {
+            config: self.config,
+            pattern,
+            suite: selected,
+            noise,
+            hello,
+            early_data,
+        })))
+    }
+}
+
+/// `now - W <= t <= now + W` (section 4.9, rule 2).
+fn within_window(t: Time, now: Time, window: std::time::Duration) -> bool {
+    t.saturating_add(window) >= now && t <= now.saturating_add(window)
+}
+
+impl AwaitDecision {
+    /// Accepts the client: generates the ephemeral key, writes message 2
+    /// (with `early_data_status` when early data was offered) and derives
+    /// the transport keys. Returns the transport, unconfirmed, and the early
+    /// data if it was accepted.
+    pub(crate) fn accept(
+        mut self,
+        acceptance: Acceptance,
+        out: &mut Output,
+    ) -> Result<(Box<Transport>, Option<Bytes>), Error> {
+        let accepted = match self.early_data.take() {
+            Some(data) if acceptance.early_data_fresh => Some(data),
+            _ => None,
+        };
         let mut reply_payload = Vec::new();
-        if let Some((data, timestamp)) = early {
-            let flight = noise
-                .remote_ephemeral()
-                .ok_or(Error::UnexpectedMessage("no ephemeral"))?;
-            let ok = self
-                .config
-                .early_data_policy()
-                .is_some_and(|p| p.accept(flight.as_bytes(), client_key.as_ref(), timestamp, now));
-            if ok {
-                accepted = Some(Bytes::copy_from_slice(data));
-            }
+        if self.hello.early_data.is_some() {
             extensions::push(
                 &mut reply_payload,
                 extensions::EARLY_DATA_STATUS,
-                &[u8::from(ok)],
+                &[u8::from(accepted.is_some())],
             )?;
         }
+        let announced = self.config.announced_server_keys();
+        if !announced.is_empty() {
+            let keys: Vec<u8> = announced.iter().flat_map(|k| *k.as_bytes()).collect();
+            extensions::push(&mut reply_payload, extensions::SERVER_KEYS, &keys)?;
+        }
+        let e = StaticKeyPair::generate_with(self.config.provider, self.config.rng.as_ref())?;
+        self.noise.set_ephemeral(e);
         let mut reply = Vec::with_capacity(64);
-        noise.write_message(&reply_payload, &mut reply)?;
+        self.noise.write_message(&reply_payload, &mut reply)?;
         let transport = Transport::from_handshake(
             self.config.provider,
             Side::Server,
-            pattern,
-            selected,
-            &noise,
-            client_key,
+            self.pattern,
+            self.suite,
+            &self.noise,
+            self.hello.client_key,
             self.config.transport.clone(),
         )?;
         let mut frame = Vec::with_capacity(reply.len().saturating_add(3));
         write_frame(&mut frame, FrameType::ServerHello, &reply)?;
         out.put(&frame);
-        Ok(ServerNext::Established(Box::new(transport), accepted))
+        Ok((Box::new(transport), accepted))
     }
 }

@@ -1,8 +1,8 @@
 //! The established state: record keys for both directions, key update and
 //! the exporter.
 
-use crate::Side;
-use crate::config::{FRAGMENT_LEN, TransportConfig};
+use super::Side;
+use crate::config::TransportConfig;
 use crate::crypto::CryptoProvider;
 use crate::crypto::dh::PublicKey;
 use crate::crypto::hash::HASH_LEN;
@@ -12,6 +12,7 @@ use crate::noise::HandshakeState;
 use crate::record::{ContentType, DirectionKeys, Output};
 use crate::suite::{Pattern, Suite};
 use crate::wire::frame::HEADER_LEN;
+use crate::wire::limits::MAX_FRAGMENT_LEN as FRAGMENT_LEN;
 
 /// Key update payload: the sender does not ask the receiver to update.
 pub(crate) const UPDATE_NOT_REQUESTED: u8 = 0;
@@ -30,6 +31,18 @@ pub(crate) struct Transport {
     pub(crate) config: TransportConfig,
 }
 
+/// What a Noise `Split()` hands over: the two keys (initiator-to-responder
+/// first), the final handshake hash and what was negotiated.
+pub(crate) struct SplitKeys<'a> {
+    pub(crate) side: Side,
+    pub(crate) pattern: Pattern,
+    pub(crate) suite: Suite,
+    pub(crate) k1: &'a [u8; HASH_LEN],
+    pub(crate) k2: &'a [u8; HASH_LEN],
+    pub(crate) handshake_hash: [u8; HASH_LEN],
+    pub(crate) peer_static: Option<PublicKey>,
+}
+
 impl Transport {
     pub(crate) fn from_handshake(
         provider: &'static CryptoProvider,
@@ -41,32 +54,33 @@ impl Transport {
         config: TransportConfig,
     ) -> Result<Self, Error> {
         let (k1, k2, h) = noise.split()?;
-        Self::from_split(
-            provider,
+        let split = SplitKeys {
             side,
             pattern,
             suite,
-            &k1,
-            &k2,
-            h,
+            k1: &k1,
+            k2: &k2,
+            handshake_hash: h,
             peer_static,
-            config,
-        )
+        };
+        Self::from_split(provider, &split, config)
     }
 
     /// Builds the transport from Noise `Split()` output and the handshake hash.
-    #[allow(clippy::too_many_arguments)]
     pub(crate) fn from_split(
         provider: &'static CryptoProvider,
-        side: Side,
-        pattern: Pattern,
-        suite: Suite,
-        k1: &[u8; HASH_LEN],
-        k2: &[u8; HASH_LEN],
-        handshake_hash: [u8; HASH_LEN],
-        peer_static: Option<PublicKey>,
+        split: &SplitKeys<'_>,
         config: TransportConfig,
     ) -> Result<Self, Error> {
+        let SplitKeys {
+            side,
+            pattern,
+            suite,
+            k1,
+            k2,
+            handshake_hash,
+            peer_static,
+        } = *split;
         let secrets = HandshakeSecrets::derive(provider, k1, k2, &handshake_hash)?;
         let c2s = DirectionKeys::new(provider, suite, secrets.client_to_server)?;
         let s2c = DirectionKeys::new(provider, suite, secrets.server_to_client)?;
@@ -156,6 +170,11 @@ impl Transport {
         body: &mut [u8],
     ) -> Result<(ContentType, usize), Error> {
         self.recv.open(header, body)
+    }
+
+    /// Whether the current sending keys have protected any record.
+    pub(crate) fn sent_under_current_keys(&self) -> bool {
+        self.send.seq() > 0
     }
 
     /// The peer switched its sending keys: switch our receiving keys.

@@ -21,7 +21,7 @@ pub(crate) mod aead;
 mod aws_lc;
 pub(crate) mod dh;
 pub(crate) mod hash;
-pub mod rng;
+pub(crate) use crate::rng;
 mod rust_crypto;
 #[cfg(test)]
 mod vector_tests;

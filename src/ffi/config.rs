@@ -6,7 +6,6 @@
 //! for connections created afterwards only; they must not run concurrently
 //! with any other use of the same handle.
 
-use std::ffi::{c_int, c_void};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,21 +42,6 @@ pub enum lwsec_pattern {
     LWSEC_PATTERN_IK = 2,
 }
 
-/// The IK authorisation hook of a server: called with the client's
-/// authenticated static public key (`client_key_len` is always
-/// `LWSEC_KEY_LEN`) during the handshake, from within
-/// `lwsec_conn_handle_input` on the thread that calls it. Return non-zero to
-/// accept the client, 0 to reject it (the handshake then fails with
-/// `client_rejected` on both sides). `client_key` is valid only during the
-/// call. The callback must not call lwsec functions on the same connection.
-pub type lwsec_authorize_callback = Option<
-    unsafe extern "C" fn(
-        userdata: *mut c_void,
-        client_key: *const u8,
-        client_key_len: usize,
-    ) -> c_int,
->;
-
 /// A client configuration: the pinned server key, the client's own key for
 /// IK, suites and transport settings. Opaque; free with
 /// `lwsec_client_config_free`.
@@ -66,7 +50,7 @@ pub struct lwsec_client_config {
 }
 
 /// A server configuration: one or more static key pairs (rotation), accepted
-/// suites and patterns, transport settings and the IK authorisation hook.
+/// suites and patterns, transport settings and the early-data window.
 /// Opaque; free with `lwsec_server_config_free`.
 pub struct lwsec_server_config {
     pub(crate) inner: Arc<ServerConfig>,
@@ -438,56 +422,62 @@ pub unsafe extern "C" fn lwsec_server_config_set_timers(
     })
 }
 
-/// The C callback and its user pointer, called for every IK client.
-struct CAuthorizer {
-    callback: unsafe extern "C" fn(*mut c_void, *const u8, usize) -> c_int,
-    userdata: *mut c_void,
-}
-
-// SAFETY: `lwsec_server_config_set_client_authorizer` documents that the
-// callback may be called from any thread that drives a connection and that
-// `userdata` must be usable from those threads; the pointer is only passed
-// back to the callback, never dereferenced by Rust.
-unsafe impl Send for CAuthorizer {}
-// SAFETY: as above; lwsec never accesses `userdata` itself.
-unsafe impl Sync for CAuthorizer {}
-
-impl crate::config::ClientAuthorizer for CAuthorizer {
-    fn authorize(&self, client_key: &PublicKey) -> bool {
-        let key = client_key.as_bytes();
-        // SAFETY: the application registered `callback` with this contract:
-        // it receives its own `userdata` and a key pointer valid for the call.
-        unsafe { (self.callback)(self.userdata, key.as_ptr(), key.len()) != 0 }
-    }
-}
-
-/// Sets the IK authorisation hook (see `lwsec_authorize_callback`): for
-/// every IK client, `callback(userdata, client_key, LWSEC_KEY_LEN)` decides
-/// whether to accept it. Replaces any previous hook. A NULL `callback`
-/// gives `LWSEC_NULL_PARAMETER`.
-///
-/// lwsec never dereferences `userdata`; the application keeps it alive as
-/// long as any connection created from this configuration exists. The
-/// callback runs on whichever thread calls `lwsec_conn_handle_input` on such
-/// a connection, so it (and `userdata`) must be safe to use from there.
+/// Accepts **replayable, non-forward-secret** early data from clients
+/// whose flight's timestamp is within `window_ms` milliseconds of the
+/// server's clock (`spec/PROTOCOL.md` section 4.9); 0 turns early data off
+/// (the default). The application is the replay guard: at the decision
+/// point (`LWSEC_EVENT_CLIENT_HELLO`) `lwsec_conn_client_hello` shows the
+/// offer, and `lwsec_conn_accept_client` takes the guard's verdict.
 ///
 /// # Safety
 ///
 /// `config` is NULL or a live server configuration not in use by another
-/// thread; `callback` follows the contract above.
+/// thread.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn lwsec_server_config_set_client_authorizer(
+pub unsafe extern "C" fn lwsec_server_config_enable_early_data(
     config: *mut lwsec_server_config,
-    callback: lwsec_authorize_callback,
-    userdata: *mut c_void,
+    window_ms: u64,
 ) -> lwsec_result {
     guard(|| {
         // SAFETY: the caller promised `config` is NULL or valid.
         let config = unsafe { handle_mut(config)? };
-        let callback = callback.ok_or(lwsec_result::LWSEC_NULL_PARAMETER)?;
         update_server(config, |c| {
-            c.set_client_authorizer(CAuthorizer { callback, userdata });
+            c.set_early_data_window(millis(window_ms));
             Ok(())
+        })
+    })
+}
+
+/// Announces, in every ServerHello, the server keys clients should pin from
+/// now on: `keys` holds `keys_len / LWSEC_KEY_LEN` raw public keys (0 to 8)
+/// back to back, in order; 0 keys stops announcing. The announcement is
+/// authenticated by the handshake (clients see
+/// `LWSEC_EVENT_SERVER_KEYS_ANNOUNCED`). A length that is not a multiple of
+/// `LWSEC_KEY_LEN`, or more than 8 keys, gives `LWSEC_INVALID_PARAMETER`.
+///
+/// # Safety
+///
+/// `config` is NULL or a live server configuration not in use by another
+/// thread; `keys` points to `keys_len` readable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_server_config_announce_server_keys(
+    config: *mut lwsec_server_config,
+    keys: *const u8,
+    keys_len: usize,
+) -> lwsec_result {
+    guard(|| {
+        // SAFETY: the caller promised both pointers are NULL or valid as documented.
+        let (config, keys) = unsafe { (handle_mut(config)?, input(keys, keys_len)?) };
+        if keys.len() % 32 != 0 {
+            return Err(lwsec_result::LWSEC_INVALID_PARAMETER.into());
+        }
+        let keys: Vec<PublicKey> = keys
+            .chunks(32)
+            .filter_map(|k| <[u8; 32]>::try_from(k).ok().map(PublicKey::from_bytes))
+            .collect();
+        update_server(config, |c| {
+            c.announce_server_keys(keys)
+                .map_err(|_| lwsec_result::LWSEC_INVALID_PARAMETER.into())
         })
     })
 }

@@ -4,14 +4,17 @@
 //! received bytes with `lwsec_conn_handle_input`, send whatever
 //! `lwsec_conn_take_output` / `lwsec_conn_pending_output` returns after
 //! every call, and collect events and messages. A connection handle is not
-//! thread-safe: use it from one thread at a time.
+//! thread-safe: use it from one thread at a time (it may move between
+//! threads between calls).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
+use bytes::Bytes;
+
 use crate::config::ServerOptions;
-use crate::conn::{Connection, Event};
-use crate::error::Error;
+use crate::conn::{Acceptance, Connection, Event, Identity};
+use crate::error::{Error, Rejection};
 use crate::ffi::boundary::{
     Failure, Out, copy_out, free_handle, guard, handle, handle_mut, input, into_handle, output,
     panic_failure,
@@ -26,6 +29,10 @@ use crate::time::Time;
 pub struct lwsec_conn {
     conn: Connection,
     last_error: Option<String>,
+    /// Early data from the last `LWSEC_EVENT_EARLY_DATA`, until taken.
+    early_data: Option<Bytes>,
+    /// Keys from the last `LWSEC_EVENT_SERVER_KEYS_ANNOUNCED`.
+    announced_keys: Vec<crate::crypto::dh::PublicKey>,
 }
 
 /// What `lwsec_conn_poll_event` returns.
@@ -44,14 +51,25 @@ pub enum lwsec_event {
     /// The peer closed gracefully and will send nothing more. Messages
     /// received before still come out of `lwsec_conn_recv_message`.
     LWSEC_EVENT_PEER_CLOSED = 4,
-    /// Server: early data arrived with the first flight. The C API does not
-    /// enable early data yet (no replay guard can be configured from C), so
-    /// a C server does not see this event; its payload is not returned.
+    /// Server: the client was accepted with early data (0-RTT) that the
+    /// application's replay guard judged fresh; take it with
+    /// `lwsec_conn_take_early_data`. **Replayable and not forward secret**,
+    /// from a client not yet confirmed.
     LWSEC_EVENT_EARLY_DATA = 5,
     /// Client: the server accepted the early data of the first flight.
     LWSEC_EVENT_EARLY_DATA_ACCEPTED = 6,
-    /// Client: the server did not accept the early data of the first flight.
+    /// Client: the early data was not accepted (or not sent, after a
+    /// Retry); send it again as a normal message if still needed.
     LWSEC_EVENT_EARLY_DATA_REJECTED = 7,
+    /// Server: a client's first flight was read and the connection waits
+    /// for the application's decision: read it with
+    /// `lwsec_conn_client_hello`, then call `lwsec_conn_accept_client` or
+    /// `lwsec_conn_reject_client`. Input is not consumed until then.
+    LWSEC_EVENT_CLIENT_HELLO = 8,
+    /// Client: the server announced, inside the authenticated handshake, the
+    /// server keys to pin from now on (`lwsec_conn_announced_server_keys`).
+    /// Store them atomically and connect with the first next time.
+    LWSEC_EVENT_SERVER_KEYS_ANNOUNCED = 9,
 }
 
 /// What `lwsec_conn_handshake_state` returns.
@@ -67,6 +85,59 @@ pub enum lwsec_handshake_state {
     /// The connection failed (or was closed during the handshake); see
     /// `lwsec_conn_last_error`.
     LWSEC_STATE_FAILED = 2,
+    /// Server: waiting for the application's decision on the client
+    /// (`LWSEC_EVENT_CLIENT_HELLO`).
+    LWSEC_STATE_AWAITING_DECISION = 3,
+    /// Server: the ServerHello was sent; waiting for the client's key
+    /// confirmation. Messages may be sent (to the client the first flight
+    /// names, not yet authenticated).
+    LWSEC_STATE_AWAITING_CONFIRMATION = 4,
+}
+
+/// Why a server refuses a client (`lwsec_conn_reject_client`); each reason
+/// is sent to the client as an alert.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub enum lwsec_rejection {
+    /// The application does not let this client in: alert `client_rejected`.
+    LWSEC_REJECT_NOT_AUTHORIZED = 1,
+    /// The decision could not be made (policy store down or too slow); the
+    /// server fails closed: alert `internal_error`.
+    LWSEC_REJECT_POLICY_UNAVAILABLE = 2,
+}
+
+/// What a client's first flight says, from `lwsec_conn_client_hello`.
+/// **Nothing here is authenticated as present**: a first flight can be
+/// replayed. Fill it by passing a pointer to an instance.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct lwsec_client_hello_info {
+    /// The handshake pattern (`lwsec_pattern` code).
+    pub pattern: u8,
+    /// The suite selected for the connection (`lwsec_suite` code).
+    pub suite: u8,
+    /// The key id of the server static key the client pinned.
+    pub server_key_id: [u8; 8],
+    /// IK: whether `client_key` holds the claimed device key.
+    pub has_client_key: bool,
+    /// IK: the client's static (device) key as message 1 claims it.
+    pub client_key: [u8; 32],
+    /// Whether this ClientHello answers a Retry.
+    pub retry_echoed: bool,
+    /// Whether the flight offers early data (the fields below are valid).
+    pub early_data_offered: bool,
+    /// Length of the offered early data.
+    pub early_data_len: usize,
+    /// The flight's timestamp (milliseconds since the UNIX epoch).
+    pub early_data_timestamp_ms: u64,
+    /// The flight's identifier for a replay guard (the client's ephemeral
+    /// public key).
+    pub early_data_flight_id: [u8; 32],
+    /// Whether the connection's own checks passed (early data enabled, no
+    /// Retry, timestamp within the window), so the replay guard must be
+    /// asked; when false, early data is refused whatever the verdict.
+    pub early_data_needs_replay_check: bool,
 }
 
 /// Runs `body` on a connection inside the panic boundary and records a
@@ -75,11 +146,19 @@ fn with_conn(
     conn: *mut lwsec_conn,
     body: impl FnOnce(&mut Connection) -> Result<(), Failure>,
 ) -> lwsec_result {
+    with_handle(conn, |h| body(&mut h.conn))
+}
+
+/// [`with_conn`] for calls that need the whole handle.
+fn with_handle(
+    conn: *mut lwsec_conn,
+    body: impl FnOnce(&mut lwsec_conn) -> Result<(), Failure>,
+) -> lwsec_result {
     guard(|| {
         // SAFETY: every caller's contract: `conn` is NULL or a live
         // connection not used by another thread during the call.
         let c = unsafe { handle_mut(conn)? };
-        let result = match catch_unwind(AssertUnwindSafe(|| body(&mut c.conn))) {
+        let result = match catch_unwind(AssertUnwindSafe(|| body(c))) {
             Ok(result) => result,
             Err(payload) => Err(panic_failure(payload.as_ref())),
         };
@@ -103,12 +182,16 @@ fn new_conn(result: Result<Connection, Error>, out: Out<*mut lwsec_conn>) -> Res
     out.set(into_handle(lwsec_conn {
         conn,
         last_error: None,
+        early_data: None,
+        announced_keys: Vec::new(),
     }));
     Ok(())
 }
 
-/// Creates a client connection at time `now_ms` (milliseconds on any clock
-/// that does not go backwards; use the same clock for every call). The
+/// Creates a client connection at time `now_ms`. Every `now_ms` in this API
+/// is the wall clock in milliseconds since the UNIX epoch
+/// (`clock_gettime(CLOCK_REALTIME)`): early-data timestamps and Retry
+/// cookies are compared across machines, so keep clocks in sync (NTP). The
 /// ClientHello is queued at once: send the output.
 ///
 /// The connection keeps its own reference to `config`, which may be freed
@@ -192,10 +275,8 @@ pub unsafe extern "C" fn lwsec_conn_new_server_with_options(
                 Out::new(out_conn)?,
             )
         };
-        let options = ServerOptions {
-            peer_address: address.to_vec(),
-            demand_cookie,
-        };
+        let options =
+            ServerOptions::for_peer_address(address.to_vec()).with_cookie_demanded(demand_cookie);
         new_conn(
             Connection::server_with_options(
                 Arc::clone(&config.inner),
@@ -431,20 +512,253 @@ pub unsafe extern "C" fn lwsec_conn_poll_event(
     conn: *mut lwsec_conn,
     out_event: *mut lwsec_event,
 ) -> lwsec_result {
-    with_conn(conn, |c| {
+    with_handle(conn, |h| {
         // SAFETY: the caller promised `out_event` is NULL or writable.
         let out = unsafe { Out::new(out_event)? };
-        out.set(match c.poll_event() {
+        out.set(match h.conn.poll_event() {
             None => lwsec_event::LWSEC_EVENT_NONE,
+            Some(Event::ClientHello) => lwsec_event::LWSEC_EVENT_CLIENT_HELLO,
             Some(Event::HandshakeComplete) => lwsec_event::LWSEC_EVENT_HANDSHAKE_COMPLETE,
             Some(Event::KeyUpdated) => lwsec_event::LWSEC_EVENT_KEY_UPDATED,
             Some(Event::Pong(_)) => lwsec_event::LWSEC_EVENT_PONG,
             Some(Event::PeerClosed) => lwsec_event::LWSEC_EVENT_PEER_CLOSED,
-            Some(Event::EarlyData(_)) => lwsec_event::LWSEC_EVENT_EARLY_DATA,
+            Some(Event::EarlyData(data)) => {
+                h.early_data = Some(data);
+                lwsec_event::LWSEC_EVENT_EARLY_DATA
+            }
             Some(Event::EarlyDataAccepted) => lwsec_event::LWSEC_EVENT_EARLY_DATA_ACCEPTED,
             Some(Event::EarlyDataRejected) => lwsec_event::LWSEC_EVENT_EARLY_DATA_REJECTED,
+            Some(Event::ServerKeysAnnounced(keys)) => {
+                h.announced_keys = keys;
+                lwsec_event::LWSEC_EVENT_SERVER_KEYS_ANNOUNCED
+            }
         });
         Ok(())
+    })
+}
+
+/// Server: what the client's first flight says, while the connection waits
+/// for a decision (`LWSEC_EVENT_CLIENT_HELLO`, `LWSEC_STATE_AWAITING_DECISION`);
+/// `LWSEC_NOT_AVAILABLE` otherwise.
+///
+/// # Safety
+///
+/// `conn` is NULL or a live connection; `out_info` is NULL or valid for
+/// writing an `lwsec_client_hello_info`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_conn_client_hello(
+    conn: *mut lwsec_conn,
+    out_info: *mut lwsec_client_hello_info,
+) -> lwsec_result {
+    with_conn(conn, |c| {
+        // SAFETY: the caller promised `out_info` is NULL or writable.
+        let out = unsafe { Out::new(out_info)? };
+        let hello = c.client_hello().ok_or(lwsec_result::LWSEC_NOT_AVAILABLE)?;
+        let mut info = lwsec_client_hello_info {
+            pattern: hello.pattern().to_u8(),
+            suite: hello.suite().to_u8(),
+            server_key_id: hello.server_key_id(),
+            retry_echoed: hello.retry_echoed(),
+            ..Default::default()
+        };
+        if let Some(key) = hello.claimed_client_key() {
+            info.has_client_key = true;
+            info.client_key = *key.as_bytes();
+        }
+        if let Some(offer) = hello.early_data() {
+            info.early_data_offered = true;
+            info.early_data_len = offer.len();
+            info.early_data_timestamp_ms = offer.timestamp().as_millis();
+            info.early_data_flight_id = *offer.flight_id();
+            info.early_data_needs_replay_check = offer.needs_replay_check();
+        }
+        out.set(info);
+        Ok(())
+    })
+}
+
+/// Server: lets the client in (see `LWSEC_EVENT_CLIENT_HELLO`) and queues
+/// the ServerHello: send the output. `identity` (`identity_len` bytes, at
+/// most 256, may be NULL with length 0) is the application's name for the
+/// client, reported by `lwsec_conn_peer_identity` once the client confirmed
+/// the handshake. `early_data_fresh` is the replay guard's verdict on the
+/// offered early data (true: not seen before, now recorded); the early data
+/// is accepted only if it is true and the connection's own checks passed,
+/// and then comes as `LWSEC_EVENT_EARLY_DATA`. `LWSEC_HANDSHAKE_NOT_COMPLETE`
+/// when no decision is pending.
+///
+/// # Safety
+///
+/// `conn` is NULL or a live connection; `identity` points to `identity_len`
+/// readable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_conn_accept_client(
+    conn: *mut lwsec_conn,
+    identity: *const u8,
+    identity_len: usize,
+    early_data_fresh: bool,
+    now_ms: u64,
+) -> lwsec_result {
+    with_conn(conn, |c| {
+        // SAFETY: the caller promised `identity` points to `identity_len` bytes.
+        let identity = unsafe { input(identity, identity_len)? };
+        let mut acceptance = Acceptance::new().with_fresh_early_data(early_data_fresh);
+        if !identity.is_empty() {
+            acceptance = acceptance.with_identity(Identity::new(identity.to_vec())?);
+        }
+        c.accept_client(acceptance, Time::from_millis(now_ms))?;
+        Ok(())
+    })
+}
+
+/// Server: refuses the client (see `LWSEC_EVENT_CLIENT_HELLO`): queues the
+/// reason's alert (send the output) and fails the connection, which returns
+/// `LWSEC_CLIENT_REJECTED` from then on. Returns `LWSEC_OK` when the client
+/// was refused, `LWSEC_HANDSHAKE_NOT_COMPLETE` when no decision is pending,
+/// `LWSEC_INVALID_PARAMETER` for an unknown reason.
+///
+/// # Safety
+///
+/// `conn` is NULL or a live connection.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_conn_reject_client(
+    conn: *mut lwsec_conn,
+    reason: u32,
+) -> lwsec_result {
+    with_conn(conn, |c| {
+        let reason = match reason {
+            1 => Rejection::NotAuthorized,
+            2 => Rejection::PolicyUnavailable,
+            _ => return Err(lwsec_result::LWSEC_INVALID_PARAMETER.into()),
+        };
+        match c.reject_client(reason) {
+            Error::ClientRejected(_) => Ok(()),
+            other => Err(other.into()),
+        }
+    })
+}
+
+/// Server: copies the early data of the last `LWSEC_EVENT_EARLY_DATA` into
+/// `buf` and forgets it; `LWSEC_NOT_AVAILABLE` when there is none,
+/// `LWSEC_BUFFER_TOO_SMALL` (nothing taken) when `buf` is too short (8192
+/// bytes always suffice). **Replayable and not forward secret.**
+///
+/// # Safety
+///
+/// `conn` is NULL or a live connection; `buf` points to `buf_len` writable
+/// bytes; `out_written` is NULL or valid for writing a `size_t`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_conn_take_early_data(
+    conn: *mut lwsec_conn,
+    buf: *mut u8,
+    buf_len: usize,
+    out_written: *mut usize,
+) -> lwsec_result {
+    with_handle(conn, |h| {
+        // SAFETY: the caller promised both pointers are NULL or valid as documented.
+        let (buf, out) = unsafe { (output(buf, buf_len)?, Out::new(out_written)?) };
+        let data = h
+            .early_data
+            .as_ref()
+            .ok_or(lwsec_result::LWSEC_NOT_AVAILABLE)?;
+        out.set(copy_out(data, buf)?);
+        h.early_data = None;
+        Ok(())
+    })
+}
+
+/// Client: copies the server keys of the last
+/// `LWSEC_EVENT_SERVER_KEYS_ANNOUNCED` into `buf`, `LWSEC_KEY_LEN` bytes
+/// each, in order (at most 8 keys: 256 bytes always suffice);
+/// `*out_written` receives the byte count. `LWSEC_NOT_AVAILABLE` when none
+/// was announced.
+///
+/// # Safety
+///
+/// `conn` is NULL or a live connection; `buf` points to `buf_len` writable
+/// bytes; `out_written` is NULL or valid for writing a `size_t`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_conn_announced_server_keys(
+    conn: *mut lwsec_conn,
+    buf: *mut u8,
+    buf_len: usize,
+    out_written: *mut usize,
+) -> lwsec_result {
+    with_handle(conn, |h| {
+        // SAFETY: the caller promised both pointers are NULL or valid as documented.
+        let (buf, out) = unsafe { (output(buf, buf_len)?, Out::new(out_written)?) };
+        if h.announced_keys.is_empty() {
+            return Err(lwsec_result::LWSEC_NOT_AVAILABLE.into());
+        }
+        let bytes: Vec<u8> = h
+            .announced_keys
+            .iter()
+            .flat_map(|k| *k.as_bytes())
+            .collect();
+        out.set(copy_out(&bytes, buf)?);
+        Ok(())
+    })
+}
+
+/// Server: copies the application identity given to
+/// `lwsec_conn_accept_client` into `buf`, once the client confirmed the
+/// handshake; `LWSEC_NOT_AVAILABLE` when none was given,
+/// `LWSEC_HANDSHAKE_NOT_COMPLETE` before the confirmation.
+///
+/// # Safety
+///
+/// `conn` is NULL or a live connection; `buf` points to `buf_len` writable
+/// bytes; `out_written` is NULL or valid for writing a `size_t`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_conn_peer_identity(
+    conn: *mut lwsec_conn,
+    buf: *mut u8,
+    buf_len: usize,
+    out_written: *mut usize,
+) -> lwsec_result {
+    with_conn(conn, |c| {
+        // SAFETY: the caller promised both pointers are NULL or valid as documented.
+        let (buf, out) = unsafe { (output(buf, buf_len)?, Out::new(out_written)?) };
+        if !c.is_established() {
+            return Err(not_established(c));
+        }
+        let identity = c.peer_identity().ok_or(lwsec_result::LWSEC_NOT_AVAILABLE)?;
+        out.set(copy_out(identity.as_bytes(), buf)?);
+        Ok(())
+    })
+}
+
+/// After `LWSEC_PEER_ALERT`: the alert's code in `*out_code` and, in
+/// `*out_authenticated`, whether it came inside a protected record. An
+/// unauthenticated (cleartext, handshake-time) alert may be forged by
+/// anyone on the path: never act on it as a fact (for example by falling
+/// back to another pinned key). `LWSEC_NOT_AVAILABLE` when the connection
+/// did not fail with a peer alert.
+///
+/// # Safety
+///
+/// `conn` is NULL or a live connection; `out_code` and `out_authenticated`
+/// are NULL or valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_conn_peer_alert(
+    conn: *mut lwsec_conn,
+    out_code: *mut u8,
+    out_authenticated: *mut bool,
+) -> lwsec_result {
+    with_conn(conn, |c| {
+        // SAFETY: the caller promised both pointers are NULL or writable.
+        let (code_out, auth_out) = unsafe { (Out::new(out_code)?, Out::new(out_authenticated)?) };
+        match c.error() {
+            Some(Error::PeerAlert {
+                code,
+                authenticated,
+            }) => {
+                code_out.set(code.to_u8());
+                auth_out.set(*authenticated);
+                Ok(())
+            }
+            _ => Err(lwsec_result::LWSEC_NOT_AVAILABLE.into()),
+        }
     })
 }
 
@@ -462,7 +776,11 @@ pub unsafe extern "C" fn lwsec_conn_handshake_state(
     with_conn(conn, |c| {
         // SAFETY: the caller promised `out_state` is NULL or writable.
         let out = unsafe { Out::new(out_state)? };
-        out.set(if c.is_handshaking() {
+        out.set(if c.client_hello().is_some() {
+            lwsec_handshake_state::LWSEC_STATE_AWAITING_DECISION
+        } else if c.is_awaiting_confirmation() {
+            lwsec_handshake_state::LWSEC_STATE_AWAITING_CONFIRMATION
+        } else if c.is_handshaking() {
             lwsec_handshake_state::LWSEC_STATE_HANDSHAKING
         } else if c.is_established() {
             lwsec_handshake_state::LWSEC_STATE_ESTABLISHED

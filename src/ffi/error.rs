@@ -61,7 +61,7 @@ pub enum lwsec_result {
     // --- 2xx: the peer is incompatible or refused us ---
     /// The peer speaks an unsupported protocol version.
     LWSEC_UNSUPPORTED_VERSION = 200,
-    /// The server does not hold the pinned server key.
+    /// Server: the client asked for a server key this server does not hold.
     LWSEC_UNKNOWN_SERVER_KEY = 201,
     /// No cipher suite in common with the peer.
     LWSEC_NO_COMMON_SUITE = 202,
@@ -69,9 +69,11 @@ pub enum lwsec_result {
     LWSEC_UNSUPPORTED_PATTERN = 203,
     /// The peer requires an unsupported critical extension.
     LWSEC_UNSUPPORTED_EXTENSION = 204,
-    /// The server refused this client's static key (IK).
+    /// Server: the application refused the client (`lwsec_conn_reject_client`).
     LWSEC_CLIENT_REJECTED = 205,
-    /// The peer sent a fatal alert.
+    /// The peer sent a fatal alert; `lwsec_conn_peer_alert` gives its code
+    /// and whether it was authenticated (alerts during the handshake are
+    /// cleartext: anyone on the path can forge them).
     LWSEC_PEER_ALERT = 206,
 
     // --- 3xx: limits and lifecycle ---
@@ -83,6 +85,10 @@ pub enum lwsec_result {
     LWSEC_CLOSED = 302,
     /// The random number generator failed.
     LWSEC_RNG_ERROR = 303,
+    /// The handshake did not complete within its deadline.
+    LWSEC_HANDSHAKE_TIMEOUT = 304,
+    /// lwsec broke one of its own invariants (a bug).
+    LWSEC_INTERNAL_ERROR = 305,
 
     // --- 4xx: the application misused the API ---
     /// The handshake is not complete yet.
@@ -97,7 +103,7 @@ pub enum lwsec_result {
 
 impl lwsec_result {
     /// Every code, for tests and tables.
-    pub const ALL: [lwsec_result; 31] = [
+    pub const ALL: [lwsec_result; 33] = [
         Self::LWSEC_OK,
         Self::LWSEC_NULL_PARAMETER,
         Self::LWSEC_BUFFER_TOO_SMALL,
@@ -125,6 +131,8 @@ impl lwsec_result {
         Self::LWSEC_TIMEOUT,
         Self::LWSEC_CLOSED,
         Self::LWSEC_RNG_ERROR,
+        Self::LWSEC_HANDSHAKE_TIMEOUT,
+        Self::LWSEC_INTERNAL_ERROR,
         Self::LWSEC_HANDSHAKE_NOT_COMPLETE,
         Self::LWSEC_MESSAGE_TOO_LARGE_TO_SEND,
         Self::LWSEC_INVALID_CONFIG,
@@ -150,12 +158,16 @@ impl lwsec_result {
             Error::NoCommonSuite => Self::LWSEC_NO_COMMON_SUITE,
             Error::UnsupportedPattern => Self::LWSEC_UNSUPPORTED_PATTERN,
             Error::UnsupportedExtension(_) => Self::LWSEC_UNSUPPORTED_EXTENSION,
-            Error::ClientRejected => Self::LWSEC_CLIENT_REJECTED,
-            Error::PeerAlert(_) => Self::LWSEC_PEER_ALERT,
+            Error::ClientRejected(_) => Self::LWSEC_CLIENT_REJECTED,
+            Error::PeerAlert { .. } => Self::LWSEC_PEER_ALERT,
             Error::SequenceExhausted => Self::LWSEC_SEQUENCE_EXHAUSTED,
-            Error::Timeout => Self::LWSEC_TIMEOUT,
+            Error::Timeout | Error::PartialMessageTimeout => Self::LWSEC_TIMEOUT,
+            Error::LimitReached(_) => Self::LWSEC_CLOSED,
             Error::Closed => Self::LWSEC_CLOSED,
             Error::Rng => Self::LWSEC_RNG_ERROR,
+            Error::HandshakeTimeout(_) => Self::LWSEC_HANDSHAKE_TIMEOUT,
+            Error::Internal(_) => Self::LWSEC_INTERNAL_ERROR,
+            Error::InvalidArgument(_) => Self::LWSEC_INVALID_PARAMETER,
             Error::HandshakeNotComplete => Self::LWSEC_HANDSHAKE_NOT_COMPLETE,
             Error::MessageTooLargeToSend { .. } => Self::LWSEC_MESSAGE_TOO_LARGE_TO_SEND,
             Error::InvalidConfig(_) => Self::LWSEC_INVALID_CONFIG,
@@ -184,7 +196,9 @@ impl lwsec_result {
             Self::LWSEC_TRUNCATED => "connection ended without a graceful close\0",
             Self::LWSEC_INVALID_COOKIE => "invalid Retry cookie\0",
             Self::LWSEC_UNSUPPORTED_VERSION => "peer uses an unsupported protocol version\0",
-            Self::LWSEC_UNKNOWN_SERVER_KEY => "the server does not hold the pinned server key\0",
+            Self::LWSEC_UNKNOWN_SERVER_KEY => {
+                "the client asked for a server key this server does not hold\0"
+            }
             Self::LWSEC_NO_COMMON_SUITE => "no cipher suite in common with the peer\0",
             Self::LWSEC_UNSUPPORTED_PATTERN => {
                 "the server does not accept this handshake pattern\0"
@@ -192,12 +206,16 @@ impl lwsec_result {
             Self::LWSEC_UNSUPPORTED_EXTENSION => {
                 "peer requires an unsupported critical extension\0"
             }
-            Self::LWSEC_CLIENT_REJECTED => "the server refused this client's static key\0",
-            Self::LWSEC_PEER_ALERT => "peer sent a fatal alert\0",
+            Self::LWSEC_CLIENT_REJECTED => "the application refused the client\0",
+            Self::LWSEC_PEER_ALERT => {
+                "peer sent a fatal alert (unauthenticated if in the clear; see lwsec_conn_peer_alert)\0"
+            }
             Self::LWSEC_SEQUENCE_EXHAUSTED => "record sequence numbers exhausted; reconnect\0",
             Self::LWSEC_TIMEOUT => "nothing received within the idle timeout\0",
             Self::LWSEC_CLOSED => "the connection is closed\0",
             Self::LWSEC_RNG_ERROR => "the random number generator failed\0",
+            Self::LWSEC_HANDSHAKE_TIMEOUT => "the handshake did not complete in time\0",
+            Self::LWSEC_INTERNAL_ERROR => "internal error in lwsec (a bug)\0",
             Self::LWSEC_HANDSHAKE_NOT_COMPLETE => "the handshake is not complete\0",
             Self::LWSEC_MESSAGE_TOO_LARGE_TO_SEND => "message exceeds the maximum message size\0",
             Self::LWSEC_INVALID_CONFIG => "invalid configuration\0",

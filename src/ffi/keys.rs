@@ -8,6 +8,9 @@ use crate::ffi::error::lwsec_result;
 /// Length in bytes of a raw X25519 public or private key.
 pub const LWSEC_KEY_LEN: usize = 32;
 
+/// Length in bytes of the handshake hash (`lwsec_conn_handshake_hash`).
+pub const LWSEC_HANDSHAKE_HASH_LEN: usize = 32;
+
 /// Length in bytes of a key in the text format (`lwsec-public-v1:` or
 /// `lwsec-secret-v1:` followed by 64 hex digits), without any terminator.
 pub const LWSEC_KEY_TEXT_LEN: usize = 80;

@@ -2,7 +2,7 @@
 //! loop — bytes in, bytes out.
 //!
 //! The header is `include/lwsec.h`, generated from this module by cbindgen
-//! (`LWSEC_BLESS=1 cargo test --features ffi --test c_api c_api_header`).
+//! (`cargo run -p lwsec-header`; `cargo test -p lwsec-header` checks it).
 //! Build the static and shared libraries with
 //!
 //! ```text

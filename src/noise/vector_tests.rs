@@ -74,7 +74,10 @@ fn run_vector_with(p: &'static CryptoProvider, v: &Value, pattern: Pattern, suit
         true,
         &init_prologue,
         init_static.clone(),
-        StaticKeyPair::from_private_bytes(key32(v, "init_ephemeral")),
+        Some(StaticKeyPair::from_private_bytes(key32(
+            v,
+            "init_ephemeral",
+        ))),
         Some(remote_static),
     )
     .unwrap();
@@ -85,7 +88,10 @@ fn run_vector_with(p: &'static CryptoProvider, v: &Value, pattern: Pattern, suit
         false,
         &resp_prologue,
         Some(resp_static),
-        StaticKeyPair::from_private_bytes(key32(v, "resp_ephemeral")),
+        Some(StaticKeyPair::from_private_bytes(key32(
+            v,
+            "resp_ephemeral",
+        ))),
         None,
     )
     .unwrap();

@@ -3,7 +3,7 @@
 /// What a record carries (the byte after the payload in the inner plaintext).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum ContentType {
+pub(crate) enum ContentType {
     /// The last (or only) fragment of an application message. 0x01.
     MessageEnd,
     /// A fragment of an application message; more follow. 0x02.
@@ -16,11 +16,14 @@ pub enum ContentType {
     Pong,
     /// An alert: close_notify or a fatal error code. 0x06.
     Alert,
+    /// Key confirmation: the client's first record, empty, proving it holds
+    /// the handshake's keys (`spec/PROTOCOL.md` section 4.10). 0x07.
+    Confirm,
 }
 
 impl ContentType {
     /// The type's byte.
-    pub const fn to_u8(self) -> u8 {
+    pub(crate) const fn to_u8(self) -> u8 {
         match self {
             Self::MessageEnd => 0x01,
             Self::MessageContinues => 0x02,
@@ -28,11 +31,12 @@ impl ContentType {
             Self::Ping => 0x04,
             Self::Pong => 0x05,
             Self::Alert => 0x06,
+            Self::Confirm => 0x07,
         }
     }
 
     /// The type for a byte, if defined.
-    pub const fn from_u8(b: u8) -> Option<Self> {
+    pub(crate) const fn from_u8(b: u8) -> Option<Self> {
         Some(match b {
             0x01 => Self::MessageEnd,
             0x02 => Self::MessageContinues,
@@ -40,6 +44,7 @@ impl ContentType {
             0x04 => Self::Ping,
             0x05 => Self::Pong,
             0x06 => Self::Alert,
+            0x07 => Self::Confirm,
             _ => return None,
         })
     }

@@ -6,7 +6,7 @@ mod content;
 mod output;
 mod padding;
 
-pub use content::ContentType;
+pub(crate) use content::ContentType;
 pub(crate) use output::Output;
 pub use padding::Padding;
 
@@ -18,14 +18,7 @@ use crate::key_schedule::{self, Secret};
 use crate::suite::Suite;
 use crate::wire::frame::{FrameHeader, FrameType, HEADER_LEN};
 
-/// Largest application payload in one record.
-pub const MAX_FRAGMENT_LEN: usize = 16384;
-/// Largest inner plaintext: payload, content type and padding.
-pub(crate) const MAX_INNER_LEN: usize = MAX_FRAGMENT_LEN + 1;
-/// Largest record body (ciphertext and tag).
-pub(crate) const MAX_CIPHERTEXT_LEN: usize = MAX_INNER_LEN + TAG_LEN;
-/// Largest record on the wire, header included.
-pub const MAX_RECORD_LEN: usize = HEADER_LEN + MAX_CIPHERTEXT_LEN;
+use crate::wire::limits::MAX_FRAGMENT_LEN;
 
 /// The keys of one direction under one traffic secret.
 pub(crate) struct DirectionKeys {

@@ -1,7 +1,7 @@
 //! Padding policies for length hiding.
 
 use crate::error::Error;
-use crate::record::MAX_INNER_LEN;
+use crate::wire::limits::MAX_INNER_LEN;
 
 /// How records are padded to hide the length of their content.
 ///

@@ -1,14 +1,24 @@
 //! Tokio adapter: a [`Connection`] over any
 //! `AsyncRead + AsyncWrite` transport (feature `tokio`).
 //!
-//! [`connect`] and [`accept`] run the handshake (with a timeout) and return
-//! a [`Stream`]: `AsyncRead`/`AsyncWrite` over message payloads, plus
+//! [`connect`] runs the client handshake (with a timeout) and returns a
+//! [`Stream`]: `AsyncRead`/`AsyncWrite` over message payloads, plus
 //! `send_message`/`recv_message`, [`Stream::into_split`] for two tasks, and
 //! [`Stream::into_messages`] for a `futures` `Stream + Sink` of whole
-//! messages ([`MessageStream`]). Servers under load use an [`Acceptor`],
-//! which demands stateless Retry cookies while too many handshakes are in
-//! progress. The adapter only moves bytes and keeps time; the protocol is
-//! in the core.
+//! messages ([`MessageStream`]).
+//!
+//! Servers use an [`Acceptor`]. At each connection's decision point it runs
+//! the server's asynchronous policies, each with a deadline, failing
+//! closed: an [`Authorizer`] (who gets in, with which application
+//! identity) and a [`ReplayGuard`] (is the early data fresh; a
+//! [`StrikeRegister`](crate::early_data::StrikeRegister) in one process,
+//! [`RedisReplayGuard`] for a fleet). A slow policy delays only its own
+//! client. The acceptor returns the stream once the client has confirmed
+//! the handshake, or, with [`Acceptor::accept_unconfirmed`], as soon as the
+//! ServerHello is sent (to answer early data in the same round trip). It
+//! also demands stateless Retry cookies while too many handshakes are in
+//! progress. The adapter only moves bytes, keeps time and runs policies;
+//! the protocol is in the core.
 //!
 //! # Why `flush` and `shutdown` matter
 //!
@@ -45,8 +55,13 @@
 //! ```
 
 mod acceptor;
+mod limits;
 mod messages;
+mod policy;
+#[cfg(feature = "redis")]
+mod redis_guard;
 mod stream;
+mod unconfirmed;
 
 use std::future::poll_fn;
 use std::io;
@@ -55,13 +70,21 @@ use std::time::Duration;
 
 use ::tokio::io::{AsyncRead, AsyncWrite};
 
-use crate::{ClientConfig, Connection, ServerConfig, Time};
+use crate::{Acceptance, ClientConfig, Connection, Error, ServerConfig, ServerOptions, Time};
 
-pub use acceptor::{Acceptor, DEFAULT_COOKIE_THRESHOLD};
+pub use acceptor::{
+    Acceptor, DEFAULT_AUTHORIZER_TIMEOUT, DEFAULT_COOKIE_THRESHOLD, DEFAULT_HANDSHAKE_BURST,
+    DEFAULT_HANDSHAKES_PER_SECOND, DEFAULT_REPLAY_GUARD_TIMEOUT,
+};
+pub use limits::{DEFAULT_MAX_CONNECTIONS, DEFAULT_MEMORY_BUDGET};
 pub use messages::MessageStream;
+pub use policy::{Authorizer, PolicyFuture, ReplayGuard};
+#[cfg(feature = "redis")]
+pub use redis_guard::RedisReplayGuard;
 pub use stream::Stream;
+pub use unconfirmed::Unconfirmed;
 
-/// Handshake timeout of [`connect`] and [`accept`].
+/// Handshake timeout of [`connect`], [`accept`] and the [`Acceptor`].
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Connects as a client over `io`: runs the handshake, giving up after
@@ -85,43 +108,47 @@ where
     handshake(Connection::client(config, Time::now())?, io, timeout).await
 }
 
-/// Accepts a client over `io`: runs the handshake, giving up after
-/// [`DEFAULT_HANDSHAKE_TIMEOUT`].
+/// Accepts a client over `io` with no policies: every client is let in
+/// (no application identity) and early data is refused. Gives up after
+/// [`DEFAULT_HANDSHAKE_TIMEOUT`]. Servers that decide who gets in, take
+/// early data or face floods use an [`Acceptor`].
 pub async fn accept<IO>(config: Arc<ServerConfig>, io: IO) -> io::Result<Stream<IO>>
 where
     IO: AsyncRead + AsyncWrite + Unpin,
 {
-    accept_with_timeout(config, io, DEFAULT_HANDSHAKE_TIMEOUT).await
-}
-
-/// [`accept`] with a chosen handshake timeout.
-pub async fn accept_with_timeout<IO>(
-    config: Arc<ServerConfig>,
-    io: IO,
-    timeout: Duration,
-) -> io::Result<Stream<IO>>
-where
-    IO: AsyncRead + AsyncWrite + Unpin,
-{
-    handshake(Connection::server(config, Time::now())?, io, timeout).await
+    Acceptor::new(config).accept(io, ServerOptions::new()).await
 }
 
 /// Runs the handshake of a connection the caller created, for example a
-/// client with early data ([`Connection::client_with_replayable_early_data`])
-/// or a server with options ([`Connection::server_with_options`]: peer
-/// address for cookies, cookie demanded under load).
+/// client with early data ([`Connection::client_with_replayable_early_data`]).
+/// A server connection created this way lets every client in, with no
+/// application identity and early data refused (use an [`Acceptor`] for
+/// policies). Returns once the handshake is complete (a server: once the
+/// client confirmed it).
 pub async fn handshake<IO>(conn: Connection, io: IO, timeout: Duration) -> io::Result<Stream<IO>>
 where
     IO: AsyncRead + AsyncWrite + Unpin,
 {
     let mut stream = Stream::new(conn, io);
-    let result = ::tokio::time::timeout(timeout, poll_fn(|cx| stream.poll_handshake(cx))).await;
-    match result {
+    let run = async {
+        loop {
+            poll_fn(|cx| stream.poll_handshake(cx, false)).await?;
+            if stream.conn().client_hello().is_none() {
+                return Ok::<(), io::Error>(());
+            }
+            stream
+                .conn_mut()
+                .accept_client(Acceptance::new(), Time::now())?;
+        }
+    };
+    match ::tokio::time::timeout(timeout, run).await {
         Ok(Ok(())) => Ok(stream),
         Ok(Err(e)) => Err(e),
-        Err(_) => Err(io::Error::new(
-            io::ErrorKind::TimedOut,
-            format!("lwsec handshake did not complete within {timeout:?}"),
-        )),
+        Err(_) => Err(timed_out(timeout)),
     }
+}
+
+/// The error for a handshake that missed its deadline.
+fn timed_out(timeout: Duration) -> io::Error {
+    io::Error::new(io::ErrorKind::TimedOut, Error::HandshakeTimeout(timeout))
 }

@@ -12,11 +12,9 @@ use ::tokio::time::{Instant, Sleep};
 use bytes::Bytes;
 
 use super::MessageStream;
-use crate::blocking::{EventNotes, send_prefix};
-use crate::{Connection, Error, Time};
-
-/// Bytes read from the transport per call: one full record.
-const READ_BUF_LEN: usize = crate::record::MAX_RECORD_LEN;
+use super::limits::Charge;
+use crate::adapter::{EventNotes, READ_BUF_LEN, send_prefix};
+use crate::{Connection, Error, Event, PublicKey, Time};
 
 /// Queued output above this makes writers wait for the transport first, so a
 /// peer that does not read cannot make us buffer without bound.
@@ -56,6 +54,8 @@ pub struct Stream<IO> {
     /// reader (sending a pong) and the writer may both wait; the transport
     /// remembers only the last one, so whoever makes progress wakes both.
     write_waiters: [Option<Waker>; 2],
+    /// An acceptor's connection slot and memory-budget charge.
+    charge: Option<Charge>,
 }
 
 impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
@@ -69,6 +69,24 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
             timer: None,
             timer_due: None,
             write_waiters: [None, None],
+            charge: None,
+        }
+    }
+
+    /// Charges the stream's buffered input against an acceptor's budget.
+    pub(super) fn set_charge(&mut self, charge: Charge) {
+        self.charge = Some(charge);
+        self.recharge();
+    }
+
+    /// Updates the charge to what the stream holds now.
+    fn recharge(&mut self) {
+        if let Some(charge) = &mut self.charge {
+            charge.set(
+                self.conn
+                    .buffered_len()
+                    .saturating_add(self.leftover.capacity()),
+            );
         }
     }
 
@@ -78,8 +96,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
     }
 
     /// The connection, mutably (for [`Connection::update_keys`] or
-    /// [`Connection::ping`]; flush afterwards). Events are consumed by
-    /// this adapter (early data is kept, see [`take_early_data`](Self::take_early_data)).
+    /// [`Connection::ping`]; flush afterwards). The connection's events are
+    /// taken by this adapter and passed on by [`poll_event`](Self::poll_event).
     pub fn conn_mut(&mut self) -> &mut Connection {
         &mut self.conn
     }
@@ -88,6 +106,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
     /// accepted it. **Replayable and not forward secret**: see
     /// [`Event::EarlyData`](crate::Event::EarlyData).
     pub fn take_early_data(&mut self) -> Option<Bytes> {
+        self.notes.drain(&mut self.conn);
         self.notes.early_data.take()
     }
 
@@ -96,6 +115,21 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
     /// was sent).
     pub fn early_data_accepted(&self) -> Option<bool> {
         self.notes.early_data_accepted
+    }
+
+    /// Client: the server keys the server announced in its handshake, once
+    /// (see [`Event::ServerKeysAnnounced`](crate::Event::ServerKeysAnnounced)).
+    pub fn take_announced_server_keys(&mut self) -> Option<Vec<PublicKey>> {
+        self.notes.drain(&mut self.conn);
+        self.notes.announced_keys.take()
+    }
+
+    /// The next event of the connection the application has not seen
+    /// (handshake complete, key updated, pong, peer closed...), oldest
+    /// first; the 32 most recent are kept.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.notes.drain(&mut self.conn);
+        self.notes.events.pop_front()
     }
 
     /// The underlying transport.
@@ -144,11 +178,24 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
         poll_fn(|cx| self.poll_close(cx)).await
     }
 
-    pub(super) fn poll_handshake(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    /// Drives the handshake until it completes or fails, or until the
+    /// connection waits for a decision on a client (server), or, with
+    /// `until_unconfirmed`, until the server waits for the client's key
+    /// confirmation.
+    pub(super) fn poll_handshake(
+        &mut self,
+        cx: &mut Context<'_>,
+        until_unconfirmed: bool,
+    ) -> Poll<io::Result<()>> {
         loop {
             ready!(self.poll_write_pending(cx, READER))?;
             if !self.conn.is_handshaking() {
                 return Poll::Ready(self.check_error(cx));
+            }
+            if self.conn.client_hello().is_some()
+                || (until_unconfirmed && self.conn.is_awaiting_confirmation())
+            {
+                return Poll::Ready(Ok(()));
             }
             ready!(self.poll_fill(cx))?;
         }
@@ -160,6 +207,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
     ) -> Poll<io::Result<Option<Bytes>>> {
         loop {
             if let Some(message) = self.conn.recv_message() {
+                self.recharge();
                 return Poll::Ready(Ok(Some(message)));
             }
             if self.conn.is_peer_closed() || self.eof {
@@ -168,6 +216,23 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
             self.poll_timers(cx)?;
             ready!(self.poll_fill(cx))?;
         }
+    }
+
+    /// Reads the first bytes from the transport into the leftover, without
+    /// feeding them to the core: ready once the peer has sent something (or
+    /// the stream ended).
+    pub(super) fn poll_first_input(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if !self.leftover.is_empty() {
+            return Poll::Ready(Ok(()));
+        }
+        let mut storage = [MaybeUninit::<u8>::uninit(); 2048];
+        let mut buf = ReadBuf::uninit(&mut storage);
+        ready!(Pin::new(&mut self.io).poll_read(cx, &mut buf))?;
+        if buf.filled().is_empty() {
+            return Poll::Ready(Err(ErrorKind::UnexpectedEof.into()));
+        }
+        self.leftover.extend_from_slice(buf.filled());
+        Poll::Ready(Ok(()))
     }
 
     /// Ready when little enough output is queued to accept another message.
@@ -237,6 +302,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
     /// or output written so the core takes input again): no busy loop.
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.check_error(cx)?;
+        if self.charge.as_ref().is_some_and(Charge::over_budget) {
+            // Shed load: this connection holds part of a spent budget.
+            return Poll::Ready(Err(Error::LimitReached(crate::Limit::MemoryBudget).into()));
+        }
         let consumed = if self.leftover.is_empty() {
             let mut storage = [MaybeUninit::<u8>::uninit(); READ_BUF_LEN];
             let mut buf = ReadBuf::uninit(&mut storage);
@@ -244,6 +313,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
                 if !self.conn.wants_write() && self.conn.next_message_len().is_none() {
                     // Idle: keep only secrets while waiting (see the core's docs).
                     self.conn.release_idle_memory();
+                    self.recharge();
                 }
                 return Poll::Pending;
             }
@@ -275,6 +345,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
             }
         };
         self.notes.drain(&mut self.conn);
+        self.recharge();
         if consumed == 0 {
             // The core takes no input until its output drains. (Undelivered
             // messages also block it, but callers take those first.)
@@ -345,6 +416,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> AsyncRead for Stream<IO> {
             let n = this.conn.read(buf.initialize_unfilled());
             if n > 0 {
                 buf.advance(n);
+                this.recharge();
                 return Poll::Ready(Ok(()));
             }
             if this.conn.is_peer_closed() || this.eof {

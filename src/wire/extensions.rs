@@ -7,9 +7,9 @@
 //! `unsupported_extension`. A known extension in the wrong message is an
 //! `illegal_parameter`.
 
-use crate::early_data::MAX_EARLY_DATA;
 use crate::error::Error;
 use crate::wire::Reader;
+use crate::wire::limits::MAX_EARLY_DATA;
 
 /// The bit that makes an extension critical.
 pub(crate) const CRITICAL: u16 = 0x8000;
@@ -19,6 +19,11 @@ pub(crate) const TIMESTAMP: u16 = 0x0001;
 pub(crate) const EARLY_DATA: u16 = 0x0002;
 /// ServerHello: whether the early data was accepted (1) or rejected (0).
 pub(crate) const EARLY_DATA_STATUS: u16 = 0x0003;
+/// ServerHello: the server static keys the client should pin, in order
+/// (authenticated: message 2 is encrypted and bound to the handshake).
+pub(crate) const SERVER_KEYS: u16 = 0x0004;
+/// Most keys a `server_keys` extension may announce.
+pub(crate) const MAX_ANNOUNCED_KEYS: usize = 8;
 
 /// Which handshake message a payload belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,6 +38,8 @@ pub(crate) struct Extensions<'a> {
     pub(crate) timestamp: Option<u64>,
     pub(crate) early_data: Option<&'a [u8]>,
     pub(crate) early_data_status: Option<bool>,
+    /// Raw 32-byte public keys.
+    pub(crate) server_keys: Option<Vec<[u8; 32]>>,
 }
 
 /// Checks an extension list and returns the known extensions.
@@ -68,7 +75,17 @@ pub(crate) fn parse(payload: &[u8], message: Message) -> Result<Extensions<'_>, 
                     _ => return Err(Error::Decode("early_data_status value")),
                 });
             }
-            (TIMESTAMP | EARLY_DATA | EARLY_DATA_STATUS, _) => {
+            (SERVER_KEYS, Message::ServerHello) => {
+                let keys: Vec<[u8; 32]> = value
+                    .chunks(32)
+                    .filter_map(|k| <[u8; 32]>::try_from(k).ok())
+                    .collect();
+                if value.is_empty() || value.len() % 32 != 0 || keys.len() > MAX_ANNOUNCED_KEYS {
+                    return Err(Error::Decode("server_keys: 1 to 8 keys of 32 bytes"));
+                }
+                exts.server_keys = Some(keys);
+            }
+            (TIMESTAMP | EARLY_DATA | EARLY_DATA_STATUS | SERVER_KEYS, _) => {
                 return Err(Error::IllegalParameter(
                     "extension not allowed in this message",
                 ));
@@ -111,6 +128,26 @@ mod tests {
         ));
         assert!(matches!(parse(&[0, 5, 0, 3, 1], ch), Err(Error::Decode(_))));
         assert!(matches!(parse(&[0], ch), Err(Error::Decode(_))));
+    }
+
+    #[test]
+    fn server_keys_hold_one_to_eight_keys() {
+        let sh = Message::ServerHello;
+        let mut p = Vec::new();
+        push(&mut p, SERVER_KEYS, &[7; 64]).unwrap();
+        let keys = parse(&p, sh).unwrap().server_keys.unwrap();
+        assert_eq!(keys, vec![[7; 32]; 2]);
+        for bad in [0usize, 31, 33, 9 * 32] {
+            let mut p = Vec::new();
+            push(&mut p, SERVER_KEYS, &vec![7; bad]).unwrap();
+            assert!(matches!(parse(&p, sh), Err(Error::Decode(_))), "{bad}");
+        }
+        let mut p = Vec::new();
+        push(&mut p, SERVER_KEYS, &[7; 32]).unwrap();
+        assert!(matches!(
+            parse(&p, Message::ClientHello),
+            Err(Error::IllegalParameter(_))
+        ));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use crate::error::Error;
 
 /// Length of a frame header.
-pub(crate) const HEADER_LEN: usize = 3;
+pub(crate) const HEADER_LEN: usize = super::limits::FRAME_HEADER_LEN;
 
 /// Largest body of a ServerHello or Retry frame.
 pub(crate) const MAX_HANDSHAKE_BODY: usize = 2048;
@@ -52,7 +52,7 @@ impl FrameType {
             Self::ClientHello => MAX_CLIENT_HELLO_BODY,
             Self::ServerHello | Self::Retry => MAX_HANDSHAKE_BODY,
             Self::Alert => ALERT_BODY_LEN,
-            Self::Record => crate::record::MAX_CIPHERTEXT_LEN,
+            Self::Record => super::limits::MAX_CIPHERTEXT_LEN,
         }
     }
 }

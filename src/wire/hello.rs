@@ -1,10 +1,10 @@
 //! The ClientHello header (the cleartext part of the client's first flight)
 //! and the server's stateless Retry.
 
-use crate::crypto::dh::KEY_ID_LEN;
 use crate::error::Error;
 use crate::suite::Pattern;
 use crate::wire::Reader;
+use crate::wire::limits::KEY_ID_LEN;
 
 /// The first two bytes of every ClientHello header: ASCII `lw`.
 pub(crate) const MAGIC: [u8; 2] = *b"lw";

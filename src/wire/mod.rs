@@ -8,5 +8,6 @@ pub(crate) mod codec;
 pub(crate) mod extensions;
 pub(crate) mod frame;
 pub(crate) mod hello;
+pub(crate) mod limits;
 
 pub(crate) use codec::Reader;

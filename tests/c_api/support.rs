@@ -1,24 +1,10 @@
-//! Helpers of the C API tests: header generation, building the library and
-//! the C examples.
-
-use std::path::Path;
-
-/// The header cbindgen generates from `src/ffi/` with the committed
-/// `cbindgen.toml`.
-pub(crate) fn generate_header(root: &Path) -> String {
-    let config = cbindgen::Config::from_file(root.join("cbindgen.toml")).unwrap();
-    let mut builder = cbindgen::Builder::new().with_config(config);
-    for file in ["error.rs", "keys.rs", "config.rs", "conn.rs"] {
-        builder = builder.with_src(root.join("src/ffi").join(file));
-    }
-    let mut out = Vec::new();
-    builder.generate().unwrap().write(&mut out);
-    String::from_utf8(out).unwrap()
-}
+//! Helpers of the C API tests: building the library and the C examples.
+//! (The header's freshness is checked by `tools/header`, `cargo test -p
+//! lwsec-header`.)
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, OnceLock};
 
@@ -215,6 +201,10 @@ pub(crate) fn rust_echo_server(
                 let mut offset = 0;
                 while offset < n {
                     offset += conn.handle_input(&buf[offset..n], Time::now()).unwrap();
+                    if conn.client_hello().is_some() {
+                        conn.accept_client(lwsec::Acceptance::new(), Time::now())
+                            .unwrap();
+                    }
                     let mut closing = false;
                     while let Some(event) = conn.poll_event() {
                         if event == Event::PeerClosed {

@@ -23,9 +23,9 @@ use std::time::Duration;
 use lwsec::early_data::StrikeRegister;
 use lwsec::rng::{DeterministicRandom, SecureRandom};
 use lwsec::{
-    AlertCode, ClientConfig, Connection, DirectionSecrets, Error, Event, Padding, Pattern,
-    ServerConfig, ServerOptions, Side, StaticKeyPair, Suite, Time, TransportConfig,
-    noise_protocol_name,
+    Acceptance, AlertCode, ClientConfig, Connection, DirectionSecrets, Error, Event, Padding,
+    Pattern, Rejection, ServerConfig, ServerOptions, Side, StaticKeyPair, Suite, Time,
+    TransportConfig, noise_protocol_name,
 };
 use serde::{Deserialize, Serialize};
 
@@ -131,8 +131,14 @@ pub(crate) struct HandshakeVector {
     pub(crate) prologue: String,
     /// The ClientHello frame.
     pub(crate) client_hello: String,
+    /// The server keys the server announces in its ServerHello (the
+    /// `server_keys` extension), in order; null when it announces none.
+    pub(crate) announced_server_keys: Option<Vec<String>>,
     /// The ServerHello frame.
     pub(crate) server_hello: String,
+    /// The client's key confirmation: its first record (content type
+    /// `confirm`, empty payload, sequence number 0).
+    pub(crate) client_confirm: String,
     /// The final Noise handshake hash.
     pub(crate) handshake_hash: String,
     /// Client-to-server traffic secret, key and IV.
@@ -197,6 +203,8 @@ pub(crate) struct RetryVector {
     pub(crate) prologue_2: String,
     /// The ServerHello frame.
     pub(crate) server_hello: String,
+    /// The client's key confirmation record.
+    pub(crate) client_confirm: String,
     /// The final Noise handshake hash.
     pub(crate) handshake_hash: String,
     /// Client-to-server traffic secret, key and IV.
@@ -270,6 +278,8 @@ pub(crate) struct EarlyDataVector {
     pub(crate) server_hello_payload: String,
     /// The ServerHello frame.
     pub(crate) server_hello: String,
+    /// The client's key confirmation record.
+    pub(crate) client_confirm: String,
     /// The `early_data_status` value: 1 accepted, 0 rejected.
     pub(crate) early_data_status: u8,
     /// The early data the server delivers (null when rejected).
@@ -330,6 +340,7 @@ pub(crate) struct RecordStream {
 pub(crate) struct RecordStep {
     /// `client` or `server`.
     pub(crate) sender: String,
+    /// `confirm` (the client's key confirmation, always the first step),
     /// `send_message`, `update_keys`, `update_keys_request_peer`, `ping`,
     /// `close`, or `automatic` (records the sender produced on its own in
     /// answer to the previous step: a pong or a key update).
@@ -697,17 +708,63 @@ fn handshake_client(v: &HandshakeVector) -> Connection {
     Connection::client(config, FIXED_TIME).unwrap()
 }
 
-fn handshake_server(static_private: &str, suites: &[u8], ephemeral: &str) -> Connection {
-    let config = server_config(static_private, suites, unhex(ephemeral));
-    Connection::server(config, FIXED_TIME).unwrap()
+fn handshake_server(
+    static_private: &str,
+    suites: &[u8],
+    ephemeral: &str,
+    announced: Option<&Vec<String>>,
+) -> Connection {
+    let mut config = (*server_config(static_private, suites, unhex(ephemeral))).clone();
+    if let Some(keys) = announced {
+        let keys = keys
+            .iter()
+            .map(|k| lwsec::PublicKey::from_bytes(unhex32(k)));
+        config.announce_server_keys(keys.collect()).unwrap();
+    }
+    Connection::server(Arc::new(config), FIXED_TIME).unwrap()
 }
 
-/// Checks that both sides finished with matching secrets and returns them.
+/// Server side of the decision point, as an adapter answers it: accept, with
+/// the early data fresh if `guard` says so (no guard: refused).
+fn decide(server: &mut Connection, guard: Option<&StrikeRegister>, now: Time) {
+    let hello = server
+        .client_hello()
+        .expect("the server waits for a decision");
+    let fresh = match (hello.early_data(), guard) {
+        (Some(offer), Some(g)) if offer.needs_replay_check() => g.check(offer, now),
+        _ => false,
+    };
+    server
+        .accept_client(Acceptance::new().with_fresh_early_data(fresh), now)
+        .unwrap();
+    assert_eq!(server.poll_event(), Some(Event::ClientHello));
+}
+
+/// A strike register that started long before the fixed time.
+fn strike_register() -> StrikeRegister {
+    StrikeRegister::new(100_000, Time::from_millis(0))
+}
+
+/// Takes the client's key confirmation (its first record) and delivers it
+/// to the server, which then reports the handshake complete.
+fn confirm(client: &mut Connection, server: &mut Connection, now: Time) -> Vec<u8> {
+    let confirm = take_output(client);
+    assert_eq!(confirm.len(), 3 + 1 + 16, "one empty confirm record");
+    assert!(server.is_awaiting_confirmation());
+    assert_eq!(server.handle_input(&confirm, now), Ok(confirm.len()));
+    confirm
+}
+
+/// Delivers the client's key confirmation, checks that both sides finished
+/// with matching secrets and returns them with the confirmation record.
 fn finished_secrets(
     client: &mut Connection,
     server: &mut Connection,
-) -> ([u8; 32], TrafficKeys, TrafficKeys) {
+    now: Time,
+) -> ([u8; 32], TrafficKeys, TrafficKeys, Vec<u8>) {
     assert_eq!(client.poll_event(), Some(Event::HandshakeComplete));
+    let confirm = confirm(client, server, now);
+    assert!(server.is_established());
     assert_eq!(server.poll_event(), Some(Event::HandshakeComplete));
     let hash = client.handshake_hash().unwrap();
     assert_eq!(server.handshake_hash(), Some(hash));
@@ -715,7 +772,7 @@ fn finished_secrets(
     let s = server.dangerous_extract_secrets().unwrap();
     assert_eq!(c.send, s.recv);
     assert_eq!(c.recv, s.send);
-    (hash, traffic_keys(&c.send), traffic_keys(&c.recv))
+    (hash, traffic_keys(&c.send), traffic_keys(&c.recv), confirm)
 }
 
 /// Runs the handshake described by the inputs of `v` and returns `v` with
@@ -736,27 +793,43 @@ pub(crate) fn compute_handshake(v: &HandshakeVector) -> HandshakeVector {
         &v.server_static_private,
         &v.server_suites,
         &v.server_ephemeral_private,
+        v.announced_server_keys.as_ref(),
     );
     let client_hello = take_output(&mut client);
     deliver(&mut server, &client_hello);
+    decide(&mut server, None, FIXED_TIME);
     let server_hello = take_output(&mut server);
     deliver(&mut client, &server_hello);
-    assert!(client.pending_output().is_empty());
     assert_eq!(client.suite(), Some(parse_suite(&v.suite)));
     assert_eq!(client.pattern(), Some(pattern));
     let expected_peer = out
         .client_static_public
         .as_deref()
         .map(|k| lwsec::PublicKey::from_bytes(unhex32(k)));
-    assert_eq!(server.peer_static_key(), expected_peer);
+    // Not before the client's key confirmation.
+    assert_eq!(server.peer_static_key(), None);
 
     out.prologue = hx(&prologue_of(&client_hello));
     out.client_hello = hx(&client_hello);
     out.server_hello = hx(&server_hello);
-    let (hash, c2s, s2c) = finished_secrets(&mut client, &mut server);
+    let (hash, c2s, s2c, confirm) = finished_secrets(&mut client, &mut server, FIXED_TIME);
+    out.client_confirm = hx(&confirm);
     out.handshake_hash = hx(&hash);
     out.client_to_server = c2s;
     out.server_to_client = s2c;
+    assert_eq!(server.peer_static_key(), expected_peer);
+    let announced = match client.poll_event() {
+        Some(Event::ServerKeysAnnounced(keys)) => {
+            Some(keys.iter().map(|k| hx(k.as_bytes())).collect())
+        }
+        None => None,
+        other => panic!("{}: client event {other:?}", v.name),
+    };
+    assert_eq!(
+        announced, v.announced_server_keys,
+        "{}: announced keys",
+        v.name
+    );
 
     let label = unhex(&v.exporter.label);
     let context = unhex(&v.exporter.context);
@@ -811,8 +884,36 @@ fn generate_handshakes() -> HandshakeFile {
             vectors.push(compute_handshake(&inputs));
         }
     }
+    // A key rotation: the server announces the keys to pin next (a new key,
+    // then the current one), inside the encrypted ServerHello.
+    let name = "nk-aes-256-gcm-server-keys";
+    let seed = |role: &str| hx(&seeded(&format!("handshake/{name}/{role}"), 32));
+    let server_static_private = seed("server-static");
+    let inputs = HandshakeVector {
+        name: name.to_string(),
+        pattern: "NK".to_string(),
+        suite: suite_name(Suite::Aes256Gcm),
+        client_suites: vec![1, 2],
+        server_suites: vec![1, 2],
+        announced_server_keys: Some(vec![
+            public_of(&seed("next-server-static")),
+            public_of(&server_static_private),
+        ]),
+        server_static_private,
+        client_ephemeral_private: seed("client-ephemeral"),
+        server_ephemeral_private: seed("server-ephemeral"),
+        exporter: Exporter {
+            label: hx(b"lwsec vectors"),
+            context: hx(b"conversation 42"),
+            length: 32,
+            output: String::new(),
+        },
+        ..HandshakeVector::default()
+    };
+    vectors.push(compute_handshake(&inputs));
     HandshakeFile {
-        description: "lwsec v1 handshakes: NK and IK with each suite. See spec/VECTORS.md."
+        description: "lwsec v1 handshakes: NK and IK with each suite, and a server announcing \
+                      its keys (rotation). See spec/VECTORS.md."
             .to_string(),
         vectors,
     }
@@ -846,11 +947,11 @@ fn retry_server(v: &RetryVector, peer_address_override: Option<&str>) -> Connect
     if let Some(secret) = &v.cookie_secret {
         config.set_cookie_secret(unhex32(secret));
     }
-    let mut options = ServerOptions::default();
-    options.demand_cookie = v.demand_cookie;
-    if let Some(address) = peer_address_override.or(v.peer_address.as_deref()) {
-        options.peer_address = unhex(address);
-    }
+    let address = peer_address_override
+        .or(v.peer_address.as_deref())
+        .map(unhex)
+        .unwrap_or_default();
+    let options = ServerOptions::for_peer_address(address).with_cookie_demanded(v.demand_cookie);
     Connection::server_with_options(Arc::new(config), FIXED_TIME, options).unwrap()
 }
 
@@ -871,6 +972,7 @@ pub(crate) fn compute_retry(v: &RetryVector) -> RetryVector {
     deliver(&mut client, &retry);
     let client_hello_2 = take_output(&mut client);
     deliver(&mut server, &client_hello_2);
+    decide(&mut server, None, FIXED_TIME);
     let server_hello = take_output(&mut server);
     deliver(&mut client, &server_hello);
     assert_eq!(client.suite(), Some(parse_suite(&v.suite)));
@@ -880,7 +982,8 @@ pub(crate) fn compute_retry(v: &RetryVector) -> RetryVector {
     out.client_hello_2 = hx(&client_hello_2);
     out.prologue_2 = hx(&prologue_of(&client_hello_2));
     out.server_hello = hx(&server_hello);
-    let (hash, c2s, s2c) = finished_secrets(&mut client, &mut server);
+    let (hash, c2s, s2c, confirm) = finished_secrets(&mut client, &mut server, FIXED_TIME);
+    out.client_confirm = hx(&confirm);
     out.handshake_hash = hx(&hash);
     out.client_to_server = c2s;
     out.server_to_client = s2c;
@@ -970,19 +1073,16 @@ fn early_data_client(v: &EarlyDataVector) -> Connection {
 }
 
 /// A server of an early-data flow with ephemeral key `ephemeral`, accepting
-/// early data with `guard` and the vector's window (when it has one).
-fn early_data_server(
-    v: &EarlyDataVector,
-    guard: &Arc<StrikeRegister>,
-    ephemeral: &str,
-) -> Connection {
+/// early data within the vector's window (when it has one); the guard is
+/// asked at the decision.
+fn early_data_server(v: &EarlyDataVector, ephemeral: &str) -> Connection {
     let mut config = ServerConfig::new(StaticKeyPair::from_private_bytes(unhex32(
         &v.server_static_private,
     )));
     config.suites = suites_from_codes(&v.server_suites);
     config.rng = Arc::new(ReplayRandom::new(&unhex(ephemeral)));
     if let Some(window) = v.window_ms {
-        config.enable_replayable_early_data(guard.clone(), Duration::from_millis(window));
+        config.enable_replayable_early_data(Duration::from_millis(window));
     }
     Connection::server(Arc::new(config), Time::from_millis(v.server_time)).unwrap()
 }
@@ -1000,7 +1100,7 @@ pub(crate) fn compute_early_data(v: &EarlyDataVector) -> EarlyDataVector {
     out.server_ephemeral_public = public_of(&v.server_ephemeral_private);
 
     let server_time = Time::from_millis(v.server_time);
-    let guard = Arc::new(StrikeRegister::default());
+    let guard = strike_register();
     let mut client = early_data_client(v);
     let client_hello = take_output(&mut client);
     assert_eq!(
@@ -1009,36 +1109,42 @@ pub(crate) fn compute_early_data(v: &EarlyDataVector) -> EarlyDataVector {
     );
     if let Some(first) = &v.first_server_ephemeral_private {
         // Another server sharing the guard accepts the flight first.
-        let mut first_server = early_data_server(v, &guard, first);
+        let mut first_server = early_data_server(v, first);
         assert_eq!(
             first_server.handle_input(&client_hello, server_time),
             Ok(client_hello.len())
         );
-        assert_eq!(first_server.poll_event(), Some(Event::HandshakeComplete));
+        decide(&mut first_server, Some(&guard), server_time);
         assert_eq!(
             first_server.poll_event(),
             Some(Event::EarlyData(unhex(&v.early_data).into()))
         );
     }
-    let mut server = early_data_server(v, &guard, &v.server_ephemeral_private);
+    let mut server = early_data_server(v, &v.server_ephemeral_private);
     assert_eq!(
         server.handle_input(&client_hello, server_time),
         Ok(client_hello.len())
     );
+    decide(&mut server, Some(&guard), server_time);
+    let server_early_data = match server.poll_event() {
+        Some(Event::EarlyData(data)) => Some(hx(&data)),
+        None => None,
+        other => panic!("{}: server event {other:?}", v.name),
+    };
     let server_hello = take_output(&mut server);
     let client_time = Time::from_millis(v.client_time);
     assert_eq!(
         client.handle_input(&server_hello, client_time),
         Ok(server_hello.len())
     );
-    assert!(client.pending_output().is_empty());
     assert_eq!(client.suite(), Some(parse_suite(&v.suite)));
 
     out.prologue = hx(&prologue_of(&client_hello));
     out.client_hello_payload = hx(&early_data_payload(v.client_time, &unhex(&v.early_data)));
     out.client_hello = hx(&client_hello);
     out.server_hello = hx(&server_hello);
-    let (hash, c2s, s2c) = finished_secrets(&mut client, &mut server);
+    let (hash, c2s, s2c, confirm) = finished_secrets(&mut client, &mut server, server_time);
+    out.client_confirm = hx(&confirm);
     out.handshake_hash = hx(&hash);
     out.client_to_server = c2s;
     out.server_to_client = s2c;
@@ -1050,11 +1156,7 @@ pub(crate) fn compute_early_data(v: &EarlyDataVector) -> EarlyDataVector {
     };
     out.client_event = format!("{:?}", client_event.unwrap());
     out.server_hello_payload = hx(&[0x00, 0x03, 0x00, 0x01, out.early_data_status]);
-    out.server_early_data = match server.poll_event() {
-        Some(Event::EarlyData(data)) => Some(hx(&data)),
-        None => None,
-        other => panic!("{}: server event {other:?}", v.name),
-    };
+    out.server_early_data = server_early_data;
     assert_eq!(client.poll_event(), None);
     assert_eq!(server.poll_event(), None);
     out
@@ -1133,28 +1235,41 @@ fn padding_of(spec: &PaddingSpec) -> Padding {
     }
 }
 
-/// The two ends of a record stream, established from its `Split()` output.
-pub(crate) fn stream_connections(s: &RecordStream) -> (Connection, Connection) {
+/// The two ends of a record stream after its `Split()`: the client has
+/// queued its key confirmation (seq 0), the server waits for it.
+fn stream_ends(s: &RecordStream) -> (Connection, Connection) {
     let suite = parse_suite(&s.suite);
     let mut transport = TransportConfig::default();
     transport.padding = padding_of(&s.padding);
     let make = |side| {
         let mut conn = Connection::dangerous_from_noise_split(
-            side,
-            Pattern::Nk,
-            suite,
-            &unhex32(&s.k1),
-            &unhex32(&s.k2),
-            unhex32(&s.handshake_hash),
-            None,
+            lwsec::NoiseSplit::new(
+                side,
+                Pattern::Nk,
+                suite,
+                &unhex32(&s.k1),
+                &unhex32(&s.k2),
+                unhex32(&s.handshake_hash),
+            ),
             transport.clone(),
             FIXED_TIME,
         )
         .unwrap();
-        assert_eq!(conn.poll_event(), Some(Event::HandshakeComplete));
+        if side == Side::Client {
+            assert_eq!(conn.poll_event(), Some(Event::HandshakeComplete));
+        }
         conn
     };
     (make(Side::Client), make(Side::Server))
+}
+
+/// The two ends of a record stream, established from its `Split()` output
+/// (the client's key confirmation delivered).
+pub(crate) fn stream_connections(s: &RecordStream) -> (Connection, Connection) {
+    let (mut client, mut server) = stream_ends(s);
+    deliver(&mut server, &take_output(&mut client));
+    assert_eq!(server.poll_event(), Some(Event::HandshakeComplete));
+    (client, server)
 }
 
 /// Describes the records in `bytes`, sent by `sender`, opening each with the
@@ -1197,14 +1312,30 @@ fn describe_records(
 /// Automatic steps are recomputed from what the receiver sent.
 pub(crate) fn compute_stream(s: &RecordStream) -> RecordStream {
     let suite = parse_suite(&s.suite);
-    let (mut client, mut server) = stream_connections(s);
+    let (mut client, mut server) = stream_ends(s);
     let mut out = s.clone();
-    out.client_to_server = traffic_keys(&client.dangerous_extract_secrets().unwrap().send);
+    let mut initial = client.dangerous_extract_secrets().unwrap().send;
+    out.client_to_server = traffic_keys(&initial);
     out.server_to_client = traffic_keys(&server.dangerous_extract_secrets().unwrap().send);
     out.steps.clear();
+    // The client's key confirmation, sealed when the connection was made.
+    assert_eq!(initial.seq, 1);
+    initial.seq = 0;
+    let confirm = take_output(&mut client);
+    out.steps.push(RecordStep {
+        sender: "client".to_string(),
+        command: "confirm".to_string(),
+        records: describe_records(suite, &client, &confirm, &initial),
+    });
+    deliver(&mut server, &confirm);
+    assert_eq!(server.poll_event(), Some(Event::HandshakeComplete));
     let mut i = 0;
     while i < s.steps.len() {
         let step = &s.steps[i];
+        if step.command == "confirm" {
+            i += 1;
+            continue;
+        }
         assert_ne!(step.command, "automatic", "automatic step without a cause");
         let (sender, receiver) = match step.sender.as_str() {
             "client" => (&mut client, &mut server),
@@ -1380,6 +1511,10 @@ fn generate_records() -> RecordsFile {
                 step("client", "send_message", &data(name, "before", 10)),
                 step("client", "update_keys", &[]),
                 step("client", "send_message", &data(name, "after", 10)),
+                step("server", "send_message", &data(name, "server-before", 10)),
+                step("client", "update_keys_request_peer", &[]),
+                // Coalesced: the server's new keys have protected nothing
+                // yet, so this second request gets no answer.
                 step("client", "update_keys_request_peer", &[]),
                 step("server", "send_message", &data(name, "server-after", 10)),
                 step("client", "send_message", &data(name, "client-after", 10)),
@@ -1444,17 +1579,18 @@ pub(crate) fn negative_receiver(
                 &v.server_static_private,
                 &v.server_suites,
                 &v.server_ephemeral_private,
+                v.announced_server_keys.as_ref(),
             )
         }
         ("handshake.json", "server-rejecting") => {
+            // Rejects every client at the decision (compute_negative).
             let v = find(&files.handshake.vectors, name, |v| &v.name);
-            let mut config = ServerConfig::new(StaticKeyPair::from_private_bytes(unhex32(
+            handshake_server(
                 &v.server_static_private,
-            )));
-            config.suites = suites_from_codes(&v.server_suites);
-            config.rng = Arc::new(ReplayRandom::new(&unhex(&v.server_ephemeral_private)));
-            config.set_client_authorizer(|_: &lwsec::PublicKey| false);
-            Connection::server(Arc::new(config), FIXED_TIME).unwrap()
+                &v.server_suites,
+                &v.server_ephemeral_private,
+                v.announced_server_keys.as_ref(),
+            )
         }
         ("handshake.json", "client") => {
             let v = find(&files.handshake.vectors, name, |v| &v.name);
@@ -1474,8 +1610,7 @@ pub(crate) fn negative_receiver(
         }
         ("early_data.json", "server") => {
             let v = find(&files.early_data.vectors, name, |v| &v.name);
-            let guard = Arc::new(StrikeRegister::default());
-            early_data_server(v, &guard, &v.server_ephemeral_private)
+            early_data_server(v, &v.server_ephemeral_private)
         }
         ("early_data.json", "client") => {
             let v = find(&files.early_data.vectors, name, |v| &v.name);
@@ -1501,9 +1636,23 @@ pub(crate) fn compute_negative(files: &VectorFiles, c: &NegativeCase) -> Negativ
         c.receiver_peer_address.as_deref(),
     );
     let now = c.receiver_time.map_or(FIXED_TIME, Time::from_millis);
-    let err = match conn.handle_input(&unhex(&c.input), now) {
-        Err(e) => e,
-        Ok(n) => panic!("{}: input accepted ({n} bytes consumed)", c.name),
+    let input = unhex(&c.input);
+    let mut rest = &input[..];
+    // A server receiver decides on a client whose first flight it read:
+    // `server-rejecting` refuses it, others let it in (a fresh guard
+    // judges any early data), then the rest of the input is fed.
+    let err = loop {
+        match conn.handle_input(rest, now) {
+            Err(e) => break e,
+            Ok(n) => rest = &rest[n..],
+        }
+        if conn.client_hello().is_none() {
+            panic!("{}: input accepted ({} bytes left)", c.name, rest.len());
+        }
+        if c.receiver == "server-rejecting" {
+            break conn.reject_client(Rejection::NotAuthorized);
+        }
+        decide(&mut conn, Some(&strike_register()), now);
     };
     assert_eq!(conn.error(), Some(&err));
     let output = take_output(&mut conn);
@@ -1726,6 +1875,28 @@ fn early_data_and_cookie_cases(files: &VectorFiles, cases: &mut Cases) {
             0x02,
             &snow_message(v, false, &[0x00, 0x03, 0x00, 0x01, 0x01]),
         ),
+    );
+
+    // The server_keys extension (section 4.4).
+    let mut keys_33 = vec![0x00, 0x04, 0x00, 0x21];
+    keys_33.extend([0x77; 33]);
+    cases.add(
+        &base,
+        "client",
+        "server_hello.server_keys.length",
+        "Noise message 2 re-encrypted with a server_keys extension of 33 bytes (not a \
+         multiple of 32)",
+        frame(0x02, &snow_message(v, false, &keys_33)),
+    );
+    let mut keys_in_hello = vec![0x00, 0x04, 0x00, 0x20];
+    keys_in_hello.extend([0x77; 32]);
+    cases.add(
+        &base,
+        "server",
+        "client_hello.server_keys",
+        "Noise message 1 re-encrypted with a server_keys extension, which only a \
+         ServerHello may carry",
+        client_hello_with_payload(v, &keys_in_hello),
     );
 
     let e = find(&files.early_data.vectors, "nk-aes-256-gcm-accepted", |v| {
@@ -2068,6 +2239,44 @@ fn handshake_cases(files: &VectorFiles, cases: &mut Cases) {
             );
         }
     }
+    // Key confirmation (section 4.10): the server read the ClientHello,
+    // accepted the client and waits for its confirm record.
+    for v in [nk, ik] {
+        let base = format!("handshake.json#{}", v.name);
+        let suite = parse_suite(&v.suite);
+        let ch = unhex(&v.client_hello);
+        let after_hello = |record: Vec<u8>| [ch.clone(), record].concat();
+        let sealed = |inner: &[u8]| seal_record(suite, &v.client_to_server, 0, inner);
+        let mut add = |place: &str, description: &str, input: Vec<u8>| {
+            cases.add(&base, "server", place, description, input)
+        };
+        add(
+            "client_confirm.missing",
+            "the ClientHello, then a message record (seq 0) instead of the confirm record: \
+             the client never proved it holds the keys",
+            after_hello(sealed(&[0x68, 0x69, 0x01])),
+        );
+        add(
+            "client_confirm.payload",
+            "the ClientHello, then a confirm record (content type 0x07) with a 1-byte payload",
+            after_hello(sealed(&[0x01, 0x07])),
+        );
+        add(
+            "client_confirm.tag",
+            "the ClientHello, then the client's confirm record with its last tag byte flipped \
+             (a replayed first flight cannot produce a valid one)",
+            after_hello({
+                let c = unhex(&v.client_confirm);
+                flip(&c, c.len() - 1)
+            }),
+        );
+        add(
+            "client_confirm.cleartext_alert",
+            "the ClientHello, then a cleartext alert decrypt_error (51) where the confirm \
+             record is expected: reported (unauthenticated), not answered",
+            after_hello(vec![0x15, 0x00, 0x01, 51]),
+        );
+    }
     let retry = find(&files.retry.vectors, "nk-retry-chacha20-poly1305", |v| {
         &v.name
     });
@@ -2105,8 +2314,10 @@ fn record_cases(files: &VectorFiles, cases: &mut Cases) {
             |s| &s.name,
         );
         let base = format!("records.json#{}", s.name);
-        let second = unhex(&s.steps[1].records[0].record);
-        let first = unhex(&s.steps[0].records[0].record);
+        // Step 0 is the key confirmation (seq 0), which the receiver has.
+        assert_eq!(s.steps[0].command, "confirm");
+        let second = unhex(&s.steps[2].records[0].record);
+        let first = unhex(&s.steps[1].records[0].record);
         let c2s = &s.client_to_server;
         let sealed = |seq: u64, inner: &[u8]| seal_record(suite, c2s, seq, inner);
         let mut add = |place: &str, description: &str, input: Vec<u8>| {
@@ -2156,12 +2367,12 @@ fn record_cases(files: &VectorFiles, cases: &mut Cases) {
         replayed.extend_from_slice(&first);
         add(
             "record.replayed",
-            "the first record (seq 0) delivered twice",
+            "the first record after the confirmation (seq 1) delivered twice",
             replayed,
         );
         add(
             "record.reordered",
-            "the second record (seq 1) delivered first",
+            "the second record after the confirmation (seq 2) delivered first",
             second,
         );
         let reflected = unhex(&s.steps.last().unwrap().records[0].record);
@@ -2172,47 +2383,52 @@ fn record_cases(files: &VectorFiles, cases: &mut Cases) {
         );
         add(
             "record.inner.unknown_content_type",
-            "a record sealed correctly with content type 0x07 (undefined)",
-            sealed(0, &[0x68, 0x69, 0x07]),
+            "a record sealed correctly with content type 0x08 (undefined)",
+            sealed(1, &[0x68, 0x69, 0x08]),
         );
         add(
             "record.inner.no_content_type",
             "a record sealed correctly whose inner plaintext is all zeros",
-            sealed(0, &[0u8; 4]),
+            sealed(1, &[0u8; 4]),
         );
         add(
             "record.inner.empty_continuation",
             "an empty message_continues (0x02) record",
-            sealed(0, &[0x02]),
+            sealed(1, &[0x02]),
         );
         add(
             "record.key_update.payload",
             "a key_update whose payload is 0x02",
-            sealed(0, &[0x02, 0x03]),
+            sealed(1, &[0x02, 0x03]),
         );
         let mut ping = vec![0x70; 65];
         ping.push(0x04);
         add(
             "record.ping.too_long",
             "a ping with a 65-byte payload (the limit is 64)",
-            sealed(0, &ping),
+            sealed(1, &ping),
         );
         add(
             "record.alert.payload",
             "an alert record with a 2-byte payload",
-            sealed(0, &[0x00, 0x00, 0x06]),
+            sealed(1, &[0x00, 0x00, 0x06]),
         );
         add(
             "record.alert.fatal",
             "an alert record carrying bad_record_mac (20): the receiver fails and sends nothing",
-            sealed(0, &[20, 0x06]),
+            sealed(1, &[20, 0x06]),
         );
-        let mut after_close = sealed(0, &[0x00, 0x06]);
-        after_close.extend(sealed(1, &[0x61, 0x01]));
+        let mut after_close = sealed(1, &[0x00, 0x06]);
+        after_close.extend(sealed(2, &[0x61, 0x01]));
         add(
             "record.after_close_notify",
-            "a message record (seq 1) after close_notify (seq 0)",
+            "a message record (seq 2) after close_notify (seq 1)",
             after_close,
+        );
+        add(
+            "record.confirm.repeated",
+            "a second key confirmation record (content type 0x07) after the first",
+            sealed(1, &[0x07]),
         );
         add(
             "record.cleartext_alert",
@@ -2222,9 +2438,103 @@ fn record_cases(files: &VectorFiles, cases: &mut Cases) {
     }
 }
 
+/// Inputs that break two rules at once: the spec says which check comes
+/// first (PROTOCOL.md sections 3, 4.3, 4.4, 4.5, 4.6, 7).
+fn two_rule_cases(files: &VectorFiles, cases: &mut Cases) {
+    let nk = find(&files.handshake.vectors, "nk-aes-256-gcm", |v| &v.name);
+    let base = format!("handshake.json#{}", nk.name);
+    let ch = unhex(&nk.client_hello);
+    cases.add(
+        &base,
+        "server",
+        "two_rules.magic_and_version",
+        "magic changed to \"lx\" and version to 2: the magic is checked first",
+        set(&set(&ch, 4, b'x'), 5, 2),
+    );
+    cases.add(
+        &base,
+        "server",
+        "two_rules.version_and_structure",
+        "version 2 and the suite list emptied: the version is checked before the structure",
+        rebody(&set(&ch, 5, 2), |b| {
+            let n = usize::from(b[5]);
+            b[5] = 0;
+            b.drain(6..6 + n);
+        }),
+    );
+    // Extension checks run in order: an out-of-order type is found before
+    // the type's "not allowed here".
+    let mut unordered = vec![0x00, 0x10, 0x00, 0x00];
+    unordered.extend_from_slice(&[0x00, 0x03, 0x00, 0x01, 0x01]);
+    cases.add(
+        &base,
+        "server",
+        "two_rules.extension_order_then_misplaced",
+        "Noise message 1 re-encrypted with extensions 0x0010 (unknown) then 0x0003 \
+         (early_data_status, not allowed in a ClientHello, and out of order): the order \
+         is checked first",
+        client_hello_with_payload(nk, &unordered),
+    );
+    // A short message 2 whose ephemeral key is also a low-order point.
+    let mut short = vec![0u8; 40];
+    short[0] = 1; // the point of order 1 (u = 1)
+    let mut base_client = |place: &str, description: &str, input: Vec<u8>| {
+        cases.add(&base, "client", place, description, input)
+    };
+    base_client(
+        "two_rules.short_message_2_low_order",
+        "a 40-byte ServerHello (shorter than 48) whose ephemeral key is a low-order point: \
+         the length is checked before any Diffie-Hellman",
+        frame(0x02, &short),
+    );
+    base_client(
+        "alert.empty",
+        "a cleartext alert frame of length 0 (no code)",
+        vec![0x15, 0x00, 0x00],
+    );
+    base_client(
+        "retry.body_length",
+        "a Retry whose cookie_len says 2 but carries 3 bytes of cookie",
+        frame(0x03, &[0x02, 0x02, 0xcc, 0xcc, 0xcc]),
+    );
+    let retry = find(&files.retry.vectors, "nk-retry-chacha20-poly1305", |v| {
+        &v.name
+    });
+    let mut twice = unhex(&retry.retry);
+    twice.extend(frame(0x03, &[0x02, 65]));
+    cases.add(
+        &format!("retry.json#{}", retry.name),
+        "client",
+        "two_rules.second_retry_malformed",
+        "the Retry, then a second Retry whose body is malformed (cookie_len 65, no cookie): \
+         a second Retry is refused before its body is read",
+        twice,
+    );
+    // A close_notify between the fragments of a message.
+    for suite in Suite::ALL {
+        let s = find(
+            &files.records.streams,
+            &format!("{}/padding-none", suite_slug(suite)),
+            |s| &s.name,
+        );
+        let sealed = |seq: u64, inner: &[u8]| seal_record(suite, &s.client_to_server, seq, inner);
+        let mut input = sealed(1, &[0x61, 0x02]);
+        input.extend(sealed(2, &[0x00, 0x06]));
+        cases.add(
+            &format!("records.json#{}", s.name),
+            "server",
+            "record.close_notify_inside_message",
+            "a message_continues fragment (seq 1), then close_notify (seq 2) before the \
+             message ends: a close must not cut a message silently",
+            input,
+        );
+    }
+}
+
 fn generate_negative(files: &VectorFiles) -> NegativeFile {
     let mut cases = Cases { cases: Vec::new() };
     handshake_cases(files, &mut cases);
+    two_rule_cases(files, &mut cases);
     early_data_and_cookie_cases(files, &mut cases);
     record_cases(files, &mut cases);
     NegativeFile {

@@ -51,7 +51,7 @@ fn transcript(pattern: Pattern, suites: &[Suite], server_suites: &[Suite]) -> (V
         c_bytes.extend_from_slice(&out);
         client.consume_output(out.len());
         server.handle_input(&out, NOW).unwrap();
-        common::server_after_input(&mut server, NOW);
+        common::server_after_input(&mut server, NOW).unwrap();
         let out = server.pending_output().to_vec();
         s_bytes.extend_from_slice(&out);
         server.consume_output(out.len());
@@ -283,6 +283,8 @@ pub mod hs {
     pub const LOW_SERVER_E: u8 = 3 << 2;
     /// `flags_b`: snow writes the edited message with the custom payload.
     pub const CUSTOM: u8 = 0x10;
+    /// `flags_b`: a custom message 1 has the early_data flag in its header.
+    pub const CUSTOM_EARLY_FLAG: u8 = 0x20;
 }
 
 /// Named `diff_snow_handshake` seeds, also used by the test that checks
@@ -305,7 +307,18 @@ pub fn diff_snow_handshake_cases() -> Vec<(&'static str, HandshakeSeed)> {
         ),
         ("no-common-suite", seed(CLIENT_CHACHA | SERVER_AES, 0)),
         (
-            "early-accepted-after-cookie",
+            "early-accepted",
+            HandshakeSeed {
+                a: IK | CLIENT_AES_CHACHA | EARLY | SERVER_EARLY,
+                offset: -1500,
+                early: Some(b"GET /messages?since=1767225590000".to_vec()),
+                keys: 4,
+                ..HandshakeSeed::default()
+            },
+        ),
+        (
+            // A retried ClientHello never carries early data.
+            "early-dropped-after-cookie",
             HandshakeSeed {
                 a: IK | CLIENT_CHACHA_AES | SERVER_AES | EARLY | SERVER_EARLY | COOKIE,
                 offset: 1500,
@@ -363,6 +376,28 @@ pub fn diff_snow_handshake_cases() -> Vec<(&'static str, HandshakeSeed)> {
                 a: IK | CLIENT_CHACHA,
                 b: EDIT_M2,
                 edits: vec![[0, 0, 40, 0]],
+                ..HandshakeSeed::default()
+            },
+        ),
+        (
+            // Message 1 too short for its keys and tag: decode_error.
+            "m1-too-short",
+            HandshakeSeed {
+                a: IK,
+                b: EDIT_M1,
+                edits: vec![[2, 0, 90, 0]],
+                ..HandshakeSeed::default()
+            },
+        ),
+        (
+            // Early data in a ClientHello that echoes a Retry: refused
+            // (spec 4.9), the handshake goes on.
+            "custom-m1-early-after-cookie",
+            HandshakeSeed {
+                a: SERVER_EARLY | COOKIE,
+                b: EDIT_M1 | CUSTOM | CUSTOM_EARLY_FLAG,
+                custom: Some(early_payload(1_767_225_600_000, b"x")),
+                keys: 5,
                 ..HandshakeSeed::default()
             },
         ),
@@ -428,6 +463,16 @@ pub fn diff_snow_handshake_cases() -> Vec<(&'static str, HandshakeSeed)> {
             },
         ),
     ]
+}
+
+/// A message-1 payload with `timestamp` and `early_data` (spec 4.4).
+fn early_payload(timestamp: u64, data: &[u8]) -> Vec<u8> {
+    let mut p = vec![0x00, 0x01, 0x00, 0x08];
+    p.extend_from_slice(&timestamp.to_be_bytes());
+    p.extend_from_slice(&[0x00, 0x02]);
+    p.extend_from_slice(&u16::try_from(data.len()).unwrap().to_be_bytes());
+    p.extend_from_slice(data);
+    p
 }
 
 fn diff_snow_handshake() -> Vec<Seed> {
@@ -541,7 +586,53 @@ fn diff_records() -> Vec<Seed> {
             ],
         ),
     ));
-    let failing: [(&str, Vec<&[u8]>); 6] = [
+    // Key update requests are coalesced: after L sent a record, a run of
+    // two requests is answered once (spec 8).
+    seeds.push((
+        "coalesced-key-updates".into(),
+        records_seed(
+            0x80,
+            0,
+            &[],
+            11,
+            &[
+                &[L_SEND, 0, 1],
+                &[R_UPDATE, 1],
+                &[R_UPDATE, 1],
+                &[R_MESSAGE, 0, 2, 0],
+                &[EOF],
+            ],
+        ),
+    ));
+    // A server L and the key confirmation (spec 4.10): pad_param bit 15
+    // keeps the peer from sending it first.
+    let no_confirm = 0x8000;
+    for (name, pad_param, ops) in [
+        (
+            "confirm-missing",
+            no_confirm,
+            vec![&[R_MESSAGE, 0, 3, 0][..]],
+        ),
+        (
+            "confirm-with-payload",
+            no_confirm,
+            vec![&[R_RAW, 7, 0, 2, 0, 0, 1][..]],
+        ),
+        ("confirm-twice", 0, vec![&[R_RAW, 7, 0, 0, 0, 3, 1][..]]),
+        (
+            "confirm-late",
+            no_confirm,
+            vec![
+                &[L_SEND, 0, 9][..],
+                &[R_RAW, 7, 0, 0, 0, 5, 1],
+                &[R_MESSAGE, 0, 4, 0],
+                &[EOF],
+            ],
+        ),
+    ] {
+        seeds.push((name.into(), records_seed(0x82, pad_param, &[], 30, &ops)));
+    }
+    let failing: [(&str, Vec<&[u8]>); 7] = [
         (
             "tamper",
             vec![&[R_MESSAGE, 0, 3, 0], &[R_TAMPER, 0, 9, 4, 20]],
@@ -551,6 +642,10 @@ fn diff_records() -> Vec<Seed> {
         ("raw-unknown-type", vec![&[R_RAW, 9, 0, 4, 0, 3, 1]]),
         ("raw-all-zero", vec![&[R_RAW, 0, 0, 4, 0, 3, 0]]),
         ("raw-overflow", vec![&[R_RAW, 1, 0x40, 0x10, 0, 40, 1]]),
+        (
+            "close-inside-message",
+            vec![&[R_RAW, 2, 0, 10, 0, 0, 1], &[R_ALERT, 0, 2]],
+        ),
     ];
     for (i, (name, ops)) in failing.into_iter().enumerate() {
         seeds.push((name.to_string(), records_seed(0x80, 0, &[], 20 + i, &ops)));

@@ -1,0 +1,60 @@
+//! What the blocking and tokio adapters share: the events they keep for the
+//! application, how a write becomes messages, and the read buffer size.
+
+use std::collections::VecDeque;
+
+use bytes::Bytes;
+
+use crate::{Connection, Error, Event, PublicKey};
+
+/// Bytes read from the transport per call: one full record.
+pub(crate) const READ_BUF_LEN: usize = crate::wire::limits::MAX_RECORD_LEN;
+
+/// Most events kept for the application; older ones are dropped (the core
+/// bounds informational events the same way).
+const MAX_KEPT_EVENTS: usize = 32;
+
+/// Queues as much of `buf` as one message holds (`max_message_size`, learnt
+/// from the core's refusal) and returns how many bytes that was.
+pub(crate) fn send_prefix(conn: &mut Connection, buf: &[u8]) -> Result<usize, Error> {
+    match conn.send_message(buf) {
+        Ok(()) => Ok(buf.len()),
+        Err(Error::MessageTooLargeToSend { limit }) if limit > 0 && limit < buf.len() => {
+            conn.send_message(buf.get(..limit).unwrap_or_default())?;
+            Ok(limit)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The core's events, drained by the adapters as they drive the
+/// connection: early data and announced keys are kept where the stream's
+/// accessors find them, and every event is passed on (bounded) through the
+/// stream's `poll_event`, so a `ping()` made through `conn_mut()` shows its
+/// pong.
+#[derive(Debug, Default)]
+pub(crate) struct EventNotes {
+    pub(crate) early_data: Option<Bytes>,
+    pub(crate) early_data_accepted: Option<bool>,
+    pub(crate) announced_keys: Option<Vec<PublicKey>>,
+    pub(crate) events: VecDeque<Event>,
+}
+
+impl EventNotes {
+    /// Takes every event the connection has queued.
+    pub(crate) fn drain(&mut self, conn: &mut Connection) {
+        while let Some(event) = conn.poll_event() {
+            match &event {
+                Event::EarlyData(data) => self.early_data = Some(data.clone()),
+                Event::EarlyDataAccepted => self.early_data_accepted = Some(true),
+                Event::EarlyDataRejected => self.early_data_accepted = Some(false),
+                Event::ServerKeysAnnounced(keys) => self.announced_keys = Some(keys.clone()),
+                _ => {}
+            }
+            if self.events.len() >= MAX_KEPT_EVENTS {
+                self.events.pop_front();
+            }
+            self.events.push_back(event);
+        }
+    }
+}

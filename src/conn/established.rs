@@ -1,0 +1,282 @@
+//! The established state: record keys, the session's flags and timers, and
+//! what each received record means (`spec/PROTOCOL.md` sections 4.10, 6-9).
+
+use bytes::Bytes;
+
+use super::decision::Identity;
+use super::deframer::Frame;
+use super::events::{Event, Events};
+use super::inbox::Inbox;
+use super::timers::{Due, Timers};
+use super::transport::{Transport, UPDATE_NOT_REQUESTED, UPDATE_REQUESTED};
+use crate::error::{AlertCode, Error};
+use crate::record::{ContentType, Output};
+use crate::time::Time;
+
+/// Largest ping payload.
+pub const MAX_PING_LEN: usize = 64;
+
+/// Why processing stopped, and whether an alert goes to the peer (never in
+/// answer to the peer's own alert).
+#[derive(Debug)]
+pub(super) struct Failure {
+    pub(super) error: Error,
+    pub(super) send_alert: bool,
+}
+
+impl Failure {
+    /// A failure the peer is told about.
+    pub(super) fn alert(error: Error) -> Self {
+        Self {
+            error,
+            send_alert: true,
+        }
+    }
+
+    /// A failure nothing is sent for.
+    pub(super) fn silent(error: Error) -> Self {
+        Self {
+            error,
+            send_alert: false,
+        }
+    }
+}
+
+/// A connection with keys: the handshake messages are done. A server's
+/// client is `confirmed` once its key confirmation arrived.
+pub(super) struct Established {
+    pub(super) keys: Transport,
+    pub(super) confirmed: bool,
+    /// The application's identity for the peer, from the server's decision.
+    pub(super) identity: Option<Identity>,
+    pub(super) peer_closed: bool,
+    pub(super) local_closed: bool,
+    timers: Timers,
+}
+
+impl Established {
+    pub(super) fn new(
+        keys: Transport,
+        confirmed: bool,
+        identity: Option<Identity>,
+        now: Time,
+    ) -> Self {
+        let timers = Timers::start(&keys.config, now);
+        Self {
+            keys,
+            confirmed,
+            identity,
+            peer_closed: false,
+            local_closed: false,
+            timers,
+        }
+    }
+
+    /// Handles one record. Messages go to `inbox`, answers (pong, key
+    /// update) to `tx`, what the application should know to `events`.
+    #[inline]
+    pub(super) fn receive(
+        &mut self,
+        frame: Frame,
+        inbox: &mut Inbox,
+        tx: &mut Output,
+        events: &mut Events,
+        now: Time,
+    ) -> Result<(), Failure> {
+        let Frame {
+            header_bytes: header,
+            body: mut record,
+            pinned,
+            ..
+        } = frame;
+        self.timers.received(now);
+        if self.peer_closed {
+            return Err(Failure::alert(Error::UnexpectedMessage(
+                "record after close_notify",
+            )));
+        }
+        let (content_type, len) = self
+            .keys
+            .open(&header, &mut record)
+            .map_err(Failure::alert)?;
+        record.truncate(len);
+        if !self.confirmed {
+            return self.confirm(content_type, &record, events, now);
+        }
+        match content_type {
+            ContentType::MessageContinues | ContentType::MessageEnd => {
+                if content_type == ContentType::MessageContinues && record.is_empty() {
+                    return Err(Failure::alert(Error::Decode("empty message fragment")));
+                }
+                let limit = self.keys.config.max_message_size;
+                if inbox.partial_len().saturating_add(record.len()) > limit {
+                    return Err(Failure::alert(Error::MessageTooLarge { limit }));
+                }
+                if content_type == ContentType::MessageContinues {
+                    self.timers.fragment_received();
+                    inbox.push_fragment(&record);
+                } else {
+                    self.timers.message_completed();
+                    inbox.push_last(record, pinned);
+                }
+                Ok(())
+            }
+            _ => self.control(content_type, &record, inbox, tx, events),
+        }
+    }
+
+    /// A server's first record from the client: its key confirmation.
+    fn confirm(
+        &mut self,
+        content_type: ContentType,
+        payload: &[u8],
+        events: &mut Events,
+        now: Time,
+    ) -> Result<(), Failure> {
+        if content_type != ContentType::Confirm {
+            return Err(Failure::alert(Error::UnexpectedMessage(
+                "record before the client's key confirmation",
+            )));
+        }
+        if !payload.is_empty() {
+            return Err(Failure::alert(Error::Decode(
+                "confirm record with a payload",
+            )));
+        }
+        self.confirmed = true;
+        self.timers = Timers::start(&self.keys.config, now);
+        events.push(Event::HandshakeComplete);
+        Ok(())
+    }
+
+    /// A control record (key update, ping, pong, alert, confirm).
+    fn control(
+        &mut self,
+        content_type: ContentType,
+        payload: &[u8],
+        inbox: &Inbox,
+        tx: &mut Output,
+        events: &mut Events,
+    ) -> Result<(), Failure> {
+        match content_type {
+            ContentType::MessageContinues | ContentType::MessageEnd => Err(Failure::alert(
+                Error::Internal("a message record reached control handling"),
+            )),
+            ContentType::Confirm => Err(Failure::alert(Error::UnexpectedMessage(
+                "confirm record after the handshake",
+            ))),
+            ContentType::KeyUpdate => {
+                let request = match payload {
+                    [UPDATE_NOT_REQUESTED] => false,
+                    [UPDATE_REQUESTED] => true,
+                    _ => return Err(Failure::alert(Error::Decode("key_update payload"))),
+                };
+                self.keys.peer_updated_keys().map_err(Failure::alert)?;
+                // Coalesced (section 8): keys that have protected nothing
+                // yet are as fresh as an update would make them, so a run
+                // of requests is answered once.
+                if request && !self.local_closed && self.keys.sent_under_current_keys() {
+                    self.keys.update_keys(tx, false).map_err(Failure::alert)?;
+                    self.timers.sent();
+                }
+                events.push_info(Event::KeyUpdated);
+                Ok(())
+            }
+            ContentType::Ping => {
+                if payload.len() > MAX_PING_LEN {
+                    return Err(Failure::alert(Error::Decode(
+                        "ping payload longer than 64 bytes",
+                    )));
+                }
+                if !self.local_closed {
+                    self.keys
+                        .seal(tx, ContentType::Pong, payload)
+                        .map_err(Failure::alert)?;
+                    self.timers.sent();
+                }
+                Ok(())
+            }
+            ContentType::Pong => {
+                if payload.len() > MAX_PING_LEN {
+                    return Err(Failure::alert(Error::Decode(
+                        "pong payload longer than 64 bytes",
+                    )));
+                }
+                // A copy, so as not to keep the receive buffer alive.
+                events.push_info(Event::Pong(Bytes::copy_from_slice(payload)));
+                Ok(())
+            }
+            ContentType::Alert => {
+                let code = match payload {
+                    [code] => AlertCode::from_u8(*code),
+                    _ => return Err(Failure::alert(Error::Decode("alert payload"))),
+                };
+                if code != AlertCode::CloseNotify {
+                    return Err(Failure::silent(Error::from_alert(code, true)));
+                }
+                // A close inside a message would cut it silently (spec 7,
+                // 9.2): that is not a clean end.
+                if inbox.partial_len() > 0 {
+                    return Err(Failure::alert(Error::UnexpectedMessage(
+                        "close_notify inside an unfinished message",
+                    )));
+                }
+                self.peer_closed = true;
+                events.push(Event::PeerClosed);
+                Ok(())
+            }
+        }
+    }
+
+    /// Runs a sealing step unless this side has closed.
+    #[inline]
+    pub(super) fn seal_with(
+        &mut self,
+        tx: &mut Output,
+        step: impl FnOnce(&mut Transport, &mut Output) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        if self.local_closed {
+            return Err(Error::Closed);
+        }
+        step(&mut self.keys, tx)?;
+        self.timers.sent();
+        Ok(())
+    }
+
+    /// Queues close_notify; nothing can be sent after it.
+    pub(super) fn close(&mut self, tx: &mut Output) -> Result<(), Error> {
+        self.seal_with(tx, |keys, tx| {
+            keys.seal(tx, ContentType::Alert, &[AlertCode::CloseNotify.to_u8()])
+        })?;
+        self.local_closed = true;
+        Ok(())
+    }
+
+    /// Queues `code` as a protected alert, unless this side has closed.
+    pub(super) fn send_alert(&mut self, tx: &mut Output, code: AlertCode) {
+        if !self.local_closed {
+            let _ = self.keys.seal(tx, ContentType::Alert, &[code.to_u8()]);
+        }
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) should run next (the
+    /// client's timers only start once it confirmed).
+    pub(super) fn poll_timeout(&self) -> Option<Time> {
+        self.confirmed.then(|| self.timers.next_due()).flatten()
+    }
+
+    /// Runs the timers due at `now`.
+    pub(super) fn handle_timeout(&mut self, now: Time, tx: &mut Output) -> Result<(), Error> {
+        if !self.confirmed {
+            return Ok(());
+        }
+        match self.timers.due(now) {
+            Due::Nothing => Ok(()),
+            Due::IdleTimeout => Err(Error::Timeout),
+            Due::PartialMessageTimeout => Err(Error::PartialMessageTimeout),
+            // The keep-alive ping does not count as "something sent".
+            Due::Ping if self.local_closed => Ok(()),
+            Due::Ping => self.keys.seal(tx, ContentType::Ping, &[]),
+        }
+    }
+}
