@@ -1049,7 +1049,7 @@ impl Case {
                         client.peer_static_key(),
                         Some(PublicKey::from_bytes(self.server_public))
                     );
-                    let status =
+                    let (status, announced) =
                         spec::check_server_payload(&snow2.unwrap(), offered_early).unwrap();
                     let mut expected = vec![Event::HandshakeComplete];
                     match status {
@@ -1060,6 +1060,10 @@ impl Case {
                             expected.push(Event::EarlyDataRejected)
                         }
                         None => {}
+                    }
+                    if let Some(keys) = announced {
+                        let keys = keys.into_iter().map(PublicKey::from_bytes).collect();
+                        expected.push(Event::ServerKeysAnnounced(keys));
                     }
                     assert_eq!(events(&mut client), expected);
                     // The key confirmation: `confirm`, empty, c2s seq 0

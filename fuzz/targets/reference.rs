@@ -337,6 +337,8 @@ pub struct Extensions {
     pub early_data: Option<Vec<u8>>,
     /// `early_data_status`.
     pub early_data_status: Option<u8>,
+    /// `server_keys`.
+    pub server_keys: Option<Vec<[u8; 32]>>,
 }
 
 /// Parses an extension list (spec 4.4), reading it front to back and
@@ -374,7 +376,15 @@ pub fn parse_extensions(payload: &[u8], message: Message) -> Result<Extensions, 
                 [0] | [1] => exts.early_data_status = Some(value[0]),
                 _ => return Err(ALERT_DECODE_ERROR),
             },
-            (0x0001..=0x0003, _) => return Err(ALERT_ILLEGAL_PARAMETER),
+            // 1 to 8 keys of 32 bytes.
+            (0x0004, Message::ServerHello) => {
+                if value.is_empty() || value.len() % 32 != 0 || value.len() > 256 {
+                    return Err(ALERT_DECODE_ERROR);
+                }
+                let keys = value.chunks(32).map(|k| k.try_into().unwrap()).collect();
+                exts.server_keys = Some(keys);
+            }
+            (0x0001..=0x0004, _) => return Err(ALERT_ILLEGAL_PARAMETER),
             (t, _) if t & 0x8000 != 0 => return Err(ALERT_UNSUPPORTED_EXTENSION),
             _ => {}
         }
@@ -397,12 +407,16 @@ pub fn check_client_payload(payload: &[u8], flags: u8) -> Result<Option<(u64, Ve
 
 /// The ServerHello rules of spec 4.4 and 4.6: a valid extension list, with
 /// `early_data_status` if and only if the client offered early data.
-/// Returns the status.
-pub fn check_server_payload(payload: &[u8], offered_early_data: bool) -> Result<Option<u8>, u8> {
+/// Returns the status and the announced server keys.
+#[allow(clippy::type_complexity)]
+pub fn check_server_payload(
+    payload: &[u8],
+    offered_early_data: bool,
+) -> Result<(Option<u8>, Option<Vec<[u8; 32]>>), u8> {
     let exts = parse_extensions(payload, Message::ServerHello)?;
     match (offered_early_data, exts.early_data_status) {
-        (true, Some(s)) => Ok(Some(s)),
-        (false, None) => Ok(None),
+        (true, Some(s)) => Ok((Some(s), exts.server_keys)),
+        (false, None) => Ok((None, exts.server_keys)),
         _ => Err(ALERT_ILLEGAL_PARAMETER),
     }
 }

@@ -118,7 +118,8 @@ fn reference_extensions(payload: &[u8]) -> Result<(), Error> {
             0x0001 if len != 8 => return Err(Error::Decode("")), // timestamp
             0x0002 if len > 8192 => return Err(Error::IllegalParameter("")), // early_data
             0x0002 => early_data = true,
-            0x0003 => return Err(Error::IllegalParameter("")), // ServerHello only
+            // early_data_status, server_keys: ServerHello only.
+            0x0003 | 0x0004 => return Err(Error::IllegalParameter("")),
             t if t & 0x8000 != 0 => return Err(Error::UnsupportedExtension(t)),
             _ => {}
         }

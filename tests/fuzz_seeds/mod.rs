@@ -453,6 +453,16 @@ pub fn diff_snow_handshake_cases() -> Vec<(&'static str, HandshakeSeed)> {
             },
         ),
         (
+            // A ServerHello announcing two server keys (spec 4.4).
+            "custom-m2-server-keys",
+            HandshakeSeed {
+                b: EDIT_M2 | CUSTOM,
+                custom: Some([&[0, 4, 0, 64][..], &[0x41; 32], &[0x42; 32]].concat()),
+                keys: 6,
+                ..HandshakeSeed::default()
+            },
+        ),
+        (
             "custom-m2-status-accepted",
             HandshakeSeed {
                 a: IK | EARLY,
