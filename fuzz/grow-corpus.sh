@@ -14,7 +14,9 @@
 #   FUZZ_SECONDS    fuzzing time per target (default 300)
 #   FUZZ_JOBS       > 1: libFuzzer's -fork=N (N workers; crashes do not stop
 #                   the run); default 1: one process, stops at the first crash
-#   FUZZ_SANITIZER  default none (lwsec has no unsafe code), e.g. address
+#   FUZZ_SANITIZER  default none (lwsec has no unsafe code outside its C
+#                   API), e.g. address; c_api always runs under address
+#                   (with LeakSanitizer), built in fuzz/target/address
 #   FUZZ_NICE       niceness of the fuzzing processes (default 10)
 #   GROW_CMIN_ARGS  libFuzzer options for the minimization (default
 #                   -use_counters=0: keep every covered edge, not every hit
@@ -53,8 +55,25 @@ else
     mapfile -t targets < <(cargo +nightly fuzz list)
 fi
 
-nice -n "$niceness" cargo +nightly fuzz build --sanitizer "$sanitizer" || exit 1
-bin_dir="$root/fuzz/target/x86_64-unknown-linux-gnu/release"
+sanitizer_of() {
+    if [ "$1" = c_api ]; then echo address; else echo "$sanitizer"; fi
+}
+target_dir_of() {
+    local s
+    s="$(sanitizer_of "$1")"
+    if [ "$s" = none ]; then echo "$root/fuzz/target"; else echo "$root/fuzz/target/$s"; fi
+}
+bin_of() { echo "$(target_dir_of "$1")/x86_64-unknown-linux-gnu/release/$1"; }
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
+
+nice -n "$niceness" cargo +nightly fuzz build --sanitizer "$sanitizer" \
+    --target-dir "$(target_dir_of server_handshake)" || exit 1
+for target in "${targets[@]}"; do
+    if [ "$target" = c_api ]; then
+        nice -n "$niceness" cargo +nightly fuzz build --sanitizer address \
+            --target-dir "$(target_dir_of c_api)" c_api || exit 1
+    fi
+done
 
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
@@ -63,7 +82,7 @@ trap 'rm -rf "$scratch"' EXIT
 # it ("-" when an input of the directory crashes the target).
 measure() {
     local target="$1" dir="$2" line cov ft
-    line="$("$bin_dir/$target" -runs=0 -artifact_prefix="$scratch/" "$dir" 2>&1 |
+    line="$("$(bin_of "$target")" -runs=0 -artifact_prefix="$scratch/" "$dir" 2>&1 |
         grep -E 'INITED|DONE' | tail -1)"
     cov="$(sed -nE 's/.*cov: ([0-9]+).*/\1/p' <<<"$line")"
     ft="$(sed -nE 's/.*ft: ([0-9]+).*/\1/p' <<<"$line")"
@@ -91,7 +110,7 @@ for target in "${targets[@]}"; do
     fi
     marker="$work/started"
     touch "$marker"
-    nice -n "$niceness" "$bin_dir/$target" \
+    nice -n "$niceness" "$(bin_of "$target")" \
         -artifact_prefix="$artifacts/" \
         -dict="$root/fuzz/dict/lwsec.dict" \
         -max_total_time="$seconds" \
@@ -130,7 +149,8 @@ for target in "${targets[@]}"; do
         merged="$work/merged"
         mkdir -p "$merged"
         find "$corpus" "$work/new" -maxdepth 1 -type f -exec cp -t "$merged" {} +
-        if nice -n "$niceness" cargo +nightly fuzz cmin --sanitizer "$sanitizer" "$target" "$merged" \
+        if nice -n "$niceness" cargo +nightly fuzz cmin --sanitizer "$(sanitizer_of "$target")" \
+            --target-dir "$(target_dir_of "$target")" "$target" "$merged" \
             -- "${cmin_args[@]}" >"$work/cmin.log" 2>&1; then
             for seed in "$corpus"/*; do
                 [ -f "$seed" ] || continue

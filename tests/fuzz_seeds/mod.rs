@@ -20,6 +20,8 @@ pub fn all() -> Vec<(&'static str, Vec<Seed>)> {
         ("honest_peers", honest_peers()),
         ("diff_snow_handshake", diff_snow_handshake()),
         ("diff_records", diff_records()),
+        #[cfg(feature = "ffi")]
+        ("c_api", c_api()),
     ]
 }
 
@@ -660,5 +662,164 @@ fn diff_records() -> Vec<Seed> {
     for (i, (name, ops)) in failing.into_iter().enumerate() {
         seeds.push((name.to_string(), records_seed(0x80, 0, &[], 20 + i, &ops)));
     }
+    seeds
+}
+
+/// `c_api` operations (layout on `World::step` in `fuzz/targets/c_api.rs`).
+#[cfg(feature = "ffi")]
+mod capi {
+    /// Everything in flight both ways, decisions answered: `i, j, decide`.
+    pub fn round_trip(i: u8, j: u8, decide: u8) -> Vec<u8> {
+        vec![23, i, j, decide]
+    }
+    /// Send a message of `len` bytes.
+    pub fn send(i: u8, len: u16) -> Vec<u8> {
+        let [hi, lo] = len.to_be_bytes();
+        vec![7, i, hi, lo, 0, 0]
+    }
+    /// Receive with a buffer chosen by `sel` (`choose_len`).
+    pub fn recv(i: u8, sel: u8) -> Vec<u8> {
+        vec![8, i, sel, 0]
+    }
+    /// A buffer getter: `which` (0 early data, 1 announced keys, 2
+    /// identity, 3 peer key, 4 hash, 5 output, 6 last error).
+    pub fn get(i: u8, which: u8, sel: u8) -> Vec<u8> {
+        vec![10, i, which, sel, 0, 0]
+    }
+    /// A scalar getter: `which` (0 peer alert, 1 suite, 2 pattern, 3
+    /// timeout, 4 state).
+    pub fn scalar(i: u8, which: u8) -> Vec<u8> {
+        vec![11, i, 0, which]
+    }
+}
+
+#[cfg(feature = "ffi")]
+fn c_api() -> Vec<Seed> {
+    use capi::*;
+    let seed = |setup: u8, ops: Vec<Vec<u8>>| {
+        let mut v = vec![setup];
+        v.extend(ops.into_iter().flatten());
+        v
+    };
+    let conversation = |setup: u8| {
+        seed(
+            setup,
+            vec![
+                round_trip(0, 1, 0x02),
+                vec![4, 0, 0x80],
+                send(0, 300),
+                send(1, 5),
+                send(0, 20_000),
+                round_trip(0, 1, 0),
+                recv(1, 2),
+                recv(1, 1),
+                recv(1, 4),
+                recv(0, 0),
+                get(1, 2, 2),
+                get(1, 3, 2),
+                get(0, 3, 1),
+                get(0, 4, 2),
+                get(0, 1, 2),
+                vec![12, 0, 1],
+                vec![13, 1, 8, 0],
+                vec![14, 0, 2, 2, 2, 0],
+                vec![14, 1, 0, 1, 4, 0],
+                round_trip(0, 1, 0),
+                scalar(0, 1),
+                scalar(1, 2),
+                scalar(1, 4),
+                vec![9, 1, 1, 0],
+                vec![15, 0],
+                send(0, 1),
+                round_trip(0, 1, 0),
+                vec![16, 1],
+                vec![16, 0],
+                send(1, 1),
+                get(1, 6, 2),
+                vec![18, 0],
+                vec![19, 0],
+            ],
+        )
+    };
+    let mut seeds = vec![
+        ("conversation-nk".to_string(), conversation(0)),
+        ("conversation-ik-announced".to_string(), conversation(1 | 4)),
+        (
+            "conversation-retry-cookie".to_string(),
+            conversation(8 | 16),
+        ),
+        (
+            "conversation-early-enabled".to_string(),
+            conversation(1 | 2),
+        ),
+    ];
+    // The server decides by hand: reads the ClientHello, rejects with an
+    // unknown reason, then with NotAuthorized; the client sees the alert.
+    seeds.push((
+        "reject".into(),
+        seed(
+            1,
+            vec![
+                vec![1, 0, 1, 0, 2],
+                vec![2, 1, 0, 0x80],
+                vec![6, 1, 0],
+                scalar(1, 4),
+                vec![5, 1, 7, 2, 0],
+                vec![5, 1, 3, 2, 0],
+                round_trip(1, 0, 0),
+                scalar(0, 0),
+                get(0, 6, 2),
+                send(1, 3),
+                vec![5, 1, 0, 2, 0],
+            ],
+        ),
+    ));
+    // Calls during the handshake and after closing it.
+    seeds.push((
+        "close-in-handshake".into(),
+        seed(
+            0,
+            vec![
+                send(0, 3),
+                vec![12, 0, 0],
+                vec![15, 0],
+                send(0, 3),
+                vec![1, 0, 1, 1, 2],
+                vec![2, 1, 3, 0x80],
+                vec![15, 1],
+                vec![2, 1, 0, 0],
+                get(1, 5, 2),
+                vec![16, 1],
+            ],
+        ),
+    ));
+    // Arbitrary bytes to both sides, and NULL pointers.
+    let mut garbage = vec![0u8, 0, 1, 0, 40];
+    garbage.extend_from_slice(&noise_bytes(77, 40));
+    garbage.extend_from_slice(&[3, 0]);
+    garbage.extend_from_slice(&[0, 0, 0, 8, 0x15, 0, 1, 40, 0x17, 0, 1, 0, 1, 15]);
+    garbage.extend_from_slice(&[10, 0, 5, 2, 15, 0]);
+    garbage.extend_from_slice(&[11, 1, 15, 4]);
+    garbage.extend_from_slice(&[16, 0]);
+    seeds.push(("garbage".into(), garbage));
+    // Configuration setters and key functions.
+    let key = common::server_key();
+    let text = key.public_key().to_text();
+    let mut keys = vec![0u8];
+    keys.extend_from_slice(&[21, 2, 2, 1, 0, 0, 0, 3]);
+    keys.extend_from_slice(&[21, 1, 2, 0, 0, 0, 4]);
+    keys.extend_from_slice(&[21, 64, 0]);
+    keys.extend(std::iter::repeat_n(0x42, 64).take(39));
+    keys.extend_from_slice(&[0, 0, 0, 8]);
+    keys.extend_from_slice(&[21, 0, 0, 0, 5, 11]);
+    keys.extend_from_slice(&[21, 0, 0, 0, 9, 9]);
+    keys.extend_from_slice(&[22, text.len() as u8]);
+    keys.extend_from_slice(text.as_bytes());
+    keys.extend_from_slice(&[1, 2, 0]);
+    keys.extend_from_slice(&[22, 0, 3, 2, 0]);
+    keys.extend_from_slice(&[22, 0, 4, 1, 0]);
+    keys.extend_from_slice(&[20, 1, 2]);
+    keys.extend_from_slice(&round_trip(0, 2, 0));
+    seeds.push(("config-and-keys".into(), keys));
     seeds
 }
