@@ -3,12 +3,13 @@
 //! receive loop that checks what a connection delivers.
 #![allow(dead_code)]
 
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 
-use lwsec::rng::DeterministicRandom;
+use lwsec::rng::{DeterministicRandom, SecureRandom};
 use lwsec::{
-    ClientConfig, Connection, Error, Padding, Pattern, ServerConfig, Side, StaticKeyPair, Suite,
-    Time, TransportConfig,
+    Acceptance, ClientConfig, ClientHello, Connection, Error, Padding, Pattern, Rejection,
+    ServerConfig, Side, StaticKeyPair, Suite, Time, TransportConfig,
 };
 
 /// The only time the targets use: the core never reads a clock.
@@ -104,7 +105,7 @@ pub fn shuttle(from: &mut Connection, to: &mut Connection) -> Result<(), Error> 
         }
         let n = to.handle_input(out, NOW)?;
         from.consume_output(n);
-        decide(to)?;
+        server_after_input(to, NOW)?;
         while to.recv_message().is_some() {}
         if n == 0 {
             return Ok(());
@@ -112,22 +113,189 @@ pub fn shuttle(from: &mut Connection, to: &mut Connection) -> Result<(), Error> 
     }
 }
 
-/// A server waiting for a decision lets the client in (no identity, early
-/// data refused); anything else is left as it is.
-pub fn decide(conn: &mut Connection) -> Result<(), Error> {
-    if conn.client_hello().is_some() {
-        conn.accept_client(lwsec::Acceptance::new(), NOW)?;
+/// Runs a full handshake between two honest peers (through a Retry if the
+/// server sends one).
+pub fn handshake(client: &mut Connection, server: &mut Connection) {
+    while client.is_handshaking() {
+        let hello = client.pending_output().to_vec();
+        client.consume_output(hello.len());
+        let reply = server_read_client_hello(server, &hello, NOW).unwrap();
+        assert_eq!(client.handle_input(&reply, NOW), Ok(reply.len()));
+    }
+    server_finish(server, client, NOW).unwrap();
+    assert!(client.is_established() && server_is_established(server));
+}
+
+// ----- driving an lwsec server -----
+//
+// Every place where a target drives an lwsec server through its handshake,
+// or asks whether it is established, goes through these functions, so that
+// a change of the server's handshake API is adapted here once:
+// `server_read_client_hello` and `server_finish` where a target drives the
+// handshake step by step, `server_after_input` after every input a generic
+// loop gives a server, `server_is_established` for the state.
+//
+// The server pauses after message 1 (spec 4.3 step 8) with a
+// `ClientHello` view and waits for `accept_client` or `reject_client`; it
+// reports the client as authenticated only after the client's key
+// confirmation, its first record (spec 4.10).
+
+/// Feeds one whole ClientHello frame to a server waiting for one, accepts
+/// the client at the decision point (no identity, early data refused) and
+/// returns what the server answers: a Retry frame, or the ServerHello frame.
+/// On failure the server's pending output (its cleartext alert) is left in
+/// place.
+pub fn server_read_client_hello(
+    server: &mut Connection,
+    hello: &[u8],
+    now: Time,
+) -> Result<Vec<u8>, Error> {
+    server_read_client_hello_with(server, hello, now, |_| Ok(Acceptance::new()))
+}
+
+/// Like [`server_read_client_hello`], with the decision made by `decide`
+/// from the server's view of message 1 (`Err` rejects the client).
+pub fn server_read_client_hello_with(
+    server: &mut Connection,
+    hello: &[u8],
+    now: Time,
+    decide: impl FnOnce(&ClientHello) -> Result<Acceptance, Rejection>,
+) -> Result<Vec<u8>, Error> {
+    let n = server.handle_input(hello, now)?;
+    assert_eq!(
+        n,
+        hello.len(),
+        "the server did not take the whole ClientHello"
+    );
+    if let Some(view) = server.client_hello() {
+        assert!(
+            server.pending_output().is_empty(),
+            "a server answered before its decision"
+        );
+        match decide(view) {
+            Ok(acceptance) => server.accept_client(acceptance, now)?,
+            Err(rejection) => return Err(server.reject_client(rejection)),
+        }
+    }
+    let out = server.pending_output().to_vec();
+    server.consume_output(out.len());
+    Ok(out)
+}
+
+/// Completes a server whose ServerHello `client` has read: delivers what the
+/// client sent after it (its key confirmation record, spec 4.10), after
+/// which the server treats the client as authenticated.
+pub fn server_finish(
+    server: &mut Connection,
+    client: &mut Connection,
+    now: Time,
+) -> Result<(), Error> {
+    let out = client.pending_output().to_vec();
+    client.consume_output(out.len());
+    if !out.is_empty() {
+        let n = server.handle_input(&out, now)?;
+        assert_eq!(n, out.len(), "the server did not take the client's flight");
     }
     Ok(())
 }
 
-/// Runs a full handshake between two honest peers.
-pub fn handshake(client: &mut Connection, server: &mut Connection) {
-    while client.is_handshaking() || server.is_handshaking() {
-        shuttle(client, server).unwrap();
-        shuttle(server, client).unwrap();
+/// Called after every input a generic loop (bytes in any chunks, not a
+/// handshake driven step by step) gives a connection: a server paused at its
+/// decision point is accepted here (no identity, early data refused);
+/// anything else is left as it is.
+pub fn server_after_input(conn: &mut Connection, now: Time) -> Result<(), Error> {
+    if conn.client_hello().is_some() {
+        conn.accept_client(Acceptance::new(), now)?;
     }
-    assert!(client.is_established() && server.is_established());
+    Ok(())
+}
+
+/// Whether a server has completed its handshake (the client's key
+/// confirmation arrived).
+pub fn server_is_established(server: &Connection) -> bool {
+    server.is_established()
+}
+
+// ----- fuzz input and injected randomness -----
+
+/// Randomness that yields the given bytes, then fails: exact ephemeral keys
+/// for lwsec connections (each ephemeral key takes 32 bytes).
+#[derive(Debug)]
+pub struct ReplayRandom(Mutex<VecDeque<u8>>);
+
+impl ReplayRandom {
+    /// Yields `bytes`, then fails with [`Error::Rng`].
+    pub fn new(bytes: &[u8]) -> Self {
+        Self(Mutex::new(bytes.iter().copied().collect()))
+    }
+
+    /// How many bytes are left to yield.
+    pub fn remaining(&self) -> usize {
+        self.0.lock().map_or(0, |q| q.len())
+    }
+}
+
+impl SecureRandom for ReplayRandom {
+    fn fill(&self, dest: &mut [u8]) -> Result<(), Error> {
+        let mut queue = self.0.lock().map_err(|_| Error::Rng)?;
+        if queue.len() < dest.len() {
+            return Err(Error::Rng);
+        }
+        for b in dest.iter_mut() {
+            *b = queue.pop_front().ok_or(Error::Rng)?;
+        }
+        Ok(())
+    }
+}
+
+/// A cursor over a fuzz input that reads zeros once the input is
+/// exhausted, so that every prefix of an input (and of a seed) is valid.
+pub struct Input<'a> {
+    data: &'a [u8],
+}
+
+impl<'a> Input<'a> {
+    /// A cursor at the start of `data`.
+    pub fn new(data: &'a [u8]) -> Self {
+        Self { data }
+    }
+
+    /// Whether the input is exhausted.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// The next byte (0 past the end).
+    pub fn u8(&mut self) -> u8 {
+        match self.data.split_first() {
+            Some((b, rest)) => {
+                self.data = rest;
+                *b
+            }
+            None => 0,
+        }
+    }
+
+    /// The next two bytes, big-endian.
+    pub fn u16(&mut self) -> u16 {
+        u16::from_be_bytes([self.u8(), self.u8()])
+    }
+
+    /// The next `N` bytes, XORed with `mask` (so that an exhausted input
+    /// still gives distinct keys per role).
+    pub fn array<const N: usize>(&mut self, mask: u8) -> [u8; N] {
+        std::array::from_fn(|_| self.u8() ^ mask)
+    }
+
+    /// The next `n` bytes (zero-filled past the end).
+    pub fn bytes(&mut self, n: usize) -> Vec<u8> {
+        let take = n.min(self.data.len());
+        let (head, rest) = self.data.split_at(take);
+        self.data = rest;
+        let mut v = head.to_vec();
+        v.resize(n, 0);
+        v
+    }
 }
 
 /// The `i`-th message an honest peer sends in the targets: its content is
@@ -170,7 +338,7 @@ pub fn feed(
     while offset < data.len() {
         let end = data.len().min(offset + chunk);
         let n = conn.handle_input(&data[offset..end], NOW);
-        let decided = decide(conn);
+        let decided = server_after_input(conn, NOW);
         while let Some(m) = conn.recv_message() {
             delivered.push(m.to_vec());
         }

@@ -116,7 +116,7 @@ fn deliver(to: &mut Peer, max: usize) {
     while offered < take {
         let chunk = &to.in_flight[offered..take];
         let result = to.conn.handle_input(chunk, NOW);
-        if common::decide(&mut to.conn).is_err() {
+        if common::server_after_input(&mut to.conn, NOW).is_err() {
             break;
         }
         while let Some(m) = to.conn.recv_message() {
