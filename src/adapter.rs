@@ -63,7 +63,8 @@ impl EventNotes {
         self.events.push_back(event);
     }
 
-    /// Whether nothing is kept.
+    /// Whether nothing is kept (the tokio stream then frees its box).
+    #[cfg(feature = "tokio")]
     pub(crate) fn is_empty(&self) -> bool {
         self.early_data.is_none()
             && self.early_data_accepted.is_none()
