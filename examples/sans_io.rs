@@ -114,7 +114,7 @@ fn main() -> Result<(), lwsec::Error> {
     );
 
     println!("\n3. key update (client asks the server to update too)");
-    let before = client.dangerous_extract_secrets().map(|s| s.send.secret);
+    let before = client.dangerous_peek_secrets().map(|s| s.send.secret);
     client.update_keys(true)?;
     client.send_message(b"under new keys")?;
     deliver(
@@ -126,7 +126,7 @@ fn main() -> Result<(), lwsec::Error> {
     deliver("server -> client key_update", &mut server, &mut client, now);
     events("server", &mut server);
     events("client", &mut client);
-    let after = client.dangerous_extract_secrets().map(|s| s.send.secret);
+    let after = client.dangerous_peek_secrets().map(|s| s.send.secret);
     println!("  client sending secret changed: {}", before != after);
     println!(
         "  server got {:?}",

@@ -43,6 +43,11 @@ pub struct TransportConfig {
     /// off; servers: 30 seconds). Bounds how long a peer can pin a partial
     /// message's buffer.
     pub partial_message_timeout: Option<Duration>,
+    /// Allow [`Connection::dangerous_extract_secrets`](crate::Connection::dangerous_extract_secrets)
+    /// (default off), for handing an established connection's keys to
+    /// another record layer (a kernel or hardware offload). Off, the keys
+    /// never leave the connection.
+    pub enable_secret_extraction: bool,
 }
 
 impl Default for TransportConfig {
@@ -54,6 +59,7 @@ impl Default for TransportConfig {
             keepalive_interval: None,
             idle_timeout: None,
             partial_message_timeout: None,
+            enable_secret_extraction: false,
         }
     }
 }

@@ -7,9 +7,9 @@
 
 use std::time::Duration;
 
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use subtle::ConstantTimeEq;
 
+use crate::crypto::Hash;
 use crate::error::Error;
 use crate::time::Time;
 
@@ -19,30 +19,42 @@ const MAC_LEN: usize = 16;
 /// How far in the future a cookie's timestamp may be (clock skew in a fleet).
 const MAX_FUTURE: Duration = Duration::from_secs(5);
 
-fn mac(secret: &[u8; 32], timestamp: u64, address: &[u8]) -> Result<Hmac<Sha256>, Error> {
-    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(secret)
-        .map_err(|_| Error::InvalidConfig("cookie secret"))?;
-    m.update(b"lwsec cookie v1");
-    m.update(&timestamp.to_be_bytes());
-    m.update(address);
-    Ok(m)
+/// The cookie's MAC: the first 16 bytes of HMAC-SHA256 over the label, the
+/// timestamp and the address, computed by the configuration's provider.
+fn mac(
+    hash: &dyn Hash,
+    secret: &[u8; 32],
+    timestamp: u64,
+    address: &[u8],
+) -> Result<[u8; MAC_LEN], Error> {
+    let full = hash.hmac_sha256(
+        secret,
+        &[b"lwsec cookie v1", &timestamp.to_be_bytes(), address],
+    )?;
+    let mut tag = [0u8; MAC_LEN];
+    for (t, f) in tag.iter_mut().zip(full) {
+        *t = f;
+    }
+    Ok(tag)
 }
 
 /// A cookie for `address` issued at `now`.
-pub(crate) fn make(secret: &[u8; 32], now: Time, address: &[u8]) -> Result<Vec<u8>, Error> {
+pub(crate) fn make(
+    hash: &dyn Hash,
+    secret: &[u8; 32],
+    now: Time,
+    address: &[u8],
+) -> Result<Vec<u8>, Error> {
     let ts = now.as_millis();
-    let tag = mac(secret, ts, address)?.finalize().into_bytes();
     let mut cookie = Vec::with_capacity(COOKIE_LEN);
     cookie.extend_from_slice(&ts.to_be_bytes());
-    cookie.extend_from_slice(
-        tag.get(..MAC_LEN)
-            .ok_or(Error::InvalidConfig("mac length"))?,
-    );
+    cookie.extend_from_slice(&mac(hash, secret, ts, address)?);
     Ok(cookie)
 }
 
 /// Checks a cookie echoed from `address` at `now` (constant-time MAC check).
 pub(crate) fn verify(
+    hash: &dyn Hash,
     secret: &[u8; 32],
     cookie: &[u8],
     address: &[u8],
@@ -58,11 +70,11 @@ pub(crate) fn verify(
             .try_into()
             .map_err(|_| Error::InvalidCookie("wrong length"))?,
     );
-    mac(secret, ts, address)?
-        .verify_truncated_left(tag)
-        .map_err(|_| {
-            Error::InvalidCookie("forged, or issued to another address or by another secret")
-        })?;
+    if !bool::from(mac(hash, secret, ts, address)?.ct_eq(tag)) {
+        return Err(Error::InvalidCookie(
+            "forged, or issued to another address or by another secret",
+        ));
+    }
     let issued = Time::from_millis(ts);
     if now.saturating_add(MAX_FUTURE) < issued {
         return Err(Error::InvalidCookie("issued in the future"));
@@ -76,27 +88,51 @@ pub(crate) fn verify(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crypto::providers;
 
     const LIFE: Duration = Duration::from_secs(30);
 
     #[test]
     fn cookie_binds_address_secret_and_time() {
+        for provider in providers() {
+            binds(provider.hash);
+        }
+    }
+
+    #[test]
+    fn providers_make_the_same_cookie() {
         let now = Time::from_millis(1_000_000);
-        let c = make(&[1; 32], now, b"10.0.0.1:5").unwrap();
+        let cookies: Vec<_> = providers()
+            .iter()
+            .map(|p| make(p.hash, &[7; 32], now, b"10.0.0.1:5").unwrap())
+            .collect();
+        assert!(cookies.windows(2).all(|w| w[0] == w[1]));
+        // HMAC-SHA256 as RFC 4231 computes it, by an independent crate.
+        use hmac::{Hmac, Mac};
+        let mut m = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&[7; 32]).unwrap();
+        m.update(b"lwsec cookie v1");
+        m.update(&now.as_millis().to_be_bytes());
+        m.update(b"10.0.0.1:5");
+        assert_eq!(cookies[0][8..], m.finalize().into_bytes()[..16]);
+    }
+
+    fn binds(hash: &dyn Hash) {
+        let now = Time::from_millis(1_000_000);
+        let c = make(hash, &[1; 32], now, b"10.0.0.1:5").unwrap();
         assert_eq!(c.len(), COOKIE_LEN);
-        assert_eq!(verify(&[1; 32], &c, b"10.0.0.1:5", now, LIFE), Ok(()));
-        assert!(verify(&[1; 32], &c, b"10.0.0.2:5", now, LIFE).is_err());
-        assert!(verify(&[2; 32], &c, b"10.0.0.1:5", now, LIFE).is_err());
+        assert_eq!(verify(hash, &[1; 32], &c, b"10.0.0.1:5", now, LIFE), Ok(()));
+        assert!(verify(hash, &[1; 32], &c, b"10.0.0.2:5", now, LIFE).is_err());
+        assert!(verify(hash, &[2; 32], &c, b"10.0.0.1:5", now, LIFE).is_err());
         let later = now.saturating_add(Duration::from_secs(31));
         assert_eq!(
-            verify(&[1; 32], &c, b"10.0.0.1:5", later, LIFE),
+            verify(hash, &[1; 32], &c, b"10.0.0.1:5", later, LIFE),
             Err(Error::InvalidCookie("expired"))
         );
         let mut forged = c.clone();
         forged[23] ^= 1;
-        assert!(verify(&[1; 32], &forged, b"10.0.0.1:5", now, LIFE).is_err());
+        assert!(verify(hash, &[1; 32], &forged, b"10.0.0.1:5", now, LIFE).is_err());
         let mut moved = c;
         moved[7] ^= 1; // change the timestamp
-        assert!(verify(&[1; 32], &moved, b"10.0.0.1:5", now, LIFE).is_err());
+        assert!(verify(hash, &[1; 32], &moved, b"10.0.0.1:5", now, LIFE).is_err());
     }
 }

@@ -113,14 +113,17 @@ pub use config::{
 };
 pub use conn::{
     Acceptance, ClientHello, Connection, DirectionSecrets, EarlyDataOffer, EarlyDataRefusal, Event,
-    ExtractedSecrets, Identity, MAX_IDENTITY_LEN, MAX_PING_LEN, NoiseSplit, Side,
+    ExtractedSecrets, Identity, MAX_IDENTITY_LEN, MAX_PING_LEN, Side,
 };
 pub use crypto::dh::{PublicKey, StaticKeyPair};
 pub use error::{AlertCode, Error, Limit, Rejection};
 pub use record::Padding;
-pub use suite::{Pattern, Suite, noise_protocol_name};
+pub use suite::{Pattern, Suite};
 pub use time::Time;
 pub use wire::limits::{MAX_FRAGMENT_LEN, MAX_RECORD_LEN};
+#[cfg(feature = "dangerous")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dangerous")))]
+pub use {conn::NoiseSplit, suite::noise_protocol_name};
 
 /// The README's code examples, compiled and run as doc tests.
 #[cfg(doctest)]

@@ -316,13 +316,43 @@ fn server_can_refuse_a_pattern() {
 }
 
 #[test]
+fn secrets_leave_a_connection_only_when_enabled_and_the_connection_goes_with_them() {
+    // Off by default: no keys leave the connection.
+    let (client, _) = pair(Pattern::Nk, Suite::Aes256Gcm);
+    assert!(matches!(
+        client.dangerous_extract_secrets(),
+        Err(Error::InvalidConfig(_))
+    ));
+    // Before the handshake: nothing to hand over.
+    let server_key = key(1);
+    let mut c = client_cfg(Pattern::Nk, &server_key);
+    c.transport.enable_secret_extraction = true;
+    let fresh = Connection::client(Arc::new(c.clone()), T0).unwrap();
+    assert_eq!(
+        fresh.dangerous_extract_secrets().unwrap_err(),
+        Error::HandshakeNotComplete
+    );
+    // Enabled: the keys and sequence numbers the peer receives with.
+    let mut client = Connection::client(Arc::new(c), T0).unwrap();
+    let mut server = Connection::server(Arc::new(server_cfg(server_key)), T0).unwrap();
+    handshake(&mut client, &mut server).unwrap();
+    client.send_message(b"one record").unwrap();
+    pump(&mut client, &mut server, usize::MAX).unwrap();
+    let server_view = server.dangerous_peek_secrets().unwrap();
+    let extracted = client.dangerous_extract_secrets().unwrap();
+    assert_eq!(extracted.send, server_view.recv);
+    assert_eq!(extracted.recv, server_view.send);
+    assert_eq!(extracted.send.seq, 2); // the confirm record and the message
+}
+
+#[test]
 fn key_updates_on_request_and_automatically() {
     let (mut client, mut server) = pair(Pattern::Nk, Suite::Aes256Gcm);
     drain_events(&mut server);
     // The server's keys protect something, so a request is answered.
     server.send_message(b"hello").unwrap();
     pump(&mut server, &mut client, usize::MAX).unwrap();
-    let before = client.dangerous_extract_secrets().unwrap();
+    let before = client.dangerous_peek_secrets().unwrap();
     client.update_keys(true).unwrap();
     client.send_message(b"after update").unwrap();
     pump(&mut client, &mut server, usize::MAX).unwrap();
@@ -331,10 +361,10 @@ fn key_updates_on_request_and_automatically() {
     // The server answered the request with its own update.
     pump(&mut server, &mut client, usize::MAX).unwrap();
     assert!(drain_events(&mut client).contains(&Event::KeyUpdated));
-    let after = client.dangerous_extract_secrets().unwrap();
+    let after = client.dangerous_peek_secrets().unwrap();
     assert_ne!(before.send.secret, after.send.secret);
     assert_ne!(before.recv.secret, after.recv.secret);
-    assert_eq!(after.send, server.dangerous_extract_secrets().unwrap().recv);
+    assert_eq!(after.send, server.dangerous_peek_secrets().unwrap().recv);
 
     // Automatic: with a limit of 3 records per key, 10 messages cause updates.
     let server_key = key(1);
@@ -346,7 +376,7 @@ fn key_updates_on_request_and_automatically() {
     drain_events(&mut server);
     for i in 0..10u8 {
         client.send_message(&[i; 10]).unwrap();
-        assert!(client.dangerous_extract_secrets().unwrap().send.seq <= 3);
+        assert!(client.dangerous_peek_secrets().unwrap().send.seq <= 3);
     }
     pump(&mut client, &mut server, usize::MAX).unwrap();
     for i in 0..10u8 {

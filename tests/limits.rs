@@ -26,7 +26,7 @@ fn pair(suite: Suite) -> (Connection, Connection) {
 fn automatic_key_updates_happen_and_lose_nothing() {
     for suite in Suite::ALL {
         let (mut client, mut server) = pair(suite);
-        let first_secret = client.dangerous_extract_secrets().unwrap().send.secret;
+        let first_secret = client.dangerous_peek_secrets().unwrap().send.secret;
         let mut received = Vec::new();
         let mut updates = 0;
         for i in 0..40u32 {
@@ -38,7 +38,7 @@ fn automatic_key_updates_happen_and_lose_nothing() {
                 message
             };
             client.send_message(&message).unwrap();
-            let seq = client.dangerous_extract_secrets().unwrap().send.seq;
+            let seq = client.dangerous_peek_secrets().unwrap().send.seq;
             assert!(seq <= LIMIT, "sequence {seq} went past the limit {LIMIT}");
             let out = client.pending_output().to_vec();
             client.consume_output(out.len());
@@ -52,8 +52,8 @@ fn automatic_key_updates_happen_and_lose_nothing() {
                 }
             }
             assert_eq!(
-                server.dangerous_extract_secrets().unwrap().recv,
-                client.dangerous_extract_secrets().unwrap().send,
+                server.dangerous_peek_secrets().unwrap().recv,
+                client.dangerous_peek_secrets().unwrap().send,
                 "receiver keeps up with the sender's keys"
             );
             assert_eq!(received.last().map(|m| m.len()), Some(message.len()));
@@ -63,11 +63,11 @@ fn automatic_key_updates_happen_and_lose_nothing() {
         // update before every record after each group of 3.
         assert_eq!(updates, (44 - 1) / LIMIT as usize);
         assert_ne!(
-            client.dangerous_extract_secrets().unwrap().send.secret,
+            client.dangerous_peek_secrets().unwrap().send.secret,
             first_secret
         );
         // The server's direction was never used: no update there.
-        assert_eq!(server.dangerous_extract_secrets().unwrap().send.seq, 0);
+        assert_eq!(server.dangerous_peek_secrets().unwrap().send.seq, 0);
     }
 }
 
@@ -96,7 +96,7 @@ fn automatic_and_requested_updates_interleave_without_loss() {
             got.1.push(m);
         }
         for conn in [&client, &server] {
-            assert!(conn.dangerous_extract_secrets().unwrap().send.seq <= LIMIT);
+            assert!(conn.dangerous_peek_secrets().unwrap().send.seq <= LIMIT);
         }
     }
     assert_eq!(got.0.len(), 30);

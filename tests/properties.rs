@@ -151,8 +151,8 @@ fn requested_key_updates_in_both_directions_lose_no_data() {
     assert_eq!(got_server, to_server);
     assert_eq!(got_client, to_client);
     let secrets = (
-        client.dangerous_extract_secrets().unwrap(),
-        server.dangerous_extract_secrets().unwrap(),
+        client.dangerous_peek_secrets().unwrap(),
+        server.dangerous_peek_secrets().unwrap(),
     );
     assert_eq!(secrets.0.send.secret, secrets.1.recv.secret);
     assert_eq!(secrets.0.recv.secret, secrets.1.send.secret);

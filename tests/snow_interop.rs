@@ -215,8 +215,8 @@ fn pattern_bytes(len: usize, seed: u8) -> Vec<u8> {
 /// Checks that `a` and `b` hold matching keys: each one's send secrets are
 /// the other's receive secrets.
 fn assert_secrets_mirror(a: &Connection, b: &Connection) {
-    let sa = a.dangerous_extract_secrets().unwrap();
-    let sb = b.dangerous_extract_secrets().unwrap();
+    let sa = a.dangerous_peek_secrets().unwrap();
+    let sb = b.dangerous_peek_secrets().unwrap();
     assert_eq!(sa.send, sb.recv);
     assert_eq!(sa.recv, sb.send);
 }
@@ -258,7 +258,7 @@ fn exchange(a: &mut Connection, b: &mut Connection) {
 
     // Key update requested by a: b updates its receive keys, answers with
     // its own update, and a follows.
-    let before = a.dangerous_extract_secrets().unwrap();
+    let before = a.dangerous_peek_secrets().unwrap();
     a.update_keys(true).unwrap();
     a.send_message(b"after update (a)").unwrap();
     assert_eq!(pump(a, b), vec![b"after update (a)".to_vec()]);
@@ -266,7 +266,7 @@ fn exchange(a: &mut Connection, b: &mut Connection) {
     b.send_message(b"after update (b)").unwrap();
     assert_eq!(pump(b, a), vec![b"after update (b)".to_vec()]);
     assert!(events(a).contains(&Event::KeyUpdated));
-    let after = a.dangerous_extract_secrets().unwrap();
+    let after = a.dangerous_peek_secrets().unwrap();
     assert_ne!(before.send.secret, after.send.secret);
     assert_ne!(before.recv.secret, after.recv.secret);
     assert_secrets_mirror(a, b);

@@ -30,7 +30,7 @@
 //!   with the predicted code when it fails), and fail exactly when the
 //!   reference fails, with the same alert.
 //! * The exporter and, after every step, the secrets, keys, IVs and
-//!   sequence numbers of both directions (`dangerous_extract_secrets`) must
+//!   sequence numbers of both directions (`dangerous_peek_secrets`) must
 //!   match the reference.
 //!
 //! The reference's receive rules are the spec's: frame type and length
@@ -498,7 +498,7 @@ impl Run {
 
     /// `L`'s keys and sequence numbers are the reference's.
     fn check_secrets(&self) {
-        let got = self.l.dangerous_extract_secrets().expect("alive");
+        let got = self.l.dangerous_peek_secrets().expect("alive");
         for (what, d, want) in [
             ("send", &got.send, &self.model.l_send),
             ("recv", &got.recv, &self.model.l_recv),
@@ -780,7 +780,7 @@ impl Run {
         assert_eq!(self.l.error(), Some(&e));
         self.outcome.error = Some(e.clone());
         common::assert_sticky_error(&mut self.l);
-        assert!(self.l.dangerous_extract_secrets().is_none());
+        assert!(self.l.dangerous_peek_secrets().is_none());
         self.done = true;
     }
 

@@ -574,7 +574,7 @@ fn check_secrets(
         Side::Server => (s.s2c, s.c2s),
     };
     let got = conn
-        .dangerous_extract_secrets()
+        .dangerous_peek_secrets()
         .expect("established connection");
     for (what, d, secret) in [("send", &got.send, send), ("recv", &got.recv, recv)] {
         let want = spec::Direction::new(suite, secret);

@@ -79,7 +79,7 @@ impl ExpectServerHello {
             pattern: config.pattern().to_u8(),
             suite: suite.to_u8(),
             suites: config.suites.iter().map(|s| s.to_u8()).collect(),
-            key_id: config.server_key().key_id(),
+            key_id: config.server_key().key_id_with(config.provider.hash),
             flags: if early_data.is_some() {
                 FLAG_EARLY_DATA
             } else {

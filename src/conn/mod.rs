@@ -20,6 +20,8 @@ mod events;
 mod inbox;
 #[cfg(test)]
 mod low_order_tests;
+#[cfg(feature = "dangerous")]
+mod noise_split;
 mod secrets;
 mod server;
 mod timers;
@@ -43,7 +45,9 @@ pub use decision::{
 };
 pub use established::MAX_PING_LEN;
 pub use events::Event;
-pub use secrets::{DirectionSecrets, ExtractedSecrets, NoiseSplit};
+#[cfg(feature = "dangerous")]
+pub use noise_split::NoiseSplit;
+pub use secrets::{DirectionSecrets, ExtractedSecrets};
 
 use client::{ClientNext, ExpectServerHello};
 use deframer::{Deframer, Frame};

@@ -1,20 +1,14 @@
-//! Key material for tests and interoperability: a connection built from a
-//! `Split()` another Noise implementation did, and the current secrets.
-//! Anyone holding these can read and forge the connection, hence the
-//! `dangerous_` names.
+//! Key material leaving a connection: the secrets handed to another record
+//! layer (opt-in), and, with the `dangerous` feature, a peek at live secrets
+//! for tests and vectors. Anyone holding these can read and forge the
+//! connection, hence the `dangerous_` names.
 
 use zeroize::Zeroizing;
 
+use super::Connection;
 use super::established::Established;
-use super::transport::{SplitKeys, Transport};
-use super::{Connection, Side, State};
-use crate::config::TransportConfig;
-use crate::crypto::dh::PublicKey;
 use crate::error::Error;
 use crate::key_schedule;
-use crate::record::{ContentType, Output};
-use crate::suite::{Pattern, Suite};
-use crate::time::Time;
 
 /// The current key material of one direction, from
 /// [`Connection::dangerous_extract_secrets`].
@@ -47,115 +41,50 @@ pub struct ExtractedSecrets {
     pub recv: DirectionSecrets,
 }
 
-/// What another Noise implementation's `Split()` hands over, for
-/// [`Connection::dangerous_from_noise_split`].
-#[derive(Clone, Copy, Debug)]
-#[non_exhaustive]
-pub struct NoiseSplit<'a> {
-    /// This connection's side.
-    pub side: Side,
-    /// The handshake pattern that was run.
-    pub pattern: Pattern,
-    /// The suite that was run.
-    pub suite: Suite,
-    /// `Split()`'s initiator-to-responder key.
-    pub k1: &'a [u8; 32],
-    /// `Split()`'s responder-to-initiator key.
-    pub k2: &'a [u8; 32],
-    /// The final handshake hash `h`.
-    pub handshake_hash: [u8; 32],
-    /// The peer's static key, if the pattern authenticated one.
-    pub peer_static: Option<PublicKey>,
-}
-
-impl<'a> NoiseSplit<'a> {
-    /// The split of a handshake run with `pattern` and `suite`, on `side`,
-    /// ending in keys `k1`, `k2` and hash `handshake_hash`, with no peer
-    /// static key.
-    pub fn new(
-        side: Side,
-        pattern: Pattern,
-        suite: Suite,
-        k1: &'a [u8; 32],
-        k2: &'a [u8; 32],
-        handshake_hash: [u8; 32],
-    ) -> Self {
-        Self {
-            side,
-            pattern,
-            suite,
-            k1,
-            k2,
-            handshake_hash,
-            peer_static: None,
-        }
-    }
-
-    /// The peer's static key (the server's on a client, the client's on an
-    /// IK server).
-    pub fn with_peer_static(mut self, key: PublicKey) -> Self {
-        self.peer_static = Some(key);
-        self
-    }
-}
-
 impl Connection {
-    /// A connection from a `Split()` done by another Noise implementation.
-    ///
-    /// This is the door for interoperability tests and for peers that run
-    /// the Noise handshake themselves; nothing here checks that the
-    /// handshake really happened, hence the name. The connection is in the
-    /// state right after the handshake messages: a client has queued its
-    /// confirm record (section 4.10), a server waits for it. It uses
-    /// [`crypto::default_provider`](crate::crypto::default_provider).
-    pub fn dangerous_from_noise_split(
-        split: NoiseSplit<'_>,
-        config: TransportConfig,
-        now: Time,
-    ) -> Result<Self, Error> {
-        config.validate()?;
-        let keys = SplitKeys {
-            side: split.side,
-            pattern: split.pattern,
-            suite: split.suite,
-            k1: split.k1,
-            k2: split.k2,
-            handshake_hash: split.handshake_hash,
-            peer_static: split.peer_static,
-        };
-        let mut transport =
-            Transport::from_split(crate::crypto::default_provider(), &keys, config)?;
-        let mut tx = Output::default();
-        let confirmed = split.side == Side::Client;
-        if confirmed {
-            transport.seal(&mut tx, ContentType::Confirm, &[])?;
+    /// Hands this established connection's keys over to another record
+    /// layer (a kernel or hardware offload): the traffic secrets, keys, IVs
+    /// and next sequence numbers of both directions. The connection is
+    /// consumed, so no record can be sent or read twice under the same
+    /// nonce. Needs [`TransportConfig::enable_secret_extraction`]; fails with
+    /// [`Error::InvalidConfig`] without it and with
+    /// [`Error::HandshakeNotComplete`] before the handshake completed.
+    /// Anyone holding the result can read and forge this connection.
+    pub fn dangerous_extract_secrets(self) -> Result<ExtractedSecrets, Error> {
+        let established = self.established().ok_or(Error::HandshakeNotComplete)?;
+        if !established.keys.config.enable_secret_extraction {
+            return Err(Error::InvalidConfig(
+                "secret extraction is off (TransportConfig::enable_secret_extraction)",
+            ));
         }
-        let established = Established::new(transport, confirmed, None, now);
-        let mut conn = Self::new(split.side, State::Established(Box::new(established)), tx);
-        if confirmed {
-            conn.events.push(super::Event::HandshakeComplete);
-        }
-        Ok(conn)
+        secrets_of(established).ok_or(Error::Internal("record key derivation failed"))
     }
 
-    /// The current traffic secrets, keys and IVs. For test vectors and
-    /// debugging only: anyone holding them can read and forge this connection.
-    pub fn dangerous_extract_secrets(&self) -> Option<ExtractedSecrets> {
-        let t = &self.established()?.keys;
-        let (send, recv) = t.traffic_secrets();
-        let (send_seq, recv_seq) = t.sequence_numbers();
-        let direction = |secret: &[u8; 32], seq| {
-            let (key, iv) = key_schedule::record_key_iv(t.provider(), secret).ok()?;
-            Some(DirectionSecrets {
-                secret: Zeroizing::new(*secret),
-                key,
-                iv,
-                seq,
-            })
-        };
-        Some(ExtractedSecrets {
-            send: direction(send, send_seq)?,
-            recv: direction(recv, recv_seq)?,
-        })
+    /// The current traffic secrets, keys, IVs and sequence numbers, leaving
+    /// the connection running: for known-answer vectors and tests only
+    /// (feature `dangerous`). `None` before the handshake completed.
+    #[cfg(feature = "dangerous")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "dangerous")))]
+    pub fn dangerous_peek_secrets(&self) -> Option<ExtractedSecrets> {
+        secrets_of(self.established()?)
     }
+}
+
+fn secrets_of(established: &Established) -> Option<ExtractedSecrets> {
+    let t = &established.keys;
+    let (send, recv) = t.traffic_secrets();
+    let (send_seq, recv_seq) = t.sequence_numbers();
+    let direction = |secret: &[u8; 32], seq| {
+        let (key, iv) = key_schedule::record_key_iv(t.provider(), secret).ok()?;
+        Some(DirectionSecrets {
+            secret: Zeroizing::new(*secret),
+            key,
+            iv,
+            seq,
+        })
+    };
+    Some(ExtractedSecrets {
+        send: direction(send, send_seq)?,
+        recv: direction(recv, recv_seq)?,
+    })
 }

@@ -75,6 +75,7 @@ impl ExpectClientHello {
             }
             if !retry.cookie.is_empty() {
                 cookie::verify(
+                    self.config.provider.hash,
                     self.config.cookie_secret()?,
                     &retry.cookie,
                     &self.options.peer_address,
@@ -99,6 +100,7 @@ impl ExpectClientHello {
         }
         let cookie = if self.options.demand_cookie {
             cookie::make(
+                self.config.provider.hash,
                 self.config.cookie_secret()?,
                 now,
                 &self.options.peer_address,

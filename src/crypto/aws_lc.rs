@@ -174,7 +174,7 @@ impl Hash for Sha256Hkdf {
     }
 
     fn hkdf_expand(&self, prk: &[u8; 32], info: &[u8], out: &mut [u8]) -> Result<(), Error> {
-        let too_long = Error::InvalidConfig("HKDF output longer than 255 * 32 bytes");
+        let too_long = Error::Internal("HKDF output longer than 255 * 32 bytes");
         let prk = hkdf::Prk::new_less_safe(hkdf::HKDF_SHA256, prk);
         let info = [info];
         let okm = prk
@@ -182,4 +182,20 @@ impl Hash for Sha256Hkdf {
             .map_err(|_| too_long.clone())?;
         okm.fill(out).map_err(|_| too_long)
     }
+
+    fn hmac_sha256(&self, key: &[u8; 32], parts: &[&[u8]]) -> Result<[u8; 32], Error> {
+        let mut ctx = hmac::Context::with_key(&hmac::Key::new(hmac::HMAC_SHA256, key));
+        for part in parts {
+            ctx.update(part);
+        }
+        let mut out = [0u8; 32];
+        out.copy_from_slice(ctx.sign().as_ref());
+        Ok(out)
+    }
 }
+
+impl super::Sealed for X25519 {}
+impl super::Sealed for AwsLcKey {}
+impl super::Sealed for Keyed {}
+impl super::Sealed for Aeads {}
+impl super::Sealed for Sha256Hkdf {}

@@ -36,7 +36,12 @@ impl PublicKey {
     /// The identifier a client sends to say which server key it expects:
     /// the first 8 bytes of `SHA-256("lwsec key id" || key)`.
     pub fn key_id(&self) -> [u8; KEY_ID_LEN] {
-        let digest = RUST_CRYPTO.hash.sha256(&[b"lwsec key id", &self.0]);
+        self.key_id_with(crate::crypto::default_provider().hash)
+    }
+
+    /// [`key_id`](Self::key_id) computed by a configuration's provider.
+    pub(crate) fn key_id_with(&self, hash: &dyn crate::crypto::Hash) -> [u8; KEY_ID_LEN] {
+        let digest = hash.sha256(&[b"lwsec key id", &self.0]);
         let mut id = [0u8; KEY_ID_LEN];
         id.copy_from_slice(digest.get(..KEY_ID_LEN).unwrap_or(&[0u8; KEY_ID_LEN]));
         id

@@ -14,7 +14,10 @@
 //! Select one per configuration (`ClientConfig::provider`,
 //! `ServerConfig::provider`); peers using different providers interoperate.
 //! The methods here are also the raw primitives that conformance tests and
-//! benchmarks compare lwsec against.
+//! benchmarks compare lwsec against. The traits are sealed and
+//! [`CryptoProvider`] cannot be built outside lwsec: a provider is part of
+//! what lwsec vouches for (constant-time comparisons, zeroized keys, the
+//! all-zero X25519 check), so the set is closed.
 
 pub(crate) mod aead;
 #[cfg(feature = "aws-lc")]
@@ -33,8 +36,17 @@ use zeroize::Zeroizing;
 use crate::error::Error;
 use crate::suite::Suite;
 
-/// X25519 (RFC 7748).
-pub trait KeyExchange: Send + Sync {
+/// The provider traits are sealed: lwsec's guarantees (constant-time
+/// checks, keys wiped on drop, the all-zero X25519 check) are properties of
+/// the two providers it ships, so only they implement them. Call their
+/// methods freely, e.g. as the raw primitives a benchmark compares with.
+mod sealed {
+    pub trait Sealed {}
+}
+pub(crate) use sealed::Sealed;
+
+/// X25519 (RFC 7748). Sealed (see the module docs).
+pub trait KeyExchange: Send + Sync + Sealed {
     /// Parses a 32-byte private key (clamped as X25519 requires) once, for
     /// its public key and any number of agreements.
     fn private_key(&self, private: &[u8; 32]) -> Result<Box<dyn AgreementKey>, Error>;
@@ -43,7 +55,7 @@ pub trait KeyExchange: Send + Sync {
 /// An X25519 private key in the provider's own form, built once per key
 /// (an ephemeral key per handshake, a static key per configuration) and
 /// wiped when dropped.
-pub trait AgreementKey: Send + Sync {
+pub trait AgreementKey: Send + Sync + Sealed {
     /// The public key.
     fn public_key(&self) -> [u8; 32];
     /// X25519(private, peer). Fails with [`Error::LowOrderPoint`] when the
@@ -52,7 +64,7 @@ pub trait AgreementKey: Send + Sync {
 }
 
 /// An AEAD keyed once per traffic key and reused for every record under it.
-pub trait Aead: Send + Sync {
+pub trait Aead: Send + Sync + Sealed {
     /// Encrypts `buf` in place and returns the 16-byte tag.
     fn seal_in_place(
         &self,
@@ -109,19 +121,22 @@ pub(crate) fn seal_by_copy<A: Aead + ?Sized>(
 }
 
 /// Builds [`Aead`] keys.
-pub trait AeadAlgorithm: Send + Sync {
+pub trait AeadAlgorithm: Send + Sync + Sealed {
     /// A keyed AEAD for `suite`.
     fn key(&self, suite: Suite, key: &[u8; 32]) -> Result<Box<dyn Aead>, Error>;
 }
 
 /// SHA-256 and HKDF-SHA-256 (RFC 5869).
-pub trait Hash: Send + Sync {
+pub trait Hash: Send + Sync + Sealed {
     /// SHA-256 of the concatenation of `parts`.
     fn sha256(&self, parts: &[&[u8]]) -> [u8; 32];
     /// HKDF-Extract(salt, ikm).
     fn hkdf_extract(&self, salt: &[u8], ikm: &[u8]) -> Zeroizing<[u8; 32]>;
     /// HKDF-Expand(prk, info) filling `out` (at most 255 * 32 bytes).
     fn hkdf_expand(&self, prk: &[u8; 32], info: &[u8], out: &mut [u8]) -> Result<(), Error>;
+    /// HMAC-SHA-256(key, concatenation of `parts`) (RFC 2104), for the Retry
+    /// cookies.
+    fn hmac_sha256(&self, key: &[u8; 32], parts: &[&[u8]]) -> Result<[u8; 32], Error>;
 }
 
 /// A complete set of primitives.

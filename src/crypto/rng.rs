@@ -6,11 +6,9 @@
 //! wire is reproducible.
 
 use std::fmt;
-use std::sync::Mutex;
 
 use rand_core::{OsRng, RngCore};
 
-use crate::crypto::RUST_CRYPTO;
 use crate::error::Error;
 
 /// A source of cryptographically secure random bytes.
@@ -29,45 +27,59 @@ impl SecureRandom for OsRandom {
     }
 }
 
-/// A deterministic byte stream expanded from a seed with SHA-256 in counter
-/// mode. **Never use it for real connections**: anyone who knows the seed
-/// knows every key. It exists so that vectors and tests are reproducible.
-pub struct DeterministicRandom {
-    seed: [u8; 32],
-    state: Mutex<(u64, Vec<u8>)>,
-}
+#[cfg(any(test, feature = "dangerous"))]
+#[cfg_attr(docsrs, doc(cfg(feature = "dangerous")))]
+pub use deterministic::DeterministicRandom;
 
-impl DeterministicRandom {
-    /// A stream determined entirely by `seed`.
-    pub fn dangerous_from_seed_for_testing_only(seed: &[u8]) -> Self {
-        Self {
-            seed: RUST_CRYPTO.hash.sha256(&[b"lwsec deterministic rng", seed]),
-            state: Mutex::new((0, Vec::new())),
-        }
+#[cfg(any(test, feature = "dangerous"))]
+mod deterministic {
+    use std::fmt;
+    use std::sync::Mutex;
+
+    use super::SecureRandom;
+    use crate::crypto::RUST_CRYPTO;
+    use crate::error::Error;
+
+    /// A deterministic byte stream expanded from a seed with SHA-256 in counter
+    /// mode. **Never use it for real connections**: anyone who knows the seed
+    /// knows every key. It exists so that vectors and tests are reproducible.
+    pub struct DeterministicRandom {
+        seed: [u8; 32],
+        state: Mutex<(u64, Vec<u8>)>,
     }
-}
 
-impl fmt::Debug for DeterministicRandom {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("DeterministicRandom(<testing only>)")
-    }
-}
-
-impl SecureRandom for DeterministicRandom {
-    fn fill(&self, dest: &mut [u8]) -> Result<(), Error> {
-        let mut guard = self.state.lock().map_err(|_| Error::Rng)?;
-        let (counter, pool) = &mut *guard;
-        for byte in dest.iter_mut() {
-            if pool.is_empty() {
-                let block = RUST_CRYPTO
-                    .hash
-                    .sha256(&[&self.seed, &counter.to_be_bytes()]);
-                *counter = counter.checked_add(1).ok_or(Error::Rng)?;
-                pool.extend(block.iter().rev());
+    impl DeterministicRandom {
+        /// A stream determined entirely by `seed`.
+        pub fn dangerous_from_seed_for_testing_only(seed: &[u8]) -> Self {
+            Self {
+                seed: RUST_CRYPTO.hash.sha256(&[b"lwsec deterministic rng", seed]),
+                state: Mutex::new((0, Vec::new())),
             }
-            *byte = pool.pop().ok_or(Error::Rng)?;
         }
-        Ok(())
+    }
+
+    impl fmt::Debug for DeterministicRandom {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("DeterministicRandom(<testing only>)")
+        }
+    }
+
+    impl SecureRandom for DeterministicRandom {
+        fn fill(&self, dest: &mut [u8]) -> Result<(), Error> {
+            let mut guard = self.state.lock().map_err(|_| Error::Rng)?;
+            let (counter, pool) = &mut *guard;
+            for byte in dest.iter_mut() {
+                if pool.is_empty() {
+                    let block = RUST_CRYPTO
+                        .hash
+                        .sha256(&[&self.seed, &counter.to_be_bytes()]);
+                    *counter = counter.checked_add(1).ok_or(Error::Rng)?;
+                    pool.extend(block.iter().rev());
+                }
+                *byte = pool.pop().ok_or(Error::Rng)?;
+            }
+            Ok(())
+        }
     }
 }
 

@@ -7,6 +7,7 @@ use aes_gcm::aead::generic_array::GenericArray;
 use aes_gcm::aead::{AeadInPlace, KeyInit};
 use chacha20poly1305::ChaCha20Poly1305;
 use hkdf::Hkdf;
+use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
@@ -109,8 +110,23 @@ impl Hash for Sha256Hkdf {
     }
 
     fn hkdf_expand(&self, prk: &[u8; 32], info: &[u8], out: &mut [u8]) -> Result<(), Error> {
-        let hk = Hkdf::<Sha256>::from_prk(prk).map_err(|_| Error::InvalidKey("HKDF PRK"))?;
+        let hk = Hkdf::<Sha256>::from_prk(prk).map_err(|_| Error::Internal("HKDF PRK length"))?;
         hk.expand(info, out)
-            .map_err(|_| Error::InvalidConfig("HKDF output longer than 255 * 32 bytes"))
+            .map_err(|_| Error::Internal("HKDF output longer than 255 * 32 bytes"))
+    }
+
+    fn hmac_sha256(&self, key: &[u8; 32], parts: &[&[u8]]) -> Result<[u8; 32], Error> {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
+            .map_err(|_| Error::Internal("HMAC key length"))?;
+        for part in parts {
+            Mac::update(&mut mac, part);
+        }
+        Ok(mac.finalize().into_bytes().into())
     }
 }
+
+impl super::Sealed for X25519 {}
+impl super::Sealed for DalekKey {}
+impl<A> super::Sealed for Keyed<A> {}
+impl super::Sealed for Aeads {}
+impl super::Sealed for Sha256Hkdf {}

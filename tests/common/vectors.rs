@@ -768,8 +768,8 @@ fn finished_secrets(
     assert_eq!(server.poll_event(), Some(Event::HandshakeComplete));
     let hash = client.handshake_hash().unwrap();
     assert_eq!(server.handshake_hash(), Some(hash));
-    let c = client.dangerous_extract_secrets().unwrap();
-    let s = server.dangerous_extract_secrets().unwrap();
+    let c = client.dangerous_peek_secrets().unwrap();
+    let s = server.dangerous_peek_secrets().unwrap();
     assert_eq!(c.send, s.recv);
     assert_eq!(c.recv, s.send);
     (hash, traffic_keys(&c.send), traffic_keys(&c.recv), confirm)
@@ -1291,7 +1291,7 @@ fn describe_records(
             let (content_type, payload, padding_len) = open_record(suite, &keys, seq, &record);
             let next_keys = (content_type == 3).then(|| {
                 assert_eq!(i + 1, count, "records after a key update in one step");
-                let after = sender.dangerous_extract_secrets().unwrap().send;
+                let after = sender.dangerous_peek_secrets().unwrap().send;
                 assert_eq!(after.seq, 0);
                 traffic_keys(&after)
             });
@@ -1314,9 +1314,9 @@ pub(crate) fn compute_stream(s: &RecordStream) -> RecordStream {
     let suite = parse_suite(&s.suite);
     let (mut client, mut server) = stream_ends(s);
     let mut out = s.clone();
-    let mut initial = client.dangerous_extract_secrets().unwrap().send;
+    let mut initial = client.dangerous_peek_secrets().unwrap().send;
     out.client_to_server = traffic_keys(&initial);
-    out.server_to_client = traffic_keys(&server.dangerous_extract_secrets().unwrap().send);
+    out.server_to_client = traffic_keys(&server.dangerous_peek_secrets().unwrap().send);
     out.steps.clear();
     // The client's key confirmation, sealed when the connection was made.
     assert_eq!(initial.seq, 1);
@@ -1346,7 +1346,7 @@ pub(crate) fn compute_stream(s: &RecordStream) -> RecordStream {
             .iter()
             .flat_map(|r| unhex(&r.payload))
             .collect();
-        let before = sender.dangerous_extract_secrets().unwrap().send;
+        let before = sender.dangerous_peek_secrets().unwrap().send;
         match step.command.as_str() {
             "send_message" => sender.send_message(&payload).unwrap(),
             "update_keys" => sender.update_keys(false).unwrap(),
@@ -1362,7 +1362,7 @@ pub(crate) fn compute_stream(s: &RecordStream) -> RecordStream {
             command: step.command.clone(),
             records,
         });
-        let answer_before = receiver.dangerous_extract_secrets().unwrap().send;
+        let answer_before = receiver.dangerous_peek_secrets().unwrap().send;
         deliver(receiver, &bytes);
         match step.command.as_str() {
             "send_message" => {
@@ -1373,8 +1373,8 @@ pub(crate) fn compute_stream(s: &RecordStream) -> RecordStream {
             _ => assert_eq!(receiver.poll_event(), Some(Event::KeyUpdated)),
         }
         assert_eq!(
-            receiver.dangerous_extract_secrets().unwrap().recv,
-            sender.dangerous_extract_secrets().unwrap().send,
+            receiver.dangerous_peek_secrets().unwrap().recv,
+            sender.dangerous_peek_secrets().unwrap().send,
             "receiver's keys differ from the sender's"
         );
         let answer = take_output(receiver);
