@@ -8,12 +8,12 @@
 //! The output is deterministic: every key comes from a named seed and time
 //! is fixed, so running this twice writes the same bytes. `tests/vectors.rs`
 //! fails when the committed files differ from what this writes. The format
-//! is described in `spec/VECTORS.md`.
-
-#[path = "../tests/common/vectors.rs"]
-mod vectors;
+//! is described in `spec/VECTORS.md`; the generators are in
+//! `test-support/src/vectors/`.
 
 use std::path::PathBuf;
+
+use lwsec_test_support::vectors;
 
 fn main() -> std::io::Result<()> {
     let dir = std::env::args_os()
@@ -30,7 +30,7 @@ fn main() -> std::io::Result<()> {
     }
     let written = rendered.map(|(_, contents)| contents);
     assert_eq!(
-        vectors::VectorFiles::parse(&written),
+        vectors::model::VectorFiles::parse(&written),
         files,
         "files do not parse back"
     );

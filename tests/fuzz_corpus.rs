@@ -13,8 +13,6 @@
 mod c_api;
 #[path = "../fuzz/targets/client_response.rs"]
 mod client_response;
-#[path = "../fuzz/targets/common.rs"]
-mod common;
 #[path = "../fuzz/targets/diff_records.rs"]
 mod diff_records;
 #[path = "../fuzz/targets/diff_snow_handshake.rs"]
@@ -25,8 +23,6 @@ mod established_records;
 mod honest_peers;
 #[path = "../fuzz/targets/message_reassembly.rs"]
 mod message_reassembly;
-#[path = "../fuzz/targets/reference.rs"]
-mod reference;
 #[path = "fuzz_seeds/mod.rs"]
 mod seeds;
 #[path = "../fuzz/targets/server_handshake.rs"]

@@ -2,15 +2,10 @@
 //! points and the padding policy, an honest receiver delivers exactly the
 //! messages sent, in order, and accepts the close.
 
-#![allow(unreachable_pub)]
-
-#[path = "../fuzz/targets/common.rs"]
-mod common;
-
 use lwsec::{Connection, Padding};
+use lwsec_test_support::honest;
+use lwsec_test_support::peers::{self, MAX_MESSAGE, NOW};
 use proptest::prelude::*;
-
-use common::{MAX_MESSAGE, NOW};
 
 /// Something the sender does.
 #[derive(Clone, Debug)]
@@ -38,7 +33,7 @@ fn padding() -> impl Strategy<Value = Padding> {
 /// Runs `steps` on the sender, closes, and feeds the stream to the
 /// receiver in chunks of the given sizes (cycled); checks the outcome.
 fn round_trip(suite_bit: bool, padding: Padding, steps: &[Step], chunks: &[u16]) {
-    let (mut sender, mut receiver) = common::split_pair(common::suite_from(suite_bit), padding);
+    let (mut sender, mut receiver) = peers::split_pair(peers::suite_from(suite_bit), padding);
     let mut sent = Vec::new();
     for step in steps {
         match step {
@@ -52,7 +47,7 @@ fn round_trip(suite_bit: bool, padding: Padding, steps: &[Step], chunks: &[u16])
     sender.close().unwrap();
     let stream = sender.pending_output().to_vec();
     let mut delivered = Vec::new();
-    common::feed_chunks(&mut receiver, &stream, chunks, &mut delivered).unwrap();
+    honest::feed_chunks(&mut receiver, &stream, chunks, &mut delivered).unwrap();
     assert_eq!(delivered.len(), sent.len());
     assert!(
         delivered == sent,
@@ -122,12 +117,12 @@ proptest! {
 /// exchange: each side answers the other's requests and still loses nothing.
 #[test]
 fn requested_key_updates_in_both_directions_lose_no_data() {
-    let (mut client, mut server) = common::split_pair(common::suite_from(true), Padding::None);
+    let (mut client, mut server) = peers::split_pair(peers::suite_from(true), Padding::None);
     let mut to_server = Vec::new();
     let mut to_client = Vec::new();
     let (mut got_server, mut got_client) = (Vec::new(), Vec::new());
     for i in 0..40usize {
-        let m = common::honest_message(i, i * 37);
+        let m = honest::honest_message(i, i * 37);
         if i % 2 == 0 {
             client.send_message(&m).unwrap();
             to_server.push(m);

@@ -14,17 +14,14 @@
 
 // A global allocator needs `unsafe impl GlobalAlloc`; it only forwards to
 // `System` and counts.
-#![allow(unsafe_code, unreachable_pub)]
-
-#[path = "../fuzz/targets/common.rs"]
-mod common;
+#![allow(unsafe_code)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use lwsec::{Connection, Padding, Side, Suite, TransportConfig};
 
-use common::{MAX_MESSAGE, NOW};
+use lwsec_test_support::peers::{self, MAX_MESSAGE, NOW};
 
 struct Counting;
 
@@ -124,8 +121,8 @@ fn padded_attacker(suite: Suite, padding: Padding) -> Connection {
             Side::Client,
             lwsec::Pattern::Nk,
             suite,
-            &common::K1,
-            &common::K2,
+            &peers::K1,
+            &peers::K2,
             [0x33; 32],
         ),
         t,
@@ -135,7 +132,7 @@ fn padded_attacker(suite: Suite, padding: Padding) -> Connection {
 }
 
 fn victim(suite: Suite) -> Connection {
-    common::split_pair(suite, Padding::None).1
+    peers::split_pair(suite, Padding::None).1
 }
 
 fn output(conn: &mut Connection) -> Vec<u8> {

@@ -15,17 +15,18 @@
 //! A last test regenerates every file in memory and requires it to be
 //! byte-identical to the committed one.
 
-#[path = "common/vectors.rs"]
-mod vectors;
-
 use hkdf::Hkdf;
+use lwsec_test_support::vectors::encoding::{hx, unhex};
+use lwsec_test_support::vectors::frames::{client_hello_header_len, split_frames};
+use lwsec_test_support::vectors::model::{
+    EarlyDataVector, HandshakeVector, PaddingSpec, RecordStream, RetryVector, TrafficKeys,
+    VectorFiles,
+};
+use lwsec_test_support::vectors::record_aead::open_record;
+use lwsec_test_support::vectors::{self, FILES};
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use vectors::{
-    EarlyDataVector, FILES, HandshakeVector, PaddingSpec, RecordStream, RetryVector, TrafficKeys,
-    VectorFiles, client_hello_header_len, hx, open_record, split_frames, unhex,
-};
 
 /// The time every vector is generated at (spec/VECTORS.md section 7).
 const VECTOR_TIME_MS: u64 = 1_767_225_600_000;
@@ -316,8 +317,8 @@ fn check_confirm(suite: &str, c2s: &TrafficKeys, confirm: &str, what: &str) {
 fn check_handshake_independently(v: &HandshakeVector) {
     let ctx = |what: &str| format!("handshake.json {}: {what}", v.name);
     assert_eq!(
-        v.server_static_public,
-        x25519_public(&v.server_static_private)
+        v.parties.server_static_public,
+        x25519_public(&v.parties.server_static_private)
     );
     assert_eq!(
         v.client_ephemeral_public,
@@ -328,12 +329,15 @@ fn check_handshake_independently(v: &HandshakeVector) {
         x25519_public(&v.server_ephemeral_private)
     );
     assert_eq!(
-        v.client_static_public,
-        v.client_static_private.as_deref().map(x25519_public)
+        v.parties.client_static_public,
+        v.parties
+            .client_static_private
+            .as_deref()
+            .map(x25519_public)
     );
     assert_eq!(
-        v.server_key_id,
-        key_id(&v.server_static_public),
+        v.parties.server_key_id,
+        key_id(&v.parties.server_static_public),
         "{}",
         ctx("key id")
     );
@@ -344,8 +348,8 @@ fn check_handshake_independently(v: &HandshakeVector) {
         &ch,
         &v.pattern,
         suite,
-        &v.client_suites,
-        &v.server_key_id,
+        &v.parties.client_suites,
+        &v.parties.server_key_id,
         0,
         &[],
     );
@@ -383,8 +387,8 @@ fn check_handshake_independently(v: &HandshakeVector) {
     let (k1, k2, h) = snow_handshake(
         &v.noise_protocol,
         &prologue,
-        &v.server_static_private,
-        v.client_static_private.as_deref(),
+        &v.parties.server_static_private,
+        v.parties.client_static_private.as_deref(),
         &v.client_ephemeral_private,
         &v.server_ephemeral_private,
         message_1,
@@ -484,9 +488,9 @@ fn retry_vectors_agree_with_snow_and_the_spec() {
         check_client_hello_header(
             &ch1,
             &v.pattern,
-            v.client_suites[0],
-            &v.client_suites,
-            &v.server_key_id,
+            v.parties.client_suites[0],
+            &v.parties.client_suites,
+            &v.parties.server_key_id,
             0,
             &[],
         );
@@ -497,8 +501,8 @@ fn retry_vectors_agree_with_snow_and_the_spec() {
             &ch2,
             &v.pattern,
             suite_code(&v.suite),
-            &v.client_suites,
-            &v.server_key_id,
+            &v.parties.client_suites,
+            &v.parties.server_key_id,
             0,
             &retry[3..],
         );
@@ -517,8 +521,8 @@ fn retry_vectors_agree_with_snow_and_the_spec() {
         let (k1, k2, h) = snow_handshake(
             &protocol,
             &prologue,
-            &v.server_static_private,
-            v.client_static_private.as_deref(),
+            &v.parties.server_static_private,
+            v.parties.client_static_private.as_deref(),
             &v.client_ephemeral_private_2,
             &v.server_ephemeral_private,
             &ch2[3 + header_len..],
@@ -576,8 +580,8 @@ fn check_early_data_independently(v: &EarlyDataVector) {
         x25519_public(&v.server_ephemeral_private)
     );
     assert_eq!(
-        v.server_key_id,
-        key_id(&x25519_public(&v.server_static_private))
+        v.parties.server_key_id,
+        key_id(&x25519_public(&v.parties.server_static_private))
     );
     let ch = unhex(&v.client_hello);
     // The header has flag bit 0 set: the early data flag.
@@ -585,8 +589,8 @@ fn check_early_data_independently(v: &EarlyDataVector) {
         &ch,
         &v.pattern,
         suite_code(&v.suite),
-        &v.client_suites,
-        &v.server_key_id,
+        &v.parties.client_suites,
+        &v.parties.server_key_id,
         0x01,
         &[],
     );
@@ -638,8 +642,8 @@ fn check_early_data_independently(v: &EarlyDataVector) {
     let (k1, k2, h) = snow_handshake(
         &v.noise_protocol,
         &prologue,
-        &v.server_static_private,
-        v.client_static_private.as_deref(),
+        &v.parties.server_static_private,
+        v.parties.client_static_private.as_deref(),
         &v.client_ephemeral_private,
         &v.server_ephemeral_private,
         message_1,
@@ -847,8 +851,8 @@ fn base_handshake(files: &VectorFiles, base: &str) -> BaseHandshake {
         let v = v.unwrap();
         return BaseHandshake {
             protocol: v.noise_protocol.clone(),
-            server_static: v.server_static_private.clone(),
-            client_static: v.client_static_private.clone(),
+            server_static: v.parties.server_static_private.clone(),
+            client_static: v.parties.client_static_private.clone(),
             client_ephemeral: v.client_ephemeral_private.clone(),
             server_ephemeral: v.server_ephemeral_private.clone(),
             client_hello: unhex(&v.client_hello),
@@ -860,8 +864,8 @@ fn base_handshake(files: &VectorFiles, base: &str) -> BaseHandshake {
     let v = v.unwrap();
     BaseHandshake {
         protocol: v.noise_protocol.clone(),
-        server_static: v.server_static_private.clone(),
-        client_static: v.client_static_private.clone(),
+        server_static: v.parties.server_static_private.clone(),
+        client_static: v.parties.client_static_private.clone(),
         client_ephemeral: v.client_ephemeral_private.clone(),
         server_ephemeral: v.server_ephemeral_private.clone(),
         client_hello: unhex(&v.client_hello),

@@ -3,8 +3,6 @@
 //! only part of lwsec with `unsafe` code.
 #![no_main]
 
-#[path = "../targets/common.rs"]
-mod common;
 #[path = "../targets/c_api.rs"]
 mod target;
 

@@ -1,8 +1,6 @@
 //! libFuzzer entry point; the target itself is in `fuzz/targets/client_response.rs`.
 #![no_main]
 
-#[path = "../targets/common.rs"]
-mod common;
 #[path = "../targets/client_response.rs"]
 mod target;
 

@@ -1,10 +1,6 @@
 //! libFuzzer entry point; the target itself is in `fuzz/targets/diff_records.rs`.
 #![no_main]
 
-#[path = "../targets/common.rs"]
-mod common;
-#[path = "../targets/reference.rs"]
-mod reference;
 #[path = "../targets/diff_records.rs"]
 mod target;
 

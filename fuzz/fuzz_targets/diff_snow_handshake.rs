@@ -1,10 +1,6 @@
 //! libFuzzer entry point; the target itself is in `fuzz/targets/diff_snow_handshake.rs`.
 #![no_main]
 
-#[path = "../targets/common.rs"]
-mod common;
-#[path = "../targets/reference.rs"]
-mod reference;
 #[path = "../targets/diff_snow_handshake.rs"]
 mod target;
 

@@ -1,8 +1,6 @@
 //! libFuzzer entry point; the target itself is in `fuzz/targets/established_records.rs`.
 #![no_main]
 
-#[path = "../targets/common.rs"]
-mod common;
 #[path = "../targets/established_records.rs"]
 mod target;
 

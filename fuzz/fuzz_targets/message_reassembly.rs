@@ -1,8 +1,6 @@
 //! libFuzzer entry point; the target itself is in `fuzz/targets/message_reassembly.rs`.
 #![no_main]
 
-#[path = "../targets/common.rs"]
-mod common;
 #[path = "../targets/message_reassembly.rs"]
 mod target;
 

@@ -1,8 +1,6 @@
 //! libFuzzer entry point; the target itself is in `fuzz/targets/server_handshake.rs`.
 #![no_main]
 
-#[path = "../targets/common.rs"]
-mod common;
 #[path = "../targets/server_handshake.rs"]
 mod target;
 

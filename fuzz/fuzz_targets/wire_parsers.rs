@@ -1,8 +1,6 @@
 //! libFuzzer entry point; the target itself is in `fuzz/targets/wire_parsers.rs`.
 #![no_main]
 
-#[path = "../targets/common.rs"]
-mod common;
 #[path = "../targets/wire_parsers.rs"]
 mod target;
 

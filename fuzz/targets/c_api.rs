@@ -45,7 +45,8 @@ use std::ptr;
 
 use lwsec::ffi::*;
 
-use crate::common::Input;
+use lwsec_test_support::fuzz_input::Input;
+use lwsec_test_support::honest;
 
 const NOW_MS: u64 = 1_767_225_600_000;
 /// Most connections alive at once.
@@ -816,7 +817,7 @@ impl World {
             5 => {
                 let how = input.u8();
                 let len = choose_len(input, 8);
-                let identity = crate::common::honest_message(5, len.min(300));
+                let identity = honest::honest_message(5, len.min(300));
                 let null = choose_null(input);
                 self.decide(i, how, &identity, null);
             }
@@ -827,7 +828,7 @@ impl World {
             // Send a message.
             7 => {
                 let len = usize::from(input.u16()) + usize::from(input.u8() & 1) * 60_000;
-                let data = crate::common::honest_message(7, len);
+                let data = honest::honest_message(7, len);
                 let null = choose_null(input);
                 let code = known("send_message", unsafe {
                     lwsec_conn_send_message(self.conns[i].conn, in_ptr(&data, null), len)
@@ -983,7 +984,7 @@ impl World {
             // Ping.
             13 => {
                 let len = usize::from(input.u8() % 80);
-                let payload = crate::common::honest_message(13, len);
+                let payload = honest::honest_message(13, len);
                 let null = choose_null(input);
                 let code = known("ping", unsafe {
                     lwsec_conn_ping(self.conns[i].conn, in_ptr(&payload, null), len)
@@ -1001,8 +1002,8 @@ impl World {
             }
             // Exporter with odd lengths.
             14 => {
-                let label = crate::common::honest_message(14, choose_len(input, 12).min(300));
-                let context = crate::common::honest_message(15, choose_len(input, 7).min(300));
+                let label = honest::honest_message(14, choose_len(input, 12).min(300));
+                let context = honest::honest_message(15, choose_len(input, 7).min(300));
                 let out_len = choose_len(input, 33).min(9000);
                 let nulls = input.u8();
                 let mut out = Buf::new(out_len, nulls & 4 != 0 && nulls & 0x70 == 0x70);

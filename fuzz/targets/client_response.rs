@@ -6,7 +6,8 @@
 
 use lwsec::{Pattern, Suite};
 
-use crate::common::{self, NOW};
+use lwsec_test_support::honest;
+use lwsec_test_support::peers::{self, NOW};
 
 /// Runs one input.
 pub fn run(data: &[u8]) {
@@ -23,18 +24,18 @@ pub fn run(data: &[u8]) {
     } else {
         &[Suite::ChaCha20Poly1305, Suite::Aes256Gcm]
     };
-    let cfg = common::client_config(pattern, suites, b"fuzz");
+    let cfg = peers::client_config(pattern, suites, b"fuzz");
     let mut client = lwsec::Connection::client(cfg, NOW).unwrap();
     let hello = client.pending_output().len();
     client.consume_output(hello);
     let mut delivered = Vec::new();
-    let result = common::feed(
+    let result = honest::feed(
         &mut client,
         stream,
         usize::from(control >> 2) + 1,
         &mut delivered,
     );
-    common::assert_honest_prefix(&delivered);
+    honest::assert_honest_prefix(&delivered);
     match result {
         Ok(()) => {
             let eof = client.handle_eof();
@@ -44,7 +45,7 @@ pub fn run(data: &[u8]) {
         }
         Err(e) => {
             assert_eq!(client.error(), Some(&e));
-            common::assert_sticky_error(&mut client);
+            honest::assert_sticky_error(&mut client);
         }
     }
 }

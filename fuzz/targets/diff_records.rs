@@ -1,6 +1,6 @@
 //! Differential: lwsec's record layer against the spec reference
-//! (`reference.rs`, spec sections 3, 5, 6, 8 and 9, from the raw AEAD and
-//! HKDF crates).
+//! (`lwsec_test_support::spec_reference`, spec sections 3, 5, 6, 8 and 9,
+//! from the raw AEAD and HKDF crates).
 //!
 //! An lwsec connection `L` (client or server, either suite, a padding
 //! policy, an automatic key update after 1 to 7 records or the default) is
@@ -44,8 +44,9 @@ use lwsec::{
     Connection, Error, Event, NoiseSplit, Padding, Pattern, Side, Suite, Time, TransportConfig,
 };
 
-use crate::common::{self, Input};
-use crate::reference::{self as spec, Direction, Pad};
+use lwsec_test_support::fuzz_input::Input;
+use lwsec_test_support::honest;
+use lwsec_test_support::spec_reference::{self as spec, Direction, Pad};
 
 const NOW: Time = Time::from_millis(0);
 /// `L`'s maximum message size: a 16-bit length can exceed it.
@@ -279,7 +280,7 @@ impl Model {
     /// The peer sends a whole message of `len` bytes, each record padded
     /// with up to `pad` zeros.
     fn peer_message(&mut self, len: usize, pad: usize) {
-        let message = common::honest_message(1000 + self.peer_messages, len);
+        let message = honest::honest_message(1000 + self.peer_messages, len);
         self.peer_messages += 1;
         let count = len.div_ceil(spec::MAX_FRAGMENT).max(1);
         for i in 0..count {
@@ -538,7 +539,7 @@ impl Run {
             // L sends a message.
             0 => {
                 let len = usize::from(input.u16());
-                let message = common::honest_message(len, len);
+                let message = honest::honest_message(len, len);
                 let expected = if m.l_closed {
                     Err(Error::Closed)
                 } else if len > MAX_MESSAGE {
@@ -564,7 +565,7 @@ impl Run {
             }
             // L pings.
             2 => {
-                let payload = common::honest_message(7, usize::from(input.u8() % 80));
+                let payload = honest::honest_message(7, usize::from(input.u8() % 80));
                 let expected = if payload.len() > spec::MAX_PING {
                     Err(Error::InvalidArgument("ping payload longer than 64 bytes"))
                 } else if m.l_closed {
@@ -611,7 +612,7 @@ impl Run {
                 } else {
                     spec::CT_PONG
                 };
-                let payload = common::honest_message(3, usize::from(input.u8() % 100));
+                let payload = honest::honest_message(3, usize::from(input.u8() % 100));
                 m.peer_send(ct, &payload, 0);
             }
             // The peer sends an alert (close_notify or fatal), maybe malformed.
@@ -631,7 +632,7 @@ impl Run {
                 let pad = usize::from(input.u16()) % 300;
                 let payload = match input.u8() {
                     0 => vec![0; len],
-                    seed => common::honest_message(usize::from(seed), len),
+                    seed => honest::honest_message(usize::from(seed), len),
                 };
                 let pad = pad.min(spec::MAX_INNER + 20 - len);
                 m.peer_send(ct, &payload, pad);
@@ -667,8 +668,8 @@ impl Run {
             }
             // The exporter.
             14 => {
-                let label = common::honest_message(11, usize::from(input.u8()));
-                let context = common::honest_message(13, usize::from(input.u8()));
+                let label = honest::honest_message(11, usize::from(input.u8()));
+                let context = honest::honest_message(13, usize::from(input.u8()));
                 let len = usize::from(input.u16()) % 9000;
                 let mut out = vec![0u8; len];
                 let r = self.l.export_keying_material(&label, &context, &mut out);
@@ -779,7 +780,7 @@ impl Run {
     fn failed(&mut self, e: Error) {
         assert_eq!(self.l.error(), Some(&e));
         self.outcome.error = Some(e.clone());
-        common::assert_sticky_error(&mut self.l);
+        honest::assert_sticky_error(&mut self.l);
         assert!(self.l.dangerous_peek_secrets().is_none());
         self.done = true;
     }

@@ -9,7 +9,7 @@
 //! Asserted:
 //!
 //! 1. **Byte-identical messages.** Every ClientHello lwsec writes is the
-//!    spec's header (`reference::Header`, built from the spec, key id
+//!    spec's header (`spec_reference::Header`, built from the spec, key id
 //!    included) followed by exactly snow's `write_message` for the prologue
 //!    `"lwsec/1 prologue" || header`, the same keys and the spec's payload
 //!    (empty, or `timestamp || early_data`). The ServerHello body lwsec's
@@ -88,8 +88,10 @@ use snow::params::{CipherChoice, DHChoice, HashChoice};
 use snow::resolvers::{CryptoResolver, DefaultResolver};
 use snow::types::{Cipher, Dh, Hash, Random};
 
-use crate::common::{self, Input, ReplayRandom};
-use crate::reference::{self as spec, Header};
+use lwsec_test_support::fuzz_input::Input;
+use lwsec_test_support::peers;
+use lwsec_test_support::replay_random::ReplayRandom;
+use lwsec_test_support::spec_reference::{self as spec, Header};
 
 /// The server's clock; the client's is offset from it by the input.
 const SERVER_NOW: u64 = 1_767_225_600_000;
@@ -827,7 +829,7 @@ impl Case {
         // Suite selection, Retry (spec 4.3 steps 4 to 6, 4.5).
         let accepted: Vec<u8> = self.server_suites.iter().map(|s| s.to_u8()).collect();
         let Some(selected) = offered.iter().copied().find(|c| accepted.contains(c)) else {
-            let r = common::server_read_client_hello(&mut server, &hello, server_now);
+            let r = peers::server_read_client_hello(&mut server, &hello, server_now);
             assert_eq!(r, Err(Error::NoCommonSuite));
             assert_alert_sent(&server, &Error::NoCommonSuite);
             outcome.message1 = Some(Err(Error::NoCommonSuite));
@@ -835,7 +837,7 @@ impl Case {
         };
         if selected != offered[0] || self.demand_cookie {
             let reply =
-                common::server_read_client_hello(&mut server, &hello, server_now).expect("a Retry");
+                peers::server_read_client_hello(&mut server, &hello, server_now).expect("a Retry");
             let (ty, retry, rest) = spec::split_frame(&reply).expect("a whole frame");
             assert_eq!((ty, rest), (spec::FRAME_RETRY, &[][..]));
             assert_eq!(retry[0], selected, "the Retry names the selected suite");
@@ -844,7 +846,7 @@ impl Case {
                 usize::from(retry[1]),
                 if self.demand_cookie { 24 } else { 0 }
             );
-            assert!(!common::server_is_established(&server));
+            assert!(!peers::server_is_established(&server));
             outcome.retry = true;
             assert_eq!(client.handle_input(&reply, client_now), Ok(reply.len()));
             header.suite = selected;
@@ -885,7 +887,7 @@ impl Case {
         // The decision: a fresh replay guard, asked only when the offer
         // needs it (start far in the past, so the start rule passes).
         let mut view = None;
-        let lwsec1 = common::server_read_client_hello_with(
+        let lwsec1 = peers::server_read_client_hello_with(
             &mut server,
             &spec::frame(spec::FRAME_CLIENT_HELLO, &body1),
             server_now,
@@ -918,7 +920,7 @@ impl Case {
         let parsed = Header::parse(&body1).filter(|(h, _)| self.reaches_noise(h, &header));
         let Some((h1, h1_len)) = parsed else {
             // Refused before Noise (or answered with a Retry).
-            assert!(!common::server_is_established(&server));
+            assert!(!peers::server_is_established(&server));
             match &lwsec1 {
                 Ok(reply) => assert_eq!(reply.first(), Some(&spec::FRAME_RETRY)),
                 Err(e) => {
@@ -1075,7 +1077,7 @@ impl Case {
                         "the client's confirm record differs from the reference's"
                     );
                     if m2 == m2_lwsec {
-                        common::server_finish(&mut server, &mut client, server_now).unwrap();
+                        peers::server_finish(&mut server, &mut client, server_now).unwrap();
                         server_finished = true;
                     }
                 } else if let Err(e) = &lwsec2 {
@@ -1108,11 +1110,11 @@ impl Case {
             )
             .unwrap();
             // Nothing but the confirmation authenticates the client.
-            assert!(!common::server_is_established(&server));
+            assert!(!peers::server_is_established(&server));
             assert_eq!(server.peer_static_key(), None);
-            common::server_finish(&mut server, &mut peer, server_now).unwrap();
+            peers::server_finish(&mut server, &mut peer, server_now).unwrap();
         }
-        assert!(common::server_is_established(&server));
+        assert!(peers::server_is_established(&server));
         let (hash, split) = server_result;
         check_secrets(&server, Side::Server, suite, &split, &hash);
         assert_eq!(

@@ -12,7 +12,8 @@
 use arbitrary::{Arbitrary, Unstructured};
 use lwsec::{Connection, Pattern, Suite};
 
-use crate::common::{self, NOW};
+use lwsec_test_support::honest;
+use lwsec_test_support::peers::{self, NOW};
 
 /// Which direction an operation concerns.
 #[derive(Arbitrary, Debug, Clone, Copy)]
@@ -116,7 +117,7 @@ fn deliver(to: &mut Peer, max: usize) {
     while offered < take {
         let chunk = &to.in_flight[offered..take];
         let result = to.conn.handle_input(chunk, NOW);
-        if common::server_after_input(&mut to.conn, NOW).is_err() {
+        if peers::server_after_input(&mut to.conn, NOW).is_err() {
             break;
         }
         while let Some(m) = to.conn.recv_message() {
@@ -163,9 +164,8 @@ pub fn run_schedule(schedule: &Schedule) -> Outcome {
     } else {
         [Suite::Aes256Gcm, Suite::ChaCha20Poly1305]
     };
-    let client =
-        Connection::client(common::client_config(pattern, &suites, b"peers"), NOW).unwrap();
-    let mut server_cfg = (*common::server_config(b"peers")).clone();
+    let client = Connection::client(peers::client_config(pattern, &suites, b"peers"), NOW).unwrap();
+    let mut server_cfg = (*peers::server_config(b"peers")).clone();
     if schedule.server_chacha_only {
         server_cfg.suites = vec![Suite::ChaCha20Poly1305];
     }
@@ -194,7 +194,7 @@ pub fn run_schedule(schedule: &Schedule) -> Outcome {
         match op {
             Op::Send(_, len) => {
                 let len = (*len % 70_000) as usize;
-                let message = common::honest_message(count, len);
+                let message = honest::honest_message(count, len);
                 count += 1;
                 if from.conn.send_message(&message).is_ok() {
                     from.sent.push(message);

@@ -9,7 +9,8 @@
 
 use arbitrary::{Result, Unstructured};
 
-use crate::common::{self, MAX_MESSAGE};
+use lwsec_test_support::honest;
+use lwsec_test_support::peers::{self, MAX_MESSAGE};
 
 /// Runs one input.
 pub fn run(data: &[u8]) {
@@ -17,8 +18,8 @@ pub fn run(data: &[u8]) {
 }
 
 fn run_unstructured(u: &mut Unstructured<'_>) -> Result<()> {
-    let suite = common::suite_from(u.arbitrary()?);
-    let padding = common::padding_from(u.arbitrary()?);
+    let suite = peers::suite_from(u.arbitrary()?);
+    let padding = peers::padding_from(u.arbitrary()?);
     let count = u.int_in_range(0..=6)?;
     let mut lens = Vec::with_capacity(count);
     for _ in 0..count {
@@ -32,11 +33,11 @@ fn run_unstructured(u: &mut Unstructured<'_>) -> Result<()> {
     let chunks: Vec<u16> = u.arbitrary()?;
     let inject: Option<(usize, Vec<u8>)> = u.arbitrary()?;
 
-    let (mut sender, mut receiver) = common::split_pair(suite, padding);
+    let (mut sender, mut receiver) = peers::split_pair(suite, padding);
     let sent: Vec<Vec<u8>> = lens
         .iter()
         .enumerate()
-        .map(|(i, len)| common::honest_message(i, *len))
+        .map(|(i, len)| honest::honest_message(i, *len))
         .collect();
     for m in &sent {
         sender.send_message(m).unwrap();
@@ -53,7 +54,7 @@ fn run_unstructured(u: &mut Unstructured<'_>) -> Result<()> {
     };
 
     let mut delivered = Vec::new();
-    let result = common::feed_chunks(&mut receiver, &stream, &chunks, &mut delivered);
+    let result = honest::feed_chunks(&mut receiver, &stream, &chunks, &mut delivered);
     assert!(delivered.len() <= sent.len(), "more messages than sent");
     for (d, s) in delivered.iter().zip(&sent) {
         assert!(d == s, "a delivered message differs from the sent one");

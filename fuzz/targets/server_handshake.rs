@@ -5,17 +5,18 @@
 //! error; nothing it delivers can be other than what an honest client
 //! sealed (the seeds hold an honest client's flight and records).
 
-use crate::common::{self, NOW};
+use lwsec_test_support::honest;
+use lwsec_test_support::peers::{self, NOW};
 
 /// Runs one input.
 pub fn run(data: &[u8]) {
     let Some((&chunk, stream)) = data.split_first() else {
         return;
     };
-    let mut server = lwsec::Connection::server(common::server_config(b"fuzz"), NOW).unwrap();
+    let mut server = lwsec::Connection::server(peers::server_config(b"fuzz"), NOW).unwrap();
     let mut delivered = Vec::new();
-    let result = common::feed(&mut server, stream, usize::from(chunk) + 1, &mut delivered);
-    common::assert_honest_prefix(&delivered);
+    let result = honest::feed(&mut server, stream, usize::from(chunk) + 1, &mut delivered);
+    honest::assert_honest_prefix(&delivered);
     match result {
         Ok(()) => {
             // A partial frame or no close_notify: EOF must report truncation
@@ -27,8 +28,8 @@ pub fn run(data: &[u8]) {
         }
         Err(e) => {
             assert_eq!(server.error(), Some(&e));
-            assert!(!common::server_is_established(&server));
-            common::assert_sticky_error(&mut server);
+            assert!(!peers::server_is_established(&server));
+            honest::assert_sticky_error(&mut server);
         }
     }
 }

@@ -14,7 +14,8 @@
 
 use lwsec::{Connection, Error, Padding, PublicKey, StaticKeyPair, Suite};
 
-use crate::common::{self, NOW};
+use lwsec_test_support::honest;
+use lwsec_test_support::peers::{self, NOW};
 
 /// Runs one input.
 pub fn run(data: &[u8]) {
@@ -24,19 +25,19 @@ pub fn run(data: &[u8]) {
     match mode % 5 {
         0 => key_text(rest),
         1 => {
-            let mut server = Connection::server(common::server_config(b"fuzz"), NOW).unwrap();
+            let mut server = Connection::server(peers::server_config(b"fuzz"), NOW).unwrap();
             feed_frames(&mut server, &frame(0x01, rest));
         }
         2 => {
             let frames = frames(rest);
-            let (_, mut established) = common::split_pair(Suite::ChaCha20Poly1305, Padding::None);
+            let (_, mut established) = peers::split_pair(Suite::ChaCha20Poly1305, Padding::None);
             feed_frames(&mut established, &frames);
-            let mut server = Connection::server(common::server_config(b"fuzz"), NOW).unwrap();
+            let mut server = Connection::server(peers::server_config(b"fuzz"), NOW).unwrap();
             feed_frames(&mut server, &frames);
         }
         3 => extensions(rest),
         _ => {
-            let cfg = common::client_config(lwsec::Pattern::Nk, &Suite::ALL, b"fuzz");
+            let cfg = peers::client_config(lwsec::Pattern::Nk, &Suite::ALL, b"fuzz");
             let mut client = Connection::client(cfg, NOW).unwrap();
             let n = client.pending_output().len();
             client.consume_output(n);
@@ -82,11 +83,11 @@ fn frames(mut rest: &[u8]) -> Vec<u8> {
 
 fn feed_frames(conn: &mut Connection, bytes: &[u8]) {
     let mut delivered = Vec::new();
-    match common::feed(conn, bytes, bytes.len(), &mut delivered) {
+    match honest::feed(conn, bytes, bytes.len(), &mut delivered) {
         Ok(()) => {}
         Err(e) => {
             assert_eq!(conn.error(), Some(&e));
-            common::assert_sticky_error(conn);
+            honest::assert_sticky_error(conn);
         }
     }
     // Nothing here was sealed by an honest peer.
@@ -133,7 +134,7 @@ fn reference_extensions(payload: &[u8]) -> Result<(), Error> {
 
 fn extensions(payload: &[u8]) {
     let payload = &payload[..payload.len().min(1900)];
-    let server_public = common::server_key().public_key();
+    let server_public = peers::server_key().public_key();
     let mut header = b"lw\x01\x01\x01\x01\x01".to_vec(); // magic, version, NK, AES, [AES]
     header.extend_from_slice(&server_public.key_id());
     header.extend_from_slice(&[0, 0]); // flags, no retry echo
@@ -148,9 +149,8 @@ fn extensions(payload: &[u8]) {
     let mut message = vec![0u8; 4096];
     let n = noise.write_message(payload, &mut message).unwrap();
     let body = [&header[..], &message[..n]].concat();
-    let mut server = Connection::server(common::server_config(b"fuzz"), NOW).unwrap();
-    let result =
-        common::server_read_client_hello(&mut server, &frame(0x01, &body), NOW).map(|_| ());
+    let mut server = Connection::server(peers::server_config(b"fuzz"), NOW).unwrap();
+    let result = peers::server_read_client_hello(&mut server, &frame(0x01, &body), NOW).map(|_| ());
     match reference_extensions(payload) {
         Ok(()) => {
             assert_eq!(result, Ok(()));

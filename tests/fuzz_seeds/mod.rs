@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use lwsec::{Connection, Padding, Pattern, ServerConfig, Suite};
 
-use crate::common::{self, NOW};
+use lwsec_test_support::honest;
+use lwsec_test_support::peers::{self, NOW};
 
 /// One seed file: name and contents.
 pub type Seed = (String, Vec<u8>);
@@ -41,26 +42,26 @@ fn noise_bytes(seed: usize, len: usize) -> Vec<u8> {
 /// Runs a handshake with the targets' fixed configs; returns the client's
 /// and the server's bytes (handshake then the honest stream of each).
 fn transcript(pattern: Pattern, suites: &[Suite], server_suites: &[Suite]) -> (Vec<u8>, Vec<u8>) {
-    let mut server_cfg = (*common::server_config(b"fuzz")).clone();
+    let mut server_cfg = (*peers::server_config(b"fuzz")).clone();
     server_cfg.suites = server_suites.to_vec();
     let server_cfg: Arc<ServerConfig> = Arc::new(server_cfg);
     let mut client =
-        Connection::client(common::client_config(pattern, suites, b"fuzz"), NOW).unwrap();
+        Connection::client(peers::client_config(pattern, suites, b"fuzz"), NOW).unwrap();
     let mut server = Connection::server(server_cfg, NOW).unwrap();
     let (mut c_bytes, mut s_bytes) = (Vec::new(), Vec::new());
-    while client.is_handshaking() || !common::server_is_established(&server) {
+    while client.is_handshaking() || !peers::server_is_established(&server) {
         let out = client.pending_output().to_vec();
         c_bytes.extend_from_slice(&out);
         client.consume_output(out.len());
         server.handle_input(&out, NOW).unwrap();
-        common::server_after_input(&mut server, NOW).unwrap();
+        peers::server_after_input(&mut server, NOW).unwrap();
         let out = server.pending_output().to_vec();
         s_bytes.extend_from_slice(&out);
         server.consume_output(out.len());
         client.handle_input(&out, NOW).unwrap();
     }
-    c_bytes.extend(common::honest_stream(&mut client));
-    s_bytes.extend(common::honest_stream(&mut server));
+    c_bytes.extend(honest::honest_stream(&mut client));
+    s_bytes.extend(honest::honest_stream(&mut server));
     client.close().unwrap();
     server.close().unwrap();
     c_bytes.extend_from_slice(client.pending_output());
@@ -139,10 +140,10 @@ fn established_records() -> Vec<Seed> {
             .enumerate()
             {
                 let (client, server) =
-                    common::split_pair(common::suite_from(suite_bit == 1), padding);
+                    peers::split_pair(peers::suite_from(suite_bit == 1), padding);
                 // Side bit 0: the server receives the client's stream.
                 let mut sender = if side_bit == 0 { client } else { server };
-                let mut stream = common::honest_stream(&mut sender);
+                let mut stream = honest::honest_stream(&mut sender);
                 sender.close().unwrap();
                 stream.extend_from_slice(sender.pending_output());
                 let control = suite_bit | side_bit | ((k as u8) << 2);
@@ -171,7 +172,7 @@ fn message_reassembly() -> Vec<Seed> {
 }
 
 fn wire_parsers() -> Vec<Seed> {
-    let key = common::server_key();
+    let key = peers::server_key();
     let mut seeds = vec![
         (
             "public-key".to_string(),
@@ -803,7 +804,7 @@ fn c_api() -> Vec<Seed> {
     garbage.extend_from_slice(&[16, 0]);
     seeds.push(("garbage".into(), garbage));
     // Configuration setters and key functions.
-    let key = common::server_key();
+    let key = peers::server_key();
     let text = key.public_key().to_text();
     let mut keys = vec![0u8];
     keys.extend_from_slice(&[21, 2, 2, 1, 0, 0, 0, 3]);

@@ -7,7 +7,6 @@
 //! Written from the spec with the raw primitives only (`sha2`, `hkdf`,
 //! `aes-gcm`, `chacha20poly1305`, `x25519-dalek`): nothing here calls lwsec,
 //! so a bug in lwsec is not copied into its reference.
-#![allow(dead_code)]
 
 use aes_gcm::Aes256Gcm;
 use aes_gcm::aead::{Aead, KeyInit, Payload};
