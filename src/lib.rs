@@ -66,6 +66,33 @@
 //! 5. `early_data`, `adapter`: the replay guard's strike register; what the adapters share.
 //! 6. `blocking`, `tokio`: the adapters.
 //! 7. `ffi`: the C API.
+//!
+//! # Public API
+//!
+//! Every public item has one path:
+//!
+//! * the root: [`Connection`] and what it takes and returns ([`Side`],
+//!   [`Event`], [`ClientHello`], [`EarlyDataOffer`], [`EarlyDataRefusal`],
+//!   [`Acceptance`], [`Identity`], [`Rejection`], [`ExtractedSecrets`],
+//!   [`DirectionSecrets`]), its configuration ([`ClientConfig`],
+//!   [`ServerConfig`], [`ServerOptions`], [`TransportConfig`], [`Padding`]
+//!   and the `DEFAULT_*` values), keys ([`StaticKeyPair`], [`PublicKey`]),
+//!   [`Pattern`], [`Suite`], [`Time`], errors ([`Error`], [`AlertCode`],
+//!   [`Limit`]) and the size limits ([`MAX_FRAGMENT_LEN`],
+//!   [`MAX_RECORD_LEN`], [`MAX_IDENTITY_LEN`], [`MAX_PING_LEN`]);
+//! * [`keys`]: the key text format and pinned-key files;
+//! * [`rng`]: [`rng::SecureRandom`] and [`rng::OsRandom`];
+//! * [`crypto`]: the two providers and their (sealed) primitive traits;
+//! * [`early_data`]: the replay guard's [`early_data::StrikeRegister`] and
+//!   the early-data limits;
+//! * [`blocking`] and `tokio` (feature `tokio`): the adapters;
+//! * `ffi` (feature `ffi`): the C API (`include/lwsec.h`).
+//!
+//! The feature `dangerous` adds hooks for tests, known-answer vectors and
+//! interoperability that production code must not need:
+//! `rng::DeterministicRandom`, `noise_protocol_name`, `NoiseSplit` with
+//! `Connection::dangerous_from_noise_split`, and
+//! `Connection::dangerous_peek_secrets`.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![cfg_attr(

@@ -247,10 +247,11 @@ async fn handshake_against_a_silent_server_times_out() {
         .await
         .unwrap();
     let (_silent, _) = listener.accept().await.unwrap();
-    let err =
-        lwsec::tokio::connect_with_timeout(Arc::new(client_cfg), tcp, Duration::from_millis(200))
-            .await
-            .unwrap_err();
+    let err = lwsec::tokio::Connector::new(Arc::new(client_cfg))
+        .with_handshake_timeout(Duration::from_millis(200))
+        .connect(tcp)
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::TimedOut);
     assert!(err.to_string().contains("handshake"), "{err}");
 }
@@ -380,8 +381,8 @@ async fn handshake_refusals_reach_the_client_as_unauthenticated_alerts() {
 
 #[tokio::test]
 async fn early_data_is_answered_before_the_client_confirms() {
+    use lwsec::Time;
     use lwsec::early_data::{DEFAULT_EARLY_DATA_WINDOW, StrikeRegister};
-    use lwsec::{Connection, Time};
     let (client_cfg, mut server_cfg) = configs(Pattern::Ik, Suite::ChaCha20Poly1305);
     server_cfg.enable_replayable_early_data(DEFAULT_EARLY_DATA_WINDOW);
     let guard = Arc::new(StrikeRegister::new(1024, Time::from_millis(0)));
@@ -400,14 +401,13 @@ async fn early_data_is_answered_before_the_client_confirms() {
         stream.close().await.unwrap();
         assert_eq!(stream.recv_message().await.unwrap(), None);
     });
-    let conn = Connection::client_with_replayable_early_data(
-        Arc::new(client_cfg),
-        Time::now(),
-        b"fetch new messages",
-    )
-    .unwrap();
+    // The Connector pairs with the Acceptor: one configuration, a timeout,
+    // early data in the first flight.
+    let connector = lwsec::tokio::Connector::new(Arc::new(client_cfg))
+        .with_handshake_timeout(Duration::from_secs(5));
     let tcp = TcpStream::connect(addr).await.unwrap();
-    let mut stream = lwsec::tokio::handshake(conn, tcp, Duration::from_secs(5))
+    let mut stream = connector
+        .connect_with_replayable_early_data(tcp, b"fetch new messages")
         .await
         .unwrap();
     assert_eq!(

@@ -46,7 +46,7 @@ impl Connection {
     /// layer (a kernel or hardware offload): the traffic secrets, keys, IVs
     /// and next sequence numbers of both directions. The connection is
     /// consumed, so no record can be sent or read twice under the same
-    /// nonce. Needs [`TransportConfig::enable_secret_extraction`]; fails with
+    /// nonce. Needs [`TransportConfig::enable_secret_extraction`](crate::TransportConfig::enable_secret_extraction); fails with
     /// [`Error::InvalidConfig`] without it and with
     /// [`Error::HandshakeNotComplete`] before the handshake completed.
     /// Anyone holding the result can read and forge this connection.

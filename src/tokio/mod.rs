@@ -1,7 +1,8 @@
 //! Tokio adapter: a [`Connection`] over any
 //! `AsyncRead + AsyncWrite` transport (feature `tokio`).
 //!
-//! [`connect`] runs the client handshake (with a timeout) and returns a
+//! [`connect`] (or a [`Connector`], which pairs with the [`Acceptor`]) runs
+//! the client handshake (with a timeout) and returns a
 //! [`Stream`]: `AsyncRead`/`AsyncWrite` over message payloads, plus
 //! `send_message`/`recv_message`, [`Stream::into_split`] for two tasks, and
 //! [`Stream::into_messages`] for a `futures` `Stream + Sink` of whole
@@ -55,6 +56,7 @@
 //! ```
 
 mod acceptor;
+mod connector;
 mod limits;
 mod messages;
 mod policy;
@@ -76,6 +78,7 @@ pub use acceptor::{
     Acceptor, DEFAULT_AUTHORIZER_TIMEOUT, DEFAULT_COOKIE_THRESHOLD, DEFAULT_HANDSHAKE_BURST,
     DEFAULT_HANDSHAKES_PER_SECOND, DEFAULT_REPLAY_GUARD_TIMEOUT,
 };
+pub use connector::Connector;
 pub use limits::{DEFAULT_MAX_CONNECTIONS, DEFAULT_MEMORY_BUDGET};
 pub use messages::MessageStream;
 pub use policy::{Authorizer, PolicyFuture, ReplayGuard};
@@ -88,7 +91,8 @@ pub use unconfirmed::Unconfirmed;
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Connects as a client over `io`: runs the handshake, giving up after
-/// [`DEFAULT_HANDSHAKE_TIMEOUT`].
+/// [`DEFAULT_HANDSHAKE_TIMEOUT`]. Short for `Connector::new(config).connect(io)`;
+/// a [`Connector`] chooses the timeout and sends early data.
 pub fn connect<IO>(
     config: Arc<ClientConfig>,
     io: IO,
@@ -96,20 +100,7 @@ pub fn connect<IO>(
 where
     IO: AsyncRead + AsyncWrite + Unpin,
 {
-    connect_with_timeout(config, io, DEFAULT_HANDSHAKE_TIMEOUT)
-}
-
-/// [`connect`] with a chosen handshake timeout.
-pub fn connect_with_timeout<IO>(
-    config: Arc<ClientConfig>,
-    io: IO,
-    timeout: Duration,
-) -> impl Future<Output = io::Result<Stream<IO>>> + use<IO>
-where
-    IO: AsyncRead + AsyncWrite + Unpin,
-{
-    let conn = Connection::client(config, Time::now());
-    Box::pin(async move { run_handshake(conn?, io, timeout).await })
+    Connector::new(config).connect(io)
 }
 
 /// Accepts a client over `io` with no policies: every client is let in
