@@ -4,7 +4,10 @@
 //! primitives the provider wraps), snow on the same pattern and suite, and
 //! rustls (TLS 1.3, X25519, ECDSA P-256, ring and aws-lc-rs providers), all
 //! in the same run. The `cookie` group compares a stateless Retry with a
-//! full server-side handshake.
+//! full server-side handshake. The `garbage` group measures what a flight
+//! whose message 1 does not decrypt costs the server (issue 12, item 6):
+//! one DH now that the server's ephemeral key is generated only after
+//! message 1 decrypts, against the key generation and DH it cost before.
 //!
 //! `cargo bench -p lwsec-bench --bench handshake -- --warm-up-time 1 --measurement-time 3`
 
@@ -177,6 +180,40 @@ fn server(c: &mut Bench) {
 
 /// Issue 7: what a spoofed first flight costs a server that demands a
 /// cookie (a stateless Retry, no DH) against a full server-side handshake.
+/// A first flight whose message 1 does not decrypt (a garbage flight an
+/// attacker sends, or echoes a cookie with): the server's work to refuse it,
+/// against one DH (what it must do: `es` before the AEAD can be checked)
+/// and one key generation plus one DH (what it did before the fix).
+fn garbage(c: &mut Bench) {
+    let mut g = c.benchmark_group("handshake/garbage");
+    for provider in providers() {
+        let prov = provider.name;
+        let (ccfg, scfg) = lwsec_configs(provider, Pattern::Nk, Suite::Aes256Gcm);
+        let client = Connection::client(ccfg, NOW).unwrap();
+        let mut garbage = client.pending_output().to_vec();
+        let last = garbage.len() - 1;
+        garbage[last] ^= 1; // message 1's tag
+        let plain = ServerOptions::default();
+        let refuse = |flight: &[u8]| {
+            let mut s = Connection::server_with_options(scfg.clone(), NOW, plain.clone()).unwrap();
+            let err = s.handle_input(flight, NOW).unwrap_err();
+            black_box((err, s.pending_output().len()))
+        };
+        assert_eq!(refuse(&garbage).0, lwsec::Error::HandshakeDecrypt);
+        let floor = X25519Floor::new(provider);
+        g.bench_function(BenchmarkId::new("server-refuses-NK", prov), |b| {
+            b.iter(|| refuse(&garbage))
+        });
+        g.bench_function(BenchmarkId::new("floor-1dh", prov), |b| {
+            b.iter(|| floor.run(0, 1))
+        });
+        g.bench_function(BenchmarkId::new("before-fix-1keygen-1dh", prov), |b| {
+            b.iter(|| floor.run(1, 1))
+        });
+    }
+    g.finish();
+}
+
 fn cookie(c: &mut Bench) {
     let mut g = c.benchmark_group("handshake/cookie");
     for provider in providers() {
@@ -225,6 +262,6 @@ fn cookie(c: &mut Bench) {
 criterion_group! {
     name = benches;
     config = bench_config();
-    targets = full, server, cookie
+    targets = full, server, cookie, garbage
 }
 criterion_main!(benches);

@@ -917,3 +917,95 @@ fn c_api_server_demanding_a_cookie_still_completes() {
         lwsec_key_pair_free(kp);
     }
 }
+
+/// Key rotation through the C API (issue 12, item 4): a server configured to
+/// announce its next keys; the C client reports them as an event, inside the
+/// authenticated handshake, and copies them out in order.
+#[test]
+fn c_api_client_reports_the_announced_server_keys() {
+    unsafe {
+        let kp = key_pair();
+        let next = key_pair();
+        let (current, upcoming) = (public(kp), public(next));
+        lwsec_key_pair_free(next);
+        let mut scfg = ptr::null_mut();
+        assert_eq!(
+            lwsec_server_config_new(kp, &mut scfg),
+            lwsec_result::LWSEC_OK
+        );
+        // Not a whole number of keys, or more than 8: refused.
+        assert_eq!(
+            lwsec_server_config_announce_server_keys(scfg, upcoming.as_ptr(), 31),
+            lwsec_result::LWSEC_INVALID_PARAMETER
+        );
+        let nine = [upcoming; 9].concat();
+        assert_eq!(
+            lwsec_server_config_announce_server_keys(scfg, nine.as_ptr(), nine.len()),
+            lwsec_result::LWSEC_INVALID_PARAMETER
+        );
+        let announced = [upcoming, current].concat();
+        assert_eq!(
+            lwsec_server_config_announce_server_keys(scfg, announced.as_ptr(), announced.len()),
+            lwsec_result::LWSEC_OK
+        );
+        let mut ccfg = ptr::null_mut();
+        assert_eq!(
+            lwsec_client_config_new_nk(current.as_ptr(), current.len(), &mut ccfg),
+            lwsec_result::LWSEC_OK
+        );
+        let (mut client, mut server) = (ptr::null_mut(), ptr::null_mut());
+        assert_eq!(
+            lwsec_conn_new_client(ccfg, 0, &mut client),
+            lwsec_result::LWSEC_OK
+        );
+        assert_eq!(
+            lwsec_conn_new_server(scfg, 0, &mut server),
+            lwsec_result::LWSEC_OK
+        );
+        lwsec_client_config_free(ccfg);
+        lwsec_server_config_free(scfg);
+        lwsec_key_pair_free(kp);
+
+        let mut buf = [0u8; 256];
+        let mut written = 0;
+        // Nothing announced before the ServerHello.
+        assert_eq!(
+            lwsec_conn_announced_server_keys(client, buf.as_mut_ptr(), buf.len(), &mut written),
+            lwsec_result::LWSEC_NOT_AVAILABLE
+        );
+        shuttle(client, server);
+        assert_eq!(
+            lwsec_conn_accept_client(server, ptr::null(), 0, false, 0),
+            lwsec_result::LWSEC_OK
+        );
+        shuttle(server, client);
+        let mut events = Vec::new();
+        loop {
+            let mut event = lwsec_event::LWSEC_EVENT_NONE;
+            assert_eq!(
+                lwsec_conn_poll_event(client, &mut event),
+                lwsec_result::LWSEC_OK
+            );
+            if event == lwsec_event::LWSEC_EVENT_NONE {
+                break;
+            }
+            events.push(event);
+        }
+        assert!(
+            events.contains(&lwsec_event::LWSEC_EVENT_SERVER_KEYS_ANNOUNCED),
+            "{events:?}"
+        );
+        assert_eq!(
+            lwsec_conn_announced_server_keys(client, buf.as_mut_ptr(), buf.len(), &mut written),
+            lwsec_result::LWSEC_OK
+        );
+        assert_eq!(&buf[..written], &announced[..]);
+        // Too small a buffer is an error, not a truncated list.
+        assert_ne!(
+            lwsec_conn_announced_server_keys(client, buf.as_mut_ptr(), 40, &mut written),
+            lwsec_result::LWSEC_OK
+        );
+        lwsec_conn_free(client);
+        lwsec_conn_free(server);
+    }
+}
