@@ -14,12 +14,12 @@
 //! keys. With `--device-key` (a key pair from `keygen`) the client
 //! authenticates itself (IK).
 
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::io;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Parser;
-use lwsec::{ClientConfig, PublicKey, StaticKeyPair};
+use lwsec::{ClientConfig, StaticKeyPair};
 use tokio::net::TcpStream;
 
 #[derive(Parser)]
@@ -40,27 +40,6 @@ struct Args {
     messages: Vec<String>,
 }
 
-/// Replaces the pin file with `keys`, atomically: a crash leaves either the
-/// old file or the new one, never a half-written one.
-fn save_pins(path: &Path, keys: &[PublicKey]) -> io::Result<()> {
-    let mut text = String::from("# pinned lwsec server keys (announced by the server)\n");
-    for key in keys {
-        text.push_str(&key.to_text());
-        text.push('\n');
-    }
-    // In the same directory (a rename does not cross file systems), under
-    // the full name plus a suffix: `server.pub` -> `server.pub.tmp`.
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(text.as_bytes())?;
-        file.sync_all()?;
-    }
-    std::fs::rename(&tmp, path)
-}
-
 #[tokio::main]
 async fn main() -> io::Result<()> {
     let args = Args::parse();
@@ -74,7 +53,7 @@ async fn main() -> io::Result<()> {
     let tcp = TcpStream::connect(&args.connect).await?;
     let mut stream = lwsec::tokio::connect(Arc::new(config), tcp).await?;
     if let Some(keys) = stream.take_announced_server_keys() {
-        save_pins(&args.server_key, &keys)?;
+        lwsec::keys::save_pinned_keys(&args.server_key, &keys)?;
         println!(
             "the server announced {} key(s); pins updated in {}",
             keys.len(),

@@ -356,11 +356,25 @@ impl std::error::Error for KeyFileError {
     }
 }
 
-/// Replaces `path` with `contents` atomically: a temporary file in the same
+/// Whether [`write_atomically`] may replace an existing file.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Existing {
+    Replace,
+    Refuse,
+}
+
+/// Writes `contents` to `path` atomically: a temporary file in the same
 /// directory (mode 0600 on Unix when `secret`), written and synced, then
-/// renamed over `path`, and the directory synced. A crash leaves the old
-/// file or the new one, never a partial one.
-fn write_atomically(path: &Path, contents: &[u8], secret: bool) -> io::Result<()> {
+/// renamed over `path` ([`Existing::Replace`]) or hard-linked to it, which
+/// fails if `path` exists even when it appeared meanwhile
+/// ([`Existing::Refuse`]); then the directory is synced. A crash leaves the
+/// old file or the new one, never a partial one.
+fn write_atomically(
+    path: &Path,
+    contents: &[u8],
+    secret: bool,
+    existing: Existing,
+) -> io::Result<()> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let shown = path.display();
     let fail = |e: io::Error| {
@@ -399,12 +413,22 @@ fn write_atomically(path: &Path, contents: &[u8], secret: bool) -> io::Result<()
         }
         file.write_all(contents)?;
         file.sync_all()?;
-        std::fs::rename(&tmp, path)
+        drop(file);
+        match existing {
+            Existing::Replace => std::fs::rename(&tmp, path),
+            Existing::Refuse => match std::fs::hard_link(&tmp, path) {
+                // A file system without hard links: check, then rename.
+                Err(e) if e.kind() != io::ErrorKind::AlreadyExists && !path.exists() => {
+                    std::fs::rename(&tmp, path)
+                }
+                other => other,
+            },
+        }
     };
-    if let Err(e) = write() {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(fail(e));
-    }
+    let result = write();
+    // Gone after a rename; the second name of a hard link otherwise.
+    let _ = std::fs::remove_file(&tmp);
+    result.map_err(fail)?;
     // The rename is durable once the directory is synced (best effort: some
     // file systems cannot sync a directory).
     #[cfg(unix)]
@@ -433,12 +457,25 @@ impl StaticKeyPair {
     /// directory, which is synced and then renamed over `path`, so a crash
     /// never leaves a partial key file.
     pub fn save(&self, path: impl AsRef<Path>) -> io::Result<()> {
-        let text = Zeroizing::new(format!(
+        let text = self.file_text();
+        write_atomically(path.as_ref(), text.as_bytes(), true, Existing::Replace)
+    }
+
+    /// [`save`](Self::save) to a new file: fails with
+    /// [`io::ErrorKind::AlreadyExists`] when `path` exists, even when it
+    /// appears while the key is being written, so a key clients pinned is
+    /// never replaced by accident.
+    pub fn save_new(&self, path: impl AsRef<Path>) -> io::Result<()> {
+        let text = self.file_text();
+        write_atomically(path.as_ref(), text.as_bytes(), true, Existing::Refuse)
+    }
+
+    fn file_text(&self) -> Zeroizing<String> {
+        Zeroizing::new(format!(
             "# lwsec static key pair: keep this file secret\n# public: {}\n{}\n",
             self.public_key().to_text(),
             self.to_text().as_str()
-        ));
-        write_atomically(path.as_ref(), text.as_bytes(), true)
+        ))
     }
 }
 
@@ -455,12 +492,30 @@ impl PublicKey {
     /// Writes the public key to `path`, replacing any file there,
     /// atomically (a temporary file renamed over it).
     pub fn save(&self, path: impl AsRef<Path>) -> io::Result<()> {
-        write_atomically(
-            path.as_ref(),
-            format!("{}\n", self.to_text()).as_bytes(),
-            false,
-        )
+        let text = format!("{}\n", self.to_text());
+        write_atomically(path.as_ref(), text.as_bytes(), false, Existing::Replace)
     }
+
+    /// [`save`](Self::save) to a new file: fails with
+    /// [`io::ErrorKind::AlreadyExists`] when `path` exists, even when it
+    /// appears meanwhile.
+    pub fn save_new(&self, path: impl AsRef<Path>) -> io::Result<()> {
+        let text = format!("{}\n", self.to_text());
+        write_atomically(path.as_ref(), text.as_bytes(), false, Existing::Refuse)
+    }
+}
+
+/// Replaces the pinned-keys file at `path` with `keys`, in order (the
+/// counterpart of [`load_pinned_keys_file`]; what a client does with
+/// [`Event::ServerKeysAnnounced`](crate::Event::ServerKeysAnnounced)),
+/// atomically: a crash leaves the old pins or the new ones.
+pub fn save_pinned_keys(path: impl AsRef<Path>, keys: &[PublicKey]) -> io::Result<()> {
+    let mut text = String::from("# pinned lwsec server keys (announced by the server)\n");
+    for key in keys {
+        text.push_str(&key.to_text());
+        text.push('\n');
+    }
+    write_atomically(path.as_ref(), text.as_bytes(), false, Existing::Replace)
 }
 
 /// The text format, `lwsec-public-v1:` and 64 hex digits.
@@ -750,6 +805,49 @@ mod tests {
         assert_eq!(err.kind(), io::ErrorKind::NotFound);
         assert!(err.to_string().starts_with("cannot write "), "{err}");
         assert!(err.to_string().contains("nope/x.key"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn save_new_refuses_an_existing_file_and_pins_round_trip() {
+        let dir = temp_dir("save-new");
+        let key = dir.join("server.key");
+        let a = StaticKeyPair::from_private_bytes([6; 32]);
+        a.save_new(&key).unwrap();
+        let err = StaticKeyPair::from_private_bytes([7; 32])
+            .save_new(&key)
+            .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(
+            StaticKeyPair::load(&key).unwrap().public_key(),
+            a.public_key()
+        );
+        let public = dir.join("server.pub");
+        a.public_key().save_new(&public).unwrap();
+        let err = a.public_key().save_new(&public).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&key).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let pins = dir.join("pins");
+        let keys = [
+            StaticKeyPair::from_private_bytes([8; 32]).public_key(),
+            a.public_key(),
+        ];
+        save_pinned_keys(&pins, &keys).unwrap();
+        assert_eq!(load_pinned_keys_file(&pins).unwrap(), keys);
+        save_pinned_keys(&pins, &keys[1..]).unwrap();
+        assert_eq!(load_pinned_keys_file(&pins).unwrap(), keys[1..]);
+        // No temporary file left behind, by a refusal or a replacement.
+        let mut names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["pins", "server.key", "server.pub"]);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -19,7 +19,6 @@ use tokio::sync::{Notify, mpsc};
 use crate::common::{
     CliError, ProviderArg, SuiteArg, load_key_pair, load_pinned_keys, provider, short_id,
 };
-use crate::files::{Existing, write_atomically};
 
 #[derive(Args)]
 pub(crate) struct ConnectArgs {
@@ -129,15 +128,6 @@ fn stdin_lines() -> mpsc::Receiver<Vec<u8>> {
     rx
 }
 
-/// Replaces the pin file with the announced keys, atomically.
-fn save_pins(path: &Path, keys: &[PublicKey]) -> io::Result<()> {
-    let mut text = String::from("# pinned lwsec server keys (announced by the server)\n");
-    for key in keys {
-        text.push_str(&format!("{key}\n"));
-    }
-    write_atomically(path, text.as_bytes(), false, Existing::Replace)
-}
-
 /// Prints a received message on stdout.
 fn print_message(message: &[u8]) {
     let mut out = io::stdout().lock();
@@ -221,7 +211,7 @@ async fn connect(args: ConnectArgs) -> Result<(), CliError> {
     let suite = conn.suite().map_or("?".to_owned(), |s| s.to_string());
     eprintln!("lwsec connect: connected to {addr}: {pattern} {suite}, {whom}, server key {first}");
     if let Some(keys) = stream.take_announced_server_keys() {
-        save_pins(&args.server_key, &keys).map_err(|e| {
+        lwsec::keys::save_pinned_keys(&args.server_key, &keys).map_err(|e| {
             CliError::file(format!(
                 "cannot update the pins in {}: {e}",
                 args.server_key.display()

@@ -7,10 +7,8 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use lwsec::StaticKeyPair;
 use lwsec::rng::OsRandom;
-use zeroize::Zeroizing;
 
 use crate::common::{CliError, load_key_pair, print_stdout};
-use crate::files::{Existing, write_atomically};
 
 #[derive(Args)]
 pub(crate) struct KeygenArgs {
@@ -56,29 +54,29 @@ pub(crate) fn keygen(args: KeygenArgs) -> Result<(), CliError> {
     }
     let secret = with_suffix(&name, ".key");
     let public = with_suffix(&name, ".pub");
-    let existing = if args.force {
-        Existing::Replace
-    } else {
+    if !args.force {
         for path in [&secret, &public] {
             if path.exists() {
                 return Err(exists_error(path));
             }
         }
-        Existing::Refuse
-    };
+    }
     let pair = StaticKeyPair::generate(&OsRandom)
         .map_err(|e| CliError::runtime(format!("cannot generate a key: {e}")))?;
-    // The same format as `StaticKeyPair::save` (which always replaces).
-    let text = Zeroizing::new(format!(
-        "# lwsec static key pair: keep this file secret\n# public: {}\n{}\n",
-        pair.public_key(),
-        pair.to_text().as_str()
-    ));
-    write_atomically(&secret, text.as_bytes(), true, existing)
-        .map_err(|e| write_error(&secret, &e))?;
-    let public_text = format!("{}\n", pair.public_key());
-    write_atomically(&public, public_text.as_bytes(), false, existing)
-        .map_err(|e| write_error(&public, &e))?;
+    // Atomic either way; without --force, a file that appeared since the
+    // check above is still never replaced.
+    let saved = if args.force {
+        pair.save(&secret)
+    } else {
+        pair.save_new(&secret)
+    };
+    saved.map_err(|e| write_error(&secret, &e))?;
+    let saved = if args.force {
+        pair.public_key().save(&public)
+    } else {
+        pair.public_key().save_new(&public)
+    };
+    saved.map_err(|e| write_error(&public, &e))?;
     eprintln!(
         "lwsec keygen: wrote {} (secret key, mode 0600) and {} (public key)",
         secret.display(),

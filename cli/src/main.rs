@@ -8,7 +8,6 @@
 mod bench;
 mod common;
 mod connect;
-mod files;
 mod keygen;
 mod serve;
 
