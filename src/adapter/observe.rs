@@ -486,6 +486,7 @@ pub(crate) mod trace {
     }
 
     /// The transport failed under an established connection.
+    #[cfg(feature = "tokio")]
     pub(crate) fn transport_failed(span: &Span, err: &io::Error) {
         warn!(parent: span, reason = "transport error", error = %err, "lwsec connection closed");
     }

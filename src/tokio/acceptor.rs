@@ -73,8 +73,13 @@ pub const DEFAULT_HANDSHAKE_BURST: u32 = 1000;
 ///   clients cannot pin memory for long. Open connections are capped
 ///   (default [`DEFAULT_MAX_CONNECTIONS`]).
 ///
-/// Clone it freely: clones share the policies and the count of handshakes
-/// in progress.
+/// * **Metrics**: [`metrics`](Self::metrics) returns a snapshot of its
+///   counters ([`AcceptorMetrics`]); with the `tracing` feature each
+///   connection also gets a span and events (see the crate's README,
+///   "Observability").
+///
+/// Clone it freely: clones share the policies, the count of handshakes in
+/// progress and the metrics.
 ///
 /// ```no_run
 /// # async fn run(config: std::sync::Arc<lwsec::ServerConfig>) -> std::io::Result<()> {
