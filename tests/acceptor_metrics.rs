@@ -197,3 +197,69 @@ fn blocking_acceptor_counts_handshakes_bytes_and_connections() {
     server.join().unwrap();
     check(&acceptor.metrics());
 }
+
+/// A replay guard that finds only the first flight fresh.
+#[cfg(feature = "tokio")]
+#[derive(Debug, Default)]
+struct OnlyFirst(std::sync::atomic::AtomicBool);
+
+#[cfg(feature = "tokio")]
+impl lwsec::tokio::ReplayGuard for OnlyFirst {
+    fn check(
+        &self,
+        _: &lwsec::EarlyDataOffer,
+        _: lwsec::Time,
+    ) -> lwsec::tokio::PolicyFuture<std::io::Result<bool>> {
+        let fresh = !self.0.swap(true, std::sync::atomic::Ordering::SeqCst);
+        Box::pin(std::future::ready(Ok(fresh)))
+    }
+}
+
+#[cfg(feature = "tokio")]
+#[tokio::test]
+async fn tokio_acceptor_counts_early_data_accepted_and_rejected() {
+    use lwsec::early_data::DEFAULT_EARLY_DATA_WINDOW;
+    use lwsec::{Connection, Time};
+    use tokio::net::{TcpListener, TcpStream};
+
+    let keys = keys();
+    let mut server_cfg = ServerConfig::new(keys.server.clone());
+    server_cfg.enable_replayable_early_data(DEFAULT_EARLY_DATA_WINDOW);
+    let acceptor = lwsec::tokio::Acceptor::new(Arc::new(server_cfg))
+        .with_replay_guard(Arc::new(OnlyFirst::default()));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = {
+        let acceptor = acceptor.clone();
+        tokio::spawn(async move {
+            for _ in 0..2 {
+                let (tcp, peer) = listener.accept().await.unwrap();
+                let mut stream = acceptor.accept(tcp, peer).await.unwrap();
+                assert!(stream.recv_message().await.unwrap().is_none());
+                stream.close().await.unwrap();
+            }
+        })
+    };
+    let [_, ik, _] = clients(&keys);
+    let mut accepted = Vec::new();
+    for _ in 0..2 {
+        let conn =
+            Connection::client_with_replayable_early_data(ik.clone(), Time::now(), b"hi").unwrap();
+        let tcp = TcpStream::connect(addr).await.unwrap();
+        let mut stream = lwsec::tokio::handshake(conn, tcp, std::time::Duration::from_secs(10))
+            .await
+            .unwrap();
+        accepted.push(stream.early_data_accepted());
+        stream.close().await.unwrap();
+        assert!(stream.recv_message().await.unwrap().is_none());
+    }
+    server.await.unwrap();
+    assert_eq!(accepted, [Some(true), Some(false)]);
+    let m = acceptor.metrics();
+    assert_eq!(
+        (m.early_data_accepted, m.early_data_rejected),
+        (1, 1),
+        "{m:?}"
+    );
+    assert_eq!(m.handshakes_completed, 2, "{m:?}");
+}

@@ -266,3 +266,74 @@ async fn connections_report_spans_and_events_without_secrets() {
         );
     }
 }
+
+/// The blocking adapter reports the same spans and events (here IK, so the
+/// server also names the client's key id).
+#[test]
+fn blocking_connections_report_spans_and_events() {
+    use std::net::{TcpListener, TcpStream};
+
+    let capture = Capture::default();
+    let server_key = StaticKeyPair::from_private_bytes([8; 32]);
+    let device = StaticKeyPair::from_private_bytes([3; 32]);
+    let secrets = [
+        hex(&*server_key.private_bytes()),
+        hex(&*device.private_bytes()),
+    ];
+    let server_key_id = hex(&server_key.public_key().key_id());
+    let device_key_id = hex(&device.public_key().key_id());
+    let mut client_cfg = ClientConfig::ik(server_key.public_key(), device);
+    client_cfg.suites = vec![Suite::ChaCha20Poly1305];
+    let acceptor = lwsec::blocking::Acceptor::new(Arc::new(ServerConfig::new(server_key)));
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = {
+        let capture = capture.clone();
+        std::thread::spawn(move || {
+            tracing::subscriber::with_default(capture, || {
+                let (tcp, peer) = listener.accept().unwrap();
+                let mut stream = acceptor.accept(tcp, peer).unwrap();
+                let message = stream.recv_message().unwrap().unwrap();
+                stream.send_message(&message).unwrap();
+                assert!(stream.recv_message().unwrap().is_none());
+                stream.close().unwrap();
+            })
+        })
+    };
+    tracing::subscriber::with_default(capture.clone(), || {
+        let tcp = TcpStream::connect(addr).unwrap();
+        let mut stream = lwsec::blocking::connect(Arc::new(client_cfg), tcp).unwrap();
+        stream.send_message(PAYLOAD).unwrap();
+        assert_eq!(&stream.recv_message().unwrap().unwrap()[..], PAYLOAD);
+        stream.close().unwrap();
+        assert!(stream.recv_message().unwrap().is_none());
+    });
+    server.join().unwrap();
+
+    let seen = capture.seen();
+    let dump = || format!("{seen:#?}");
+    for side in ["server", "client"] {
+        let done = find(&seen, "lwsec handshake completed", side);
+        assert_eq!(done.len(), 1, "{side}: {}", dump());
+        assert_eq!(done[0].fields["pattern"], "IK", "{}", dump());
+        assert_eq!(done[0].fields["suite"], "ChaCha20-Poly1305", "{}", dump());
+        assert_eq!(done[0].fields["key_id"], server_key_id, "{}", dump());
+        assert_eq!(find(&seen, "lwsec connection closing", side).len(), 1);
+        let closed = find(&seen, "lwsec connection closed", side);
+        assert_eq!(closed.len(), 1, "{side}: {}", dump());
+        assert_eq!(closed[0].fields["reason"], "close_notify");
+    }
+    let done = find(&seen, "lwsec handshake completed", "server")[0];
+    assert_eq!(done.fields["client_key_id"], device_key_id, "{}", dump());
+    assert_eq!(done.span["client_key_id"], device_key_id, "{}", dump());
+
+    let payload_text = String::from_utf8_lossy(PAYLOAD).into_owned();
+    for value in capture.all_values() {
+        let lower = value.to_lowercase();
+        for secret in &secrets {
+            assert!(!lower.contains(secret.as_str()), "secret key in {value:?}");
+        }
+        assert!(!value.contains(&payload_text), "payload in {value:?}");
+        assert!(!lower.contains(&hex(PAYLOAD)), "payload in {value:?}");
+    }
+}
