@@ -167,12 +167,10 @@ fn with_handle(
             Ok(result) => result,
             Err(payload) => {
                 let failure = panic_failure(payload.as_ref());
-                if log_enabled(lwsec_log_level::LWSEC_LOG_ERROR) {
-                    log(
-                        lwsec_log_level::LWSEC_LOG_ERROR,
-                        format_args!("{function}: {}", failure.message),
-                    );
-                }
+                log_line(
+                    lwsec_log_level::LWSEC_LOG_ERROR,
+                    format_args!("{function}: {}", failure.message),
+                );
                 Err(failure)
             }
         };
