@@ -285,26 +285,26 @@ impl Acceptor {
             stream.span = span;
         }
         let handshake = Handshake::start(&self.counters);
-        let mut decided: Option<ClientHello> = None;
+        // The server key the client asked for, and whether it offered
+        // early data, once the decision was made.
+        let mut decided: Option<([u8; 8], bool)> = None;
         let result = stream.run_handshake_within(self.timeout, &mut |hello| {
-            decided = Some(hello.clone());
+            decided = Some((hello.server_key_id(), hello.early_data().is_some()));
             let decision = self.decide(hello);
             if let Err(reason) = decision {
                 self.counters.client_rejected(reason);
             }
             decision
         });
-        if let Some(hello) = &decided {
-            if hello.early_data().is_some() {
-                stream.drain_events();
-                let accepted = stream.notes.early_data.is_some();
-                self.counters.early_data(accepted);
-            }
+        if let Some((_, true)) = decided {
+            stream.drain_events();
+            let accepted = stream.notes.early_data.is_some();
+            self.counters.early_data(accepted);
         }
         #[cfg(feature = "tracing")]
         stream.trace_handshake(
             &result,
-            decided.as_ref().map(ClientHello::server_key_id),
+            decided.map(|(key_id, _)| key_id),
             started.elapsed(),
         );
         handshake.resolve(&result);
