@@ -1,7 +1,11 @@
 //! What the blocking and tokio adapters share: the events they keep for the
-//! application, how a write becomes messages, and the read buffer size.
+//! application, how a write becomes messages, the read buffer size, and
+//! their observability (metrics, and spans and events with the `tracing`
+//! feature: [`observe`]).
 
 use std::collections::VecDeque;
+
+pub(crate) mod observe;
 
 use bytes::Bytes;
 
@@ -41,13 +45,6 @@ pub(crate) struct EventNotes {
 }
 
 impl EventNotes {
-    /// Takes every event the connection has queued.
-    pub(crate) fn drain(&mut self, conn: &mut Connection) {
-        while let Some(event) = conn.poll_event() {
-            self.note(event);
-        }
-    }
-
     /// Keeps one event taken from the connection.
     pub(crate) fn note(&mut self, event: Event) {
         match &event {

@@ -59,6 +59,10 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
+pub use crate::AcceptorMetrics;
+#[cfg(feature = "tracing")]
+use crate::adapter::observe::trace;
+use crate::adapter::observe::{Counters, Handshake, Meter};
 use crate::adapter::{EventNotes, READ_BUF_LEN, send_prefix};
 use crate::early_data::StrikeRegister;
 use crate::{
@@ -117,7 +121,16 @@ pub fn connect_with_timeout<IO: Read + Write + ReadTimeout>(
     timeout: Duration,
 ) -> io::Result<Stream<IO>> {
     let mut stream = Stream::new(Connection::client(config, Time::now())?, io);
-    stream.run_handshake_within(timeout, &mut |_| Ok(Acceptance::new()))?;
+    #[cfg(feature = "tracing")]
+    let started = Instant::now();
+    #[cfg(feature = "tracing")]
+    {
+        stream.span = trace::connection_span(crate::Side::Client, None);
+    }
+    let result = stream.run_handshake_within(timeout, &mut |_| Ok(Acceptance::new()));
+    #[cfg(feature = "tracing")]
+    stream.trace_handshake(&result, None, started.elapsed());
+    result?;
     Ok(stream)
 }
 
@@ -195,6 +208,7 @@ pub struct Acceptor {
     authorizer: Option<Arc<dyn Authorizer>>,
     replay_guard: Option<Arc<dyn ReplayGuard>>,
     timeout: Duration,
+    counters: Arc<Counters>,
 }
 
 impl Acceptor {
@@ -205,7 +219,25 @@ impl Acceptor {
             authorizer: None,
             replay_guard: None,
             timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+            counters: Arc::default(),
         }
+    }
+
+    /// A snapshot of this acceptor's counters, shared with its clones (see
+    /// [`AcceptorMetrics`]). A blocking acceptor counts a handshake as
+    /// started at each call to [`accept`](Self::accept), and has no
+    /// connection cap, rate limit, cookies, policy deadlines or memory
+    /// budget: those fields stay 0.
+    pub fn metrics(&self) -> AcceptorMetrics {
+        self.counters.snapshot(
+            self.counters
+                .open
+                .load(std::sync::atomic::Ordering::Relaxed),
+            self.counters
+                .pending
+                .load(std::sync::atomic::Ordering::Relaxed),
+            0,
+        )
     }
 
     /// Gives up on a handshake (decision included) after `timeout`.
@@ -234,9 +266,49 @@ impl Acceptor {
         io: IO,
         peer: impl Into<ServerOptions>,
     ) -> io::Result<Stream<IO>> {
-        let conn = Connection::server_with_options(self.config.clone(), Time::now(), peer.into())?;
+        let options = peer.into();
+        #[cfg(feature = "tracing")]
+        let (started, span) = {
+            let peer = options.socket_addr();
+            let span = trace::connection_span(
+                crate::Side::Server,
+                peer.as_ref().map(|p| p as &dyn fmt::Display),
+            );
+            (Instant::now(), span)
+        };
+        let meter = Meter::open(self.counters.clone());
+        let conn = Connection::server_with_options(self.config.clone(), Time::now(), options)?;
         let mut stream = Stream::new(conn, io);
-        stream.run_handshake_within(self.timeout, &mut |hello| self.decide(hello))?;
+        stream.meter = Some(meter);
+        #[cfg(feature = "tracing")]
+        {
+            stream.span = span;
+        }
+        let handshake = Handshake::start(&self.counters);
+        // The server key the client asked for, and whether it offered
+        // early data, once the decision was made.
+        let mut decided: Option<([u8; 8], bool)> = None;
+        let result = stream.run_handshake_within(self.timeout, &mut |hello| {
+            decided = Some((hello.server_key_id(), hello.early_data().is_some()));
+            let decision = self.decide(hello);
+            if let Err(reason) = decision {
+                self.counters.client_rejected(reason);
+            }
+            decision
+        });
+        if let Some((_, true)) = decided {
+            stream.drain_events();
+            let accepted = stream.notes.early_data.is_some();
+            self.counters.early_data(accepted);
+        }
+        #[cfg(feature = "tracing")]
+        stream.trace_handshake(
+            &result,
+            decided.map(|(key_id, _)| key_id),
+            started.elapsed(),
+        );
+        handshake.resolve(&result);
+        result?;
         Ok(stream)
     }
 
@@ -266,6 +338,7 @@ impl fmt::Debug for Acceptor {
             .field("authorizer", &self.authorizer.is_some())
             .field("replay_guard", &self.replay_guard)
             .field("timeout", &self.timeout)
+            .field("metrics", &self.metrics())
             .finish()
     }
 }
@@ -281,6 +354,11 @@ pub struct Stream<IO: Read + Write> {
     /// The transport reached end of stream after the peer's close_notify.
     eof: bool,
     notes: EventNotes,
+    /// An acceptor's connection: its share of the acceptor's metrics.
+    meter: Option<Meter>,
+    /// The connection's span (feature `tracing`).
+    #[cfg(feature = "tracing")]
+    span: tracing::Span,
 }
 
 impl<IO: Read + Write> Stream<IO> {
@@ -298,6 +376,42 @@ impl<IO: Read + Write> Stream<IO> {
             rend: 0,
             eof: false,
             notes: EventNotes::default(),
+            meter: None,
+            #[cfg(feature = "tracing")]
+            span: tracing::Span::none(),
+        }
+    }
+
+    /// Takes the connection's events into the notes.
+    fn drain_events(&mut self) {
+        while let Some(event) = self.conn.poll_event() {
+            #[cfg(feature = "tracing")]
+            trace::event(&self.span, &event);
+            self.notes.note(event);
+        }
+    }
+
+    /// Reports how the handshake ended (feature `tracing`).
+    #[cfg(feature = "tracing")]
+    fn trace_handshake(
+        &self,
+        result: &io::Result<()>,
+        server_key_id: Option<[u8; 8]>,
+        elapsed: Duration,
+    ) {
+        match result {
+            Ok(()) => trace::handshake_completed(&self.span, &self.conn, server_key_id, elapsed),
+            Err(e) => trace::handshake_failed(&self.span, e, elapsed),
+        }
+    }
+
+    /// Reports a failure of an established connection (feature `tracing`;
+    /// handshake failures are reported by `connect` and the acceptor).
+    #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+    fn trace_failure(&self, was_established: bool, err: &Error) {
+        #[cfg(feature = "tracing")]
+        if was_established {
+            trace::connection_failed(&self.span, err);
         }
     }
 
@@ -305,7 +419,7 @@ impl<IO: Read + Write> Stream<IO> {
     /// accepted it. **Replayable and not forward secret**: see
     /// [`Event::EarlyData`].
     pub fn take_early_data(&mut self) -> Option<Bytes> {
-        self.notes.drain(&mut self.conn);
+        self.drain_events();
         self.notes.early_data.take()
     }
 
@@ -319,7 +433,7 @@ impl<IO: Read + Write> Stream<IO> {
     /// Client: the server keys the server announced in its handshake, once
     /// (see [`Event::ServerKeysAnnounced`]).
     pub fn take_announced_server_keys(&mut self) -> Option<Vec<PublicKey>> {
-        self.notes.drain(&mut self.conn);
+        self.drain_events();
         self.notes.announced_keys.take()
     }
 
@@ -327,7 +441,7 @@ impl<IO: Read + Write> Stream<IO> {
     /// (handshake complete, key updated, pong, peer closed...), oldest
     /// first; the 32 most recent are kept.
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.notes.drain(&mut self.conn);
+        self.drain_events();
         self.notes.events.pop_front()
     }
 
@@ -459,7 +573,14 @@ impl<IO: Read + Write> Stream<IO> {
     /// Closes gracefully: sends close_notify and flushes. Receiving still
     /// works until the peer closes too.
     pub fn close(&mut self) -> io::Result<()> {
+        let closed_before = self.conn.is_closed();
         self.conn.close()?;
+        #[cfg(feature = "tracing")]
+        if self.conn.is_closed() && !closed_before {
+            trace::closing(&self.span);
+        }
+        #[cfg(not(feature = "tracing"))]
+        let _ = closed_before;
         self.write_pending()?;
         self.io.flush()
     }
@@ -487,7 +608,9 @@ impl<IO: Read + Write> Stream<IO> {
     fn run_timers(&mut self) -> io::Result<()> {
         let now = Time::now();
         if self.conn.poll_timeout().is_some_and(|due| due <= now) {
+            let was_established = self.conn.is_established();
             if let Err(e) = self.conn.handle_timeout(now) {
+                self.trace_failure(was_established, &e);
                 return Err(self.fatal(e));
             }
         }
@@ -514,7 +637,12 @@ impl<IO: Read + Write> Stream<IO> {
         while self.conn.wants_write() {
             match self.io.write(self.conn.pending_output()) {
                 Ok(0) => return Err(ErrorKind::WriteZero.into()),
-                Ok(n) => self.conn.consume_output(n),
+                Ok(n) => {
+                    if let Some(meter) = &self.meter {
+                        meter.counters().bytes_out(n);
+                    }
+                    self.conn.consume_output(n);
+                }
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
@@ -536,13 +664,19 @@ impl<IO: Read + Write> Stream<IO> {
         self.check_error()?;
         self.run_timers()?;
         self.write_pending()?;
+        let was_established = self.conn.is_established();
         if self.rpos == self.rend {
             if self.rbuf.is_empty() {
                 self.rbuf = vec![0; READ_BUF_LEN];
             }
             let n = loop {
                 match self.io.read(&mut self.rbuf) {
-                    Ok(n) => break n,
+                    Ok(n) => {
+                        if let Some(meter) = &self.meter {
+                            meter.counters().bytes_in(n);
+                        }
+                        break n;
+                    }
                     Err(e) if e.kind() == ErrorKind::Interrupted => {}
                     Err(e) => {
                         let idle =
@@ -556,6 +690,7 @@ impl<IO: Read + Write> Stream<IO> {
             };
             if n == 0 {
                 if let Err(e) = self.conn.handle_eof() {
+                    self.trace_failure(was_established, &e);
                     return Err(self.fatal(e));
                 }
                 self.eof = true;
@@ -571,9 +706,12 @@ impl<IO: Read + Write> Stream<IO> {
                 return Err(io::Error::other("lwsec: the connection refused input"));
             }
             Ok(n) => self.rpos = self.rpos.saturating_add(n),
-            Err(e) => return Err(self.fatal(e)),
+            Err(e) => {
+                self.trace_failure(was_established, &e);
+                return Err(self.fatal(e));
+            }
         }
-        self.notes.drain(&mut self.conn);
+        self.drain_events();
         // Replies the input produced (pong, key update) go out now if they can.
         self.write_queued()
     }

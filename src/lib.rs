@@ -133,6 +133,7 @@ pub mod tokio;
 mod vector_files;
 mod wire;
 
+pub use adapter::observe::AcceptorMetrics;
 pub use config::{
     ClientConfig, DEFAULT_KEY_UPDATE_AFTER_RECORDS, DEFAULT_MAX_MESSAGE_SIZE,
     DEFAULT_PARTIAL_MESSAGE_TIMEOUT, DEFAULT_SERVER_IDLE_TIMEOUT,

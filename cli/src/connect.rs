@@ -3,7 +3,7 @@
 //! connection is reported on stderr.
 
 use std::io::{self, BufRead, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use clap::Args;
 use lwsec::tokio::{DEFAULT_HANDSHAKE_TIMEOUT, Stream};
-use lwsec::{ClientConfig, Connection, Event, PublicKey, Time};
+use lwsec::{ClientConfig, Connection, Event, Time};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::{Notify, mpsc};

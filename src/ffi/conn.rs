@@ -21,6 +21,7 @@ use crate::ffi::boundary::{
 };
 use crate::ffi::config::{lwsec_client_config, lwsec_server_config};
 use crate::ffi::error::lwsec_result;
+use crate::ffi::version::{log, log_connection_failure, log_enabled, lwsec_log_level};
 use crate::time::Time;
 
 /// One lwsec connection, client or server. Opaque; create it with
@@ -141,16 +142,19 @@ pub struct lwsec_client_hello_info {
 }
 
 /// Runs `body` on a connection inside the panic boundary and records a
-/// failure as the connection's last error.
+/// failure as the connection's last error. `function` is the C function's
+/// name, for the log line when the call makes the connection fail.
 fn with_conn(
+    function: &'static str,
     conn: *mut lwsec_conn,
     body: impl FnOnce(&mut Connection) -> Result<(), Failure>,
 ) -> lwsec_result {
-    with_handle(conn, |h| body(&mut h.conn))
+    with_handle(function, conn, |h| body(&mut h.conn))
 }
 
 /// [`with_conn`] for calls that need the whole handle.
 fn with_handle(
+    function: &'static str,
     conn: *mut lwsec_conn,
     body: impl FnOnce(&mut lwsec_conn) -> Result<(), Failure>,
 ) -> lwsec_result {
@@ -158,15 +162,38 @@ fn with_handle(
         // SAFETY: every caller's contract: `conn` is NULL or a live
         // connection not used by another thread during the call.
         let c = unsafe { handle_mut(conn)? };
+        let failed_before = c.conn.error().is_some();
         let result = match catch_unwind(AssertUnwindSafe(|| body(c))) {
             Ok(result) => result,
-            Err(payload) => Err(panic_failure(payload.as_ref())),
+            Err(payload) => {
+                let failure = panic_failure(payload.as_ref());
+                log_line(
+                    lwsec_log_level::LWSEC_LOG_ERROR,
+                    format_args!("{function}: {}", failure.message),
+                );
+                Err(failure)
+            }
         };
+        if !failed_before {
+            // A close during the handshake (`Error::Closed`) is the
+            // application's choice, not a failure: `lwsec_conn_close` says so.
+            if let Some(err) = c.conn.error().filter(|e| **e != Error::Closed) {
+                log_connection_failure(function, err);
+            }
+        }
         if let Err(failure) = &result {
             c.last_error = Some(failure.message.clone());
         }
         result
     })
+}
+
+/// Passes one line to the log callback if it takes `level` (the line is
+/// formatted only then).
+fn log_line(level: lwsec_log_level, args: std::fmt::Arguments<'_>) {
+    if log_enabled(level) {
+        log(level, args);
+    }
 }
 
 /// The error for a getter that needs an established connection.
@@ -177,8 +204,12 @@ fn not_established(conn: &Connection) -> Failure {
         .into()
 }
 
-fn new_conn(result: Result<Connection, Error>, out: Out<*mut lwsec_conn>) -> Result<(), Failure> {
-    let conn = result?;
+fn new_conn(
+    function: &'static str,
+    result: Result<Connection, Error>,
+    out: Out<*mut lwsec_conn>,
+) -> Result<(), Failure> {
+    let conn = result.inspect_err(|err| log_connection_failure(function, err))?;
     out.set(into_handle(lwsec_conn {
         conn,
         last_error: None,
@@ -213,6 +244,7 @@ pub unsafe extern "C" fn lwsec_conn_new_client(
         // SAFETY: the caller promised both pointers are NULL or valid as documented.
         let (config, out) = unsafe { (handle(config)?, Out::new(out_conn)?) };
         new_conn(
+            "lwsec_conn_new_client",
             Connection::client(Arc::clone(&config.inner), Time::from_millis(now_ms)),
             out,
         )
@@ -237,6 +269,7 @@ pub unsafe extern "C" fn lwsec_conn_new_server(
         // SAFETY: the caller promised both pointers are NULL or valid as documented.
         let (config, out) = unsafe { (handle(config)?, Out::new(out_conn)?) };
         new_conn(
+            "lwsec_conn_new_server",
             Connection::server(Arc::clone(&config.inner), Time::from_millis(now_ms)),
             out,
         )
@@ -278,6 +311,7 @@ pub unsafe extern "C" fn lwsec_conn_new_server_with_options(
         let options =
             ServerOptions::for_peer_address(address.to_vec()).with_cookie_demanded(demand_cookie);
         new_conn(
+            "lwsec_conn_new_server_with_options",
             Connection::server_with_options(
                 Arc::clone(&config.inner),
                 Time::from_millis(now_ms),
@@ -310,7 +344,7 @@ pub unsafe extern "C" fn lwsec_conn_handle_input(
     now_ms: u64,
     out_consumed: *mut usize,
 ) -> lwsec_result {
-    with_conn(conn, |c| {
+    with_conn("lwsec_conn_handle_input", conn, |c| {
         // SAFETY: the caller promised both pointers are NULL or valid as documented.
         let (data, out) = unsafe { (input(data, data_len)?, Out::new(out_consumed)?) };
         out.set(c.handle_input(data, Time::from_millis(now_ms))?);
@@ -334,7 +368,7 @@ pub unsafe extern "C" fn lwsec_conn_take_output(
     buf_len: usize,
     out_written: *mut usize,
 ) -> lwsec_result {
-    with_conn(conn, |c| {
+    with_conn("lwsec_conn_take_output", conn, |c| {
         // SAFETY: the caller promised both pointers are NULL or valid as documented.
         let (buf, out) = unsafe { (output(buf, buf_len)?, Out::new(out_written)?) };
         out.set(c.take_output(buf));
@@ -362,7 +396,7 @@ pub unsafe extern "C" fn lwsec_conn_pending_output(
     out_data: *mut *const u8,
     out_len: *mut usize,
 ) -> lwsec_result {
-    with_conn(conn, |c| {
+    with_conn("lwsec_conn_pending_output", conn, |c| {
         // SAFETY: the caller promised both out pointers are NULL or writable.
         let (out_data, out_len) = unsafe { (Out::new(out_data)?, Out::new(out_len)?) };
         let pending = c.pending_output();
@@ -384,7 +418,7 @@ pub unsafe extern "C" fn lwsec_conn_consume_output(
     conn: *mut lwsec_conn,
     n: usize,
 ) -> lwsec_result {
-    with_conn(conn, |c| {
+    with_conn("lwsec_conn_consume_output", conn, |c| {
         if n > c.pending_output().len() {
             return Err(lwsec_result::LWSEC_INVALID_PARAMETER.into());
         }
@@ -409,7 +443,7 @@ pub unsafe extern "C" fn lwsec_conn_send_message(
     data: *const u8,
     data_len: usize,
 ) -> lwsec_result {
-    with_conn(conn, |c| {
+    with_conn("lwsec_conn_send_message", conn, |c| {
         // SAFETY: the caller promised `data` points to `data_len` readable bytes.
         let data = unsafe { input(data, data_len)? };
         c.send_message(data)?;
@@ -430,7 +464,7 @@ pub unsafe extern "C" fn lwsec_conn_next_message_len(
     conn: *mut lwsec_conn,
     out_len: *mut usize,
 ) -> lwsec_result {
-    with_conn(conn, |c| {
+    with_conn("lwsec_conn_next_message_len", conn, |c| {
         // SAFETY: the caller promised `out_len` is NULL or writable.
         let out = unsafe { Out::new(out_len)? };
         let len = c
@@ -461,7 +495,7 @@ pub unsafe extern "C" fn lwsec_conn_recv_message(
     buf_len: usize,
     out_written: *mut usize,
 ) -> lwsec_result {
-    with_conn(conn, |c| {
+    with_conn("lwsec_conn_recv_message", conn, |c| {
         // SAFETY: the caller promised both pointers are NULL or valid as documented.
         let (buf, out) = unsafe { (output(buf, buf_len)?, Out::new(out_written)?) };
         let len = c
@@ -491,7 +525,7 @@ pub unsafe extern "C" fn lwsec_conn_read(
     buf_len: usize,
     out_written: *mut usize,
 ) -> lwsec_result {
-    with_conn(conn, |c| {
+    with_conn("lwsec_conn_read", conn, |c| {
         // SAFETY: the caller promised both pointers are NULL or valid as documented.
         let (buf, out) = unsafe { (output(buf, buf_len)?, Out::new(out_written)?) };
         out.set(c.read(buf));
@@ -512,16 +546,44 @@ pub unsafe extern "C" fn lwsec_conn_poll_event(
     conn: *mut lwsec_conn,
     out_event: *mut lwsec_event,
 ) -> lwsec_result {
-    with_handle(conn, |h| {
+    with_handle("lwsec_conn_poll_event", conn, |h| {
         // SAFETY: the caller promised `out_event` is NULL or writable.
         let out = unsafe { Out::new(out_event)? };
         out.set(match h.conn.poll_event() {
             None => lwsec_event::LWSEC_EVENT_NONE,
             Some(Event::ClientHello) => lwsec_event::LWSEC_EVENT_CLIENT_HELLO,
-            Some(Event::HandshakeComplete) => lwsec_event::LWSEC_EVENT_HANDSHAKE_COMPLETE,
-            Some(Event::KeyUpdated) => lwsec_event::LWSEC_EVENT_KEY_UPDATED,
-            Some(Event::Pong(_)) => lwsec_event::LWSEC_EVENT_PONG,
-            Some(Event::PeerClosed) => lwsec_event::LWSEC_EVENT_PEER_CLOSED,
+            Some(Event::HandshakeComplete) => {
+                if log_enabled(lwsec_log_level::LWSEC_LOG_INFO) {
+                    let pattern = h.conn.pattern().map(|p| p.noise_name()).unwrap_or("?");
+                    let suite = h.conn.suite().map(|s| s.to_string()).unwrap_or_default();
+                    log(
+                        lwsec_log_level::LWSEC_LOG_INFO,
+                        format_args!("handshake complete: {pattern} {suite}"),
+                    );
+                }
+                lwsec_event::LWSEC_EVENT_HANDSHAKE_COMPLETE
+            }
+            Some(Event::KeyUpdated) => {
+                log_line(
+                    lwsec_log_level::LWSEC_LOG_DEBUG,
+                    format_args!("key updated: the peer switched to new sending keys"),
+                );
+                lwsec_event::LWSEC_EVENT_KEY_UPDATED
+            }
+            Some(Event::Pong(_)) => {
+                log_line(
+                    lwsec_log_level::LWSEC_LOG_DEBUG,
+                    format_args!("pong received"),
+                );
+                lwsec_event::LWSEC_EVENT_PONG
+            }
+            Some(Event::PeerClosed) => {
+                log_line(
+                    lwsec_log_level::LWSEC_LOG_INFO,
+                    format_args!("peer closed (close_notify)"),
+                );
+                lwsec_event::LWSEC_EVENT_PEER_CLOSED
+            }
             Some(Event::EarlyData(data)) => {
                 h.early_data = Some(data);
                 lwsec_event::LWSEC_EVENT_EARLY_DATA
@@ -550,7 +612,7 @@ pub unsafe extern "C" fn lwsec_conn_client_hello(
     conn: *mut lwsec_conn,
     out_info: *mut lwsec_client_hello_info,
 ) -> lwsec_result {
-    with_conn(conn, |c| {
+    with_conn("lwsec_conn_client_hello", conn, |c| {
         // SAFETY: the caller promised `out_info` is NULL or writable.
         let out = unsafe { Out::new(out_info)? };
         let hello = c.client_hello().ok_or(lwsec_result::LWSEC_NOT_AVAILABLE)?;
@@ -599,7 +661,7 @@ pub unsafe extern "C" fn lwsec_conn_accept_client(
     early_data_fresh: bool,
     now_ms: u64,
 ) -> lwsec_result {
-    with_conn(conn, |c| {
+    with_conn("lwsec_conn_accept_client", conn, |c| {
         // SAFETY: the caller promised `identity` points to `identity_len` bytes.
         let identity = unsafe { input(identity, identity_len)? };
         let mut acceptance = Acceptance::new().with_fresh_early_data(early_data_fresh);
@@ -607,6 +669,10 @@ pub unsafe extern "C" fn lwsec_conn_accept_client(
             acceptance = acceptance.with_identity(Identity::new(identity.to_vec())?);
         }
         c.accept_client(acceptance, Time::from_millis(now_ms))?;
+        log_line(
+            lwsec_log_level::LWSEC_LOG_DEBUG,
+            format_args!("client accepted"),
+        );
         Ok(())
     })
 }
@@ -625,14 +691,20 @@ pub unsafe extern "C" fn lwsec_conn_reject_client(
     conn: *mut lwsec_conn,
     reason: u32,
 ) -> lwsec_result {
-    with_conn(conn, |c| {
+    with_conn("lwsec_conn_reject_client", conn, |c| {
         let reason = match reason {
             1 => Rejection::NotAuthorized,
             2 => Rejection::PolicyUnavailable,
             _ => return Err(lwsec_result::LWSEC_INVALID_PARAMETER.into()),
         };
         match c.reject_client(reason) {
-            Error::ClientRejected(_) => Ok(()),
+            Error::ClientRejected(_) => {
+                log_line(
+                    lwsec_log_level::LWSEC_LOG_DEBUG,
+                    format_args!("client rejected: {reason}"),
+                );
+                Ok(())
+            }
             other => Err(other.into()),
         }
     })
@@ -654,7 +726,7 @@ pub unsafe extern "C" fn lwsec_conn_take_early_data(
     buf_len: usize,
     out_written: *mut usize,
 ) -> lwsec_result {
-    with_handle(conn, |h| {
+    with_handle("lwsec_conn_take_early_data", conn, |h| {
         // SAFETY: the caller promised both pointers are NULL or valid as documented.
         let (buf, out) = unsafe { (output(buf, buf_len)?, Out::new(out_written)?) };
         let data = h
@@ -684,7 +756,7 @@ pub unsafe extern "C" fn lwsec_conn_announced_server_keys(
     buf_len: usize,
     out_written: *mut usize,
 ) -> lwsec_result {
-    with_handle(conn, |h| {
+    with_handle("lwsec_conn_announced_server_keys", conn, |h| {
         // SAFETY: the caller promised both pointers are NULL or valid as documented.
         let (buf, out) = unsafe { (output(buf, buf_len)?, Out::new(out_written)?) };
         if h.announced_keys.is_empty() {
@@ -716,7 +788,7 @@ pub unsafe extern "C" fn lwsec_conn_peer_identity(
     buf_len: usize,
     out_written: *mut usize,
 ) -> lwsec_result {
-    with_conn(conn, |c| {
+    with_conn("lwsec_conn_peer_identity", conn, |c| {
         // SAFETY: the caller promised both pointers are NULL or valid as documented.
         let (buf, out) = unsafe { (output(buf, buf_len)?, Out::new(out_written)?) };
         if !c.is_established() {
@@ -745,7 +817,7 @@ pub unsafe extern "C" fn lwsec_conn_peer_alert(
     out_code: *mut u8,
     out_authenticated: *mut bool,
 ) -> lwsec_result {
-    with_conn(conn, |c| {
+    with_conn("lwsec_conn_peer_alert", conn, |c| {
         // SAFETY: the caller promised both pointers are NULL or writable.
         let (code_out, auth_out) = unsafe { (Out::new(out_code)?, Out::new(out_authenticated)?) };
         match c.error() {
@@ -773,7 +845,7 @@ pub unsafe extern "C" fn lwsec_conn_handshake_state(
     conn: *mut lwsec_conn,
     out_state: *mut lwsec_handshake_state,
 ) -> lwsec_result {
-    with_conn(conn, |c| {
+    with_conn("lwsec_conn_handshake_state", conn, |c| {
         // SAFETY: the caller promised `out_state` is NULL or writable.
         let out = unsafe { Out::new(out_state)? };
         out.set(if c.client_hello().is_some() {
@@ -804,7 +876,7 @@ pub unsafe extern "C" fn lwsec_conn_suite(
     conn: *mut lwsec_conn,
     out_suite: *mut u8,
 ) -> lwsec_result {
-    with_conn(conn, |c| {
+    with_conn("lwsec_conn_suite", conn, |c| {
         // SAFETY: the caller promised `out_suite` is NULL or writable.
         let out = unsafe { Out::new(out_suite)? };
         out.set(c.suite().ok_or_else(|| not_established(c))?.to_u8());
@@ -824,7 +896,7 @@ pub unsafe extern "C" fn lwsec_conn_pattern(
     conn: *mut lwsec_conn,
     out_pattern: *mut u8,
 ) -> lwsec_result {
-    with_conn(conn, |c| {
+    with_conn("lwsec_conn_pattern", conn, |c| {
         // SAFETY: the caller promised `out_pattern` is NULL or writable.
         let out = unsafe { Out::new(out_pattern)? };
         out.set(c.pattern().ok_or_else(|| not_established(c))?.to_u8());
@@ -849,7 +921,7 @@ pub unsafe extern "C" fn lwsec_conn_peer_static_key(
     buf_len: usize,
     out_written: *mut usize,
 ) -> lwsec_result {
-    with_conn(conn, |c| {
+    with_conn("lwsec_conn_peer_static_key", conn, |c| {
         // SAFETY: the caller promised both pointers are NULL or valid as documented.
         let (buf, out) = unsafe { (output(buf, buf_len)?, Out::new(out_written)?) };
         if !c.is_established() {
@@ -878,7 +950,7 @@ pub unsafe extern "C" fn lwsec_conn_handshake_hash(
     buf_len: usize,
     out_written: *mut usize,
 ) -> lwsec_result {
-    with_conn(conn, |c| {
+    with_conn("lwsec_conn_handshake_hash", conn, |c| {
         // SAFETY: the caller promised both pointers are NULL or valid as documented.
         let (buf, out) = unsafe { (output(buf, buf_len)?, Out::new(out_written)?) };
         let hash = c.handshake_hash().ok_or_else(|| not_established(c))?;
@@ -906,7 +978,7 @@ pub unsafe extern "C" fn lwsec_conn_export_keying_material(
     out: *mut u8,
     out_len: usize,
 ) -> lwsec_result {
-    with_conn(conn, |c| {
+    with_conn("lwsec_conn_export_keying_material", conn, |c| {
         // SAFETY: the caller promised all buffers are NULL or valid as documented.
         let (label, context, out) = unsafe {
             (
@@ -933,7 +1005,14 @@ pub unsafe extern "C" fn lwsec_conn_update_keys(
     conn: *mut lwsec_conn,
     request_peer: bool,
 ) -> lwsec_result {
-    with_conn(conn, |c| Ok(c.update_keys(request_peer)?))
+    with_conn("lwsec_conn_update_keys", conn, |c| {
+        c.update_keys(request_peer)?;
+        log_line(
+            lwsec_log_level::LWSEC_LOG_DEBUG,
+            format_args!("key update sent (peer asked to update too: {request_peer})"),
+        );
+        Ok(())
+    })
 }
 
 /// Sends a keep-alive ping with up to 64 bytes of payload; the answer
@@ -949,10 +1028,12 @@ pub unsafe extern "C" fn lwsec_conn_ping(
     payload: *const u8,
     payload_len: usize,
 ) -> lwsec_result {
-    with_conn(conn, |c| {
+    with_conn("lwsec_conn_ping", conn, |c| {
         // SAFETY: the caller promised `payload` points to `payload_len` readable bytes.
         let payload = unsafe { input(payload, payload_len)? };
-        Ok(c.ping(payload)?)
+        c.ping(payload)?;
+        log_line(lwsec_log_level::LWSEC_LOG_DEBUG, format_args!("ping sent"));
+        Ok(())
     })
 }
 
@@ -967,7 +1048,22 @@ pub unsafe extern "C" fn lwsec_conn_ping(
 /// `conn` is NULL or a live connection.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn lwsec_conn_close(conn: *mut lwsec_conn) -> lwsec_result {
-    with_conn(conn, |c| Ok(c.close()?))
+    with_conn("lwsec_conn_close", conn, |c| {
+        let (closed_before, failed_before) = (c.is_closed(), c.error().is_some());
+        c.close()?;
+        if c.is_closed() && !closed_before {
+            log_line(
+                lwsec_log_level::LWSEC_LOG_INFO,
+                format_args!("closing: close_notify queued"),
+            );
+        } else if !failed_before && c.error().is_some() {
+            log_line(
+                lwsec_log_level::LWSEC_LOG_INFO,
+                format_args!("closing: handshake abandoned, nothing sent"),
+            );
+        }
+        Ok(())
+    })
 }
 
 /// Reports that the peer's byte stream ended (`recv` returned 0). `LWSEC_OK`
@@ -980,7 +1076,7 @@ pub unsafe extern "C" fn lwsec_conn_close(conn: *mut lwsec_conn) -> lwsec_result
 /// `conn` is NULL or a live connection.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn lwsec_conn_handle_eof(conn: *mut lwsec_conn) -> lwsec_result {
-    with_conn(conn, |c| Ok(c.handle_eof()?))
+    with_conn("lwsec_conn_handle_eof", conn, |c| Ok(c.handle_eof()?))
 }
 
 /// The time (in the milliseconds of `now_ms`) at which
@@ -997,7 +1093,7 @@ pub unsafe extern "C" fn lwsec_conn_poll_timeout(
     conn: *mut lwsec_conn,
     out_deadline_ms: *mut u64,
 ) -> lwsec_result {
-    with_conn(conn, |c| {
+    with_conn("lwsec_conn_poll_timeout", conn, |c| {
         // SAFETY: the caller promised `out_deadline_ms` is NULL or writable.
         let out = unsafe { Out::new(out_deadline_ms)? };
         let deadline = c.poll_timeout().ok_or(lwsec_result::LWSEC_NOT_AVAILABLE)?;
@@ -1017,7 +1113,9 @@ pub unsafe extern "C" fn lwsec_conn_handle_timeout(
     conn: *mut lwsec_conn,
     now_ms: u64,
 ) -> lwsec_result {
-    with_conn(conn, |c| Ok(c.handle_timeout(Time::from_millis(now_ms))?))
+    with_conn("lwsec_conn_handle_timeout", conn, |c| {
+        Ok(c.handle_timeout(Time::from_millis(now_ms))?)
+    })
 }
 
 /// Copies the detailed English message of the last failed call on this

@@ -251,7 +251,6 @@ pub(crate) fn log(level: lwsec_log_level, args: fmt::Arguments<'_>) {
 /// lwsec's own failures (internal error, RNG), `LWSEC_LOG_WARN` otherwise.
 /// The line names the function, the error's `lwsec_result` code and its
 /// message.
-#[allow(dead_code)] // called by src/ffi/conn.rs's failure paths
 pub(crate) fn log_connection_failure(function: &str, err: &Error) {
     let level = match err {
         Error::Internal(_) | Error::Rng => lwsec_log_level::LWSEC_LOG_ERROR,

@@ -5,7 +5,7 @@ use std::fmt;
 use std::future::{Future, poll_fn};
 use std::io;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use ::tokio::io::{AsyncRead, AsyncWrite};
@@ -16,7 +16,8 @@ use super::policy::{Authorizer, ReplayGuard};
 use super::unconfirmed::{PendingGuard, Unconfirmed};
 use super::{DEFAULT_HANDSHAKE_TIMEOUT, Stream, timed_out};
 use crate::{
-    Acceptance, ClientHello, Connection, Error, Limit, Rejection, ServerConfig, ServerOptions, Time,
+    Acceptance, AcceptorMetrics, ClientHello, Connection, Error, Limit, Rejection, ServerConfig,
+    ServerOptions, Time,
 };
 
 /// Handshakes in progress above which new clients must first echo a Retry
@@ -72,8 +73,13 @@ pub const DEFAULT_HANDSHAKE_BURST: u32 = 1000;
 ///   clients cannot pin memory for long. Open connections are capped
 ///   (default [`DEFAULT_MAX_CONNECTIONS`]).
 ///
-/// Clone it freely: clones share the policies and the count of handshakes
-/// in progress.
+/// * **Metrics**: [`metrics`](Self::metrics) returns a snapshot of its
+///   counters ([`AcceptorMetrics`]); with the `tracing` feature each
+///   connection also gets a span and events (see the crate's README,
+///   "Observability").
+///
+/// Clone it freely: clones share the policies, the count of handshakes in
+/// progress and the metrics.
 ///
 /// ```no_run
 /// # async fn run(config: std::sync::Arc<lwsec::ServerConfig>) -> std::io::Result<()> {
@@ -113,8 +119,7 @@ pub struct Acceptor {
     replay_guard_timeout: Duration,
     cookie_threshold: usize,
     timeout: Duration,
-    pending: Arc<AtomicUsize>,
-    cookies_demanded: Arc<AtomicUsize>,
+    /// The limits, and the counters behind [`metrics`](Self::metrics).
     limits: Arc<Limits>,
     rate: Option<Arc<RateLimit>>,
 }
@@ -132,8 +137,6 @@ impl Acceptor {
             replay_guard_timeout: DEFAULT_REPLAY_GUARD_TIMEOUT,
             cookie_threshold: DEFAULT_COOKIE_THRESHOLD,
             timeout: DEFAULT_HANDSHAKE_TIMEOUT,
-            pending: Arc::new(AtomicUsize::new(0)),
-            cookies_demanded: Arc::new(AtomicUsize::new(0)),
             limits: Arc::new(Limits::new(DEFAULT_MEMORY_BUDGET, DEFAULT_MAX_CONNECTIONS)),
             rate: Some(Arc::new(RateLimit::new(
                 DEFAULT_HANDSHAKES_PER_SECOND,
@@ -144,7 +147,8 @@ impl Acceptor {
 
     /// The memory budget, in bytes, for received data not yet taken by the
     /// application, across every connection of this acceptor and its clones
-    /// (default [`DEFAULT_MEMORY_BUDGET`]). Set it before cloning.
+    /// (default [`DEFAULT_MEMORY_BUDGET`]). Set it before cloning (and
+    /// before accepting: the [`metrics`](Self::metrics) start again).
     pub fn with_memory_budget(mut self, bytes: usize) -> Self {
         self.limits = Arc::new(Limits::new(bytes, self.limits.max_connections));
         self
@@ -152,7 +156,8 @@ impl Acceptor {
 
     /// The most connections open at once (default
     /// [`DEFAULT_MAX_CONNECTIONS`]); further clients are dropped before any
-    /// work. Set it before cloning.
+    /// work. Set it before cloning (and before accepting: the
+    /// [`metrics`](Self::metrics) start again).
     pub fn with_max_connections(mut self, max: usize) -> Self {
         self.limits = Arc::new(Limits::new(self.limits.budget, max));
         self
@@ -217,25 +222,54 @@ impl Acceptor {
     }
 
     /// Handshakes in progress now (clients that sent a ClientHello and are
-    /// not yet established).
+    /// not yet established): [`AcceptorMetrics::pending_handshakes`].
     pub fn pending_handshakes(&self) -> usize {
-        self.pending.load(Ordering::SeqCst)
+        self.limits.counters.pending.load(Ordering::SeqCst)
     }
 
-    /// Connections open now (from `accept` until the stream is dropped).
+    /// Connections open now (from `accept` until the stream is dropped):
+    /// [`AcceptorMetrics::open_connections`].
     pub fn open_connections(&self) -> usize {
         self.limits.connections()
     }
 
     /// Bytes of received data held for the application now, across
-    /// connections (what the memory budget limits).
+    /// connections (what the memory budget limits):
+    /// [`AcceptorMetrics::buffered_bytes`].
     pub fn buffered_bytes(&self) -> usize {
         self.limits.held()
     }
 
-    /// How many accepted connections had to present a cookie so far.
+    /// How many accepted connections had to present a cookie so far:
+    /// [`AcceptorMetrics::cookies_demanded`].
     pub fn cookies_demanded(&self) -> usize {
-        self.cookies_demanded.load(Ordering::SeqCst)
+        usize::try_from(self.limits.counters.cookies_demanded()).unwrap_or(usize::MAX)
+    }
+
+    /// A snapshot of this acceptor's counters (shared with its clones):
+    /// handshakes started, completed and failed (by alert), clients
+    /// rejected, decisions timed out, cookies demanded, early data accepted
+    /// and rejected, bytes in and out, and the gauges above.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # let config = Arc::new(lwsec::ServerConfig::new(lwsec::StaticKeyPair::from_private_bytes([1; 32])));
+    /// let acceptor = lwsec::tokio::Acceptor::new(config);
+    /// let m = acceptor.metrics();
+    /// println!(
+    ///     "handshakes: {} ok, {} failed ({} bad_cookie); {} open",
+    ///     m.handshakes_completed,
+    ///     m.handshakes_failed,
+    ///     m.failed_by_alert(lwsec::AlertCode::BadCookie),
+    ///     m.open_connections,
+    /// );
+    /// ```
+    pub fn metrics(&self) -> AcceptorMetrics {
+        self.limits.counters.snapshot(
+            self.open_connections(),
+            self.pending_handshakes(),
+            self.buffered_bytes(),
+        )
     }
 
     /// Runs the server handshake over `io` with the client at `peer` (a
@@ -287,45 +321,76 @@ impl Acceptor {
     where
         IO: AsyncRead + AsyncWrite + Unpin,
     {
+        let counters = &self.limits.counters;
         if let (Some(rate), Some(addr)) = (&self.rate, options.socket_addr()) {
             if !rate.allow(addr.ip(), std::time::Instant::now()) {
+                counters.refused_by_limits();
                 return Err(Error::LimitReached(Limit::HandshakeRate).into());
             }
         }
-        let charge = Limits::open(&self.limits).ok_or(Error::LimitReached(Limit::Connections))?;
+        let Some(charge) = Limits::open(&self.limits) else {
+            counters.refused_by_limits();
+            return Err(Error::LimitReached(Limit::Connections).into());
+        };
+        #[cfg(feature = "tracing")]
+        let span = {
+            let peer = options.socket_addr();
+            crate::adapter::observe::trace::connection_span(
+                crate::Side::Server,
+                peer.as_ref().map(|p| p as &dyn fmt::Display),
+            )
+        };
         let conn = Connection::server_with_options(self.config.clone(), Time::now(), options)?;
         let deadline = Instant::now()
             .checked_add(self.timeout)
             .unwrap_or_else(Instant::now);
         let mut stream = Stream::new(conn, io);
         stream.set_charge(charge);
+        #[cfg(feature = "tracing")]
+        stream.set_span(span.clone());
+        let mut pending = None;
         let run = async {
             // Only a client that sent something counts as a handshake in
             // progress: idle sockets do not make others echo cookies.
             poll_fn(|cx| stream.poll_first_input(cx)).await?;
-            let in_progress = self
-                .pending
-                .fetch_add(1, Ordering::SeqCst)
-                .saturating_add(1);
-            let pending = PendingGuard::new(self.pending.clone());
+            let (guard, in_progress) = PendingGuard::start(self.limits.clone());
+            let guard = pending.insert(guard);
             let demand_cookie = in_progress > self.cookie_threshold;
             if demand_cookie {
-                self.cookies_demanded.fetch_add(1, Ordering::SeqCst);
+                guard.counters().cookie_demanded();
             }
             stream.conn_mut().set_cookie_demanded(demand_cookie)?;
-            let hello = self.decide_on(&mut stream).await?;
-            Ok::<_, io::Error>((hello, pending))
+            self.decide_on(&mut stream).await
         };
-        let (hello, pending) = timeout_at(deadline, run)
+        #[cfg(feature = "tracing")]
+        let run = tracing::Instrument::instrument(run, span);
+        let result = timeout_at(deadline, run)
             .await
-            .map_err(|_| timed_out(self.timeout))??;
-        Ok(Unconfirmed::new(
-            stream,
-            hello,
-            deadline,
-            self.timeout,
-            pending,
-        ))
+            .map_err(|_| timed_out(self.timeout))
+            .and_then(|r| r);
+        match (result, pending) {
+            (Ok(hello), Some(pending)) => Ok(Unconfirmed::new(
+                stream,
+                hello,
+                deadline,
+                self.timeout,
+                pending,
+            )),
+            (Ok(_), None) => Err(io::Error::other("lwsec: handshake decided before it began")),
+            (Err(e), pending) => {
+                #[cfg(feature = "tracing")]
+                crate::adapter::observe::trace::handshake_failed(
+                    stream.span(),
+                    &e,
+                    self.timeout
+                        .saturating_sub(deadline.saturating_duration_since(Instant::now())),
+                );
+                if let Some(pending) = pending {
+                    pending.failed(&e);
+                }
+                Err(e)
+            }
+        }
     }
 
     /// Drives the handshake to the decision point, decides, and drives on
@@ -338,12 +403,17 @@ impl Acceptor {
         let Some(hello) = stream.conn().client_hello().cloned() else {
             return Err(io::Error::other("lwsec: handshake ended before a decision"));
         };
+        let counters = &self.limits.counters;
         match self.decide(&hello).await {
             Ok(acceptance) => {
                 stream.conn_mut().accept_client(acceptance, Time::now())?;
                 stream.forget_handshake_events();
+                if hello.early_data().is_some() {
+                    counters.early_data(stream.has_early_data());
+                }
             }
             Err(reason) => {
+                counters.client_rejected(reason);
                 let err = stream.conn_mut().reject_client(reason);
                 // Best effort: the alert goes out within the deadline.
                 let _ = poll_fn(|cx| stream.poll_flush_all(cx)).await;
@@ -363,15 +433,23 @@ impl Acceptor {
                 None => Ok(None),
                 Some(a) => timeout(self.authorizer_timeout, a.authorize(hello))
                     .await
-                    .unwrap_or(Err(Rejection::PolicyUnavailable)),
+                    .unwrap_or_else(|_| {
+                        self.limits.counters.decision_timed_out();
+                        Err(Rejection::PolicyUnavailable)
+                    }),
             }
         };
         let fresh = async {
             match (hello.early_data(), &self.replay_guard) {
-                (Some(offer), Some(guard)) if offer.needs_replay_check() => matches!(
-                    timeout(self.replay_guard_timeout, guard.check(offer, now)).await,
-                    Ok(Ok(true))
-                ),
+                (Some(offer), Some(guard)) if offer.needs_replay_check() => {
+                    match timeout(self.replay_guard_timeout, guard.check(offer, now)).await {
+                        Ok(verdict) => matches!(verdict, Ok(true)),
+                        Err(_) => {
+                            self.limits.counters.decision_timed_out();
+                            false
+                        }
+                    }
+                }
                 _ => false,
             }
         };

@@ -10,6 +10,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use std::time::Instant;
 
+use crate::adapter::observe::Counters;
+
 /// Default memory budget for received, undelivered bytes across all of an
 /// acceptor's connections: 256 MiB.
 pub const DEFAULT_MEMORY_BUDGET: usize = 256 << 20;
@@ -29,6 +31,9 @@ pub(super) struct Limits {
     held: AtomicUsize,
     pub(super) max_connections: usize,
     connections: AtomicUsize,
+    /// What [`Acceptor::metrics`](super::Acceptor::metrics) reports
+    /// (handshakes in progress are its `pending` gauge).
+    pub(super) counters: Counters,
 }
 
 impl Limits {
@@ -38,6 +43,7 @@ impl Limits {
             held: AtomicUsize::new(0),
             max_connections,
             connections: AtomicUsize::new(0),
+            counters: Counters::default(),
         }
     }
 
@@ -74,6 +80,11 @@ pub(crate) struct Charge {
 }
 
 impl Charge {
+    /// The acceptor's counters, for the bytes the stream moves.
+    pub(crate) fn counters(&self) -> &Counters {
+        &self.limits.counters
+    }
+
     /// Records that the connection now holds `bytes`.
     pub(crate) fn set(&mut self, bytes: usize) {
         if bytes > self.charged {

@@ -74,6 +74,7 @@ use ::tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::{Acceptance, ClientConfig, Connection, Error, ServerConfig, ServerOptions, Time};
 
+pub use crate::adapter::observe::AcceptorMetrics;
 pub use acceptor::{
     Acceptor, DEFAULT_AUTHORIZER_TIMEOUT, DEFAULT_COOKIE_THRESHOLD, DEFAULT_HANDSHAKE_BURST,
     DEFAULT_HANDSHAKES_PER_SECOND, DEFAULT_REPLAY_GUARD_TIMEOUT,
@@ -143,25 +144,55 @@ async fn run_handshake<IO>(conn: Connection, io: IO, timeout: Duration) -> io::R
 where
     IO: AsyncRead + AsyncWrite + Unpin,
 {
+    #[cfg(feature = "tracing")]
+    let started = std::time::Instant::now();
+    #[cfg(feature = "tracing")]
+    let span = crate::adapter::observe::trace::connection_span(conn.side(), None);
     let mut stream = Stream::new(conn, io);
+    #[cfg(feature = "tracing")]
+    stream.set_span(span.clone());
+    #[cfg(feature = "tracing")]
+    let mut server_key_id = None;
     let run = async {
         loop {
             poll_fn(|cx| stream.poll_handshake(cx, false)).await?;
-            if stream.conn().client_hello().is_none() {
+            let Some(hello) = stream.conn().client_hello() else {
                 return Ok::<(), io::Error>(());
+            };
+            #[cfg(feature = "tracing")]
+            {
+                server_key_id = Some(hello.server_key_id());
             }
+            #[cfg(not(feature = "tracing"))]
+            let _ = hello;
             stream
                 .conn_mut()
                 .accept_client(Acceptance::new(), Time::now())?;
         }
     };
-    match ::tokio::time::timeout(timeout, run).await {
-        Ok(Ok(())) => {
+    #[cfg(feature = "tracing")]
+    let run = tracing::Instrument::instrument(run, span);
+    let result = match ::tokio::time::timeout(timeout, run).await {
+        Ok(result) => result,
+        Err(_) => Err(timed_out(timeout)),
+    };
+    match result {
+        Ok(()) => {
             stream.forget_handshake_events();
+            #[cfg(feature = "tracing")]
+            crate::adapter::observe::trace::handshake_completed(
+                stream.span(),
+                stream.conn(),
+                server_key_id,
+                started.elapsed(),
+            );
             Ok(stream)
         }
-        Ok(Err(e)) => Err(e),
-        Err(_) => Err(timed_out(timeout)),
+        Err(e) => {
+            #[cfg(feature = "tracing")]
+            crate::adapter::observe::trace::handshake_failed(stream.span(), &e, started.elapsed());
+            Err(e)
+        }
     }
 }
 

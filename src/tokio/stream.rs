@@ -62,6 +62,9 @@ pub struct Stream<IO> {
     cold: Option<Box<Cold>>,
     /// An acceptor's connection slot and memory-budget charge.
     charge: Option<Charge>,
+    /// The connection's span (feature `tracing`).
+    #[cfg(feature = "tracing")]
+    span: tracing::Span,
 }
 
 /// What a stream needs only now and then.
@@ -96,6 +99,45 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
             timer: None,
             cold: None,
             charge: None,
+            #[cfg(feature = "tracing")]
+            span: tracing::Span::none(),
+        }
+    }
+
+    /// Sets the connection's span (feature `tracing`).
+    #[cfg(feature = "tracing")]
+    pub(super) fn set_span(&mut self, span: tracing::Span) {
+        self.span = span;
+    }
+
+    /// The connection's span (feature `tracing`).
+    #[cfg(feature = "tracing")]
+    pub(super) fn span(&self) -> &tracing::Span {
+        &self.span
+    }
+
+    /// Server: whether the client's early data was accepted and is waiting
+    /// for the application.
+    pub(super) fn has_early_data(&self) -> bool {
+        self.cold
+            .as_deref()
+            .is_some_and(|c| c.notes.early_data.is_some())
+    }
+
+    /// Counts bytes read from the transport in the acceptor's metrics.
+    fn count_in(&self, n: usize) {
+        if let Some(charge) = &self.charge {
+            charge.counters().bytes_in(n);
+        }
+    }
+
+    /// Reports a failure of an established connection (feature `tracing`;
+    /// handshake failures are reported by the handshake's future).
+    #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+    fn trace_failure(&self, was_established: bool, err: &Error) {
+        #[cfg(feature = "tracing")]
+        if was_established {
+            crate::adapter::observe::trace::connection_failed(&self.span, err);
         }
     }
 
@@ -112,6 +154,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
     /// there is one).
     fn drain_events(&mut self) {
         while let Some(event) = self.conn.poll_event() {
+            #[cfg(feature = "tracing")]
+            crate::adapter::observe::trace::event(&self.span, &event);
             self.cold_mut().notes.note(event);
         }
     }
@@ -316,6 +360,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
             return Poll::Ready(Err(ErrorKind::UnexpectedEof.into()));
         }
         let data = buf.filled();
+        self.count_in(data.len());
         self.cold_mut().leftover.extend_from_slice(data);
         Poll::Ready(Ok(()))
     }
@@ -340,6 +385,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
     pub(super) fn poll_close(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         if !self.conn.is_closed() && self.conn.error().is_none() {
             self.conn.close()?;
+            #[cfg(feature = "tracing")]
+            if self.conn.is_closed() {
+                crate::adapter::observe::trace::closing(&self.span);
+            }
         }
         ready!(self.poll_flush_all(cx))?;
         Pin::new(&mut self.io).poll_shutdown(cx)
@@ -370,6 +419,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
                 }
                 Poll::Ready(Ok(0)) => return Poll::Ready(Err(ErrorKind::WriteZero.into())),
                 Poll::Ready(Ok(n)) => {
+                    if let Some(charge) = &self.charge {
+                        charge.counters().bytes_out(n);
+                    }
                     self.conn.consume_output(n);
                     if let Some(cold) = &mut self.cold {
                         cold.write_waiters
@@ -393,10 +445,16 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
             // Shed load: this connection holds part of a spent budget.
             return Poll::Ready(Err(Error::LimitReached(crate::Limit::MemoryBudget).into()));
         }
+        let was_established = self.conn.is_established();
         let consumed = if self.leftover().is_empty() {
             let mut storage = [MaybeUninit::<u8>::uninit(); READ_BUF_LEN];
             let mut buf = ReadBuf::uninit(&mut storage);
-            if Pin::new(&mut self.io).poll_read(cx, &mut buf)?.is_pending() {
+            let read = Pin::new(&mut self.io).poll_read(cx, &mut buf);
+            #[cfg(feature = "tracing")]
+            if let (Poll::Ready(Err(e)), true) = (&read, was_established) {
+                crate::adapter::observe::trace::transport_failed(&self.span, e);
+            }
+            if read?.is_pending() {
                 if !self.conn.wants_write() && self.conn.next_message_len().is_none() {
                     // Idle: keep only secrets while waiting (see the core's docs).
                     self.release_idle_memory();
@@ -404,8 +462,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
                 return Poll::Pending;
             }
             let data = buf.filled();
+            self.count_in(data.len());
             if data.is_empty() {
                 if let Err(e) = self.conn.handle_eof() {
+                    self.trace_failure(was_established, &e);
                     return Poll::Ready(Err(self.fatal(cx, e)));
                 }
                 self.cold_mut().eof = true;
@@ -413,7 +473,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
             }
             let n = match self.conn.handle_input(data, Time::now()) {
                 Ok(n) => n,
-                Err(e) => return Poll::Ready(Err(self.fatal(cx, e))),
+                Err(e) => {
+                    self.trace_failure(was_established, &e);
+                    return Poll::Ready(Err(self.fatal(cx, e)));
+                }
             };
             if let Some(rest) = data.get(n..).filter(|rest| !rest.is_empty()) {
                 // The buffer is on this poll's stack: keep what is left.
@@ -433,7 +496,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
                     }
                     n
                 }
-                Err(e) => return Poll::Ready(Err(self.fatal(cx, e))),
+                Err(e) => {
+                    self.trace_failure(was_established, &e);
+                    return Poll::Ready(Err(self.fatal(cx, e)));
+                }
             }
         };
         self.drain_events();
@@ -466,7 +532,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
             };
             let now = Time::now();
             if due <= now {
+                let was_established = self.conn.is_established();
                 if let Err(e) = self.conn.handle_timeout(now) {
+                    self.trace_failure(was_established, &e);
                     return Err(self.fatal(cx, e));
                 }
                 let _ = self.poll_write_pending(cx, READER)?;

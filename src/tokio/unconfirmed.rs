@@ -4,30 +4,69 @@
 use std::future::poll_fn;
 use std::io;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use ::tokio::io::{AsyncRead, AsyncWrite};
 use ::tokio::time::{Instant, timeout_at};
 use bytes::Bytes;
 
+use super::limits::Limits;
 use super::{Stream, timed_out};
 use crate::ClientHello;
+use crate::adapter::observe::Counters;
 
-/// Decrements the acceptor's in-progress count when a handshake ends,
-/// however it ends.
+/// A handshake in progress, from the client's first bytes until it ends:
+/// counted in the acceptor's `pending_handshakes` gauge while it lives, and
+/// in its metrics once resolved. Dropped unresolved, the handshake was
+/// abandoned (counted as failed).
 #[derive(Debug)]
-pub(super) struct PendingGuard(Arc<AtomicUsize>);
+pub(super) struct PendingGuard {
+    limits: Arc<Limits>,
+    resolved: bool,
+}
 
 impl PendingGuard {
-    pub(super) fn new(count: Arc<AtomicUsize>) -> Self {
-        Self(count)
+    /// Counts a handshake started; also returns how many are in progress,
+    /// this one included.
+    pub(super) fn start(limits: Arc<Limits>) -> (Self, usize) {
+        let in_progress = limits
+            .counters
+            .pending
+            .fetch_add(1, Ordering::SeqCst)
+            .saturating_add(1);
+        limits.counters.handshake_started();
+        let guard = Self {
+            limits,
+            resolved: false,
+        };
+        (guard, in_progress)
+    }
+
+    /// The acceptor's counters.
+    pub(super) fn counters(&self) -> &Counters {
+        &self.limits.counters
+    }
+
+    /// The handshake completed.
+    pub(super) fn completed(mut self) {
+        self.resolved = true;
+        self.limits.counters.handshake_completed();
+    }
+
+    /// The handshake failed with `err`.
+    pub(super) fn failed(mut self, err: &io::Error) {
+        self.resolved = true;
+        self.limits.counters.handshake_failed(Some(err));
     }
 }
 
 impl Drop for PendingGuard {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+        self.limits.counters.pending.fetch_sub(1, Ordering::SeqCst);
+        if !self.resolved {
+            self.limits.counters.handshake_failed(None);
+        }
     }
 }
 
@@ -47,7 +86,7 @@ pub struct Unconfirmed<IO> {
     hello: ClientHello,
     deadline: Instant,
     timeout: Duration,
-    _pending: PendingGuard,
+    pending: PendingGuard,
 }
 
 impl<IO: AsyncRead + AsyncWrite + Unpin> Unconfirmed<IO> {
@@ -63,7 +102,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Unconfirmed<IO> {
             hello,
             deadline,
             timeout,
-            _pending: pending,
+            pending,
         }
     }
 
@@ -90,13 +129,38 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Unconfirmed<IO> {
     /// Waits for the client's key confirmation (within what is left of the
     /// acceptor's handshake timeout) and returns the established stream.
     pub async fn confirm(mut self) -> io::Result<Stream<IO>> {
-        timeout_at(
+        let result = timeout_at(
             self.deadline,
             poll_fn(|cx| self.stream.poll_handshake(cx, false)),
         )
         .await
-        .map_err(|_| timed_out(self.timeout))??;
-        self.stream.forget_handshake_events();
-        Ok(self.stream)
+        .map_err(|_| timed_out(self.timeout))
+        .and_then(|r| r);
+        #[cfg(feature = "tracing")]
+        let elapsed = self
+            .deadline
+            .checked_sub(self.timeout)
+            .map(|start| start.elapsed())
+            .unwrap_or_default();
+        match result {
+            Ok(()) => {
+                self.stream.forget_handshake_events();
+                #[cfg(feature = "tracing")]
+                crate::adapter::observe::trace::handshake_completed(
+                    self.stream.span(),
+                    self.stream.conn(),
+                    Some(self.hello.server_key_id()),
+                    elapsed,
+                );
+                self.pending.completed();
+                Ok(self.stream)
+            }
+            Err(e) => {
+                #[cfg(feature = "tracing")]
+                crate::adapter::observe::trace::handshake_failed(self.stream.span(), &e, elapsed);
+                self.pending.failed(&e);
+                Err(e)
+            }
+        }
     }
 }
