@@ -70,8 +70,7 @@ use crate::{
     PublicKey, Rejection, ServerConfig, ServerOptions, Time,
 };
 
-/// Handshake deadline of [`connect`], [`accept`] and the [`Acceptor`].
-pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+use crate::DEFAULT_HANDSHAKE_TIMEOUT;
 
 /// A transport whose reads can time out, so that a silent peer cannot hold
 /// a handshake (and its thread) forever. Implemented for TCP and Unix

@@ -71,6 +71,10 @@ pub const DEFAULT_SERVER_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 pub const DEFAULT_SERVER_KEEPALIVE_INTERVAL: Duration = Duration::from_secs(120);
 /// A server's default partial-message timeout.
 pub const DEFAULT_PARTIAL_MESSAGE_TIMEOUT: Duration = Duration::from_secs(30);
+/// The adapters' default handshake deadline: `connect`, `accept` and the
+/// acceptors of [`blocking`](crate::blocking) and `tokio`, and the tokio
+/// `Connector`.
+pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl TransportConfig {
     /// The defaults of a server ([`ServerConfig::new`]): like

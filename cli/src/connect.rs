@@ -10,7 +10,8 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use clap::Args;
-use lwsec::tokio::{DEFAULT_HANDSHAKE_TIMEOUT, Stream};
+use lwsec::DEFAULT_HANDSHAKE_TIMEOUT;
+use lwsec::tokio::Stream;
 use lwsec::{ClientConfig, Connection, Event, Time};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;

@@ -88,8 +88,7 @@ pub use redis_guard::RedisReplayGuard;
 pub use stream::Stream;
 pub use unconfirmed::Unconfirmed;
 
-/// Handshake timeout of [`connect`], [`accept`] and the [`Acceptor`].
-pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+use crate::DEFAULT_HANDSHAKE_TIMEOUT;
 
 /// Connects as a client over `io`: runs the handshake, giving up after
 /// [`DEFAULT_HANDSHAKE_TIMEOUT`]. Short for `Connector::new(config).connect(io)`;
