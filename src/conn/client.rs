@@ -7,15 +7,15 @@ use bytes::Bytes;
 use super::Side;
 use super::transport::Transport;
 use crate::config::ClientConfig;
-use crate::crypto::dh::{PublicKey, StaticKeyPair};
+use crate::crypto::dh::PublicKey;
 use crate::error::Error;
-use crate::noise::HandshakeState;
+use crate::noise::{HandshakeState, LocalKey};
 use crate::record::{ContentType, Output};
 use crate::suite::Suite;
 use crate::time::Time;
 use crate::wire::extensions::{self, Message};
 use crate::wire::frame::{FrameType, write_frame};
-use crate::wire::hello::{ClientHelloHeader, FLAG_EARLY_DATA, Retry, prologue};
+use crate::wire::hello::{ClientHelloHeader, FLAG_EARLY_DATA, PROLOGUE_LABEL, Retry, SuiteList};
 
 /// The client has sent its ClientHello and waits for the server's answer.
 pub(crate) struct ExpectServerHello {
@@ -78,7 +78,7 @@ impl ExpectServerHello {
         let header = ClientHelloHeader {
             pattern: config.pattern().to_u8(),
             suite: suite.to_u8(),
-            suites: config.suites.iter().map(|s| s.to_u8()).collect(),
+            suites: SuiteList::new(config.suites.iter().map(|s| s.to_u8()))?,
             key_id: config.server_key().key_id_with(config.provider.hash),
             flags: if early_data.is_some() {
                 FLAG_EARLY_DATA
@@ -89,13 +89,13 @@ impl ExpectServerHello {
         };
         let mut body = Vec::with_capacity(128);
         header.encode(&mut body)?;
-        let e = StaticKeyPair::generate_with(config.provider, config.rng.as_ref())?;
+        let e = LocalKey::generate(config.provider, config.rng.as_ref())?;
         let mut noise = HandshakeState::initialize(
             config.provider,
             config.pattern(),
             suite,
             true,
-            &prologue(&body),
+            &[PROLOGUE_LABEL, &body],
             config.client_key().cloned(),
             Some(e),
             Some(config.server_key()),
@@ -120,14 +120,14 @@ impl ExpectServerHello {
     pub(crate) fn handle(
         mut self: Box<Self>,
         frame_type: FrameType,
-        body: &[u8],
+        body: &mut [u8],
         out: &mut Output,
         now: Time,
     ) -> Result<ClientNext, Error> {
         match frame_type {
             FrameType::ServerHello => {
                 let payload = self.noise.read_message(body)?;
-                let exts = extensions::parse(&payload, Message::ServerHello)?;
+                let exts = extensions::parse(payload, Message::ServerHello)?;
                 let early_status = match (&self.early_data, exts.early_data_status) {
                     (Some(_), Some(status)) => Some(status),
                     (None, None) if self.early_data_dropped => Some(false),

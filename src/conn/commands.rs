@@ -111,7 +111,7 @@ impl Connection {
         match decision.accept(acceptance, &mut self.tx) {
             Ok((keys, early_data)) => {
                 self.state =
-                    State::Established(Box::new(Established::new(*keys, false, identity, now)));
+                    State::Established(Box::new(Established::new(keys, false, identity, now)));
                 if let Some(data) = early_data {
                     self.events.push(Event::EarlyData(data));
                 }

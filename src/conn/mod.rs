@@ -290,7 +290,7 @@ impl Connection {
             }
             (State::Failed(e), _) => Err(Failure::silent(e.clone())),
             (_, FrameType::Alert) => self.cleartext_alert(&frame),
-            _ => self.handshake_frame(&frame, now),
+            _ => self.handshake_frame(frame, now),
         }
     }
 
@@ -317,9 +317,10 @@ impl Connection {
 
     /// A handshake frame (ClientHello, ServerHello, Retry) or a record
     /// before there are keys.
-    fn handshake_frame(&mut self, frame: &Frame, now: Time) -> Result<(), Failure> {
+    fn handshake_frame(&mut self, mut frame: Frame, now: Time) -> Result<(), Failure> {
         let frame_type = frame.header.frame_type;
-        let body = &frame.body[..];
+        // Mutable: the Noise message is decrypted in place.
+        let body = &mut frame.body[..];
         match std::mem::replace(&mut self.state, State::HandshakeStep) {
             State::Client(hs) => match hs.handle(frame_type, body, &mut self.tx, now) {
                 Ok(ClientNext::Again(hs)) => self.state = State::Client(hs),

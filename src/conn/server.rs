@@ -10,16 +10,15 @@ use super::decision::{Acceptance, ClientHello, EarlyDataOffer, EarlyDataRefusal}
 use super::transport::Transport;
 use crate::config::{ServerConfig, ServerOptions};
 use crate::cookie;
-use crate::crypto::dh::StaticKeyPair;
 use crate::error::Error;
-use crate::noise::HandshakeState;
+use crate::noise::{HandshakeState, LocalKey};
 use crate::record::Output;
 use crate::suite::{Pattern, Suite};
 use crate::time::Time;
 use crate::wire::Reader;
 use crate::wire::extensions::{self, Message};
-use crate::wire::frame::{FrameType, write_frame};
-use crate::wire::hello::{ClientHelloHeader, FLAG_EARLY_DATA, Retry, prologue};
+use crate::wire::frame::{FrameHeader, FrameType, HEADER_LEN, write_frame};
+use crate::wire::hello::{ClientHelloHeader, FLAG_EARLY_DATA, PROLOGUE_LABEL, Retry};
 
 /// The server waits for a ClientHello. It keeps no per-client state until
 /// one is read: a Retry is answered statelessly.
@@ -116,19 +115,23 @@ impl ExpectClientHello {
 
     /// Handles a ClientHello: a stateless Retry, or message 1 read and the
     /// decision handed to the caller. No ephemeral key is generated here: a
-    /// flight that fails to decrypt costs one Diffie-Hellman.
+    /// flight that fails to decrypt costs one Diffie-Hellman. Message 1 is
+    /// decrypted in place, in `body` (the frame in the receive buffer).
     pub(crate) fn handle(
         self,
         frame_type: FrameType,
-        body: &[u8],
+        body: &mut [u8],
         out: &mut Output,
         now: Time,
     ) -> Result<ServerNext, Error> {
         if frame_type != FrameType::ClientHello {
             return Err(Error::UnexpectedMessage("expected ClientHello"));
         }
-        let mut r = Reader::new(body);
-        let (header, header_bytes) = ClientHelloHeader::decode(&mut r, body)?;
+        let (header, header_len) = {
+            let mut r = Reader::new(body);
+            let (header, header_bytes) = ClientHelloHeader::decode(&mut r, body)?;
+            (header, header_bytes.len())
+        };
         let pattern = header.pattern()?;
         if !self.config.patterns.contains(&pattern) {
             return Err(Error::UnsupportedPattern);
@@ -148,18 +151,21 @@ impl ExpectClientHello {
             out.put(&frame);
             return Ok(ServerNext::Again(self));
         }
+        let (header_bytes, message) = body
+            .split_at_mut_checked(header_len)
+            .ok_or(Error::Decode("ClientHello header bounds"))?;
         let mut noise = HandshakeState::initialize(
             self.config.provider,
             pattern,
             selected,
             false,
-            &prologue(header_bytes),
+            &[PROLOGUE_LABEL, header_bytes],
             Some(key.clone()),
             None,
             None,
         )?;
-        let payload = noise.read_message(r.rest())?;
-        let exts = extensions::parse(&payload, Message::ClientHello)?;
+        let payload = noise.read_message(message)?;
+        let exts = extensions::parse(payload, Message::ClientHello)?;
         let flagged = header.flags & FLAG_EARLY_DATA != 0;
         let early = match (flagged, exts.early_data, exts.timestamp) {
             (true, Some(data), Some(ts)) => Some((data, Time::from_millis(ts))),
@@ -229,14 +235,15 @@ fn within_window(t: Time, now: Time, window: std::time::Duration) -> bool {
 
 impl AwaitDecision {
     /// Accepts the client: generates the ephemeral key, writes message 2
-    /// (with `early_data_status` when early data was offered) and derives
-    /// the transport keys. Returns the transport, unconfirmed, and the early
-    /// data if it was accepted.
+    /// (with `early_data_status` when early data was offered) straight into
+    /// the send buffer as a ServerHello frame, and derives the transport
+    /// keys. Returns the transport, unconfirmed, and the early data if it
+    /// was accepted. Nothing is queued on failure.
     pub(crate) fn accept(
         mut self,
         acceptance: Acceptance,
         out: &mut Output,
-    ) -> Result<(Box<Transport>, Option<Bytes>), Error> {
+    ) -> Result<(Transport, Option<Bytes>), Error> {
         let accepted = match self.early_data.take() {
             Some(data) if acceptance.early_data_fresh => Some(data),
             _ => None,
@@ -254,22 +261,48 @@ impl AwaitDecision {
             let keys: Vec<u8> = announced.iter().flat_map(|k| *k.as_bytes()).collect();
             extensions::push(&mut reply_payload, extensions::SERVER_KEYS, &keys)?;
         }
-        let e = StaticKeyPair::generate_with(self.config.provider, self.config.rng.as_ref())?;
+        let e = LocalKey::generate(self.config.provider, self.config.rng.as_ref())?;
         self.noise.set_ephemeral(e);
-        let mut reply = Vec::with_capacity(64);
-        self.noise.write_message(&reply_payload, &mut reply)?;
-        let transport = Transport::from_handshake(
-            self.config.provider,
-            Side::Server,
-            self.pattern,
-            self.suite,
-            &self.noise,
-            self.hello.client_key,
-            self.config.transport.clone(),
-        )?;
-        let mut frame = Vec::with_capacity(reply.len().saturating_add(3));
-        write_frame(&mut frame, FrameType::ServerHello, &reply)?;
-        out.put(&frame);
-        Ok((Box::new(transport), accepted))
+        let len = self.noise.message_len(reply_payload.len())?;
+        let header = FrameHeader::encode(FrameType::ServerHello, len)?;
+        let (mark, frame) = out.append(HEADER_LEN.saturating_add(len));
+        let result = self.write_server_hello(&header, &reply_payload, frame);
+        let transport = result.and_then(|()| {
+            Transport::from_handshake(
+                self.config.provider,
+                Side::Server,
+                self.pattern,
+                self.suite,
+                &self.noise,
+                self.hello.client_key,
+                self.config.transport.clone(),
+            )
+        });
+        match transport {
+            Ok(transport) => Ok((transport, accepted)),
+            Err(e) => {
+                out.truncate(mark);
+                Err(e)
+            }
+        }
+    }
+
+    /// Fills `frame` (exactly the frame's length) with the ServerHello:
+    /// `header`, then message 2 written in place.
+    fn write_server_hello(
+        &mut self,
+        header: &[u8; HEADER_LEN],
+        payload: &[u8],
+        frame: &mut [u8],
+    ) -> Result<(), Error> {
+        let (head, message) = frame
+            .split_first_chunk_mut::<HEADER_LEN>()
+            .ok_or(Error::Internal("ServerHello frame shorter than its header"))?;
+        *head = *header;
+        let written = self.noise.write_message_to(payload, message)?;
+        if written != message.len() {
+            return Err(Error::Internal("ServerHello length"));
+        }
+        Ok(())
     }
 }

@@ -1,5 +1,6 @@
 //! `CipherState` (Noise spec section 5.1).
 
+#[cfg(test)]
 use zeroize::Zeroizing;
 
 use crate::crypto::CryptoProvider;
@@ -50,54 +51,90 @@ impl CipherState {
         nonce
     }
 
+    /// The nonce counter after one more use: 2^64 - 1 is reserved (spec
+    /// section 5.1); reaching it is fatal.
+    fn next_n(&self) -> Result<u64, Error> {
+        self.n
+            .checked_add(1)
+            .filter(|n| *n != u64::MAX)
+            .ok_or(Error::SequenceExhausted)
+    }
+
+    /// `EncryptWithAd(ad, plaintext)` in place: `buf` holds the plaintext in
+    /// its first `len` bytes and room for the tag after them; returns the
+    /// ciphertext length (`len + 16` with a key, `len` without one, when
+    /// the plaintext is left as is).
+    pub(crate) fn encrypt_in_place(
+        &mut self,
+        ad: &[u8],
+        buf: &mut [u8],
+        len: usize,
+    ) -> Result<usize, Error> {
+        let Some(k) = &self.k else { return Ok(len) };
+        let next = self.next_n()?;
+        let (body, rest) = buf
+            .split_at_mut_checked(len)
+            .ok_or(Error::Internal("encrypt: plaintext longer than the buffer"))?;
+        let tag_slot = rest
+            .get_mut(..TAG_LEN)
+            .ok_or(Error::Internal("encrypt: no room for the tag"))?;
+        let tag = k.seal_in_place(&self.nonce(), ad, body)?;
+        tag_slot.copy_from_slice(&tag);
+        self.n = next;
+        Ok(len.saturating_add(TAG_LEN))
+    }
+
     /// `EncryptWithAd(ad, plaintext)`: encrypts `buf[start..]` in place and
     /// appends the tag; without a key the plaintext is left as is.
+    #[cfg(test)]
     pub(crate) fn encrypt_with_ad(
         &mut self,
         ad: &[u8],
         buf: &mut Vec<u8>,
         start: usize,
     ) -> Result<(), Error> {
-        let Some(k) = &self.k else { return Ok(()) };
-        // 2^64 - 1 is reserved (spec section 5.1); reaching it is fatal.
-        let next = self
-            .n
-            .checked_add(1)
-            .filter(|n| *n != u64::MAX)
-            .ok_or(Error::SequenceExhausted)?;
+        let len = buf
+            .len()
+            .checked_sub(start)
+            .ok_or(Error::Decode("encrypt offset"))?;
+        let tag_room = if self.has_key() { TAG_LEN } else { 0 };
+        buf.resize(buf.len().saturating_add(tag_room), 0);
         let body = buf
             .get_mut(start..)
             .ok_or(Error::Decode("encrypt offset"))?;
-        let tag = k.seal_in_place(&self.nonce(), ad, body)?;
-        buf.extend_from_slice(&tag);
+        self.encrypt_in_place(ad, body, len).map(|_| ())
+    }
+
+    /// `DecryptWithAd(ad, ciphertext)` in place: `buf` holds the ciphertext
+    /// and becomes the plaintext; returns its length. Fails and leaves the
+    /// nonce unchanged when the tag does not verify (the buffer's content
+    /// is then unspecified). Without a key the ciphertext is the plaintext.
+    pub(crate) fn decrypt_in_place(&mut self, ad: &[u8], buf: &mut [u8]) -> Result<usize, Error> {
+        let Some(k) = &self.k else {
+            return Ok(buf.len());
+        };
+        let next = self.next_n()?;
+        if buf.len() < TAG_LEN {
+            return Err(Error::Decode("ciphertext shorter than a tag"));
+        }
+        let len = k
+            .open_in_place(&self.nonce(), ad, buf)
+            .map_err(|_| Error::HandshakeDecrypt)?;
         self.n = next;
-        Ok(())
+        Ok(len)
     }
 
     /// `DecryptWithAd(ad, ciphertext)`: returns the plaintext, or fails and
     /// leaves the nonce unchanged.
+    #[cfg(test)]
     pub(crate) fn decrypt_with_ad(
         &mut self,
         ad: &[u8],
         ciphertext: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>, Error> {
-        let Some(k) = &self.k else {
-            return Ok(Zeroizing::new(ciphertext.to_vec()));
-        };
-        let next = self
-            .n
-            .checked_add(1)
-            .filter(|n| *n != u64::MAX)
-            .ok_or(Error::SequenceExhausted)?;
-        if ciphertext.len() < TAG_LEN {
-            return Err(Error::Decode("ciphertext shorter than a tag"));
-        }
         let mut plain = Zeroizing::new(ciphertext.to_vec());
-        let len = k
-            .open_in_place(&self.nonce(), ad, &mut plain)
-            .map_err(|_| Error::HandshakeDecrypt)?;
+        let len = self.decrypt_in_place(ad, &mut plain)?;
         plain.truncate(len);
-        self.n = next;
         Ok(plain)
     }
 }

@@ -2,14 +2,15 @@
 
 use zeroize::Zeroizing;
 
-use crate::crypto::CryptoProvider;
 use crate::crypto::aead::TAG_LEN;
 use crate::crypto::dh::{KEY_LEN, PublicKey, StaticKeyPair};
 use crate::crypto::hash::HASH_LEN;
+use crate::crypto::rng::SecureRandom;
+use crate::crypto::{AgreementKey, CryptoProvider};
 use crate::error::Error;
 use crate::noise::patterns::{Token, message_patterns};
 use crate::noise::symmetric_state::SymmetricState;
-use crate::suite::{Pattern, Suite, noise_protocol_name};
+use crate::suite::{Pattern, Suite};
 
 /// `Split()` output: the initiator-to-responder key, the responder-to-initiator
 /// key and the final handshake hash.
@@ -33,19 +34,87 @@ pub(crate) struct HandshakeState {
     pattern: Pattern,
     initiator: bool,
     s: Option<StaticKeyPair>,
-    e: Option<StaticKeyPair>,
+    e: Option<LocalKey>,
     rs: Option<PublicKey>,
     re: Option<PublicKey>,
     /// Index of the next message pattern to write or read.
     next_message: usize,
 }
 
-/// Reads exactly `len` bytes from the front of `input`.
-fn take<'a>(input: &mut &'a [u8], len: usize, what: &'static str) -> Result<&'a [u8], Error> {
+/// A local key pair for Diffie-Hellman: a static key pair (which keeps
+/// its parsed key for every provider), or an ephemeral key parsed once by
+/// the handshake's provider (one allocation, no cache).
+pub(crate) enum LocalKey {
+    /// A key pair given by the caller (test vectors).
+    #[cfg(test)]
+    Pair(StaticKeyPair),
+    /// A fresh ephemeral key, as the provider parsed it.
+    Parsed {
+        key: Box<dyn AgreementKey>,
+        public: PublicKey,
+    },
+}
+
+impl LocalKey {
+    /// A fresh ephemeral key from `rng`: the same 32 random bytes
+    /// [`StaticKeyPair::generate_with`] would draw, so the same key.
+    pub(crate) fn generate(
+        provider: &'static CryptoProvider,
+        rng: &dyn SecureRandom,
+    ) -> Result<Self, Error> {
+        let mut private = Zeroizing::new([0u8; KEY_LEN]);
+        rng.fill(private.as_mut())?;
+        let key = provider.kx.private_key(&private)?;
+        let public = PublicKey::from_bytes(key.public_key());
+        Ok(Self::Parsed { key, public })
+    }
+
+    fn public_key(&self) -> PublicKey {
+        match self {
+            #[cfg(test)]
+            Self::Pair(pair) => pair.public_key(),
+            Self::Parsed { public, .. } => *public,
+        }
+    }
+
+    fn dh(
+        &self,
+        provider: &'static CryptoProvider,
+        remote: &PublicKey,
+    ) -> Result<Zeroizing<[u8; KEY_LEN]>, Error> {
+        match self {
+            #[cfg(test)]
+            Self::Pair(pair) => pair.dh(provider, remote),
+            Self::Parsed { key, .. } => {
+                // Parsed by the handshake's provider already.
+                let _ = provider;
+                key.agree(remote.as_bytes())
+            }
+        }
+    }
+}
+
+/// The Noise protocol name of `pattern` and `suite`, as a constant (equal
+/// to [`crate::noise_protocol_name`], which formats it).
+fn protocol_name(pattern: Pattern, suite: Suite) -> &'static str {
+    match (pattern, suite) {
+        (Pattern::Nk, Suite::Aes256Gcm) => "Noise_NK_25519_AESGCM_SHA256",
+        (Pattern::Nk, Suite::ChaCha20Poly1305) => "Noise_NK_25519_ChaChaPoly_SHA256",
+        (Pattern::Ik, Suite::Aes256Gcm) => "Noise_IK_25519_AESGCM_SHA256",
+        (Pattern::Ik, Suite::ChaCha20Poly1305) => "Noise_IK_25519_ChaChaPoly_SHA256",
+    }
+}
+
+/// Splits the first `len` bytes off the front of `input`.
+fn take<'a>(
+    input: &mut &'a mut [u8],
+    len: usize,
+    what: &'static str,
+) -> Result<&'a mut [u8], Error> {
     if input.len() < len {
         return Err(Error::Decode(what));
     }
-    let (head, tail) = input.split_at(len);
+    let (head, tail) = std::mem::take(input).split_at_mut(len);
     *input = tail;
     Ok(head)
 }
@@ -60,6 +129,8 @@ fn public_key(bytes: &[u8]) -> Result<PublicKey, Error> {
 impl HandshakeState {
     /// `Initialize(handshake_pattern, initiator, prologue, s, e, rs, re)` for
     /// NK and IK, whose only pre-message is the responder's static key.
+    /// The prologue is the concatenation of `prologue` (at most three
+    /// parts, hashed without being copied together).
     ///
     /// The initiator passes the responder's key as `rs`; the responder passes
     /// its own static key as `s` (and, for IK, the initiator's `s` is learnt
@@ -71,17 +142,14 @@ impl HandshakeState {
         pattern: Pattern,
         suite: Suite,
         initiator: bool,
-        prologue: &[u8],
+        prologue: &[&[u8]],
         s: Option<StaticKeyPair>,
-        e: Option<StaticKeyPair>,
+        e: Option<LocalKey>,
         rs: Option<PublicKey>,
     ) -> Result<Self, Error> {
-        let mut symmetric = SymmetricState::initialize_symmetric(
-            provider,
-            &noise_protocol_name(pattern, suite),
-            suite,
-        );
-        symmetric.mix_hash(prologue);
+        let mut symmetric =
+            SymmetricState::initialize_symmetric(provider, protocol_name(pattern, suite), suite);
+        symmetric.mix_hash_parts(prologue)?;
         // Pre-message `<- s`: the responder's static public key.
         let responder_static = if initiator {
             rs.ok_or(Error::InvalidConfig(
@@ -114,7 +182,7 @@ impl HandshakeState {
     }
 
     /// Sets the local ephemeral key pair (the responder, before it writes).
-    pub(crate) fn set_ephemeral(&mut self, e: StaticKeyPair) {
+    pub(crate) fn set_ephemeral(&mut self, e: LocalKey) {
         self.e = Some(e);
     }
 
@@ -133,66 +201,112 @@ impl HandshakeState {
     /// The DH a token asks for, from this side's point of view.
     fn dh_token(&mut self, token: Token) -> Result<(), Error> {
         let missing = Error::UnexpectedMessage("key missing for DH");
-        let (local, remote) = match (token, self.initiator) {
-            (Token::Ee, _) => (self.e.as_ref(), self.re),
-            (Token::Es, true) | (Token::Se, false) => (self.e.as_ref(), self.rs),
-            (Token::Es, false) | (Token::Se, true) => (self.s.as_ref(), self.re),
-            (Token::Ss, _) => (self.s.as_ref(), self.rs),
-            (Token::E | Token::S, _) => return Err(missing),
-        };
-        let (Some(local), Some(remote)) = (local, remote) else {
-            return Err(missing);
-        };
-        let shared = local.dh(self.provider, &remote)?;
+        let shared = match (token, self.initiator) {
+            (Token::Ee, _) => self.dh_e(self.re),
+            (Token::Es, true) | (Token::Se, false) => self.dh_e(self.rs),
+            (Token::Es, false) | (Token::Se, true) => self.dh_s(self.re),
+            (Token::Ss, _) => self.dh_s(self.rs),
+            (Token::E | Token::S, _) => None,
+        }
+        .ok_or(missing)??;
         self.symmetric.mix_key(shared.as_ref())
+    }
+
+    /// `DH(e, remote)`, or `None` when a key is missing.
+    fn dh_e(&self, remote: Option<PublicKey>) -> Option<Result<Zeroizing<[u8; KEY_LEN]>, Error>> {
+        Some(self.e.as_ref()?.dh(self.provider, &remote?))
+    }
+
+    /// `DH(s, remote)`, or `None` when a key is missing.
+    fn dh_s(&self, remote: Option<PublicKey>) -> Option<Result<Zeroizing<[u8; KEY_LEN]>, Error>> {
+        Some(self.s.as_ref()?.dh(self.provider, &remote?))
+    }
+
+    /// The length of the next message this side writes with a payload of
+    /// `payload_len` bytes.
+    pub(crate) fn message_len(&self, payload_len: usize) -> Result<usize, Error> {
+        Ok(self.min_message_len()?.saturating_add(payload_len))
     }
 
     /// `WriteMessage(payload, message_buffer)`: appends the message to `out`.
     /// On failure `out` is truncated back to its original length.
     pub(crate) fn write_message(&mut self, payload: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
         let original_len = out.len();
-        let result = self.write_message_inner(payload, out);
-        if result.is_err() {
-            out.truncate(original_len);
+        let len = self.message_len(payload.len())?;
+        out.resize(original_len.saturating_add(len), 0);
+        let result = match out.get_mut(original_len..) {
+            Some(slot) => self.write_message_to(payload, slot),
+            None => Err(Error::Internal("write_message: buffer")),
+        };
+        match result {
+            Ok(written) => {
+                out.truncate(original_len.saturating_add(written));
+                Ok(())
+            }
+            Err(e) => {
+                out.truncate(original_len);
+                Err(e)
+            }
         }
-        result
     }
 
-    fn write_message_inner(&mut self, payload: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
+    /// `WriteMessage(payload, message_buffer)` into `out`, which must hold
+    /// at least [`message_len`](Self::message_len) bytes (the message is
+    /// built in place, e.g. in the send buffer); returns the length written.
+    pub(crate) fn write_message_to(
+        &mut self,
+        payload: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize, Error> {
         if !self.my_turn() {
             return Err(Error::UnexpectedMessage("not this side's turn to write"));
         }
+        let short = Error::Internal("write_message: buffer shorter than the message");
+        let mut pos = 0usize;
         for &token in self.tokens()? {
             match token {
                 Token::E => {
                     let e_pub = self
                         .e
                         .as_ref()
-                        .map(StaticKeyPair::public_key)
+                        .map(LocalKey::public_key)
                         .ok_or(Error::Internal("no local ephemeral key to write"))?;
-                    out.extend_from_slice(e_pub.as_bytes());
+                    let end = pos.saturating_add(KEY_LEN);
+                    out.get_mut(pos..end)
+                        .ok_or(short.clone())?
+                        .copy_from_slice(e_pub.as_bytes());
                     self.symmetric.mix_hash(e_pub.as_bytes());
+                    pos = end;
                 }
                 Token::S => {
                     let s_pub = self.s.as_ref().map(StaticKeyPair::public_key).ok_or(
                         Error::InvalidConfig("IK needs the client's static key pair"),
                     )?;
-                    let start = out.len();
-                    out.extend_from_slice(s_pub.as_bytes());
-                    self.symmetric.encrypt_and_hash(out, start)?;
+                    let slot = out.get_mut(pos..).ok_or(short.clone())?;
+                    slot.get_mut(..KEY_LEN)
+                        .ok_or(short.clone())?
+                        .copy_from_slice(s_pub.as_bytes());
+                    let n = self.symmetric.encrypt_and_hash_in_place(slot, KEY_LEN)?;
+                    pos = pos.saturating_add(n);
                 }
                 dh => self.dh_token(dh)?,
             }
         }
-        let start = out.len();
-        out.extend_from_slice(payload);
-        self.symmetric.encrypt_and_hash(out, start)?;
+        let slot = out.get_mut(pos..).ok_or(short.clone())?;
+        slot.get_mut(..payload.len())
+            .ok_or(short)?
+            .copy_from_slice(payload);
+        let n = self
+            .symmetric
+            .encrypt_and_hash_in_place(slot, payload.len())?;
         self.next_message = self.next_message.saturating_add(1);
-        Ok(())
+        Ok(pos.saturating_add(n))
     }
 
-    /// `ReadMessage(message, payload_buffer)`: returns the decrypted payload.
-    pub(crate) fn read_message(&mut self, message: &[u8]) -> Result<Zeroizing<Vec<u8>>, Error> {
+    /// `ReadMessage(message, payload_buffer)`, decrypting in place:
+    /// `message` is overwritten and the decrypted payload, a part of it,
+    /// returned.
+    pub(crate) fn read_message<'m>(&mut self, message: &'m mut [u8]) -> Result<&'m [u8], Error> {
         if self.my_turn() {
             return Err(Error::UnexpectedMessage("not this side's turn to read"));
         }
@@ -218,15 +332,17 @@ impl HandshakeState {
                         KEY_LEN
                     };
                     let sealed = take(&mut rest, len, "truncated static key")?;
-                    let plain = self.symmetric.decrypt_and_hash(sealed)?;
-                    self.rs = Some(public_key(&plain)?);
+                    let n = self.symmetric.decrypt_and_hash_in_place(sealed)?;
+                    let plain = sealed.get(..n).ok_or(Error::Decode("static key"))?;
+                    self.rs = Some(public_key(plain)?);
                 }
                 dh => self.dh_token(dh)?,
             }
         }
-        let payload = self.symmetric.decrypt_and_hash(rest)?;
+        let n = self.symmetric.decrypt_and_hash_in_place(rest)?;
         self.next_message = self.next_message.saturating_add(1);
-        Ok(payload)
+        let payload: &'m [u8] = rest;
+        payload.get(..n).ok_or(Error::Decode("payload"))
     }
 
     /// The shortest next message: its public keys, the encrypted static
@@ -275,5 +391,22 @@ impl HandshakeState {
         }
         let (k1, k2) = self.symmetric.split()?;
         Ok((k1, k2, self.symmetric.handshake_hash()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constant_protocol_names_match_the_formatted_ones() {
+        for pattern in [Pattern::Nk, Pattern::Ik] {
+            for suite in Suite::ALL {
+                assert_eq!(
+                    protocol_name(pattern, suite),
+                    crate::suite::noise_protocol_name(pattern, suite)
+                );
+            }
+        }
     }
 }

@@ -12,6 +12,6 @@ mod symmetric_state;
 mod vector_tests;
 
 pub(crate) use cipher_state::CipherState;
-pub(crate) use handshake_state::HandshakeState;
+pub(crate) use handshake_state::{HandshakeState, LocalKey};
 #[cfg(test)]
 pub(crate) use symmetric_state::SymmetricState;

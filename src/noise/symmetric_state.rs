@@ -1,8 +1,10 @@
 //! `SymmetricState` (Noise spec section 5.2).
 
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroize;
 
 use crate::crypto::CryptoProvider;
+#[cfg(test)]
+use crate::crypto::aead::TAG_LEN;
 use crate::crypto::hash::{self, HASH_LEN};
 use crate::error::Error;
 use crate::noise::CipherState;
@@ -50,29 +52,72 @@ impl SymmetricState {
         self.h = self.provider.hash.sha256(&[&self.h, data]);
     }
 
+    /// `MixHash(data)` where `data` is the concatenation of `parts` (at
+    /// most three), hashed without being copied together.
+    pub(crate) fn mix_hash_parts(&mut self, parts: &[&[u8]]) -> Result<(), Error> {
+        let mut all: [&[u8]; 4] = [&[]; 4];
+        let (first, rest) = all
+            .split_first_mut()
+            .ok_or(Error::Internal("mix_hash_parts"))?;
+        *first = &self.h;
+        if parts.len() > rest.len() {
+            return Err(Error::Internal("mix_hash_parts: too many parts"));
+        }
+        for (slot, part) in rest.iter_mut().zip(parts) {
+            *slot = part;
+        }
+        let h = self.provider.hash.sha256(&all);
+        self.h = h;
+        Ok(())
+    }
+
+    /// `EncryptAndHash(plaintext)` in place: `buf` holds the plaintext in
+    /// its first `len` bytes and room for the tag; mixes the ciphertext
+    /// into `h` and returns its length.
+    pub(crate) fn encrypt_and_hash_in_place(
+        &mut self,
+        buf: &mut [u8],
+        len: usize,
+    ) -> Result<usize, Error> {
+        let h = self.h;
+        let written = self.cipher.encrypt_in_place(&h, buf, len)?;
+        let ciphertext = buf
+            .get(..written)
+            .ok_or(Error::Internal("encrypt: ciphertext length"))?;
+        self.mix_hash(ciphertext);
+        Ok(written)
+    }
+
     /// `EncryptAndHash(plaintext)`: encrypts `buf[start..]` in place (tag
     /// appended) and mixes the ciphertext into `h`.
+    #[cfg(test)]
     pub(crate) fn encrypt_and_hash(
         &mut self,
         buf: &mut Vec<u8>,
         start: usize,
     ) -> Result<(), Error> {
-        let h = self.h;
-        self.cipher.encrypt_with_ad(&h, buf, start)?;
-        let ciphertext = buf.get(start..).ok_or(Error::Decode("encrypt offset"))?;
-        self.mix_hash(ciphertext);
-        Ok(())
+        let len = buf
+            .len()
+            .checked_sub(start)
+            .ok_or(Error::Decode("encrypt offset"))?;
+        let tag_room = if self.has_key() { TAG_LEN } else { 0 };
+        buf.resize(buf.len().saturating_add(tag_room), 0);
+        let body = buf
+            .get_mut(start..)
+            .ok_or(Error::Decode("encrypt offset"))?;
+        self.encrypt_and_hash_in_place(body, len).map(|_| ())
     }
 
-    /// `DecryptAndHash(ciphertext)`.
-    pub(crate) fn decrypt_and_hash(
-        &mut self,
-        ciphertext: &[u8],
-    ) -> Result<Zeroizing<Vec<u8>>, Error> {
-        let h = self.h;
-        let plaintext = self.cipher.decrypt_with_ad(&h, ciphertext)?;
-        self.mix_hash(ciphertext);
-        Ok(plaintext)
+    /// `DecryptAndHash(ciphertext)` in place: `buf` holds the ciphertext
+    /// and becomes the plaintext; returns its length. `h` changes only
+    /// when the ciphertext is authentic.
+    pub(crate) fn decrypt_and_hash_in_place(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        let ad = self.h;
+        // MixHash(ciphertext) before the ciphertext is overwritten.
+        let next_h = self.provider.hash.sha256(&[&ad, buf]);
+        let len = self.cipher.decrypt_in_place(&ad, buf)?;
+        self.h = next_h;
+        Ok(len)
     }
 
     /// Whether `EncryptAndHash` currently encrypts (a key has been mixed in).

@@ -45,6 +45,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Everything not read yet.
+    #[cfg(test)]
     pub(crate) fn rest(&mut self) -> &'a [u8] {
         std::mem::take(&mut self.rest)
     }

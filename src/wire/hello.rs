@@ -67,6 +67,41 @@ impl Retry {
     }
 }
 
+/// A ClientHello's suite list (at most [`MAX_SUITES`] codes), kept inline
+/// so that reading a ClientHello allocates nothing for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct SuiteList {
+    codes: [u8; MAX_SUITES],
+    len: usize,
+}
+
+impl SuiteList {
+    /// The list of `codes`; fails when there are more than [`MAX_SUITES`].
+    pub(crate) fn new(codes: impl IntoIterator<Item = u8>) -> Result<Self, Error> {
+        let mut list = Self {
+            codes: [0; MAX_SUITES],
+            len: 0,
+        };
+        for code in codes {
+            let slot = list
+                .codes
+                .get_mut(list.len)
+                .ok_or(Error::InvalidConfig("too many suites"))?;
+            *slot = code;
+            list.len = list.len.saturating_add(1);
+        }
+        Ok(list)
+    }
+}
+
+impl std::ops::Deref for SuiteList {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        self.codes.get(..self.len).unwrap_or_default()
+    }
+}
+
 /// The cleartext header that starts a ClientHello body. Its encoding is
 /// bound into the Noise prologue, so tampering with it fails the handshake.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,7 +110,7 @@ pub(crate) struct ClientHelloHeader {
     /// The suite the Noise message after this header is encrypted with.
     pub(crate) suite: u8,
     /// The client's supported suites, most preferred first.
-    pub(crate) suites: Vec<u8>,
+    pub(crate) suites: SuiteList,
     /// Which server static key the client expects.
     pub(crate) key_id: [u8; KEY_ID_LEN],
     /// Flags: [`FLAG_EARLY_DATA`]; other bits are reserved (zero).
@@ -156,7 +191,7 @@ impl ClientHelloHeader {
         let header = Self {
             pattern,
             suite,
-            suites: suites.to_vec(),
+            suites: SuiteList::new(suites.iter().copied())?,
             key_id,
             flags,
             retry,
@@ -171,6 +206,7 @@ impl ClientHelloHeader {
 }
 
 /// The Noise prologue: `"lwsec/1 prologue" || ClientHello header`.
+#[cfg(test)]
 pub(crate) fn prologue(header_bytes: &[u8]) -> Vec<u8> {
     let mut p = Vec::with_capacity(PROLOGUE_LABEL.len().saturating_add(header_bytes.len()));
     p.extend_from_slice(PROLOGUE_LABEL);
@@ -186,7 +222,7 @@ mod tests {
         ClientHelloHeader {
             pattern: 1,
             suite: 2,
-            suites: vec![1, 2],
+            suites: SuiteList::new([1, 2]).unwrap(),
             key_id: [9; 8],
             flags: 0,
             retry: Some(Retry {
@@ -222,7 +258,7 @@ mod tests {
         ));
 
         let mut h = header();
-        h.suites = vec![2, 2];
+        h.suites = SuiteList::new([2, 2]).unwrap();
         let mut body = Vec::new();
         h.encode(&mut body).unwrap();
         let mut r = Reader::new(&body);
