@@ -265,7 +265,7 @@ impl AwaitDecision {
             self.suite,
             &self.noise,
             self.hello.client_key,
-            self.config.transport.clone(),
+            self.config.clone(),
         )?;
         let mut frame = Vec::with_capacity(reply.len().saturating_add(3));
         write_frame(&mut frame, FrameType::ServerHello, &reply)?;
