@@ -148,7 +148,7 @@ impl ExpectServerHello {
                     self.suite,
                     &self.noise,
                     Some(self.config.server_key()),
-                    self.config.transport.clone(),
+                    self.config.clone(),
                 )?;
                 transport.seal(out, ContentType::Confirm, &[])?;
                 let announced = exts

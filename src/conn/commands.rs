@@ -17,8 +17,9 @@ impl Connection {
         &mut self,
         step: impl FnOnce(&mut Transport, &mut Output) -> Result<(), Error>,
     ) -> Result<(), Error> {
-        let result = match &mut self.state {
-            State::Established(e) => e.seal_with(&mut self.tx, step),
+        let (state, buffers) = self.parts();
+        let result = match state {
+            State::Established(e) => e.seal_with(&mut buffers.tx, step),
             State::Failed(e) => return Err(e.clone()),
             State::Client(_) | State::Server(_) | State::Deciding(_) | State::HandshakeStep => {
                 return Err(Error::HandshakeNotComplete);
@@ -58,9 +59,10 @@ impl Connection {
     /// keys exist (before the ServerHello) the connection is abandoned and
     /// nothing is sent.
     pub fn close(&mut self) -> Result<(), Error> {
-        match &mut self.state {
+        let (state, buffers) = self.parts();
+        match state {
             State::Established(e) if e.local_closed => Ok(()),
-            State::Established(e) => match e.close(&mut self.tx) {
+            State::Established(e) => match e.close(&mut buffers.tx) {
                 Ok(()) => Ok(()),
                 Err(err) => Err(self.fail(err, true)),
             },
@@ -108,13 +110,14 @@ impl Connection {
             return Err(Error::Internal("decision state vanished"));
         };
         let identity = acceptance.identity.clone();
-        match decision.accept(acceptance, &mut self.tx) {
+        let buffers = self.buffers.get_or_insert_with(Box::default);
+        match decision.accept(acceptance, &mut buffers.tx) {
             Ok((keys, early_data)) => {
+                if let Some(data) = early_data {
+                    buffers.events.push(Event::EarlyData(data));
+                }
                 self.state =
                     State::Established(Box::new(Established::new(keys, false, identity, now)));
-                if let Some(data) = early_data {
-                    self.events.push(Event::EarlyData(data));
-                }
                 Ok(())
             }
             Err(e) => Err(self.fail(e, true)),
@@ -141,32 +144,37 @@ impl Connection {
     /// protected once there are keys, in the clear before.
     pub(super) fn fail(&mut self, err: Error, send_alert: bool) -> Error {
         if let (true, Some(code)) = (send_alert, err.alert()) {
-            match &mut self.state {
-                State::Established(e) => e.send_alert(&mut self.tx, code),
+            let (state, buffers) = self.parts();
+            match state {
+                State::Established(e) => e.send_alert(&mut buffers.tx, code),
                 State::Client(_) | State::Server(_) | State::Deciding(_) | State::HandshakeStep => {
                     self.queue_cleartext_alert(&err)
                 }
                 State::Failed(_) => {}
             }
         }
-        self.deframer.clear();
-        self.inbox.discard_partial();
+        if let Some(b) = self.buffers.as_deref_mut() {
+            b.deframer.clear();
+            b.inbox.discard_partial();
+        }
         self.state = State::Failed(err.clone());
         err
     }
 
     /// Frees what an idle connection does not need: empty receive and send
-    /// buffers, empty queues and the expanded AEAD keys (only the 32-byte
-    /// traffic secrets stay; keys are rebuilt on the next record, which costs
-    /// about as much as one key update). Call it when the connection goes
+    /// buffers, empty queues (with the box that holds them all, when every
+    /// one is empty) and the expanded AEAD keys (only the 32-byte traffic
+    /// secrets stay; keys are rebuilt on the next record, which costs about
+    /// as much as one key update). Call it when the connection goes
     /// idle (the adapters do when a read would block with nothing pending);
     /// buffers are kept between calls so that busy connections do not
     /// allocate per message. Returns nothing and never fails.
     pub fn release_idle_memory(&mut self) {
-        self.deframer.release();
-        self.tx.release();
-        self.inbox.release();
-        self.events.release();
+        match self.buffers.as_deref_mut() {
+            Some(b) if b.is_unused() => self.buffers = None,
+            Some(b) => b.release(),
+            None => {}
+        }
         if let State::Established(e) = &mut self.state {
             e.keys.release_keys();
         }

@@ -61,7 +61,7 @@ impl Established {
         identity: Option<Identity>,
         now: Time,
     ) -> Self {
-        let timers = Timers::start(&keys.config, now);
+        let timers = Timers::start(keys.config(), now);
         Self {
             keys,
             confirmed,
@@ -108,7 +108,7 @@ impl Established {
                 if content_type == ContentType::MessageContinues && record.is_empty() {
                     return Err(Failure::alert(Error::Decode("empty message fragment")));
                 }
-                let limit = self.keys.config.max_message_size;
+                let limit = self.keys.config().max_message_size;
                 if inbox.partial_len().saturating_add(record.len()) > limit {
                     return Err(Failure::alert(Error::MessageTooLarge { limit }));
                 }
@@ -144,7 +144,7 @@ impl Established {
             )));
         }
         self.confirmed = true;
-        self.timers = Timers::start(&self.keys.config, now);
+        self.timers = Timers::start(self.keys.config(), now);
         events.push(Event::HandshakeComplete);
         Ok(())
     }
@@ -264,7 +264,9 @@ impl Established {
     /// When [`handle_timeout`](Self::handle_timeout) should run next (the
     /// client's timers only start once it confirmed).
     pub(super) fn poll_timeout(&self) -> Option<Time> {
-        self.confirmed.then(|| self.timers.next_due()).flatten()
+        self.confirmed
+            .then(|| self.timers.next_due(self.keys.config()))
+            .flatten()
     }
 
     /// Runs the timers due at `now`.
@@ -272,7 +274,7 @@ impl Established {
         if !self.confirmed {
             return Ok(());
         }
-        match self.timers.due(now) {
+        match self.timers.due(self.keys.config(), now) {
             Due::Nothing => Ok(()),
             Due::IdleTimeout => Err(Error::Timeout),
             Due::PartialMessageTimeout => Err(Error::PartialMessageTimeout),

@@ -42,6 +42,11 @@ impl Inbox {
         self.charged.saturating_add(self.partial.capacity())
     }
 
+    /// Whether no message is waiting or being reassembled.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.waiting.is_empty() && self.partial.is_empty()
+    }
+
     pub(crate) fn has_waiting(&self) -> bool {
         !self.waiting.is_empty()
     }

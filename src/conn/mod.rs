@@ -149,6 +149,16 @@ enum State {
 pub struct Connection {
     side: Side,
     state: State,
+    /// Created on first use; `None` on an idle connection (see
+    /// [`release_idle_memory`](Self::release_idle_memory)).
+    buffers: Option<Box<Buffers>>,
+}
+
+/// What a connection buffers: all of it empty on an idle connection, so it
+/// lives in a box that exists only while it is used, and an idle
+/// connection (inside a server's task) pays one pointer for it.
+#[derive(Default)]
+struct Buffers {
     deframer: Deframer,
     /// Bytes waiting to be sent.
     tx: Output,
@@ -157,16 +167,59 @@ pub struct Connection {
     inbox: Inbox,
 }
 
+impl Buffers {
+    /// Whether nothing is held: no partial frame, no output, no event, no
+    /// message (whole or partial).
+    fn is_unused(&self) -> bool {
+        self.deframer.is_empty()
+            && self.tx.is_empty()
+            && self.events.is_empty()
+            && self.inbox.is_empty()
+    }
+
+    /// Frees the memory of whatever is empty.
+    fn release(&mut self) {
+        self.deframer.release();
+        self.tx.release();
+        self.inbox.release();
+        self.events.release();
+    }
+}
+
 impl Connection {
     fn new(side: Side, state: State, tx: Output) -> Self {
+        let buffers = (!tx.is_empty()).then(|| {
+            Box::new(Buffers {
+                tx,
+                ..Buffers::default()
+            })
+        });
         Self {
             side,
             state,
-            deframer: Deframer::default(),
-            tx,
-            events: Events::default(),
-            inbox: Inbox::default(),
+            buffers,
         }
+    }
+
+    /// The buffers, created if the connection was idle, next to the state.
+    #[inline]
+    fn parts(&mut self) -> (&mut State, &mut Buffers) {
+        (
+            &mut self.state,
+            self.buffers.get_or_insert_with(Box::default),
+        )
+    }
+
+    /// The buffers, created if the connection was idle.
+    #[inline]
+    fn buffers_mut(&mut self) -> &mut Buffers {
+        self.buffers.get_or_insert_with(Box::default)
+    }
+
+    /// The buffers, if the connection has any.
+    #[inline]
+    fn buffers(&self) -> Option<&Buffers> {
+        self.buffers.as_deref()
     }
 
     /// A client connection; its ClientHello is queued in the output at once.
@@ -237,9 +290,12 @@ impl Connection {
         }
     }
 
-    fn max_message_size(&self) -> usize {
-        self.established()
-            .map_or(DEFAULT_MAX_MESSAGE_SIZE, |e| e.keys.config.max_message_size)
+    /// The message size limit of a connection in `state`.
+    fn max_message_size(state: &State) -> usize {
+        match state {
+            State::Established(e) => e.keys.config().max_message_size,
+            _ => DEFAULT_MAX_MESSAGE_SIZE,
+        }
     }
 
     // ----- input -----
@@ -256,12 +312,16 @@ impl Connection {
     /// buffer, which is reused once the application has dropped them.
     pub fn handle_input(&mut self, data: &[u8], now: Time) -> Result<usize, Error> {
         self.check_alive()?;
+        if data.is_empty() && self.buffers.is_none() {
+            return Ok(0);
+        }
         let mut rest = data;
         loop {
-            if self.deframer.is_empty() && self.input_blocked() {
+            let (state, buffers) = self.parts();
+            if buffers.deframer.is_empty() && Self::input_blocked(state, buffers) {
                 break;
             }
-            let frame = match self.deframer.next(&mut rest) {
+            let frame = match buffers.deframer.next(&mut rest) {
                 Ok(Some(frame)) => frame,
                 Ok(None) => break,
                 Err(e) => return Err(self.fail(e, true)),
@@ -274,19 +334,20 @@ impl Connection {
     }
 
     /// Whether to stop reading new frames until the application catches up.
-    fn input_blocked(&self) -> bool {
-        let max = self.max_message_size();
-        matches!(self.state, State::Deciding(_))
-            || (self.inbox.has_waiting() && self.inbox.held() >= max)
-            || self.tx.len() > max.saturating_add(MAX_RECORD_LEN)
+    fn input_blocked(state: &State, buffers: &Buffers) -> bool {
+        let max = Self::max_message_size(state);
+        matches!(state, State::Deciding(_))
+            || (buffers.inbox.has_waiting() && buffers.inbox.held() >= max)
+            || buffers.tx.len() > max.saturating_add(MAX_RECORD_LEN)
     }
 
     /// The one dispatch: every complete frame, by state and type.
     #[inline]
     fn dispatch(&mut self, frame: Frame, now: Time) -> Result<(), Failure> {
-        match (&mut self.state, frame.header.frame_type) {
+        let (state, b) = self.parts();
+        match (state, frame.header.frame_type) {
             (State::Established(e), FrameType::Record) => {
-                e.receive(frame, &mut self.inbox, &mut self.tx, &mut self.events, now)
+                e.receive(frame, &mut b.inbox, &mut b.tx, &mut b.events, now)
             }
             (State::Failed(e), _) => Err(Failure::silent(e.clone())),
             (_, FrameType::Alert) => self.cleartext_alert(&frame),
@@ -321,29 +382,31 @@ impl Connection {
         let frame_type = frame.header.frame_type;
         // Mutable: the Noise message is decrypted in place.
         let body = &mut frame.body[..];
+        let buffers = self.buffers.get_or_insert_with(Box::default);
+        let (tx, events) = (&mut buffers.tx, &mut buffers.events);
         match std::mem::replace(&mut self.state, State::HandshakeStep) {
-            State::Client(hs) => match hs.handle(frame_type, body, &mut self.tx, now) {
+            State::Client(hs) => match hs.handle(frame_type, body, tx, now) {
                 Ok(ClientNext::Again(hs)) => self.state = State::Client(hs),
                 Ok(ClientNext::Established(keys, early_status, announced)) => {
                     self.state =
                         State::Established(Box::new(Established::new(*keys, true, None, now)));
-                    self.events.push(Event::HandshakeComplete);
+                    events.push(Event::HandshakeComplete);
                     match early_status {
-                        Some(true) => self.events.push(Event::EarlyDataAccepted),
-                        Some(false) => self.events.push(Event::EarlyDataRejected),
+                        Some(true) => events.push(Event::EarlyDataAccepted),
+                        Some(false) => events.push(Event::EarlyDataRejected),
                         None => {}
                     }
                     if let Some(keys) = announced {
-                        self.events.push(Event::ServerKeysAnnounced(keys));
+                        events.push(Event::ServerKeysAnnounced(keys));
                     }
                 }
                 Err(e) => return Err(Failure::alert(e)),
             },
-            State::Server(hs) => match hs.handle(frame_type, body, &mut self.tx, now) {
+            State::Server(hs) => match hs.handle(frame_type, body, tx, now) {
                 Ok(ServerNext::Again(hs)) => self.state = State::Server(Box::new(hs)),
                 Ok(ServerNext::Decide(d)) => {
                     self.state = State::Deciding(d);
-                    self.events.push(Event::ClientHello);
+                    events.push(Event::ClientHello);
                 }
                 Err(e) => return Err(Failure::alert(e)),
             },
@@ -368,7 +431,7 @@ impl Connection {
     /// [`Error::Truncated`].
     pub fn handle_eof(&mut self) -> Result<(), Error> {
         self.check_alive()?;
-        if self.is_peer_closed() && self.deframer.is_empty() {
+        if self.is_peer_closed() && self.buffers().is_none_or(|b| b.deframer.is_empty()) {
             return Ok(());
         }
         Err(self.fail(Error::Truncated, false))
@@ -388,10 +451,19 @@ impl Connection {
     /// `partial_message_timeout` ago is still incomplete.
     pub fn handle_timeout(&mut self, now: Time) -> Result<(), Error> {
         self.check_alive()?;
-        let State::Established(e) = &mut self.state else {
+        if !matches!(self.state, State::Established(_)) {
+            return Ok(());
+        }
+        // An idle connection gets buffers only if a keep-alive ping is sent.
+        let was_idle = self.buffers.is_none();
+        let (State::Established(e), buffers) = self.parts() else {
             return Ok(());
         };
-        match e.handle_timeout(now, &mut self.tx) {
+        let result = e.handle_timeout(now, &mut buffers.tx);
+        if was_idle && buffers.is_unused() {
+            self.buffers = None;
+        }
+        match result {
             Ok(()) => Ok(()),
             Err(err @ (Error::Timeout | Error::PartialMessageTimeout)) => {
                 Err(self.fail(err, false))
@@ -404,24 +476,27 @@ impl Connection {
 
     /// Bytes waiting to be sent to the peer.
     pub fn pending_output(&self) -> &[u8] {
-        self.tx.pending()
+        self.buffers().map_or(&[], |b| b.tx.pending())
     }
 
     /// Whether there are bytes waiting to be sent.
     pub fn wants_write(&self) -> bool {
-        !self.tx.is_empty()
+        self.buffers().is_some_and(|b| !b.tx.is_empty())
     }
 
     /// Marks the first `n` bytes of [`pending_output`](Self::pending_output) as sent.
     pub fn consume_output(&mut self, n: usize) {
-        self.tx.consume(n);
+        if let Some(b) = self.buffers.as_deref_mut() {
+            b.tx.consume(n);
+        }
     }
 
     /// Copies as much pending output as fits into `out`, marks it sent and
     /// returns how many bytes were copied.
     pub fn take_output(&mut self, out: &mut [u8]) -> usize {
-        let n = out.len().min(self.tx.len());
-        if let (Some(dst), Some(src)) = (out.get_mut(..n), self.tx.pending().get(..n)) {
+        let pending = self.pending_output();
+        let n = out.len().min(pending.len());
+        if let (Some(dst), Some(src)) = (out.get_mut(..n), pending.get(..n)) {
             dst.copy_from_slice(src);
         }
         self.consume_output(n);
@@ -431,13 +506,13 @@ impl Connection {
     /// The next event, if any.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop()
+        self.buffers.as_deref_mut()?.events.pop()
     }
 
     /// The next complete message, if any.
     #[must_use]
     pub fn recv_message(&mut self) -> Option<Bytes> {
-        self.inbox.pop()
+        self.buffers.as_deref_mut()?.inbox.pop()
     }
 
     /// Memory held for received bytes not yet taken by the application: the
@@ -445,26 +520,28 @@ impl Connection {
     /// waiting (each charged for the allocation it keeps alive). A server
     /// adapter sums it across connections to enforce a memory budget.
     pub fn buffered_len(&self) -> usize {
-        self.deframer.capacity().saturating_add(self.inbox.held())
+        self.buffers()
+            .map_or(0, |b| b.deframer.capacity().saturating_add(b.inbox.held()))
     }
 
     /// The length of the next complete message, if any.
     pub fn next_message_len(&self) -> Option<usize> {
-        self.inbox.front_len()
+        self.buffers()?.inbox.front_len()
     }
 
     /// Stream view: copies received bytes into `buf`, ignoring message
     /// boundaries, and returns how many were copied (0 when none are ready).
     /// Only complete messages are readable.
     pub fn read(&mut self, buf: &mut [u8]) -> usize {
-        self.inbox.read(buf)
+        self.buffers.as_deref_mut().map_or(0, |b| b.inbox.read(buf))
     }
 
     /// Queues the cleartext alert frame (handshake phase) for `err`, if it
     /// has one: `0x15 0x00 0x01 code`, written in place.
     fn queue_cleartext_alert(&mut self, err: &Error) {
         if let Some(code) = err.alert() {
-            self.tx
+            self.buffers_mut()
+                .tx
                 .put(&[FrameType::Alert.to_u8(), 0x00, 0x01, code.to_u8()]);
         }
     }
@@ -477,7 +554,7 @@ impl std::fmt::Debug for Connection {
             .field("handshaking", &self.is_handshaking())
             .field("established", &self.is_established())
             .field("error", &self.error())
-            .field("pending_output", &self.tx.len())
+            .field("pending_output", &self.pending_output().len())
             .finish_non_exhaustive()
     }
 }

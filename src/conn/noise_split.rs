@@ -3,7 +3,7 @@
 //! the Noise handshake themselves.
 
 use super::established::Established;
-use super::transport::{SplitKeys, Transport};
+use super::transport::{SharedConfig, SplitKeys, Transport};
 use super::{Connection, Side, State};
 use crate::config::TransportConfig;
 use crate::crypto::dh::PublicKey;
@@ -90,6 +90,7 @@ impl Connection {
             handshake_hash: split.handshake_hash,
             peer_static: split.peer_static,
         };
+        let config = SharedConfig::Transport(std::sync::Arc::new(config));
         let mut transport =
             Transport::from_split(crate::crypto::default_provider(), &keys, config)?;
         let mut tx = Output::default();
@@ -100,7 +101,9 @@ impl Connection {
         let established = Established::new(transport, confirmed, None, now);
         let mut conn = Self::new(split.side, State::Established(Box::new(established)), tx);
         if confirmed {
-            conn.events.push(super::Event::HandshakeComplete);
+            conn.buffers_mut()
+                .events
+                .push(super::Event::HandshakeComplete);
         }
         Ok(conn)
     }

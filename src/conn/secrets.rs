@@ -52,7 +52,7 @@ impl Connection {
     /// Anyone holding the result can read and forge this connection.
     pub fn dangerous_extract_secrets(self) -> Result<ExtractedSecrets, Error> {
         let established = self.established().ok_or(Error::HandshakeNotComplete)?;
-        if !established.keys.config.enable_secret_extraction {
+        if !established.keys.config().enable_secret_extraction {
             return Err(Error::InvalidConfig(
                 "secret extraction is off (TransportConfig::enable_secret_extraction)",
             ));

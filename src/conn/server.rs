@@ -275,7 +275,7 @@ impl AwaitDecision {
                 self.suite,
                 &self.noise,
                 self.hello.client_key,
-                self.config.transport.clone(),
+                self.config.clone(),
             )
         });
         match transport {

@@ -2,8 +2,6 @@
 //! the partial-message deadline. Time is an input; nothing here reads a
 //! clock.
 
-use std::time::Duration;
-
 use crate::config::TransportConfig;
 use crate::time::Time;
 
@@ -20,10 +18,9 @@ pub(super) enum Due {
     PartialMessageTimeout,
 }
 
+/// The timers' state; their durations are read from the connection's
+/// [`TransportConfig`], passed in, not copied here.
 pub(super) struct Timers {
-    keepalive_interval: Option<Duration>,
-    idle_timeout: Option<Duration>,
-    partial_message_timeout: Option<Duration>,
     /// When something was last received.
     last_rx: Time,
     next_keepalive: Option<Time>,
@@ -40,9 +37,6 @@ impl Timers {
     /// Timers that start at `now`.
     pub(super) fn start(config: &TransportConfig, now: Time) -> Self {
         Self {
-            keepalive_interval: config.keepalive_interval,
-            idle_timeout: config.idle_timeout,
-            partial_message_timeout: config.partial_message_timeout,
             last_rx: now,
             next_keepalive: config.keepalive_interval.map(|i| now.saturating_add(i)),
             sent_since_keepalive: false,
@@ -85,10 +79,10 @@ impl Timers {
         self.partial_since = None;
     }
 
-    /// When something is due next.
-    pub(super) fn next_due(&self) -> Option<Time> {
-        let idle = self.idle_timeout.map(|d| self.last_rx.saturating_add(d));
-        let partial = self
+    /// When something is due next, with `config`'s durations.
+    pub(super) fn next_due(&self, config: &TransportConfig) -> Option<Time> {
+        let idle = config.idle_timeout.map(|d| self.last_rx.saturating_add(d));
+        let partial = config
             .partial_message_timeout
             .zip(self.partial_since)
             .map(|(d, since)| since.saturating_add(d));
@@ -98,20 +92,21 @@ impl Timers {
             .min()
     }
 
-    /// What is due at `now`; a keep-alive check re-arms itself.
-    pub(super) fn due(&mut self, now: Time) -> Due {
-        if self
+    /// What is due at `now` with `config`'s durations; a keep-alive check
+    /// re-arms itself.
+    pub(super) fn due(&mut self, config: &TransportConfig, now: Time) -> Due {
+        if config
             .idle_timeout
             .is_some_and(|idle| now >= self.last_rx.saturating_add(idle))
         {
             return Due::IdleTimeout;
         }
-        if let (Some(limit), Some(since)) = (self.partial_message_timeout, self.partial_since) {
+        if let (Some(limit), Some(since)) = (config.partial_message_timeout, self.partial_since) {
             if now >= since.saturating_add(limit) {
                 return Due::PartialMessageTimeout;
             }
         }
-        if let (Some(due), Some(interval)) = (self.next_keepalive, self.keepalive_interval) {
+        if let (Some(due), Some(interval)) = (self.next_keepalive, config.keepalive_interval) {
             if now >= due {
                 let ping = !self.sent_since_keepalive;
                 self.sent_since_keepalive = false;

@@ -1,8 +1,10 @@
 //! The established state: record keys for both directions, key update and
 //! the exporter.
 
+use std::sync::Arc;
+
 use super::Side;
-use crate::config::TransportConfig;
+use crate::config::{ClientConfig, ServerConfig, TransportConfig};
 use crate::crypto::CryptoProvider;
 use crate::crypto::dh::PublicKey;
 use crate::crypto::hash::HASH_LEN;
@@ -19,6 +21,44 @@ pub(crate) const UPDATE_NOT_REQUESTED: u8 = 0;
 /// Key update payload: the receiver must update its sending keys too.
 pub(crate) const UPDATE_REQUESTED: u8 = 1;
 
+/// The configuration a connection was made from, shared with every other
+/// connection made from it: the one home of its [`TransportConfig`] (a
+/// pointer per connection instead of a copy).
+#[derive(Clone)]
+pub(crate) enum SharedConfig {
+    Client(Arc<ClientConfig>),
+    Server(Arc<ServerConfig>),
+    /// A connection from another implementation's `Split()`, which has only
+    /// transport settings.
+    #[cfg(feature = "dangerous")]
+    Transport(Arc<TransportConfig>),
+}
+
+impl SharedConfig {
+    /// The settings of the established connection.
+    #[inline]
+    pub(crate) fn transport(&self) -> &TransportConfig {
+        match self {
+            Self::Client(c) => &c.transport,
+            Self::Server(s) => &s.transport,
+            #[cfg(feature = "dangerous")]
+            Self::Transport(t) => t,
+        }
+    }
+}
+
+impl From<Arc<ClientConfig>> for SharedConfig {
+    fn from(config: Arc<ClientConfig>) -> Self {
+        Self::Client(config)
+    }
+}
+
+impl From<Arc<ServerConfig>> for SharedConfig {
+    fn from(config: Arc<ServerConfig>) -> Self {
+        Self::Server(config)
+    }
+}
+
 pub(crate) struct Transport {
     provider: &'static CryptoProvider,
     pub(crate) pattern: Pattern,
@@ -28,7 +68,7 @@ pub(crate) struct Transport {
     exporter: Secret,
     pub(crate) handshake_hash: [u8; HASH_LEN],
     pub(crate) peer_static: Option<PublicKey>,
-    pub(crate) config: TransportConfig,
+    config: SharedConfig,
 }
 
 /// What a Noise `Split()` hands over: the two keys (initiator-to-responder
@@ -51,7 +91,7 @@ impl Transport {
         suite: Suite,
         noise: &HandshakeState,
         peer_static: Option<PublicKey>,
-        config: TransportConfig,
+        config: impl Into<SharedConfig>,
     ) -> Result<Self, Error> {
         let (k1, k2, h) = noise.split()?;
         let split = SplitKeys {
@@ -63,14 +103,14 @@ impl Transport {
             handshake_hash: h,
             peer_static,
         };
-        Self::from_split(provider, &split, config)
+        Self::from_split(provider, &split, config.into())
     }
 
     /// Builds the transport from Noise `Split()` output and the handshake hash.
     pub(crate) fn from_split(
         provider: &'static CryptoProvider,
         split: &SplitKeys<'_>,
-        config: TransportConfig,
+        config: SharedConfig,
     ) -> Result<Self, Error> {
         let SplitKeys {
             side,
@@ -101,6 +141,12 @@ impl Transport {
         })
     }
 
+    /// The connection's settings.
+    #[inline]
+    pub(crate) fn config(&self) -> &TransportConfig {
+        self.config.transport()
+    }
+
     /// Seals one record, updating the sending keys first when the configured
     /// record count under the current key is reached.
     #[inline]
@@ -110,11 +156,11 @@ impl Transport {
         content_type: ContentType,
         payload: &[u8],
     ) -> Result<(), Error> {
-        if self.send.seq() >= self.config.key_update_after_records {
+        if self.send.seq() >= self.config().key_update_after_records {
             self.update_keys(out, false)?;
         }
-        self.send
-            .seal(out, content_type, payload, &self.config.padding)
+        let padding = &self.config.transport().padding;
+        self.send.seal(out, content_type, payload, padding)
     }
 
     /// Sends a key_update record under the current key, then switches to the
@@ -129,17 +175,17 @@ impl Transport {
         } else {
             UPDATE_NOT_REQUESTED
         }];
+        let padding = &self.config.transport().padding;
         self.send
-            .seal(out, ContentType::KeyUpdate, &payload, &self.config.padding)?;
+            .seal(out, ContentType::KeyUpdate, &payload, padding)?;
         self.send.update()
     }
 
     /// Seals `message` as one or more records (fragments of at most 16384 bytes).
     pub(crate) fn send_message(&mut self, out: &mut Output, message: &[u8]) -> Result<(), Error> {
-        if message.len() > self.config.max_message_size {
-            return Err(Error::MessageTooLargeToSend {
-                limit: self.config.max_message_size,
-            });
+        let limit = self.config().max_message_size;
+        if message.len() > limit {
+            return Err(Error::MessageTooLargeToSend { limit });
         }
         if message.len() <= FRAGMENT_LEN {
             // One record (the common case): `seal` reserves exactly.
