@@ -10,6 +10,7 @@ use std::time::Duration;
 use subtle::ConstantTimeEq;
 
 use crate::crypto::Hash;
+use crate::error::CookieReason;
 use crate::error::Error;
 use crate::time::Time;
 
@@ -62,25 +63,23 @@ pub(crate) fn verify(
     lifetime: Duration,
 ) -> Result<(), Error> {
     if cookie.len() != COOKIE_LEN {
-        return Err(Error::InvalidCookie("wrong length"));
+        return Err(Error::InvalidCookie(CookieReason::WrongLength));
     }
     let (ts_bytes, tag) = cookie.split_at(8);
     let ts = u64::from_be_bytes(
         ts_bytes
             .try_into()
-            .map_err(|_| Error::InvalidCookie("wrong length"))?,
+            .map_err(|_| Error::InvalidCookie(CookieReason::WrongLength))?,
     );
     if !bool::from(mac(hash, secret, ts, address)?.ct_eq(tag)) {
-        return Err(Error::InvalidCookie(
-            "forged, or issued to another address or by another secret",
-        ));
+        return Err(Error::InvalidCookie(CookieReason::Forged));
     }
     let issued = Time::from_millis(ts);
     if now.saturating_add(MAX_FUTURE) < issued {
-        return Err(Error::InvalidCookie("issued in the future"));
+        return Err(Error::InvalidCookie(CookieReason::FromTheFuture));
     }
     if issued.saturating_add(lifetime) < now {
-        return Err(Error::InvalidCookie("expired"));
+        return Err(Error::InvalidCookie(CookieReason::Expired));
     }
     Ok(())
 }
@@ -126,7 +125,7 @@ mod tests {
         let later = now.saturating_add(Duration::from_secs(31));
         assert_eq!(
             verify(hash, &[1; 32], &c, b"10.0.0.1:5", later, LIFE),
-            Err(Error::InvalidCookie("expired"))
+            Err(Error::InvalidCookie(CookieReason::Expired))
         );
         let mut forged = c.clone();
         forged[23] ^= 1;

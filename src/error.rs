@@ -7,6 +7,10 @@
 
 use std::fmt;
 
+mod reasons;
+
+pub use reasons::{CookieReason, DecodeReason, IllegalReason, UnexpectedReason};
+
 /// A code carried by an alert, in the clear during the handshake and inside a
 /// protected record afterwards (`spec/PROTOCOL.md`, "Alerts").
 ///
@@ -186,12 +190,14 @@ impl fmt::Display for Limit {
 #[non_exhaustive]
 pub enum Error {
     // --- the peer sent something invalid ---
-    /// A frame or message could not be parsed; the text names the field.
-    Decode(&'static str),
-    /// A well-formed message arrived that is not allowed now; the text says which.
-    UnexpectedMessage(&'static str),
-    /// A field had a value that is never allowed; the text names it.
-    IllegalParameter(&'static str),
+    /// A frame or message could not be parsed; the reason names the field
+    /// or structure.
+    Decode(DecodeReason),
+    /// A well-formed message arrived that is not allowed now; the reason
+    /// says which.
+    UnexpectedMessage(UnexpectedReason),
+    /// A field had a value that is never allowed; the reason names it.
+    IllegalParameter(IllegalReason),
     /// A protected record failed authentication: it was corrupted, forged,
     /// replayed, reordered or truncated on the way.
     BadRecordMac,
@@ -205,7 +211,7 @@ pub enum Error {
     RecordOverflow,
     /// A retried ClientHello echoed a cookie that is forged, expired or was
     /// issued to another address, or echoed none when one was required.
-    InvalidCookie(&'static str),
+    InvalidCookie(CookieReason),
     /// The peer sent a message larger than this side's configured maximum.
     MessageTooLarge {
         /// The configured maximum message size in bytes.
@@ -472,6 +478,26 @@ mod tests {
         for byte in 0..=u8::MAX {
             assert_eq!(AlertCode::from_u8(byte).to_u8(), byte);
         }
+    }
+
+    #[test]
+    fn reasons_are_typed_and_read_as_words() {
+        let err = Error::Decode(DecodeReason::EmptyAlert);
+        assert_eq!(err.to_string(), "malformed message from peer: empty alert");
+        assert!(matches!(err, Error::Decode(DecodeReason::EmptyAlert)));
+        assert_eq!(err.alert(), Some(AlertCode::DecodeError));
+        assert_eq!(
+            Error::InvalidCookie(CookieReason::Expired).to_string(),
+            "invalid Retry cookie: expired"
+        );
+        assert_eq!(
+            Error::UnexpectedMessage(UnexpectedReason::SecondRetry).alert(),
+            Some(AlertCode::UnexpectedMessage)
+        );
+        assert_eq!(
+            Error::IllegalParameter(IllegalReason::ReservedFlags).alert(),
+            Some(AlertCode::IllegalParameter)
+        );
     }
 
     #[test]

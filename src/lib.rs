@@ -78,7 +78,8 @@
 //!   [`ServerConfig`], [`ServerOptions`], [`TransportConfig`], [`Padding`]
 //!   and the `DEFAULT_*` values), keys ([`StaticKeyPair`], [`PublicKey`]),
 //!   [`Pattern`], [`Suite`], [`Time`], errors ([`Error`], [`AlertCode`],
-//!   [`Limit`]) and the size limits ([`MAX_FRAGMENT_LEN`],
+//!   [`Limit`], and the reasons [`DecodeReason`], [`UnexpectedReason`],
+//!   [`IllegalReason`], [`CookieReason`]) and the size limits ([`MAX_FRAGMENT_LEN`],
 //!   [`MAX_RECORD_LEN`], [`MAX_IDENTITY_LEN`], [`MAX_PING_LEN`]);
 //! * [`keys`]: the key text format and pinned-key files;
 //! * [`rng`]: [`rng::SecureRandom`] and [`rng::OsRandom`];
@@ -144,7 +145,9 @@ pub use conn::{
     ExtractedSecrets, Identity, MAX_IDENTITY_LEN, MAX_PING_LEN, Side,
 };
 pub use crypto::dh::{PublicKey, StaticKeyPair};
-pub use error::{AlertCode, Error, Limit, Rejection};
+pub use error::{
+    AlertCode, CookieReason, DecodeReason, Error, IllegalReason, Limit, Rejection, UnexpectedReason,
+};
 pub use record::Padding;
 pub use suite::{Pattern, Suite};
 pub use time::Time;

@@ -8,8 +8,8 @@ use std::time::Duration;
 use lwsec::early_data::StrikeRegister;
 use lwsec::rng::{DeterministicRandom, SecureRandom};
 use lwsec::{
-    Acceptance, AlertCode, ClientConfig, Connection, EarlyDataRefusal, Error, Event, Pattern,
-    ServerConfig, ServerOptions, StaticKeyPair, Suite, Time,
+    Acceptance, AlertCode, ClientConfig, Connection, CookieReason, EarlyDataRefusal, Error, Event,
+    Pattern, ServerConfig, ServerOptions, StaticKeyPair, Suite, Time,
 };
 
 const NOW: Time = Time::from_millis(1_700_000_000_000);
@@ -360,7 +360,7 @@ fn cookie_forged_expired_or_from_another_address_is_rejected() {
     let t = NOW.saturating_add(Duration::from_secs(31));
     assert_eq!(
         late.handle_input(&hello, t),
-        Err(Error::InvalidCookie("expired"))
+        Err(Error::InvalidCookie(CookieReason::Expired))
     );
 
     // Forge: flip a byte of the cookie's MAC (the last bytes of the header).
@@ -389,7 +389,7 @@ fn cookie_required_but_missing_fails_the_retried_hello() {
     let retried = client.pending_output().to_vec();
     assert_eq!(
         strict.handle_input(&retried, NOW),
-        Err(Error::InvalidCookie("a cookie is required"))
+        Err(Error::InvalidCookie(CookieReason::Required))
     );
 }
 

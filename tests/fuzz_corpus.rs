@@ -178,9 +178,9 @@ fn diff_snow_handshake_target_checks_what_it_should() {
         message2: Some(Ok(())),
         server_established: true,
     };
-    // The text of a decode error is not the point here.
+    // Which decode error is not the point here.
     let decode = |r: Option<Result<(), Error>>| match r {
-        Some(Err(Error::Decode(_))) => Some(Err(Error::Decode(""))),
+        Some(Err(Error::Decode(_))) => Some(Err(Error::Decode(lwsec::DecodeReason::TrailingBytes))),
         other => other,
     };
     for (name, seed) in seeds::diff_snow_handshake_cases() {
@@ -199,7 +199,7 @@ fn diff_snow_handshake_target_checks_what_it_should() {
                 ..complete()
             },
             "m1-too-short" => Outcome {
-                message1: Some(Err(Error::Decode(""))),
+                message1: Some(Err(Error::Decode(lwsec::DecodeReason::TrailingBytes))),
                 ..Outcome::default()
             },
             "no-common-suite" => Outcome {
@@ -211,7 +211,7 @@ fn diff_snow_handshake_target_checks_what_it_should() {
                 ..Outcome::default()
             },
             "m1-header-suite-count" => Outcome {
-                message1: Some(Err(Error::Decode(""))),
+                message1: Some(Err(Error::Decode(lwsec::DecodeReason::TrailingBytes))),
                 ..Outcome::default()
             },
             "m1-low-order-e" | "low-order-client-e" | "low-order-client-s" => Outcome {
@@ -223,7 +223,7 @@ fn diff_snow_handshake_target_checks_what_it_should() {
                 ..complete()
             },
             "m2-truncated" => Outcome {
-                message2: Some(Err(Error::Decode(""))),
+                message2: Some(Err(Error::Decode(lwsec::DecodeReason::TrailingBytes))),
                 ..complete()
             },
             // 2^256 - 39 is not of small order: an ordinary decryption failure.
@@ -259,7 +259,7 @@ fn diff_records_target_checks_what_it_should() {
         let o = diff_records::run_outcome(&data);
         let mut error = o.error.clone();
         if let Some(Error::Decode(_)) = error {
-            error = Some(Error::Decode(""));
+            error = Some(Error::Decode(lwsec::DecodeReason::TrailingBytes));
         }
         match name.as_str() {
             n if n.starts_with("conversation") => {
@@ -289,7 +289,10 @@ fn diff_records_target_checks_what_it_should() {
                 assert_eq!(o.messages_delivered, 1);
                 assert_eq!(o.eof, Some(Err(Error::Truncated)));
             }
-            "confirm-with-payload" => assert_eq!(error, Some(Error::Decode(""))),
+            "confirm-with-payload" => assert_eq!(
+                error,
+                Some(Error::Decode(lwsec::DecodeReason::TrailingBytes))
+            ),
             "confirm-missing" | "confirm-twice" | "close-inside-message" => assert!(
                 matches!(error, Some(Error::UnexpectedMessage(_))),
                 "{name}: {o:?}"

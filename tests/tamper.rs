@@ -28,6 +28,7 @@ use std::sync::Arc;
 use lwsec::rng::DeterministicRandom;
 use lwsec::{
     Acceptance, ClientConfig, Connection, Error, Pattern, ServerConfig, StaticKeyPair, Suite, Time,
+    UnexpectedReason,
 };
 
 const NOW: Time = Time::from_millis(0);
@@ -391,7 +392,7 @@ fn reordering(setup: Setup) -> usize {
             0,
             to_server,
             vec![f(0), f(1), f(2), f(3), f(4), f(3)],
-            Error::UnexpectedMessage("record after close_notify"),
+            Error::UnexpectedMessage(UnexpectedReason::RecordAfterCloseNotify),
             3,
             "record replayed after close_notify",
         );
@@ -412,7 +413,7 @@ fn reordering(setup: Setup) -> usize {
             "record from another connection",
         );
         // Handshake messages.
-        let after = Error::UnexpectedMessage("handshake frame after the handshake");
+        let after = Error::UnexpectedMessage(UnexpectedReason::HandshakeFrameAfterHandshake);
         check(
             0,
             to_server,
@@ -430,9 +431,9 @@ fn reordering(setup: Setup) -> usize {
             "hello replayed after a record",
         );
         let first = if to_server {
-            Error::UnexpectedMessage("expected ClientHello")
+            Error::UnexpectedMessage(UnexpectedReason::ExpectedClientHello)
         } else {
-            Error::UnexpectedMessage("expected ServerHello or Retry")
+            Error::UnexpectedMessage(UnexpectedReason::ExpectedServerHelloOrRetry)
         };
         check(0, to_server, vec![f(1)], first.clone(), 0, "hello dropped");
         check(

@@ -103,31 +103,41 @@ fn reference_extensions(payload: &[u8]) -> Result<(), Error> {
     let mut early_data = false;
     while !rest.is_empty() {
         if rest.len() < 4 {
-            return Err(Error::Decode(""));
+            return Err(Error::Decode(lwsec::DecodeReason::ExtensionLength));
         }
         let ty = u16::from_be_bytes([rest[0], rest[1]]);
         let len = usize::from(u16::from_be_bytes([rest[2], rest[3]]));
         if rest.len() < 4 + len {
-            return Err(Error::Decode(""));
+            return Err(Error::Decode(lwsec::DecodeReason::ExtensionLength));
         }
         rest = &rest[4 + len..];
         if previous.is_some_and(|p| ty <= p) {
-            return Err(Error::Decode(""));
+            return Err(Error::Decode(lwsec::DecodeReason::ExtensionLength));
         }
         previous = Some(ty);
         match ty {
-            0x0001 if len != 8 => return Err(Error::Decode("")), // timestamp
-            0x0002 if len > 8192 => return Err(Error::IllegalParameter("")), // early_data
+            0x0001 if len != 8 => return Err(Error::Decode(lwsec::DecodeReason::ExtensionLength)), // timestamp
+            0x0002 if len > 8192 => {
+                return Err(Error::IllegalParameter(
+                    lwsec::IllegalReason::ExtensionNotAllowed,
+                ));
+            } // early_data
             0x0002 => early_data = true,
             // early_data_status, server_keys: ServerHello only.
-            0x0003 | 0x0004 => return Err(Error::IllegalParameter("")),
+            0x0003 | 0x0004 => {
+                return Err(Error::IllegalParameter(
+                    lwsec::IllegalReason::ExtensionNotAllowed,
+                ));
+            }
             t if t & 0x8000 != 0 => return Err(Error::UnsupportedExtension(t)),
             _ => {}
         }
     }
     if early_data {
         // early_data without the ClientHello flag.
-        return Err(Error::IllegalParameter(""));
+        return Err(Error::IllegalParameter(
+            lwsec::IllegalReason::ExtensionNotAllowed,
+        ));
     }
     Ok(())
 }

@@ -9,6 +9,7 @@ use super::transport::Transport;
 use crate::config::ClientConfig;
 use crate::crypto::dh::PublicKey;
 use crate::error::Error;
+use crate::error::{IllegalReason, UnexpectedReason};
 use crate::noise::{HandshakeState, LocalKey};
 use crate::record::{ContentType, Output};
 use crate::suite::Suite;
@@ -70,9 +71,7 @@ impl ExpectServerHello {
                 .ok_or(Error::InvalidConfig("no suites"))?,
             Some(r) => Suite::from_u8(r.suite)
                 .filter(|s| config.suites.contains(s))
-                .ok_or(Error::IllegalParameter(
-                    "Retry selected a suite the client did not offer",
-                ))?,
+                .ok_or(Error::IllegalParameter(IllegalReason::RetrySuiteNotOffered))?,
         };
         let retried = retry.is_some();
         let header = ClientHelloHeader {
@@ -132,11 +131,13 @@ impl ExpectServerHello {
                     (Some(_), Some(status)) => Some(status),
                     (None, None) if self.early_data_dropped => Some(false),
                     (Some(_), None) => {
-                        return Err(Error::IllegalParameter("early_data_status missing"));
+                        return Err(Error::IllegalParameter(
+                            IllegalReason::EarlyDataStatusMissing,
+                        ));
                     }
                     (None, Some(_)) => {
                         return Err(Error::IllegalParameter(
-                            "early_data_status without early data",
+                            IllegalReason::EarlyDataStatusUnexpected,
                         ));
                     }
                     (None, None) => None,
@@ -162,11 +163,11 @@ impl ExpectServerHello {
             }
             FrameType::Retry => {
                 if self.retried {
-                    return Err(Error::UnexpectedMessage("a second Retry"));
+                    return Err(Error::UnexpectedMessage(UnexpectedReason::SecondRetry));
                 }
                 let retry = Retry::decode_body(body)?;
                 if retry.suite == self.suite.to_u8() && retry.cookie.is_empty() {
-                    return Err(Error::IllegalParameter("Retry that changes nothing"));
+                    return Err(Error::IllegalParameter(IllegalReason::RetryChangesNothing));
                 }
                 // Early data is never sent again after a Retry: an attacker
                 // could replay the first flight once the server stops
@@ -177,7 +178,9 @@ impl ExpectServerHello {
                 next.early_data_dropped = dropped;
                 Ok(ClientNext::Again(next))
             }
-            _ => Err(Error::UnexpectedMessage("expected ServerHello or Retry")),
+            _ => Err(Error::UnexpectedMessage(
+                UnexpectedReason::ExpectedServerHelloOrRetry,
+            )),
         }
     }
 }

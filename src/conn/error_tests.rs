@@ -230,14 +230,14 @@ fn feed_established(conn: &mut Connection, bytes: &[u8]) -> (Connection, Error) 
 #[test]
 fn every_error_variant_matches_the_connection_state() {
     let samples = [
-        Error::Decode(""),
-        Error::UnexpectedMessage(""),
-        Error::IllegalParameter(""),
+        Error::Decode(crate::DecodeReason::EmptyAlert),
+        Error::UnexpectedMessage(crate::UnexpectedReason::ExpectedClientHello),
+        Error::IllegalParameter(crate::IllegalReason::ReservedFlags),
         Error::BadRecordMac,
         Error::HandshakeDecrypt,
         Error::LowOrderPoint,
         Error::RecordOverflow,
-        Error::InvalidCookie(""),
+        Error::InvalidCookie(crate::CookieReason::Forged),
         Error::MessageTooLarge { limit: 0 },
         Error::Truncated,
         Error::UnsupportedVersion(0),

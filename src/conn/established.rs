@@ -10,6 +10,7 @@ use super::inbox::Inbox;
 use super::timers::{Due, Timers};
 use super::transport::{Transport, UPDATE_NOT_REQUESTED, UPDATE_REQUESTED};
 use crate::error::{AlertCode, Error};
+use crate::error::{DecodeReason, UnexpectedReason};
 use crate::record::{ContentType, Output};
 use crate::time::Time;
 
@@ -92,7 +93,7 @@ impl Established {
         self.timers.received(now);
         if self.peer_closed {
             return Err(Failure::alert(Error::UnexpectedMessage(
-                "record after close_notify",
+                UnexpectedReason::RecordAfterCloseNotify,
             )));
         }
         let (content_type, len) = self
@@ -106,7 +107,7 @@ impl Established {
         match content_type {
             ContentType::MessageContinues | ContentType::MessageEnd => {
                 if content_type == ContentType::MessageContinues && record.is_empty() {
-                    return Err(Failure::alert(Error::Decode("empty message fragment")));
+                    return Err(Failure::alert(Error::Decode(DecodeReason::EmptyFragment)));
                 }
                 let limit = self.keys.config().max_message_size;
                 if inbox.partial_len().saturating_add(record.len()) > limit {
@@ -135,12 +136,12 @@ impl Established {
     ) -> Result<(), Failure> {
         if content_type != ContentType::Confirm {
             return Err(Failure::alert(Error::UnexpectedMessage(
-                "record before the client's key confirmation",
+                UnexpectedReason::RecordBeforeConfirmation,
             )));
         }
         if !payload.is_empty() {
             return Err(Failure::alert(Error::Decode(
-                "confirm record with a payload",
+                DecodeReason::ConfirmWithPayload,
             )));
         }
         self.confirmed = true;
@@ -163,13 +164,17 @@ impl Established {
                 Error::Internal("a message record reached control handling"),
             )),
             ContentType::Confirm => Err(Failure::alert(Error::UnexpectedMessage(
-                "confirm record after the handshake",
+                UnexpectedReason::ConfirmAfterHandshake,
             ))),
             ContentType::KeyUpdate => {
                 let request = match payload {
                     [UPDATE_NOT_REQUESTED] => false,
                     [UPDATE_REQUESTED] => true,
-                    _ => return Err(Failure::alert(Error::Decode("key_update payload"))),
+                    _ => {
+                        return Err(Failure::alert(Error::Decode(
+                            DecodeReason::KeyUpdatePayload,
+                        )));
+                    }
                 };
                 self.keys.peer_updated_keys().map_err(Failure::alert)?;
                 // Coalesced (section 8): keys that have protected nothing
@@ -184,9 +189,7 @@ impl Established {
             }
             ContentType::Ping => {
                 if payload.len() > MAX_PING_LEN {
-                    return Err(Failure::alert(Error::Decode(
-                        "ping payload longer than 64 bytes",
-                    )));
+                    return Err(Failure::alert(Error::Decode(DecodeReason::PingTooLong)));
                 }
                 if !self.local_closed {
                     self.keys
@@ -198,9 +201,7 @@ impl Established {
             }
             ContentType::Pong => {
                 if payload.len() > MAX_PING_LEN {
-                    return Err(Failure::alert(Error::Decode(
-                        "pong payload longer than 64 bytes",
-                    )));
+                    return Err(Failure::alert(Error::Decode(DecodeReason::PongTooLong)));
                 }
                 if !(payload.is_empty() && self.timers.keepalive_pong()) {
                     // A copy, so as not to keep the receive buffer alive.
@@ -211,7 +212,7 @@ impl Established {
             ContentType::Alert => {
                 let code = match payload {
                     [code] => AlertCode::from_u8(*code),
-                    _ => return Err(Failure::alert(Error::Decode("alert payload"))),
+                    _ => return Err(Failure::alert(Error::Decode(DecodeReason::AlertPayload))),
                 };
                 if code != AlertCode::CloseNotify {
                     return Err(Failure::silent(Error::from_alert(code, true)));
@@ -220,7 +221,7 @@ impl Established {
                 // 9.2): that is not a clean end.
                 if inbox.partial_len() > 0 {
                     return Err(Failure::alert(Error::UnexpectedMessage(
-                        "close_notify inside an unfinished message",
+                        UnexpectedReason::CloseNotifyInsideMessage,
                     )));
                 }
                 self.peer_closed = true;

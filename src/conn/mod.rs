@@ -35,6 +35,7 @@ use bytes::Bytes;
 
 use crate::config::{ClientConfig, DEFAULT_MAX_MESSAGE_SIZE, ServerConfig, ServerOptions};
 use crate::error::{AlertCode, Error};
+use crate::error::{DecodeReason, UnexpectedReason};
 use crate::record::Output;
 use crate::time::Time;
 use crate::wire::frame::FrameType;
@@ -362,14 +363,14 @@ impl Connection {
     fn cleartext_alert(&self, frame: &Frame) -> Result<(), Failure> {
         if self.is_established() {
             return Err(Failure::silent(Error::UnexpectedMessage(
-                "cleartext alert after the handshake",
+                UnexpectedReason::CleartextAlertAfterHandshake,
             )));
         }
         let code = frame
             .body
             .first()
             .copied()
-            .ok_or(Failure::alert(Error::Decode("empty alert")))?;
+            .ok_or(Failure::alert(Error::Decode(DecodeReason::EmptyAlert)))?;
         Err(Failure::silent(Error::from_alert(
             AlertCode::from_u8(code),
             false,
@@ -413,7 +414,7 @@ impl Connection {
             State::Established(e) => {
                 self.state = State::Established(e);
                 return Err(Failure::alert(Error::UnexpectedMessage(
-                    "handshake frame after the handshake",
+                    UnexpectedReason::HandshakeFrameAfterHandshake,
                 )));
             }
             state @ (State::Deciding(_) | State::HandshakeStep | State::Failed(_)) => {

@@ -11,6 +11,7 @@ use super::transport::Transport;
 use crate::config::{ServerConfig, ServerOptions};
 use crate::cookie;
 use crate::error::Error;
+use crate::error::{CookieReason, DecodeReason, IllegalReason, UnexpectedReason};
 use crate::noise::{HandshakeState, LocalKey};
 use crate::record::Output;
 use crate::suite::{Pattern, Suite};
@@ -69,7 +70,7 @@ impl ExpectClientHello {
         if let Some(retry) = &header.retry {
             if retry.suite != header.suite {
                 return Err(Error::IllegalParameter(
-                    "Retry echo does not match the ClientHello suite",
+                    IllegalReason::RetryEchoSuiteMismatch,
                 ));
             }
             if !retry.cookie.is_empty() {
@@ -90,11 +91,9 @@ impl ExpectClientHello {
         }
         if header.retry.is_some() {
             return Err(if need_cookie {
-                Error::InvalidCookie("a cookie is required")
+                Error::InvalidCookie(CookieReason::Required)
             } else {
-                Error::IllegalParameter(
-                    "retried ClientHello uses a suite the server did not select",
-                )
+                Error::IllegalParameter(IllegalReason::RetriedSuiteNotSelected)
             });
         }
         let cookie = if self.options.demand_cookie {
@@ -125,7 +124,9 @@ impl ExpectClientHello {
         now: Time,
     ) -> Result<ServerNext, Error> {
         if frame_type != FrameType::ClientHello {
-            return Err(Error::UnexpectedMessage("expected ClientHello"));
+            return Err(Error::UnexpectedMessage(
+                UnexpectedReason::ExpectedClientHello,
+            ));
         }
         let (header, header_len) = {
             let mut r = Reader::new(body);
@@ -153,7 +154,7 @@ impl ExpectClientHello {
         }
         let (header_bytes, message) = body
             .split_at_mut_checked(header_len)
-            .ok_or(Error::Decode("ClientHello header bounds"))?;
+            .ok_or(Error::Decode(DecodeReason::HeaderBounds))?;
         let mut noise = HandshakeState::initialize(
             self.config.provider,
             pattern,
@@ -171,9 +172,7 @@ impl ExpectClientHello {
             (true, Some(data), Some(ts)) => Some((data, Time::from_millis(ts))),
             (false, None, _) => None,
             _ => {
-                return Err(Error::IllegalParameter(
-                    "early data flag, data and timestamp disagree",
-                ));
+                return Err(Error::IllegalParameter(IllegalReason::EarlyDataMismatch));
             }
         };
         let client_key = noise.remote_static();

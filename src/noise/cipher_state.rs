@@ -5,6 +5,7 @@ use zeroize::Zeroizing;
 
 use crate::crypto::CryptoProvider;
 use crate::crypto::aead::{AeadKey, KEY_LEN, NONCE_LEN, TAG_LEN};
+use crate::error::DecodeReason;
 use crate::error::Error;
 use crate::suite::Suite;
 
@@ -96,12 +97,12 @@ impl CipherState {
         let len = buf
             .len()
             .checked_sub(start)
-            .ok_or(Error::Decode("encrypt offset"))?;
+            .ok_or(Error::Internal("encrypt offset"))?;
         let tag_room = if self.has_key() { TAG_LEN } else { 0 };
         buf.resize(buf.len().saturating_add(tag_room), 0);
         let body = buf
             .get_mut(start..)
-            .ok_or(Error::Decode("encrypt offset"))?;
+            .ok_or(Error::Internal("encrypt offset"))?;
         self.encrypt_in_place(ad, body, len).map(|_| ())
     }
 
@@ -115,7 +116,7 @@ impl CipherState {
         };
         let next = self.next_n()?;
         if buf.len() < TAG_LEN {
-            return Err(Error::Decode("ciphertext shorter than a tag"));
+            return Err(Error::Decode(DecodeReason::CiphertextShorterThanTag));
         }
         let len = k
             .open_in_place(&self.nonce(), ad, buf)

@@ -8,6 +8,7 @@ use crate::crypto::hash::HASH_LEN;
 use crate::crypto::rng::SecureRandom;
 use crate::crypto::{AgreementKey, CryptoProvider};
 use crate::error::Error;
+use crate::error::{DecodeReason, UnexpectedReason};
 use crate::noise::patterns::{Token, message_patterns};
 use crate::noise::symmetric_state::SymmetricState;
 use crate::suite::{Pattern, Suite};
@@ -109,7 +110,7 @@ fn protocol_name(pattern: Pattern, suite: Suite) -> &'static str {
 fn take<'a>(
     input: &mut &'a mut [u8],
     len: usize,
-    what: &'static str,
+    what: DecodeReason,
 ) -> Result<&'a mut [u8], Error> {
     if input.len() < len {
         return Err(Error::Decode(what));
@@ -122,7 +123,7 @@ fn take<'a>(
 fn public_key(bytes: &[u8]) -> Result<PublicKey, Error> {
     let arr: [u8; KEY_LEN] = bytes
         .try_into()
-        .map_err(|_| Error::Decode("public key length"))?;
+        .map_err(|_| Error::Decode(DecodeReason::PublicKeyLength))?;
     Ok(PublicKey::from_bytes(arr))
 }
 
@@ -190,7 +191,7 @@ impl HandshakeState {
         message_patterns(self.pattern)
             .get(self.next_message)
             .copied()
-            .ok_or(Error::UnexpectedMessage("Noise handshake already finished"))
+            .ok_or(Error::UnexpectedMessage(UnexpectedReason::NoiseFinished))
     }
 
     /// Whether it is this side's turn to write.
@@ -200,7 +201,7 @@ impl HandshakeState {
 
     /// The DH a token asks for, from this side's point of view.
     fn dh_token(&mut self, token: Token) -> Result<(), Error> {
-        let missing = Error::UnexpectedMessage("key missing for DH");
+        let missing = Error::UnexpectedMessage(UnexpectedReason::KeyMissingForDh);
         let shared = match (token, self.initiator) {
             (Token::Ee, _) => self.dh_e(self.re),
             (Token::Es, true) | (Token::Se, false) => self.dh_e(self.rs),
@@ -259,7 +260,9 @@ impl HandshakeState {
         out: &mut [u8],
     ) -> Result<usize, Error> {
         if !self.my_turn() {
-            return Err(Error::UnexpectedMessage("not this side's turn to write"));
+            return Err(Error::UnexpectedMessage(
+                UnexpectedReason::NotOurTurnToWrite,
+            ));
         }
         let short = Error::Internal("write_message: buffer shorter than the message");
         let mut pos = 0usize;
@@ -308,20 +311,22 @@ impl HandshakeState {
     /// returned.
     pub(crate) fn read_message<'m>(&mut self, message: &'m mut [u8]) -> Result<&'m [u8], Error> {
         if self.my_turn() {
-            return Err(Error::UnexpectedMessage("not this side's turn to read"));
+            return Err(Error::UnexpectedMessage(UnexpectedReason::NotOurTurnToRead));
         }
         // Checked before any Diffie-Hellman, so a short message is a
         // `decode_error` whatever else is wrong with it (spec 4.3, 4.6).
         if message.len() < self.min_message_len()? {
-            return Err(Error::Decode(
-                "handshake message too short for its keys and tag",
-            ));
+            return Err(Error::Decode(DecodeReason::HandshakeMessageTooShort));
         }
         let mut rest = message;
         for &token in self.tokens()? {
             match token {
                 Token::E => {
-                    let re = public_key(take(&mut rest, KEY_LEN, "truncated ephemeral key")?)?;
+                    let re = public_key(take(
+                        &mut rest,
+                        KEY_LEN,
+                        DecodeReason::TruncatedEphemeralKey,
+                    )?)?;
                     self.symmetric.mix_hash(re.as_bytes());
                     self.re = Some(re);
                 }
@@ -331,9 +336,11 @@ impl HandshakeState {
                     } else {
                         KEY_LEN
                     };
-                    let sealed = take(&mut rest, len, "truncated static key")?;
+                    let sealed = take(&mut rest, len, DecodeReason::TruncatedStaticKey)?;
                     let n = self.symmetric.decrypt_and_hash_in_place(sealed)?;
-                    let plain = sealed.get(..n).ok_or(Error::Decode("static key"))?;
+                    let plain = sealed
+                        .get(..n)
+                        .ok_or(Error::Decode(DecodeReason::StaticKey))?;
                     self.rs = Some(public_key(plain)?);
                 }
                 dh => self.dh_token(dh)?,
@@ -342,7 +349,9 @@ impl HandshakeState {
         let n = self.symmetric.decrypt_and_hash_in_place(rest)?;
         self.next_message = self.next_message.saturating_add(1);
         let payload: &'m [u8] = rest;
-        payload.get(..n).ok_or(Error::Decode("payload"))
+        payload
+            .get(..n)
+            .ok_or(Error::Decode(DecodeReason::HandshakePayload))
     }
 
     /// The shortest next message: its public keys, the encrypted static

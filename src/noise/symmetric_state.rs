@@ -99,12 +99,12 @@ impl SymmetricState {
         let len = buf
             .len()
             .checked_sub(start)
-            .ok_or(Error::Decode("encrypt offset"))?;
+            .ok_or(Error::Internal("encrypt offset"))?;
         let tag_room = if self.has_key() { TAG_LEN } else { 0 };
         buf.resize(buf.len().saturating_add(tag_room), 0);
         let body = buf
             .get_mut(start..)
-            .ok_or(Error::Decode("encrypt offset"))?;
+            .ok_or(Error::Internal("encrypt offset"))?;
         self.encrypt_and_hash_in_place(body, len).map(|_| ())
     }
 

@@ -14,6 +14,7 @@ use crate::crypto::CryptoProvider;
 use crate::crypto::aead::{AeadKey, NONCE_LEN, TAG_LEN};
 use crate::crypto::hash::HASH_LEN;
 use crate::error::Error;
+use crate::error::UnexpectedReason;
 use crate::key_schedule::{self, Secret};
 use crate::suite::Suite;
 use crate::wire::frame::{FrameHeader, FrameType, HEADER_LEN};
@@ -201,10 +202,13 @@ impl DirectionKeys {
         let type_at = inner
             .iter()
             .rposition(|b| *b != 0)
-            .ok_or(Error::UnexpectedMessage("record without a content type"))?;
+            .ok_or(Error::UnexpectedMessage(
+                UnexpectedReason::RecordWithoutContentType,
+            ))?;
         let type_byte = inner.get(type_at).copied().unwrap_or(0);
-        let content_type = ContentType::from_u8(type_byte)
-            .ok_or(Error::UnexpectedMessage("unknown record content type"))?;
+        let content_type = ContentType::from_u8(type_byte).ok_or(Error::UnexpectedMessage(
+            UnexpectedReason::UnknownContentType,
+        ))?;
         Ok((content_type, type_at))
     }
 }

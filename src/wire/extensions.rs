@@ -8,6 +8,7 @@
 //! `illegal_parameter`.
 
 use crate::error::Error;
+use crate::error::{DecodeReason, IllegalReason};
 use crate::wire::Reader;
 use crate::wire::limits::MAX_EARLY_DATA;
 
@@ -48,23 +49,23 @@ pub(crate) fn parse(payload: &[u8], message: Message) -> Result<Extensions<'_>, 
     let mut previous: Option<u16> = None;
     let mut exts = Extensions::default();
     while r.remaining() > 0 {
-        let ty = r.u16("extension type")?;
-        let len = r.u16("extension length")?;
-        let value = r.take(usize::from(len), "extension value")?;
+        let ty = r.u16(DecodeReason::ExtensionType)?;
+        let len = r.u16(DecodeReason::ExtensionLength)?;
+        let value = r.take(usize::from(len), DecodeReason::ExtensionValue)?;
         if previous.is_some_and(|p| ty <= p) {
-            return Err(Error::Decode("extensions not in strictly increasing order"));
+            return Err(Error::Decode(DecodeReason::ExtensionsOutOfOrder));
         }
         previous = Some(ty);
         match (ty, message) {
             (TIMESTAMP, Message::ClientHello) => {
                 let bytes: [u8; 8] = value
                     .try_into()
-                    .map_err(|_| Error::Decode("timestamp length"))?;
+                    .map_err(|_| Error::Decode(DecodeReason::TimestampLength))?;
                 exts.timestamp = Some(u64::from_be_bytes(bytes));
             }
             (EARLY_DATA, Message::ClientHello) => {
                 if value.len() > MAX_EARLY_DATA {
-                    return Err(Error::IllegalParameter("early data longer than 8192 bytes"));
+                    return Err(Error::IllegalParameter(IllegalReason::EarlyDataTooLong));
                 }
                 exts.early_data = Some(value);
             }
@@ -72,7 +73,7 @@ pub(crate) fn parse(payload: &[u8], message: Message) -> Result<Extensions<'_>, 
                 exts.early_data_status = Some(match value {
                     [0] => false,
                     [1] => true,
-                    _ => return Err(Error::Decode("early_data_status value")),
+                    _ => return Err(Error::Decode(DecodeReason::EarlyDataStatusValue)),
                 });
             }
             (SERVER_KEYS, Message::ServerHello) => {
@@ -81,14 +82,12 @@ pub(crate) fn parse(payload: &[u8], message: Message) -> Result<Extensions<'_>, 
                     .filter_map(|k| <[u8; 32]>::try_from(k).ok())
                     .collect();
                 if value.is_empty() || value.len() % 32 != 0 || keys.len() > MAX_ANNOUNCED_KEYS {
-                    return Err(Error::Decode("server_keys: 1 to 8 keys of 32 bytes"));
+                    return Err(Error::Decode(DecodeReason::ServerKeysLength));
                 }
                 exts.server_keys = Some(keys);
             }
             (TIMESTAMP | EARLY_DATA | EARLY_DATA_STATUS | SERVER_KEYS, _) => {
-                return Err(Error::IllegalParameter(
-                    "extension not allowed in this message",
-                ));
+                return Err(Error::IllegalParameter(IllegalReason::ExtensionNotAllowed));
             }
             (t, _) if t & CRITICAL != 0 => return Err(Error::UnsupportedExtension(t)),
             _ => {}
@@ -99,7 +98,7 @@ pub(crate) fn parse(payload: &[u8], message: Message) -> Result<Extensions<'_>, 
 
 /// Appends one extension.
 pub(crate) fn push(out: &mut Vec<u8>, ty: u16, value: &[u8]) -> Result<(), Error> {
-    let len = u16::try_from(value.len()).map_err(|_| Error::InvalidConfig("extension too long"))?;
+    let len = u16::try_from(value.len()).map_err(|_| Error::Internal("extension too long"))?;
     out.extend_from_slice(&ty.to_be_bytes());
     out.extend_from_slice(&len.to_be_bytes());
     out.extend_from_slice(value);

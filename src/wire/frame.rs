@@ -1,5 +1,6 @@
 //! The outer framing: `type (1) || length (2, big-endian) || body`.
 
+use crate::error::DecodeReason;
 use crate::error::Error;
 
 /// Length of a frame header.
@@ -42,7 +43,7 @@ impl FrameType {
             0x03 => Self::Retry,
             0x15 => Self::Alert,
             0x17 => Self::Record,
-            _ => return Err(Error::Decode("unknown frame type")),
+            _ => return Err(Error::Decode(DecodeReason::UnknownFrameType)),
         })
     }
 
@@ -116,7 +117,7 @@ mod tests {
         );
         assert_eq!(
             FrameHeader::decode([0x99, 0, 0]),
-            Err(Error::Decode("unknown frame type"))
+            Err(Error::Decode(DecodeReason::UnknownFrameType))
         );
         let h = FrameHeader::decode([0x01, 0x00, 0x30]).unwrap();
         assert_eq!(

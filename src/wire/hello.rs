@@ -2,6 +2,7 @@
 //! and the server's stateless Retry.
 
 use crate::error::Error;
+use crate::error::{DecodeReason, IllegalReason};
 use crate::suite::Pattern;
 use crate::wire::Reader;
 use crate::wire::limits::KEY_ID_LEN;
@@ -32,9 +33,9 @@ pub(crate) struct Retry {
 impl Retry {
     pub(crate) fn encode(&self, out: &mut Vec<u8>) -> Result<(), Error> {
         let len =
-            u8::try_from(self.cookie.len()).map_err(|_| Error::InvalidConfig("cookie too long"))?;
+            u8::try_from(self.cookie.len()).map_err(|_| Error::Internal("cookie too long"))?;
         if self.cookie.len() > MAX_COOKIE_LEN {
-            return Err(Error::InvalidConfig("cookie too long"));
+            return Err(Error::Internal("cookie too long"));
         }
         out.push(self.suite);
         out.push(len);
@@ -43,10 +44,10 @@ impl Retry {
     }
 
     pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        let suite = r.u8("retry suite")?;
-        let cookie = r.u8_prefixed("retry cookie")?;
+        let suite = r.u8(DecodeReason::RetrySuite)?;
+        let cookie = r.u8_prefixed(DecodeReason::RetryCookie)?;
         if cookie.len() > MAX_COOKIE_LEN {
-            return Err(Error::Decode("retry cookie too long"));
+            return Err(Error::Decode(DecodeReason::RetryCookieTooLong));
         }
         Ok(Self {
             suite,
@@ -58,7 +59,7 @@ impl Retry {
     pub(crate) fn decode_body(body: &[u8]) -> Result<Self, Error> {
         let mut r = Reader::new(body);
         let retry = Self::decode(&mut r)?;
-        r.finish("trailing bytes after retry")?;
+        r.finish(DecodeReason::TrailingBytesAfterRetry)?;
         Ok(retry)
     }
 
@@ -86,7 +87,7 @@ impl SuiteList {
             let slot = list
                 .codes
                 .get_mut(list.len)
-                .ok_or(Error::InvalidConfig("too many suites"))?;
+                .ok_or(Error::Internal("too many suites"))?;
             *slot = code;
             list.len = list.len.saturating_add(1);
         }
@@ -121,8 +122,7 @@ pub(crate) struct ClientHelloHeader {
 
 impl ClientHelloHeader {
     pub(crate) fn encode(&self, out: &mut Vec<u8>) -> Result<(), Error> {
-        let n =
-            u8::try_from(self.suites.len()).map_err(|_| Error::InvalidConfig("too many suites"))?;
+        let n = u8::try_from(self.suites.len()).map_err(|_| Error::Internal("too many suites"))?;
         out.extend_from_slice(&MAGIC);
         out.push(VERSION);
         out.push(self.pattern);
@@ -135,7 +135,7 @@ impl ClientHelloHeader {
             None => out.push(0),
             Some(retry) => {
                 let len = u8::try_from(retry.encoded_len())
-                    .map_err(|_| Error::InvalidConfig("cookie too long"))?;
+                    .map_err(|_| Error::Internal("cookie too long"))?;
                 out.push(len);
                 retry.encode(out)?;
             }
@@ -152,42 +152,42 @@ impl ClientHelloHeader {
         body: &'a [u8],
     ) -> Result<(Self, &'a [u8]), Error> {
         let start = body.len().saturating_sub(r.remaining());
-        if r.array::<2>("magic")? != MAGIC {
-            return Err(Error::Decode("bad magic: not an lwsec ClientHello"));
+        if r.array::<2>(DecodeReason::Magic)? != MAGIC {
+            return Err(Error::Decode(DecodeReason::BadMagic));
         }
-        let version = r.u8("version")?;
+        let version = r.u8(DecodeReason::Version)?;
         if version != VERSION {
             return Err(Error::UnsupportedVersion(version));
         }
-        let pattern = r.u8("pattern")?;
-        let suite = r.u8("suite")?;
-        let suites = r.u8_prefixed("suite list")?;
+        let pattern = r.u8(DecodeReason::Pattern)?;
+        let suite = r.u8(DecodeReason::Suite)?;
+        let suites = r.u8_prefixed(DecodeReason::SuiteList)?;
         if suites.is_empty() || suites.len() > MAX_SUITES {
-            return Err(Error::Decode("suite list must hold 1 to 8 suites"));
+            return Err(Error::Decode(DecodeReason::SuiteListLength));
         }
         for (i, s) in suites.iter().enumerate() {
             if suites.get(..i).is_some_and(|before| before.contains(s)) {
-                return Err(Error::IllegalParameter("duplicate suite in suite list"));
+                return Err(Error::IllegalParameter(IllegalReason::DuplicateSuite));
             }
         }
         if !suites.contains(&suite) {
-            return Err(Error::IllegalParameter(
-                "first-flight suite not in the suite list",
-            ));
+            return Err(Error::IllegalParameter(IllegalReason::FirstSuiteNotListed));
         }
-        let key_id = r.array("server key id")?;
-        let flags = r.u8("flags")?;
+        let key_id = r.array(DecodeReason::ServerKeyId)?;
+        let flags = r.u8(DecodeReason::Flags)?;
         if flags & !FLAG_EARLY_DATA != 0 {
-            return Err(Error::IllegalParameter("reserved flags set"));
+            return Err(Error::IllegalParameter(IllegalReason::ReservedFlags));
         }
-        let retry_bytes = r.u8_prefixed("retry echo")?;
+        let retry_bytes = r.u8_prefixed(DecodeReason::RetryEcho)?;
         let retry = if retry_bytes.is_empty() {
             None
         } else {
             Some(Retry::decode_body(retry_bytes)?)
         };
         let end = body.len().saturating_sub(r.remaining());
-        let header_bytes = body.get(start..end).ok_or(Error::Decode("header bounds"))?;
+        let header_bytes = body
+            .get(start..end)
+            .ok_or(Error::Decode(DecodeReason::HeaderBounds))?;
         let header = Self {
             pattern,
             suite,
