@@ -10,7 +10,7 @@ use crate::config::ClientConfig;
 use crate::crypto::dh::PublicKey;
 use crate::error::Error;
 use crate::error::{IllegalReason, UnexpectedReason};
-use crate::noise::{HandshakeState, LocalKey};
+use crate::noise::{HandshakeState, Initialize, LocalKey};
 use crate::record::{ContentType, Output};
 use crate::suite::Suite;
 use crate::time::Time;
@@ -89,16 +89,16 @@ impl ExpectServerHello {
         let mut body = Vec::with_capacity(128);
         header.encode(&mut body)?;
         let e = LocalKey::generate(config.provider, config.rng.as_ref())?;
-        let mut noise = HandshakeState::initialize(
-            config.provider,
-            config.pattern(),
+        let mut noise = HandshakeState::initialize(Initialize {
+            provider: config.provider,
+            pattern: config.pattern(),
             suite,
-            true,
-            &[PROLOGUE_LABEL, &body],
-            config.client_key().cloned(),
-            Some(e),
-            Some(config.server_key()),
-        )?;
+            initiator: true,
+            prologue: &[PROLOGUE_LABEL, &body],
+            s: config.client_key().cloned(),
+            e: Some(e),
+            rs: Some(config.server_key()),
+        })?;
         noise.write_message(&first_payload(early_data.as_ref(), now)?, &mut body)?;
         let mut frame = Vec::with_capacity(body.len().saturating_add(3));
         write_frame(&mut frame, FrameType::ClientHello, &body)?;

@@ -12,7 +12,7 @@ use crate::config::{ServerConfig, ServerOptions};
 use crate::cookie;
 use crate::error::Error;
 use crate::error::{CookieReason, DecodeReason, IllegalReason, UnexpectedReason};
-use crate::noise::{HandshakeState, LocalKey};
+use crate::noise::{HandshakeState, Initialize, LocalKey};
 use crate::record::Output;
 use crate::suite::{Pattern, Suite};
 use crate::time::Time;
@@ -155,16 +155,16 @@ impl ExpectClientHello {
         let (header_bytes, message) = body
             .split_at_mut_checked(header_len)
             .ok_or(Error::Decode(DecodeReason::HeaderBounds))?;
-        let mut noise = HandshakeState::initialize(
-            self.config.provider,
+        let mut noise = HandshakeState::initialize(Initialize {
+            provider: self.config.provider,
             pattern,
-            selected,
-            false,
-            &[PROLOGUE_LABEL, header_bytes],
-            Some(key.clone()),
-            None,
-            None,
-        )?;
+            suite: selected,
+            initiator: false,
+            prologue: &[PROLOGUE_LABEL, header_bytes],
+            s: Some(key.clone()),
+            e: None,
+            rs: None,
+        })?;
         let payload = noise.read_message(message)?;
         let exts = extensions::parse(payload, Message::ClientHello)?;
         let flagged = header.flags & FLAG_EARLY_DATA != 0;

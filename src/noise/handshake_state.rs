@@ -127,6 +127,20 @@ fn public_key(bytes: &[u8]) -> Result<PublicKey, Error> {
     Ok(PublicKey::from_bytes(arr))
 }
 
+/// The inputs of the spec's `Initialize`, plus the provider: see
+/// [`HandshakeState::initialize`].
+pub(crate) struct Initialize<'a> {
+    pub(crate) provider: &'static CryptoProvider,
+    pub(crate) pattern: Pattern,
+    pub(crate) suite: Suite,
+    pub(crate) initiator: bool,
+    /// Hashed part by part, without being copied together.
+    pub(crate) prologue: &'a [&'a [u8]],
+    pub(crate) s: Option<StaticKeyPair>,
+    pub(crate) e: Option<LocalKey>,
+    pub(crate) rs: Option<PublicKey>,
+}
+
 impl HandshakeState {
     /// `Initialize(handshake_pattern, initiator, prologue, s, e, rs, re)` for
     /// NK and IK, whose only pre-message is the responder's static key.
@@ -136,18 +150,17 @@ impl HandshakeState {
     /// The initiator passes the responder's key as `rs`; the responder passes
     /// its own static key as `s` (and, for IK, the initiator's `s` is learnt
     /// from message 1).
-    // The spec's Initialize takes this many inputs, plus the provider.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn initialize(
-        provider: &'static CryptoProvider,
-        pattern: Pattern,
-        suite: Suite,
-        initiator: bool,
-        prologue: &[&[u8]],
-        s: Option<StaticKeyPair>,
-        e: Option<LocalKey>,
-        rs: Option<PublicKey>,
-    ) -> Result<Self, Error> {
+    pub(crate) fn initialize(init: Initialize<'_>) -> Result<Self, Error> {
+        let Initialize {
+            provider,
+            pattern,
+            suite,
+            initiator,
+            prologue,
+            s,
+            e,
+            rs,
+        } = init;
         let mut symmetric =
             SymmetricState::initialize_symmetric(provider, protocol_name(pattern, suite), suite);
         symmetric.mix_hash_parts(prologue)?;

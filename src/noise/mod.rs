@@ -12,6 +12,6 @@ mod symmetric_state;
 mod vector_tests;
 
 pub(crate) use cipher_state::CipherState;
-pub(crate) use handshake_state::{HandshakeState, LocalKey};
+pub(crate) use handshake_state::{HandshakeState, Initialize, LocalKey};
 #[cfg(test)]
 pub(crate) use symmetric_state::SymmetricState;

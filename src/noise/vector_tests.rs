@@ -7,7 +7,7 @@ use crate::crypto::{CryptoProvider, providers};
 use serde_json::Value;
 
 use crate::crypto::dh::{PublicKey, StaticKeyPair};
-use crate::noise::{CipherState, HandshakeState, LocalKey};
+use crate::noise::{CipherState, HandshakeState, Initialize, LocalKey};
 use crate::suite::{Pattern, Suite, noise_protocol_name};
 use crate::vector_files::{self, array, bytes};
 
@@ -67,33 +67,33 @@ fn run_vector_with(p: &'static CryptoProvider, v: &Value, pattern: Pattern, suit
         "{name}: init_remote_static is not resp_static's public key"
     );
 
-    let mut initiator = HandshakeState::initialize(
-        p,
-        pattern,
-        suite,
-        true,
-        &[&init_prologue],
-        init_static.clone(),
-        Some(LocalKey::Pair(StaticKeyPair::from_private_bytes(key32(
+    let mut initiator = HandshakeState::initialize(Initialize {
+        provider: p,
+        pattern: pattern,
+        suite: suite,
+        initiator: true,
+        prologue: &[&init_prologue],
+        s: init_static.clone(),
+        e: Some(LocalKey::Pair(StaticKeyPair::from_private_bytes(key32(
             v,
             "init_ephemeral",
         )))),
-        Some(remote_static),
-    )
+        rs: Some(remote_static),
+    })
     .unwrap();
-    let mut responder = HandshakeState::initialize(
-        p,
-        pattern,
-        suite,
-        false,
-        &[&resp_prologue],
-        Some(resp_static),
-        Some(LocalKey::Pair(StaticKeyPair::from_private_bytes(key32(
+    let mut responder = HandshakeState::initialize(Initialize {
+        provider: p,
+        pattern: pattern,
+        suite: suite,
+        initiator: false,
+        prologue: &[&resp_prologue],
+        s: Some(resp_static),
+        e: Some(LocalKey::Pair(StaticKeyPair::from_private_bytes(key32(
             v,
             "resp_ephemeral",
         )))),
-        None,
-    )
+        rs: None,
+    })
     .unwrap();
 
     let messages = v["messages"].as_array().unwrap();
