@@ -69,8 +69,8 @@ fn run_vector_with(p: &'static CryptoProvider, v: &Value, pattern: Pattern, suit
 
     let mut initiator = HandshakeState::initialize(Initialize {
         provider: p,
-        pattern: pattern,
-        suite: suite,
+        pattern,
+        suite,
         initiator: true,
         prologue: &[&init_prologue],
         s: init_static.clone(),
@@ -83,8 +83,8 @@ fn run_vector_with(p: &'static CryptoProvider, v: &Value, pattern: Pattern, suit
     .unwrap();
     let mut responder = HandshakeState::initialize(Initialize {
         provider: p,
-        pattern: pattern,
-        suite: suite,
+        pattern,
+        suite,
         initiator: false,
         prologue: &[&resp_prologue],
         s: Some(resp_static),
