@@ -100,7 +100,7 @@ impl fmt::Display for Pattern {
 }
 
 /// The full Noise protocol name, e.g. `Noise_IK_25519_ChaChaPoly_SHA256`.
-#[cfg_attr(not(feature = "dangerous"), allow(unreachable_pub))]
+#[cfg(any(test, feature = "dangerous"))]
 pub fn noise_protocol_name(pattern: Pattern, suite: Suite) -> String {
     format!(
         "Noise_{}_25519_{}_SHA256",

@@ -94,15 +94,7 @@ impl CipherState {
         buf: &mut Vec<u8>,
         start: usize,
     ) -> Result<(), Error> {
-        let len = buf
-            .len()
-            .checked_sub(start)
-            .ok_or(Error::Internal("encrypt offset"))?;
-        let tag_room = if self.has_key() { TAG_LEN } else { 0 };
-        buf.resize(buf.len().saturating_add(tag_room), 0);
-        let body = buf
-            .get_mut(start..)
-            .ok_or(Error::Internal("encrypt offset"))?;
+        let (body, len) = with_tag_room(buf, start, self.has_key())?;
         self.encrypt_in_place(ad, body, len).map(|_| ())
     }
 
@@ -138,4 +130,25 @@ impl CipherState {
         plain.truncate(len);
         Ok(plain)
     }
+}
+
+/// For the `Vec` forms of encryption (tests): the plaintext at
+/// `buf[start..]` with room for a tag appended when there is a key; returns
+/// that slice and the plaintext length.
+#[cfg(test)]
+pub(crate) fn with_tag_room(
+    buf: &mut Vec<u8>,
+    start: usize,
+    has_key: bool,
+) -> Result<(&mut [u8], usize), Error> {
+    let len = buf
+        .len()
+        .checked_sub(start)
+        .ok_or(Error::Internal("encrypt offset"))?;
+    let tag_room = if has_key { TAG_LEN } else { 0 };
+    buf.resize(buf.len().saturating_add(tag_room), 0);
+    let body = buf
+        .get_mut(start..)
+        .ok_or(Error::Internal("encrypt offset"))?;
+    Ok((body, len))
 }

@@ -96,7 +96,7 @@ impl LocalKey {
 }
 
 /// The Noise protocol name of `pattern` and `suite`, as a constant (equal
-/// to [`crate::noise_protocol_name`], which formats it).
+/// to `noise_protocol_name`, which formats it, feature `dangerous`).
 fn protocol_name(pattern: Pattern, suite: Suite) -> &'static str {
     match (pattern, suite) {
         (Pattern::Nk, Suite::Aes256Gcm) => "Noise_NK_25519_AESGCM_SHA256",

@@ -3,8 +3,6 @@
 use zeroize::Zeroize;
 
 use crate::crypto::CryptoProvider;
-#[cfg(test)]
-use crate::crypto::aead::TAG_LEN;
 use crate::crypto::hash::{self, HASH_LEN};
 use crate::error::Error;
 use crate::noise::CipherState;
@@ -96,15 +94,7 @@ impl SymmetricState {
         buf: &mut Vec<u8>,
         start: usize,
     ) -> Result<(), Error> {
-        let len = buf
-            .len()
-            .checked_sub(start)
-            .ok_or(Error::Internal("encrypt offset"))?;
-        let tag_room = if self.has_key() { TAG_LEN } else { 0 };
-        buf.resize(buf.len().saturating_add(tag_room), 0);
-        let body = buf
-            .get_mut(start..)
-            .ok_or(Error::Internal("encrypt offset"))?;
+        let (body, len) = super::cipher_state::with_tag_room(buf, start, self.has_key())?;
         self.encrypt_and_hash_in_place(body, len).map(|_| ())
     }
 
