@@ -268,6 +268,11 @@ enum lwsec_event
    * Store them atomically and connect with the first next time.
    */
   LWSEC_EVENT_SERVER_KEYS_ANNOUNCED = 9,
+  /**
+   * Client: the server sent a resumption ticket; take it (secret bytes)
+   * with `lwsec_conn_take_ticket` and resume with it next time.
+   */
+  LWSEC_EVENT_RESUMPTION_TICKET = 10,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

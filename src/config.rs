@@ -13,6 +13,10 @@ use crate::crypto::{CryptoProvider, default_provider};
 use crate::error::Error;
 use crate::record::Padding;
 use crate::suite::{Pattern, Suite};
+use crate::ticket::{MAX_TICKET_LIFETIME, TicketKeyring};
+
+/// Default lifetime of a resumption ticket: 24 hours.
+pub const DEFAULT_TICKET_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
 /// Default largest message a connection accepts: 1 MiB.
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 1 << 20;
@@ -268,6 +272,14 @@ pub struct ServerConfig {
     cookie_secret: Option<Zeroizing<[u8; 32]>>,
     /// How long a Retry cookie stays valid (default 30 seconds).
     pub cookie_lifetime: Duration,
+    /// Ticket keys, when the server resumes sessions (section 4.11).
+    ticket_keys: Option<Arc<TicketKeyring>>,
+    /// How long a resumption ticket stays valid (default 24 hours, at most
+    /// [`MAX_TICKET_LIFETIME`]).
+    pub ticket_lifetime: Duration,
+    /// How long after a client's last *full* handshake it may keep resuming
+    /// (default 7 days): resumptions chain new tickets, but never past this.
+    pub resumption_max_age: Duration,
     /// Suites the server accepts. The server picks the client's most
     /// preferred suite that is in this list (client-ordered preference).
     pub suites: Vec<Suite>,
@@ -320,6 +332,9 @@ impl ServerConfig {
             early_data_window: None,
             cookie_secret,
             cookie_lifetime: Duration::from_secs(30),
+            ticket_keys: None,
+            ticket_lifetime: DEFAULT_TICKET_LIFETIME,
+            resumption_max_age: MAX_TICKET_LIFETIME,
             suites: Suite::ALL.to_vec(),
             patterns: vec![Pattern::Nk, Pattern::Ik],
             transport: TransportConfig::server_defaults(),
@@ -396,6 +411,23 @@ impl ServerConfig {
         self.cookie_secret = Some(Zeroizing::new(secret));
     }
 
+    /// Resumes sessions: after each confirmed handshake the server sends
+    /// the client a ticket sealed with the keyring's current key, and
+    /// accepts tickets any of its keys opens (`spec/PROTOCOL.md` section
+    /// 4.11). Servers of a fleet sharing the keys accept each other's
+    /// tickets; replace the keys in the keyring to rotate them while
+    /// running. A resumed handshake costs the server one key generation and
+    /// one Diffie-Hellman, and still goes through the decision point with
+    /// the identity the ticket carries.
+    pub fn enable_resumption(&mut self, keys: Arc<TicketKeyring>) {
+        self.ticket_keys = Some(keys);
+    }
+
+    /// The ticket keyring, when resumption is enabled.
+    pub fn ticket_keyring(&self) -> Option<&Arc<TicketKeyring>> {
+        self.ticket_keys.as_ref()
+    }
+
     /// The anti-replay window when early data is enabled.
     pub(crate) fn early_data_window(&self) -> Option<Duration> {
         self.early_data_window
@@ -425,6 +457,13 @@ impl ServerConfig {
             ));
         }
         validate_suites(&self.suites)?;
+        if self.ticket_lifetime < Duration::from_secs(1)
+            || self.ticket_lifetime > MAX_TICKET_LIFETIME
+        {
+            return Err(Error::InvalidConfig(
+                "ticket_lifetime must be 1 second to 7 days",
+            ));
+        }
         self.transport.validate()
     }
 }
@@ -435,6 +474,9 @@ impl fmt::Debug for ServerConfig {
             .field("keys", &self.public_keys())
             .field("early_data_window", &self.early_data_window)
             .field("cookie_lifetime", &self.cookie_lifetime)
+            .field("ticket_keys", &self.ticket_keys.as_ref().map(|k| k.keys()))
+            .field("ticket_lifetime", &self.ticket_lifetime)
+            .field("resumption_max_age", &self.resumption_max_age)
             .field("suites", &self.suites)
             .field("patterns", &self.patterns)
             .field("transport", &self.transport)

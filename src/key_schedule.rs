@@ -51,6 +51,18 @@ impl HandshakeSecrets {
     }
 }
 
+/// The resumption secret (section 4.11), the pre-shared key of the
+/// connection's ticket: `HKDF-Expand-Label(exporter_secret, "resumption",
+/// "", 32)`. Derived when a ticket is sent or received, so a connection
+/// keeps nothing for it (the exporter's own labels hash their context, so
+/// no export can produce it).
+pub(crate) fn resumption_secret(
+    p: &CryptoProvider,
+    exporter: &[u8; HASH_LEN],
+) -> Result<Secret, Error> {
+    expand_secret(p, exporter, b"resumption")
+}
+
 /// The record key and IV of a traffic secret.
 pub(crate) fn record_key_iv(
     p: &CryptoProvider,

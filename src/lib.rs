@@ -60,7 +60,7 @@
 //!
 //! 0. `error`, `time`, `suite`: errors and alert codes, time as an input, suites and patterns.
 //! 1. `wire`, `crypto`, `rng`: the bytes on the wire and their limits; the crypto provider boundary; randomness.
-//! 2. `record`, `noise`, `key_schedule`, `cookie`, `keys`: record protection, the Noise handshake state, key derivation, Retry cookies, the key text format.
+//! 2. `record`, `noise`, `key_schedule`, `cookie`, `ticket`, `keys`: record protection, the Noise handshake state, key derivation, Retry cookies, resumption tickets, the key text format.
 //! 3. `config`: client, server and transport settings.
 //! 4. `conn`: the sans-IO [`Connection`] state machine.
 //! 5. `early_data`, `adapter`: the replay guard's strike register; what the adapters share.
@@ -126,6 +126,7 @@ mod record;
 #[path = "crypto/rng.rs"]
 pub mod rng;
 mod suite;
+mod ticket;
 mod time;
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
@@ -138,11 +139,12 @@ pub use adapter::observe::AcceptorMetrics;
 pub use config::{
     ClientConfig, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_KEY_UPDATE_AFTER_RECORDS,
     DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_PARTIAL_MESSAGE_TIMEOUT, DEFAULT_SERVER_IDLE_TIMEOUT,
-    DEFAULT_SERVER_KEEPALIVE_INTERVAL, ServerConfig, ServerOptions, TransportConfig,
+    DEFAULT_SERVER_KEEPALIVE_INTERVAL, DEFAULT_TICKET_LIFETIME, ServerConfig, ServerOptions,
+    TransportConfig,
 };
 pub use conn::{
     Acceptance, ClientHello, Connection, DirectionSecrets, EarlyDataOffer, EarlyDataRefusal, Event,
-    ExtractedSecrets, Identity, MAX_IDENTITY_LEN, MAX_PING_LEN, Side,
+    ExtractedSecrets, Identity, MAX_IDENTITY_LEN, MAX_PING_LEN, Resumption, Side,
 };
 pub use crypto::dh::{PublicKey, StaticKeyPair};
 pub use error::{
@@ -150,6 +152,10 @@ pub use error::{
 };
 pub use record::Padding;
 pub use suite::{Pattern, Suite};
+pub use ticket::{
+    MAX_PREVIOUS_TICKET_KEYS, MAX_TICKET_LIFETIME, ResumptionTicket, TicketKeyring, TicketKeys,
+    TicketRefusal,
+};
 pub use time::Time;
 pub use wire::limits::{MAX_FRAGMENT_LEN, MAX_RECORD_LEN};
 #[cfg(feature = "dangerous")]

@@ -18,6 +18,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("noise", 2),
     ("key_schedule", 2),
     ("cookie", 2),
+    ("ticket", 2),
     ("keys", 2),
     ("config", 3),
     ("conn", 4),

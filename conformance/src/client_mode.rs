@@ -563,8 +563,8 @@ pub fn scenarios() -> Vec<S> {
         &mut v,
         "client.frame.unknown_type",
         &["3"],
-        "unknown frame type 0x04 (header only): decode_error",
-        |_| wire::frame_header(0x04, 10),
+        "unknown frame type 0x05 (header only): decode_error",
+        |_| wire::frame_header(0x05, 10),
         Clear(alert::DECODE_ERROR),
     );
     first_frame(
@@ -883,8 +883,8 @@ pub fn scenarios() -> Vec<S> {
         &mut v,
         "client.record.unknown_content_type",
         &["6.1", "6.2"],
-        "a record of content type 0x08: unexpected_message",
-        || vec![1, 0x08],
+        "a record of content type 0x09: unexpected_message",
+        || vec![1, 0x09],
         Protected(alert::UNEXPECTED_MESSAGE),
     );
     inner_case(

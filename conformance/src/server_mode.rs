@@ -357,8 +357,8 @@ pub fn scenarios() -> Vec<S> {
     v.push(S::new(
         "server.frame.unknown_type",
         &["3", "9.1"],
-        "an unknown frame type is decode_error as soon as the header arrives (header only, 0x04)",
-        |t| t.send_expect(&wire::frame_header(0x04, 100), Clear(alert::DECODE_ERROR)),
+        "an unknown frame type is decode_error as soon as the header arrives (header only, 0x05)",
+        |t| t.send_expect(&wire::frame_header(0x05, 100), Clear(alert::DECODE_ERROR)),
     ));
     v.push(S::new(
         "server.frame.client_hello_overflow",
@@ -540,8 +540,8 @@ pub fn scenarios() -> Vec<S> {
         &mut v,
         "server.hello.pattern_unknown",
         &["4.3"],
-        "pattern 0x03: handshake_failure",
-        |h, _, _| h.header.pattern = 0x03,
+        "pattern 0x04: handshake_failure",
+        |h, _, _| h.header.pattern = 0x04,
         Clear(alert::HANDSHAKE_FAILURE),
     );
     header_case(
@@ -1634,8 +1634,8 @@ pub fn scenarios() -> Vec<S> {
         &mut v,
         "server.record.unknown_content_type",
         &["6.1", "6.2"],
-        "a record of content type 0x08: unexpected_message",
-        || vec![b'x', 0x08],
+        "a record of content type 0x09: unexpected_message",
+        || vec![b'x', 0x09],
         Protected(alert::UNEXPECTED_MESSAGE),
     );
     record_case(

@@ -817,6 +817,7 @@ impl Case {
             key_id: spec::key_id(&self.server_public),
             flags: u8::from(self.early_data.is_some()),
             retry: Vec::new(),
+            ticket: Vec::new(),
         };
         let mut payload1 = match &self.early_data {
             Some(data) => spec::early_data_payload(self.client_now(), data),

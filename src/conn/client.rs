@@ -5,18 +5,21 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use super::Side;
-use super::transport::Transport;
+use super::transport::{Negotiated, Transport};
 use crate::config::ClientConfig;
 use crate::crypto::dh::PublicKey;
 use crate::error::Error;
 use crate::error::{IllegalReason, UnexpectedReason};
-use crate::noise::{HandshakeState, Initialize, LocalKey};
+use crate::noise::{HandshakeState, Initialize, LocalKey, NoisePattern};
 use crate::record::{ContentType, Output};
-use crate::suite::Suite;
+use crate::suite::{Pattern, Suite};
+use crate::ticket::ResumptionTicket;
 use crate::time::Time;
 use crate::wire::extensions::{self, Message};
 use crate::wire::frame::{FrameType, write_frame};
-use crate::wire::hello::{ClientHelloHeader, FLAG_EARLY_DATA, PROLOGUE_LABEL, Retry, SuiteList};
+use crate::wire::hello::{
+    ClientHelloHeader, FLAG_EARLY_DATA, PROLOGUE_LABEL, RESUME_PATTERN, Retry, SuiteList,
+};
 
 /// The client has sent its ClientHello and waits for the server's answer.
 pub(crate) struct ExpectServerHello {
@@ -28,8 +31,13 @@ pub(crate) struct ExpectServerHello {
     /// Early data sent in this ClientHello.
     early_data: Option<Bytes>,
     /// Early data was dropped because the server answered with a Retry
-    /// (it is never sent in a retried ClientHello).
+    /// or a ResumeRefused (it is never sent in a second ClientHello).
     early_data_dropped: bool,
+    /// The Retry this ClientHello echoes, kept to echo it again in a full
+    /// ClientHello after a ResumeRefused.
+    echo: Option<Retry>,
+    /// The ticket this ClientHello resumes with (sent again after a Retry).
+    ticket: Option<ResumptionTicket>,
 }
 
 /// Where a client goes after a frame.
@@ -56,10 +64,12 @@ fn first_payload(early_data: Option<&Bytes>, now: Time) -> Result<Vec<u8>, Error
 }
 
 impl ExpectServerHello {
-    /// Builds and queues a ClientHello (answering `retry` if given).
+    /// Builds and queues a ClientHello (answering `retry` if given;
+    /// resuming with `ticket` if given).
     pub(crate) fn start(
         config: Arc<ClientConfig>,
         retry: Option<Retry>,
+        ticket: Option<ResumptionTicket>,
         early_data: Option<Bytes>,
         now: Time,
         out: &mut Output,
@@ -74,8 +84,13 @@ impl ExpectServerHello {
                 .ok_or(Error::IllegalParameter(IllegalReason::RetrySuiteNotOffered))?,
         };
         let retried = retry.is_some();
+        let echo = retry.clone();
         let header = ClientHelloHeader {
-            pattern: config.pattern().to_u8(),
+            pattern: if ticket.is_some() {
+                RESUME_PATTERN
+            } else {
+                config.pattern().to_u8()
+            },
             suite: suite.to_u8(),
             suites: SuiteList::new(config.suites.iter().map(|s| s.to_u8()))?,
             key_id: config.server_key().key_id_with(config.provider.hash),
@@ -85,19 +100,30 @@ impl ExpectServerHello {
                 0
             },
             retry,
+            ticket: ticket.as_ref().map(|t| t.ticket.to_vec()),
         };
         let mut body = Vec::with_capacity(128);
         header.encode(&mut body)?;
         let e = LocalKey::generate(config.provider, config.rng.as_ref())?;
+        let (pattern, s, rs, psk) = match &ticket {
+            None => (
+                config.pattern().into(),
+                config.client_key().cloned(),
+                Some(config.server_key()),
+                None,
+            ),
+            Some(t) => (NoisePattern::NNpsk0, None, None, Some(t.psk.clone())),
+        };
         let mut noise = HandshakeState::initialize(Initialize {
             provider: config.provider,
-            pattern: config.pattern(),
+            pattern,
             suite,
             initiator: true,
             prologue: &[PROLOGUE_LABEL, &body],
-            s: config.client_key().cloned(),
+            s,
             e: Some(e),
-            rs: Some(config.server_key()),
+            rs,
+            psk,
         })?;
         noise.write_message(&first_payload(early_data.as_ref(), now)?, &mut body)?;
         let mut frame = Vec::with_capacity(body.len().saturating_add(3));
@@ -110,7 +136,17 @@ impl ExpectServerHello {
             retried,
             early_data,
             early_data_dropped: false,
+            echo,
+            ticket,
         }))
+    }
+
+    /// The pattern of the full handshake behind this one (the ticket's, when
+    /// resuming).
+    fn pattern(&self) -> Pattern {
+        self.ticket
+            .as_ref()
+            .map_or(self.config.pattern(), ResumptionTicket::pattern)
     }
 
     /// Handles a ServerHello or a Retry (alerts are handled by the
@@ -142,13 +178,20 @@ impl ExpectServerHello {
                     }
                     (None, None) => None,
                 };
+                let resumed = self.ticket.is_some();
                 let mut transport = Transport::from_handshake(
                     self.config.provider,
-                    Side::Client,
-                    self.config.pattern(),
-                    self.suite,
                     &self.noise,
-                    Some(self.config.server_key()),
+                    Negotiated {
+                        side: Side::Client,
+                        pattern: self.pattern(),
+                        suite: self.suite,
+                        // A resumed handshake authenticates the fleet that
+                        // holds the ticket key, not the static key.
+                        peer_static: (!resumed).then(|| self.config.server_key()),
+                        resumed,
+                        ticket_base: None,
+                    },
                     self.config.clone(),
                 )?;
                 transport.seal(out, ContentType::Confirm, &[])?;
@@ -173,8 +216,22 @@ impl ExpectServerHello {
                 // could replay the first flight once the server stops
                 // demanding cookies. The application resends it as a
                 // message (reported as rejected).
-                let dropped = self.early_data.is_some();
-                let mut next = Self::start(self.config, Some(retry), None, now, out)?;
+                let dropped = self.early_data.is_some() || self.early_data_dropped;
+                let mut next = Self::start(self.config, Some(retry), self.ticket, None, now, out)?;
+                next.early_data_dropped = dropped;
+                Ok(ClientNext::Again(next))
+            }
+            FrameType::ResumeRefused => {
+                if self.ticket.is_none() {
+                    return Err(Error::UnexpectedMessage(
+                        UnexpectedReason::ResumeRefusedWithoutTicket,
+                    ));
+                }
+                // A full handshake on the same connection, echoing the
+                // Retry already answered (its cookie is still good), never
+                // with early data (section 4.11). The ticket is dropped.
+                let dropped = self.early_data.is_some() || self.early_data_dropped;
+                let mut next = Self::start(self.config, self.echo, None, None, now, out)?;
                 next.early_data_dropped = dropped;
                 Ok(ClientNext::Again(next))
             }

@@ -109,9 +109,17 @@ impl Connection {
         else {
             return Err(Error::Internal("decision state vanished"));
         };
-        let identity = acceptance.identity.clone();
+        // A resumed client keeps the identity its ticket carries unless
+        // the acceptance names another.
+        let identity = acceptance.identity.clone().or_else(|| {
+            decision
+                .hello
+                .resumption
+                .as_ref()
+                .and_then(|r| r.identity.clone())
+        });
         let buffers = self.buffers.get_or_insert_with(Box::default);
-        match decision.accept(acceptance, &mut buffers.tx) {
+        match decision.accept(acceptance, &mut buffers.tx, now) {
             Ok((keys, early_data)) => {
                 if let Some(data) = early_data {
                     buffers.events.push(Event::EarlyData(data));

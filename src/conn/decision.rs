@@ -42,6 +42,7 @@ pub struct ClientHello {
     pub(crate) peer_socket_addr: Option<SocketAddr>,
     pub(crate) retry_echoed: bool,
     pub(crate) early_data: Option<EarlyDataOffer>,
+    pub(crate) resumption: Option<Resumption>,
 }
 
 impl ClientHello {
@@ -90,6 +91,40 @@ impl ClientHello {
     pub fn early_data(&self) -> Option<&EarlyDataOffer> {
         self.early_data.as_ref()
     }
+
+    /// Whether the client resumes a session with a ticket (then
+    /// [`pattern`](Self::pattern) and
+    /// [`claimed_client_key`](Self::claimed_client_key) are those of the
+    /// full handshake the ticket descends from), and what the ticket says.
+    pub fn resumption(&self) -> Option<&Resumption> {
+        self.resumption.as_ref()
+    }
+}
+
+/// What a resumption ticket tells a server about a returning client
+/// ([`ClientHello::resumption`]). The ticket opened under the fleet's ticket
+/// key, so the server (or a server of its fleet) issued it to a client that
+/// completed a handshake; like the rest of the first flight it may be a
+/// replay until the key confirmation arrives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resumption {
+    pub(crate) authenticated_at: Time,
+    pub(crate) identity: Option<Identity>,
+}
+
+impl Resumption {
+    /// When the client last ran a full handshake (the server's clock): a
+    /// server may insist on a fresh one for sensitive operations.
+    pub fn authenticated_at(&self) -> Time {
+        self.authenticated_at
+    }
+
+    /// The application identity the server gave the client before. It is
+    /// carried over unless the acceptance names another
+    /// ([`Acceptance::with_identity`]).
+    pub fn identity(&self) -> Option<&Identity> {
+        self.identity.as_ref()
+    }
 }
 
 impl fmt::Debug for ClientHello {
@@ -102,6 +137,7 @@ impl fmt::Debug for ClientHello {
             .field("peer_address", &String::from_utf8_lossy(&self.peer_address))
             .field("retry_echoed", &self.retry_echoed)
             .field("early_data", &self.early_data)
+            .field("resumption", &self.resumption)
             .finish()
     }
 }

@@ -12,7 +12,9 @@ use super::transport::{Transport, UPDATE_NOT_REQUESTED, UPDATE_REQUESTED};
 use crate::error::{AlertCode, Error};
 use crate::error::{DecodeReason, UnexpectedReason};
 use crate::record::{ContentType, Output};
+use crate::ticket::{self, MAX_TICKET_LIFETIME, ResumptionTicket, TicketContents};
 use crate::time::Time;
+use std::time::Duration;
 
 /// Largest ping payload.
 pub const MAX_PING_LEN: usize = 64;
@@ -102,7 +104,7 @@ impl Established {
             .map_err(Failure::alert)?;
         record.truncate(len);
         if !self.confirmed {
-            return self.confirm(content_type, &record, events, now);
+            return self.confirm(content_type, &record, tx, events, now);
         }
         match content_type {
             ContentType::MessageContinues | ContentType::MessageEnd => {
@@ -122,7 +124,7 @@ impl Established {
                 }
                 Ok(())
             }
-            _ => self.control(content_type, &record, inbox, tx, events),
+            _ => self.control(content_type, &record, inbox, tx, events, now),
         }
     }
 
@@ -131,6 +133,7 @@ impl Established {
         &mut self,
         content_type: ContentType,
         payload: &[u8],
+        tx: &mut Output,
         events: &mut Events,
         now: Time,
     ) -> Result<(), Failure> {
@@ -147,6 +150,82 @@ impl Established {
         self.confirmed = true;
         self.timers = Timers::start(self.keys.config(), now);
         events.push(Event::HandshakeComplete);
+        self.send_ticket(tx, now).map_err(Failure::alert)
+    }
+
+    /// Server, once the client confirmed: seals a ticket for the session
+    /// under the current ticket key and sends it (section 4.11). Nothing is
+    /// sent without ticket keys.
+    fn send_ticket(&mut self, tx: &mut Output, now: Time) -> Result<(), Error> {
+        let Some(authenticated_at) = self.keys.ticket_due.take() else {
+            return Ok(());
+        };
+        let Some(config) = self.keys.server_config() else {
+            return Ok(());
+        };
+        let Some(keyring) = config.ticket_keyring() else {
+            return Ok(());
+        };
+        let contents = TicketContents {
+            issued_at: now,
+            lifetime: config.ticket_lifetime,
+            authenticated_at: *authenticated_at,
+            pattern: self.keys.pattern,
+            psk: self.keys.resumption_secret()?,
+            device: self.keys.peer_static,
+            identity: self
+                .identity
+                .as_ref()
+                .map(|id| Bytes::copy_from_slice(id.as_bytes())),
+        };
+        let sealed = ticket::seal(
+            config.provider,
+            &keyring.keys(),
+            config.rng.as_ref(),
+            &contents,
+        )?;
+        let lifetime = u32::try_from(config.ticket_lifetime.as_secs())
+            .map_err(|_| Error::Internal("ticket lifetime"))?;
+        let mut payload = Vec::with_capacity(sealed.len().saturating_add(4));
+        payload.extend_from_slice(&lifetime.to_be_bytes());
+        payload.extend_from_slice(&sealed);
+        self.keys.seal(tx, ContentType::Ticket, &payload)?;
+        self.timers.sent();
+        Ok(())
+    }
+
+    /// Client: a ticket record (at most one), reported with the
+    /// connection's resumption secret.
+    fn receive_ticket(
+        &mut self,
+        payload: &[u8],
+        events: &mut Events,
+        now: Time,
+    ) -> Result<(), Failure> {
+        if self.keys.server_config().is_some() {
+            return Err(Failure::alert(Error::UnexpectedMessage(
+                UnexpectedReason::TicketToServer,
+            )));
+        }
+        let bad = || Failure::alert(Error::Decode(DecodeReason::TicketRecord));
+        let (lifetime, ticket) = payload.split_first_chunk::<4>().ok_or_else(bad)?;
+        let lifetime = Duration::from_secs(u64::from(u32::from_be_bytes(*lifetime)));
+        if lifetime.is_zero() || lifetime > MAX_TICKET_LIFETIME {
+            return Err(bad());
+        }
+        crate::wire::hello::check_ticket_len(ticket.len()).map_err(Failure::alert)?;
+        if self.keys.ticket_received {
+            return Err(Failure::alert(Error::UnexpectedMessage(
+                UnexpectedReason::SecondTicket,
+            )));
+        }
+        self.keys.ticket_received = true;
+        events.push(Event::ResumptionTicket(ResumptionTicket {
+            ticket: Bytes::copy_from_slice(ticket),
+            psk: self.keys.resumption_secret().map_err(Failure::alert)?,
+            expires: now.saturating_add(lifetime),
+            pattern: self.keys.pattern,
+        }));
         Ok(())
     }
 
@@ -158,6 +237,7 @@ impl Established {
         inbox: &Inbox,
         tx: &mut Output,
         events: &mut Events,
+        now: Time,
     ) -> Result<(), Failure> {
         match content_type {
             ContentType::MessageContinues | ContentType::MessageEnd => Err(Failure::alert(
@@ -166,6 +246,7 @@ impl Established {
             ContentType::Confirm => Err(Failure::alert(Error::UnexpectedMessage(
                 UnexpectedReason::ConfirmAfterHandshake,
             ))),
+            ContentType::Ticket => self.receive_ticket(payload, events, now),
             ContentType::KeyUpdate => {
                 let request = match payload {
                     [UPDATE_NOT_REQUESTED] => false,

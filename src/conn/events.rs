@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 use bytes::Bytes;
 
 use crate::crypto::dh::PublicKey;
+use crate::ticket::ResumptionTicket;
 
 /// Most `KeyUpdated` and `Pong` events kept waiting for the application;
 /// further ones are dropped, so a peer cannot grow the queue without bound.
@@ -54,6 +55,11 @@ pub enum Event {
     /// replay), or was not sent at all because the server answered with a
     /// Retry. Send it again as a normal message if it is still needed.
     EarlyDataRejected,
+    /// Client: the server sent a resumption ticket (after this connection's
+    /// handshake was confirmed). Keep it, as a secret, and pass it to
+    /// [`Connection::resume`](crate::Connection::resume) next time: the
+    /// server then skips its static-key work. Each ticket is for one use.
+    ResumptionTicket(ResumptionTicket),
 }
 
 /// The queue of events waiting for the application.

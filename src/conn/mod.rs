@@ -37,11 +37,13 @@ use crate::config::{ClientConfig, DEFAULT_MAX_MESSAGE_SIZE, ServerConfig, Server
 use crate::error::{AlertCode, Error};
 use crate::error::{DecodeReason, UnexpectedReason};
 use crate::record::Output;
+use crate::ticket::ResumptionTicket;
 use crate::time::Time;
 use crate::wire::frame::FrameType;
 use crate::wire::limits::MAX_RECORD_LEN;
 pub use decision::{
     Acceptance, ClientHello, EarlyDataOffer, EarlyDataRefusal, Identity, MAX_IDENTITY_LEN,
+    Resumption,
 };
 pub use established::MAX_PING_LEN;
 pub use events::Event;
@@ -55,6 +57,16 @@ use established::{Established, Failure};
 use events::Events;
 use inbox::Inbox;
 use server::{AwaitDecision, ExpectClientHello, ServerNext};
+
+/// Early data as the first flight carries it: at most 8192 bytes.
+fn checked_early_data(early_data: &[u8]) -> Result<Bytes, Error> {
+    if early_data.len() > crate::wire::limits::MAX_EARLY_DATA {
+        return Err(Error::InvalidArgument(
+            "early data is limited to 8192 bytes",
+        ));
+    }
+    Ok(Bytes::copy_from_slice(early_data))
+}
 
 /// Which end of the connection this is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -225,7 +237,7 @@ impl Connection {
 
     /// A client connection; its ClientHello is queued in the output at once.
     pub fn client(config: Arc<ClientConfig>, now: Time) -> Result<Self, Error> {
-        Self::start_client(config, None, now)
+        Self::start_client(config, None, None, now)
     }
 
     /// A client connection whose first flight carries `early_data` (0-RTT,
@@ -244,22 +256,58 @@ impl Connection {
         now: Time,
         early_data: &[u8],
     ) -> Result<Self, Error> {
-        if early_data.len() > crate::wire::limits::MAX_EARLY_DATA {
-            return Err(Error::InvalidArgument(
-                "early data is limited to 8192 bytes",
-            ));
-        }
-        Self::start_client(config, Some(Bytes::copy_from_slice(early_data)), now)
+        Self::start_client(config, None, Some(checked_early_data(early_data)?), now)
+    }
+
+    /// A client connection that resumes a session with `ticket` (from
+    /// [`Event::ResumptionTicket`] on an earlier connection to the same
+    /// server or fleet; `spec/PROTOCOL.md` section 4.11). The server opens
+    /// the ticket and skips its static-key work; if it does not know the
+    /// ticket (rotated keys, another fleet, expired) it says so and the
+    /// connection runs a full handshake with `config` on the same socket,
+    /// one round trip later. An expired ticket is not sent at all.
+    /// [`is_resumed`](Self::is_resumed) tells which happened.
+    ///
+    /// A resumed handshake authenticates the server as a holder of the
+    /// fleet's ticket key, which issued the ticket to a connection
+    /// authenticated by a pinned key; [`peer_static_key`](Self::peer_static_key)
+    /// is `None` on a resumed client.
+    pub fn resume(
+        config: Arc<ClientConfig>,
+        ticket: ResumptionTicket,
+        now: Time,
+    ) -> Result<Self, Error> {
+        Self::start_client(config, Some(ticket), None, now)
+    }
+
+    /// [`resume`](Self::resume) with early data in the first flight: as
+    /// replayable as in [`client_with_replayable_early_data`](Self::client_with_replayable_early_data),
+    /// encrypted under the ticket's secret (not forward secret either).
+    /// Never sent again if the server refuses the ticket.
+    pub fn resume_with_replayable_early_data(
+        config: Arc<ClientConfig>,
+        ticket: ResumptionTicket,
+        now: Time,
+        early_data: &[u8],
+    ) -> Result<Self, Error> {
+        Self::start_client(
+            config,
+            Some(ticket),
+            Some(checked_early_data(early_data)?),
+            now,
+        )
     }
 
     fn start_client(
         config: Arc<ClientConfig>,
+        ticket: Option<ResumptionTicket>,
         early: Option<Bytes>,
         now: Time,
     ) -> Result<Self, Error> {
         config.validate()?;
+        let ticket = ticket.filter(|t| !t.is_expired(now));
         let mut tx = Output::default();
-        let hello = ExpectServerHello::start(config, None, early, now, &mut tx)?;
+        let hello = ExpectServerHello::start(config, None, ticket, early, now, &mut tx)?;
         Ok(Self::new(Side::Client, State::Client(hello), tx))
     }
 

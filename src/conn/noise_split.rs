@@ -3,7 +3,7 @@
 //! the Noise handshake themselves.
 
 use super::established::Established;
-use super::transport::{SharedConfig, SplitKeys, Transport};
+use super::transport::{Negotiated, SharedConfig, SplitKeys, Transport};
 use super::{Connection, Side, State};
 use crate::config::TransportConfig;
 use crate::crypto::dh::PublicKey;
@@ -82,13 +82,17 @@ impl Connection {
     ) -> Result<Self, Error> {
         config.validate()?;
         let keys = SplitKeys {
-            side: split.side,
-            pattern: split.pattern,
-            suite: split.suite,
             k1: split.k1,
             k2: split.k2,
             handshake_hash: split.handshake_hash,
-            peer_static: split.peer_static,
+            negotiated: Negotiated {
+                side: split.side,
+                pattern: split.pattern,
+                suite: split.suite,
+                peer_static: split.peer_static,
+                resumed: false,
+                ticket_base: None,
+            },
         };
         let config = SharedConfig::Transport(std::sync::Arc::new(config));
         let mut transport =

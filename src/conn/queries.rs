@@ -90,9 +90,18 @@ impl Connection {
         self.established().map(|e| e.keys.pattern)
     }
 
-    /// The peer's authenticated static key: the server's key on a client, the
+    /// Whether the handshake resumed a session with a ticket (see
+    /// [`Connection::resume`]); `false` while handshaking and after a full
+    /// handshake (including one that followed a refused ticket).
+    pub fn is_resumed(&self) -> bool {
+        self.established().is_some_and(|e| e.keys.resumed)
+    }
+
+    /// The peer's authenticated static key: the server's key on a client
+    /// (`None` on a resumed client, see [`Connection::resume`]), the
     /// client's device key on an IK server once the client confirmed the
-    /// handshake, `None` on an NK server.
+    /// handshake (for a resumed IK session, the key the ticket carries),
+    /// `None` on an NK server.
     pub fn peer_static_key(&self) -> Option<PublicKey> {
         self.confirmed().and_then(|e| e.keys.peer_static)
     }

@@ -6,15 +6,18 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use super::Side;
-use super::decision::{Acceptance, ClientHello, EarlyDataOffer, EarlyDataRefusal};
-use super::transport::Transport;
+use super::decision::{
+    Acceptance, ClientHello, EarlyDataOffer, EarlyDataRefusal, Identity, Resumption,
+};
+use super::transport::{Negotiated, Transport};
 use crate::config::{ServerConfig, ServerOptions};
 use crate::cookie;
 use crate::error::Error;
 use crate::error::{CookieReason, DecodeReason, IllegalReason, UnexpectedReason};
-use crate::noise::{HandshakeState, Initialize, LocalKey};
+use crate::noise::{HandshakeState, Initialize, LocalKey, NoisePattern};
 use crate::record::Output;
 use crate::suite::{Pattern, Suite};
+use crate::ticket::{self, TicketContents, TicketRefusal};
 use crate::time::Time;
 use crate::wire::Reader;
 use crate::wire::extensions::{self, Message};
@@ -36,6 +39,8 @@ pub(crate) struct AwaitDecision {
     suite: Suite,
     noise: HandshakeState,
     pub(crate) hello: ClientHello,
+    /// Whether the flight resumed with a ticket.
+    resumed: bool,
     /// The early data, kept only while the connection's own checks allow it.
     early_data: Option<Bytes>,
 }
@@ -112,6 +117,27 @@ impl ExpectClientHello {
         }))
     }
 
+    /// Step 4a of section 4.3 for a resumption: opens the ticket. `Err`
+    /// means a full handshake is needed (ResumeRefused).
+    fn open_ticket(&self, ticket: &[u8], now: Time) -> Result<TicketContents, TicketRefusal> {
+        let keys = self
+            .config
+            .ticket_keyring()
+            .ok_or(TicketRefusal::NotEnabled)?
+            .keys();
+        let contents = ticket::open(
+            self.config.provider,
+            &keys,
+            ticket,
+            now,
+            self.config.resumption_max_age,
+        )?;
+        if !self.config.patterns.contains(&contents.pattern) {
+            return Err(TicketRefusal::NotEnabled);
+        }
+        Ok(contents)
+    }
+
     /// Handles a ClientHello: a stateless Retry, or message 1 read and the
     /// decision handed to the caller. No ephemeral key is generated here: a
     /// flight that fails to decrypt costs one Diffie-Hellman. Message 1 is
@@ -133,9 +159,11 @@ impl ExpectClientHello {
             let (header, header_bytes) = ClientHelloHeader::decode(&mut r, body)?;
             (header, header_bytes.len())
         };
-        let pattern = header.pattern()?;
-        if !self.config.patterns.contains(&pattern) {
-            return Err(Error::UnsupportedPattern);
+        if header.ticket.is_none() {
+            let pattern = header.pattern()?;
+            if !self.config.patterns.contains(&pattern) {
+                return Err(Error::UnsupportedPattern);
+            }
         }
         let key = self
             .config
@@ -144,6 +172,16 @@ impl ExpectClientHello {
         let selected = self
             .select_suite(&header.suites)
             .ok_or(Error::NoCommonSuite)?;
+        let resumed = match header.ticket.as_deref() {
+            None => None,
+            Some(ticket) => match self.open_ticket(ticket, now) {
+                Ok(contents) => Some(contents),
+                Err(_refusal) => {
+                    out.put(&[FrameType::ResumeRefused.to_u8(), 0, 0]);
+                    return Ok(ServerNext::Again(self));
+                }
+            },
+        };
         if let Some(retry) = self.precheck(&header, selected, now)? {
             let mut retry_body = Vec::with_capacity(retry.cookie.len().saturating_add(2));
             retry.encode(&mut retry_body)?;
@@ -155,15 +193,20 @@ impl ExpectClientHello {
         let (header_bytes, message) = body
             .split_at_mut_checked(header_len)
             .ok_or(Error::Decode(DecodeReason::HeaderBounds))?;
+        let (noise_pattern, s, psk) = match &resumed {
+            None => (header.pattern()?.into(), Some(key.clone()), None),
+            Some(contents) => (NoisePattern::NNpsk0, None, Some(contents.psk.clone())),
+        };
         let mut noise = HandshakeState::initialize(Initialize {
             provider: self.config.provider,
-            pattern,
+            pattern: noise_pattern,
             suite: selected,
             initiator: false,
             prologue: &[PROLOGUE_LABEL, header_bytes],
-            s: Some(key.clone()),
+            s,
             e: None,
             rs: None,
+            psk,
         })?;
         let payload = noise.read_message(message)?;
         let exts = extensions::parse(payload, Message::ClientHello)?;
@@ -175,7 +218,17 @@ impl ExpectClientHello {
                 return Err(Error::IllegalParameter(IllegalReason::EarlyDataMismatch));
             }
         };
-        let client_key = noise.remote_static();
+        let (pattern, client_key, resumption) = match resumed {
+            None => (header.pattern()?, noise.remote_static(), None),
+            Some(contents) => (
+                contents.pattern,
+                contents.device,
+                Some(Resumption {
+                    authenticated_at: contents.authenticated_at,
+                    identity: contents.identity.and_then(|id| Identity::new(id).ok()),
+                }),
+            ),
+        };
         let retry_echoed = header.retry.is_some();
         let mut early_data = None;
         let offer = match early {
@@ -215,11 +268,13 @@ impl ExpectClientHello {
             peer_socket_addr: self.options.socket_addr(),
             retry_echoed,
             early_data: offer,
+            resumption,
         };
         Ok(ServerNext::Decide(Box::new(AwaitDecision {
             config: self.config,
             pattern,
             suite: selected,
+            resumed: hello.resumption.is_some(),
             noise,
             hello,
             early_data,
@@ -242,6 +297,7 @@ impl AwaitDecision {
         mut self,
         acceptance: Acceptance,
         out: &mut Output,
+        now: Time,
     ) -> Result<(Transport, Option<Bytes>), Error> {
         let accepted = match self.early_data.take() {
             Some(data) if acceptance.early_data_fresh => Some(data),
@@ -267,13 +323,25 @@ impl AwaitDecision {
         let (mark, frame) = out.append(HEADER_LEN.saturating_add(len));
         let result = self.write_server_hello(&header, &reply_payload, frame);
         let transport = result.and_then(|()| {
+            // With ticket keys, the next ticket keeps the time of the
+            // client's last full handshake.
+            let ticket_base = self.config.ticket_keyring().map(|_| {
+                self.hello
+                    .resumption
+                    .as_ref()
+                    .map_or(now, |r| r.authenticated_at)
+            });
             Transport::from_handshake(
                 self.config.provider,
-                Side::Server,
-                self.pattern,
-                self.suite,
                 &self.noise,
-                self.hello.client_key,
+                Negotiated {
+                    side: Side::Server,
+                    pattern: self.pattern,
+                    suite: self.suite,
+                    peer_static: self.hello.client_key,
+                    resumed: self.resumed,
+                    ticket_base,
+                },
                 self.config.clone(),
             )
         });

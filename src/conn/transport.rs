@@ -13,6 +13,7 @@ use crate::key_schedule::{self, HandshakeSecrets, Secret};
 use crate::noise::HandshakeState;
 use crate::record::{ContentType, DirectionKeys, Output};
 use crate::suite::{Pattern, Suite};
+use crate::time::Time;
 use crate::wire::frame::HEADER_LEN;
 use crate::wire::limits::MAX_FRAGMENT_LEN as FRAGMENT_LEN;
 
@@ -68,40 +69,54 @@ pub(crate) struct Transport {
     exporter: Secret,
     pub(crate) handshake_hash: [u8; HASH_LEN],
     pub(crate) peer_static: Option<PublicKey>,
+    /// Whether the handshake resumed a session with a ticket.
+    pub(crate) resumed: bool,
+    /// Client: a ticket record has arrived (at most one per connection).
+    pub(crate) ticket_received: bool,
+    /// Server with ticket keys, until its ticket is sent: when the client
+    /// last ran a full handshake (section 4.11). Boxed: an established
+    /// connection no longer holds it.
+    pub(crate) ticket_due: Option<Box<Time>>,
     config: SharedConfig,
+}
+
+/// What a handshake negotiated, besides keys.
+#[derive(Clone, Copy)]
+pub(crate) struct Negotiated {
+    pub(crate) side: Side,
+    /// The pattern of the full handshake (for a resumption, the one the
+    /// ticket descends from).
+    pub(crate) pattern: Pattern,
+    pub(crate) suite: Suite,
+    pub(crate) peer_static: Option<PublicKey>,
+    pub(crate) resumed: bool,
+    /// Server: a ticket is to be sent after the key confirmation, carrying
+    /// this time of the client's last full handshake.
+    pub(crate) ticket_base: Option<Time>,
 }
 
 /// What a Noise `Split()` hands over: the two keys (initiator-to-responder
 /// first), the final handshake hash and what was negotiated.
 pub(crate) struct SplitKeys<'a> {
-    pub(crate) side: Side,
-    pub(crate) pattern: Pattern,
-    pub(crate) suite: Suite,
     pub(crate) k1: &'a [u8; HASH_LEN],
     pub(crate) k2: &'a [u8; HASH_LEN],
     pub(crate) handshake_hash: [u8; HASH_LEN],
-    pub(crate) peer_static: Option<PublicKey>,
+    pub(crate) negotiated: Negotiated,
 }
 
 impl Transport {
     pub(crate) fn from_handshake(
         provider: &'static CryptoProvider,
-        side: Side,
-        pattern: Pattern,
-        suite: Suite,
         noise: &HandshakeState,
-        peer_static: Option<PublicKey>,
+        negotiated: Negotiated,
         config: impl Into<SharedConfig>,
     ) -> Result<Self, Error> {
         let (k1, k2, h) = noise.split()?;
         let split = SplitKeys {
-            side,
-            pattern,
-            suite,
             k1: &k1,
             k2: &k2,
             handshake_hash: h,
-            peer_static,
+            negotiated,
         };
         Self::from_split(provider, &split, config.into())
     }
@@ -113,13 +128,18 @@ impl Transport {
         config: SharedConfig,
     ) -> Result<Self, Error> {
         let SplitKeys {
-            side,
-            pattern,
-            suite,
             k1,
             k2,
             handshake_hash,
-            peer_static,
+            negotiated:
+                Negotiated {
+                    side,
+                    pattern,
+                    suite,
+                    peer_static,
+                    resumed,
+                    ticket_base,
+                },
         } = *split;
         let secrets = HandshakeSecrets::derive(provider, k1, k2, &handshake_hash)?;
         let c2s = DirectionKeys::new(provider, suite, secrets.client_to_server)?;
@@ -137,8 +157,19 @@ impl Transport {
             exporter: secrets.exporter,
             handshake_hash,
             peer_static,
+            resumed,
+            ticket_received: false,
+            ticket_due: ticket_base.map(Box::new),
             config,
         })
+    }
+
+    /// The server configuration, on a server's connection.
+    pub(crate) fn server_config(&self) -> Option<&ServerConfig> {
+        match &self.config {
+            SharedConfig::Server(s) => Some(s),
+            _ => None,
+        }
     }
 
     /// The connection's settings.
@@ -226,6 +257,11 @@ impl Transport {
     /// The peer switched its sending keys: switch our receiving keys.
     pub(crate) fn peer_updated_keys(&mut self) -> Result<(), Error> {
         self.recv.update()
+    }
+
+    /// The connection's resumption secret (section 4.11).
+    pub(crate) fn resumption_secret(&self) -> Result<Secret, Error> {
+        key_schedule::resumption_secret(self.provider, &self.exporter)
     }
 
     pub(crate) fn export(&self, label: &[u8], context: &[u8], out: &mut [u8]) -> Result<(), Error> {

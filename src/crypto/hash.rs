@@ -34,6 +34,23 @@ pub(crate) fn noise_hkdf2(
     Ok((a, b))
 }
 
+/// Noise's `HKDF(chaining_key, input_key_material, 3)` (for
+/// `MixKeyAndHash`): three 32-byte outputs.
+pub(crate) fn noise_hkdf3(
+    p: &CryptoProvider,
+    chaining_key: &[u8; HASH_LEN],
+    ikm: &[u8],
+) -> Result<[Zeroizing<[u8; HASH_LEN]>; 3], Error> {
+    let prk = p.hash.hkdf_extract(chaining_key, ikm);
+    let mut okm = Zeroizing::new([0u8; 3 * HASH_LEN]);
+    p.hash.hkdf_expand(&prk, &[], okm.as_mut())?;
+    let mut out: [Zeroizing<[u8; HASH_LEN]>; 3] = Default::default();
+    for (slot, chunk) in out.iter_mut().zip(okm.chunks_exact(HASH_LEN)) {
+        slot.copy_from_slice(chunk);
+    }
+    Ok(out)
+}
+
 /// RFC 5869 HKDF (extract then expand), for conformance tests.
 #[cfg(test)]
 pub(crate) fn hkdf(

@@ -82,6 +82,8 @@ reasons! {
         PingTooLong => "ping payload longer than 64 bytes",
         PongTooLong => "pong payload longer than 64 bytes",
         ConfirmWithPayload => "confirm record with a payload",
+        TicketLength => "resumption ticket: 1 to 1024 bytes",
+        TicketRecord => "ticket record: lifetime of 1 s to 7 days, then a ticket",
     }
 }
 
@@ -105,6 +107,9 @@ reasons! {
         UnknownContentType => "unknown record content type",
         RecordAfterCloseNotify => "record after close_notify",
         CloseNotifyInsideMessage => "close_notify inside an unfinished message",
+        ResumeRefusedWithoutTicket => "ResumeRefused answering a ClientHello without a ticket",
+        TicketToServer => "ticket record sent to a server",
+        SecondTicket => "a second ticket record",
     }
 }
 

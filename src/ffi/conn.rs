@@ -34,6 +34,8 @@ pub struct lwsec_conn {
     early_data: Option<Bytes>,
     /// Keys from the last `LWSEC_EVENT_SERVER_KEYS_ANNOUNCED`.
     announced_keys: Vec<crate::crypto::dh::PublicKey>,
+    /// The ticket from the last `LWSEC_EVENT_RESUMPTION_TICKET`, until taken.
+    ticket: Option<crate::ticket::ResumptionTicket>,
 }
 
 /// What `lwsec_conn_poll_event` returns.
@@ -71,6 +73,9 @@ pub enum lwsec_event {
     /// server keys to pin from now on (`lwsec_conn_announced_server_keys`).
     /// Store them atomically and connect with the first next time.
     LWSEC_EVENT_SERVER_KEYS_ANNOUNCED = 9,
+    /// Client: the server sent a resumption ticket; take it (secret bytes)
+    /// with `lwsec_conn_take_ticket` and resume with it next time.
+    LWSEC_EVENT_RESUMPTION_TICKET = 10,
 }
 
 /// What `lwsec_conn_handshake_state` returns.
@@ -215,6 +220,7 @@ fn new_conn(
         last_error: None,
         early_data: None,
         announced_keys: Vec::new(),
+        ticket: None,
     }));
     Ok(())
 }
@@ -593,6 +599,10 @@ pub unsafe extern "C" fn lwsec_conn_poll_event(
             Some(Event::ServerKeysAnnounced(keys)) => {
                 h.announced_keys = keys;
                 lwsec_event::LWSEC_EVENT_SERVER_KEYS_ANNOUNCED
+            }
+            Some(Event::ResumptionTicket(ticket)) => {
+                h.ticket = Some(ticket);
+                lwsec_event::LWSEC_EVENT_RESUMPTION_TICKET
             }
         });
         Ok(())

@@ -36,7 +36,7 @@ pub extern "C" fn lwsec_version() -> *const c_char {
 }
 
 /// Every event, for looking a code up.
-const EVENTS: [lwsec_event; 10] = [
+const EVENTS: [lwsec_event; 11] = [
     lwsec_event::LWSEC_EVENT_NONE,
     lwsec_event::LWSEC_EVENT_HANDSHAKE_COMPLETE,
     lwsec_event::LWSEC_EVENT_KEY_UPDATED,
@@ -47,6 +47,7 @@ const EVENTS: [lwsec_event; 10] = [
     lwsec_event::LWSEC_EVENT_EARLY_DATA_REJECTED,
     lwsec_event::LWSEC_EVENT_CLIENT_HELLO,
     lwsec_event::LWSEC_EVENT_SERVER_KEYS_ANNOUNCED,
+    lwsec_event::LWSEC_EVENT_RESUMPTION_TICKET,
 ];
 
 /// The event's name, NUL-terminated. Exhaustive on purpose: a new event
@@ -63,6 +64,7 @@ fn event_name(event: lwsec_event) -> &'static str {
         lwsec_event::LWSEC_EVENT_EARLY_DATA_REJECTED => "LWSEC_EVENT_EARLY_DATA_REJECTED\0",
         lwsec_event::LWSEC_EVENT_CLIENT_HELLO => "LWSEC_EVENT_CLIENT_HELLO\0",
         lwsec_event::LWSEC_EVENT_SERVER_KEYS_ANNOUNCED => "LWSEC_EVENT_SERVER_KEYS_ANNOUNCED\0",
+        lwsec_event::LWSEC_EVENT_RESUMPTION_TICKET => "LWSEC_EVENT_RESUMPTION_TICKET\0",
     }
 }
 

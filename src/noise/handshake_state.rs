@@ -9,9 +9,9 @@ use crate::crypto::rng::SecureRandom;
 use crate::crypto::{AgreementKey, CryptoProvider};
 use crate::error::Error;
 use crate::error::{DecodeReason, UnexpectedReason};
-use crate::noise::patterns::{Token, message_patterns};
+use crate::noise::patterns::{NoisePattern, Token, message_patterns};
 use crate::noise::symmetric_state::SymmetricState;
-use crate::suite::{Pattern, Suite};
+use crate::suite::Suite;
 
 /// `Split()` output: the initiator-to-responder key, the responder-to-initiator
 /// key and the final handshake hash.
@@ -32,8 +32,10 @@ pub(crate) type SplitOutput = (
 pub(crate) struct HandshakeState {
     provider: &'static CryptoProvider,
     symmetric: SymmetricState,
-    pattern: Pattern,
+    pattern: NoisePattern,
     initiator: bool,
+    /// The pre-shared key of a `psk` pattern (resumption).
+    psk: Option<Zeroizing<[u8; HASH_LEN]>>,
     s: Option<StaticKeyPair>,
     e: Option<LocalKey>,
     rs: Option<PublicKey>,
@@ -97,12 +99,14 @@ impl LocalKey {
 
 /// The Noise protocol name of `pattern` and `suite`, as a constant (equal
 /// to `noise_protocol_name`, which formats it, feature `dangerous`).
-fn protocol_name(pattern: Pattern, suite: Suite) -> &'static str {
+fn protocol_name(pattern: NoisePattern, suite: Suite) -> &'static str {
     match (pattern, suite) {
-        (Pattern::Nk, Suite::Aes256Gcm) => "Noise_NK_25519_AESGCM_SHA256",
-        (Pattern::Nk, Suite::ChaCha20Poly1305) => "Noise_NK_25519_ChaChaPoly_SHA256",
-        (Pattern::Ik, Suite::Aes256Gcm) => "Noise_IK_25519_AESGCM_SHA256",
-        (Pattern::Ik, Suite::ChaCha20Poly1305) => "Noise_IK_25519_ChaChaPoly_SHA256",
+        (NoisePattern::Nk, Suite::Aes256Gcm) => "Noise_NK_25519_AESGCM_SHA256",
+        (NoisePattern::Nk, Suite::ChaCha20Poly1305) => "Noise_NK_25519_ChaChaPoly_SHA256",
+        (NoisePattern::Ik, Suite::Aes256Gcm) => "Noise_IK_25519_AESGCM_SHA256",
+        (NoisePattern::Ik, Suite::ChaCha20Poly1305) => "Noise_IK_25519_ChaChaPoly_SHA256",
+        (NoisePattern::NNpsk0, Suite::Aes256Gcm) => "Noise_NNpsk0_25519_AESGCM_SHA256",
+        (NoisePattern::NNpsk0, Suite::ChaCha20Poly1305) => "Noise_NNpsk0_25519_ChaChaPoly_SHA256",
     }
 }
 
@@ -131,7 +135,7 @@ fn public_key(bytes: &[u8]) -> Result<PublicKey, Error> {
 /// [`HandshakeState::initialize`].
 pub(crate) struct Initialize<'a> {
     pub(crate) provider: &'static CryptoProvider,
-    pub(crate) pattern: Pattern,
+    pub(crate) pattern: NoisePattern,
     pub(crate) suite: Suite,
     pub(crate) initiator: bool,
     /// Hashed part by part, without being copied together.
@@ -139,11 +143,14 @@ pub(crate) struct Initialize<'a> {
     pub(crate) s: Option<StaticKeyPair>,
     pub(crate) e: Option<LocalKey>,
     pub(crate) rs: Option<PublicKey>,
+    /// The pre-shared key, for `NNpsk0`.
+    pub(crate) psk: Option<Zeroizing<[u8; HASH_LEN]>>,
 }
 
 impl HandshakeState {
     /// `Initialize(handshake_pattern, initiator, prologue, s, e, rs, re)` for
-    /// NK and IK, whose only pre-message is the responder's static key.
+    /// NK and IK, whose only pre-message is the responder's static key, and
+    /// for NNpsk0 (no pre-message; the psk is given here).
     /// The prologue is the concatenation of `prologue` (at most three
     /// parts, hashed without being copied together).
     ///
@@ -160,10 +167,28 @@ impl HandshakeState {
             s,
             e,
             rs,
+            psk,
         } = init;
         let mut symmetric =
             SymmetricState::initialize_symmetric(provider, protocol_name(pattern, suite), suite);
         symmetric.mix_hash_parts(prologue)?;
+        if pattern.has_psk() != psk.is_some() {
+            return Err(Error::Internal("a psk exactly for psk patterns"));
+        }
+        if !pattern.responder_static_premessage() {
+            return Ok(Self {
+                provider,
+                symmetric,
+                pattern,
+                initiator,
+                psk,
+                s: None,
+                e,
+                rs: None,
+                re: None,
+                next_message: 0,
+            });
+        }
         // Pre-message `<- s`: the responder's static public key.
         let responder_static = if initiator {
             rs.ok_or(Error::InvalidConfig(
@@ -176,7 +201,7 @@ impl HandshakeState {
                     "the server's static key pair is required",
                 ))?
         };
-        if initiator && pattern == Pattern::Ik && s.is_none() {
+        if initiator && pattern == NoisePattern::Ik && s.is_none() {
             return Err(Error::InvalidConfig(
                 "IK needs the client's static key pair",
             ));
@@ -187,6 +212,7 @@ impl HandshakeState {
             symmetric,
             pattern,
             initiator,
+            psk: None,
             s,
             e,
             rs,
@@ -220,7 +246,7 @@ impl HandshakeState {
             (Token::Es, true) | (Token::Se, false) => self.dh_e(self.rs),
             (Token::Es, false) | (Token::Se, true) => self.dh_s(self.re),
             (Token::Ss, _) => self.dh_s(self.rs),
-            (Token::E | Token::S, _) => None,
+            (Token::E | Token::S | Token::Psk, _) => None,
         }
         .ok_or(missing)??;
         self.symmetric.mix_key(shared.as_ref())
@@ -234,6 +260,25 @@ impl HandshakeState {
     /// `DH(s, remote)`, or `None` when a key is missing.
     fn dh_s(&self, remote: Option<PublicKey>) -> Option<Result<Zeroizing<[u8; KEY_LEN]>, Error>> {
         Some(self.s.as_ref()?.dh(self.provider, &remote?))
+    }
+
+    /// An `e` token's hashing: `MixHash(e)`, and in a psk pattern also
+    /// `MixKey(e)` (Noise spec section 9.2).
+    fn mix_e(&mut self, e: &[u8; KEY_LEN]) -> Result<(), Error> {
+        self.symmetric.mix_hash(e);
+        if self.pattern.has_psk() {
+            self.symmetric.mix_key(e)?;
+        }
+        Ok(())
+    }
+
+    /// The `psk` token: `MixKeyAndHash(psk)`.
+    fn mix_psk(&mut self) -> Result<(), Error> {
+        let psk = self
+            .psk
+            .take()
+            .ok_or(Error::Internal("psk token without a psk"))?;
+        self.symmetric.mix_key_and_hash(psk.as_ref())
     }
 
     /// The length of the next message this side writes with a payload of
@@ -291,7 +336,7 @@ impl HandshakeState {
                     out.get_mut(pos..end)
                         .ok_or(short.clone())?
                         .copy_from_slice(e_pub.as_bytes());
-                    self.symmetric.mix_hash(e_pub.as_bytes());
+                    self.mix_e(e_pub.as_bytes())?;
                     pos = end;
                 }
                 Token::S => {
@@ -305,6 +350,7 @@ impl HandshakeState {
                     let n = self.symmetric.encrypt_and_hash_in_place(slot, KEY_LEN)?;
                     pos = pos.saturating_add(n);
                 }
+                Token::Psk => self.mix_psk()?,
                 dh => self.dh_token(dh)?,
             }
         }
@@ -340,7 +386,7 @@ impl HandshakeState {
                         KEY_LEN,
                         DecodeReason::TruncatedEphemeralKey,
                     )?)?;
-                    self.symmetric.mix_hash(re.as_bytes());
+                    self.mix_e(re.as_bytes())?;
                     self.re = Some(re);
                 }
                 Token::S => {
@@ -356,6 +402,7 @@ impl HandshakeState {
                         .ok_or(Error::Decode(DecodeReason::StaticKey))?;
                     self.rs = Some(public_key(plain)?);
                 }
+                Token::Psk => self.mix_psk()?,
                 dh => self.dh_token(dh)?,
             }
         }
@@ -374,14 +421,17 @@ impl HandshakeState {
         let mut len = 0usize;
         for &token in self.tokens()? {
             match token {
-                Token::E => len = len.saturating_add(KEY_LEN),
+                Token::E => {
+                    len = len.saturating_add(KEY_LEN);
+                    has_key |= self.pattern.has_psk();
+                }
                 Token::S => {
                     len = len.saturating_add(KEY_LEN);
                     if has_key {
                         len = len.saturating_add(TAG_LEN);
                     }
                 }
-                Token::Ee | Token::Es | Token::Se | Token::Ss => has_key = true,
+                Token::Ee | Token::Es | Token::Se | Token::Ss | Token::Psk => has_key = true,
             }
         }
         Ok(if has_key {
@@ -422,10 +472,10 @@ mod tests {
 
     #[test]
     fn constant_protocol_names_match_the_formatted_ones() {
-        for pattern in [Pattern::Nk, Pattern::Ik] {
+        for pattern in [crate::suite::Pattern::Nk, crate::suite::Pattern::Ik] {
             for suite in Suite::ALL {
                 assert_eq!(
-                    protocol_name(pattern, suite),
+                    protocol_name(pattern.into(), suite),
                     crate::suite::noise_protocol_name(pattern, suite)
                 );
             }

@@ -13,5 +13,6 @@ mod vector_tests;
 
 pub(crate) use cipher_state::CipherState;
 pub(crate) use handshake_state::{HandshakeState, Initialize, LocalKey};
+pub(crate) use patterns::NoisePattern;
 #[cfg(test)]
 pub(crate) use symmetric_state::SymmetricState;

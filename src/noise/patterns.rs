@@ -1,8 +1,8 @@
-//! Handshake patterns as data (Noise spec section 7).
+//! Handshake patterns as data (Noise spec sections 7 and 9).
 
 use crate::suite::Pattern;
 
-/// A token of a message pattern (Noise spec section 7.1).
+/// A token of a message pattern (Noise spec sections 7.1 and 9.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Token {
     E,
@@ -11,6 +11,41 @@ pub(super) enum Token {
     Es,
     Se,
     Ss,
+    Psk,
+}
+
+/// The Noise patterns lwsec runs: `NK` and `IK` for full handshakes,
+/// `NNpsk0` for resumption (`spec/PROTOCOL.md` section 4.11).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NoisePattern {
+    Nk,
+    Ik,
+    /// `NNpsk0`: `-> psk, e  <- e, ee`. No static keys: the pre-shared key
+    /// (from a resumption ticket) authenticates both sides, `ee` gives
+    /// forward secrecy.
+    NNpsk0,
+}
+
+impl From<Pattern> for NoisePattern {
+    fn from(pattern: Pattern) -> Self {
+        match pattern {
+            Pattern::Nk => Self::Nk,
+            Pattern::Ik => Self::Ik,
+        }
+    }
+}
+
+impl NoisePattern {
+    /// Whether the pattern has a `psk` token (Noise spec section 9: then
+    /// every `e` token also calls `MixKey(e.public_key)`).
+    pub(super) fn has_psk(self) -> bool {
+        self == Self::NNpsk0
+    }
+
+    /// Whether the responder's static key is a pre-message (`<- s`).
+    pub(super) fn responder_static_premessage(self) -> bool {
+        self != Self::NNpsk0
+    }
 }
 
 /// `NK`: `<- s ... -> e, es  <- e, ee`.
@@ -22,11 +57,14 @@ const IK: &[&[Token]] = &[
     &[Token::E, Token::Ee, Token::Se],
 ];
 
-/// The message patterns of `pattern`. Both have the responder's static key
-/// as their only pre-message (`<- s`).
-pub(super) fn message_patterns(pattern: Pattern) -> &'static [&'static [Token]] {
+/// `NNpsk0`: `-> psk, e  <- e, ee`.
+const NN_PSK0: &[&[Token]] = &[&[Token::Psk, Token::E], &[Token::E, Token::Ee]];
+
+/// The message patterns of `pattern`.
+pub(super) fn message_patterns(pattern: NoisePattern) -> &'static [&'static [Token]] {
     match pattern {
-        Pattern::Nk => NK,
-        Pattern::Ik => IK,
+        NoisePattern::Nk => NK,
+        NoisePattern::Ik => IK,
+        NoisePattern::NNpsk0 => NN_PSK0,
     }
 }

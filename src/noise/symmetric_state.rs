@@ -45,6 +45,15 @@ impl SymmetricState {
         Ok(())
     }
 
+    /// `MixKeyAndHash(input_key_material)` (Noise spec section 5.2, for
+    /// the `psk` token).
+    pub(crate) fn mix_key_and_hash(&mut self, ikm: &[u8]) -> Result<(), Error> {
+        let [ck, temp_h, temp_k] = hash::noise_hkdf3(self.provider, &self.ck, ikm)?;
+        self.ck = *ck;
+        self.mix_hash(temp_h.as_ref());
+        self.cipher.initialize_key(&temp_k)
+    }
+
     /// `MixHash(data)`.
     pub(crate) fn mix_hash(&mut self, data: &[u8]) {
         self.h = self.provider.hash.sha256(&[&self.h, data]);

@@ -69,7 +69,7 @@ fn run_vector_with(p: &'static CryptoProvider, v: &Value, pattern: Pattern, suit
 
     let mut initiator = HandshakeState::initialize(Initialize {
         provider: p,
-        pattern,
+        pattern: pattern.into(),
         suite,
         initiator: true,
         prologue: &[&init_prologue],
@@ -79,11 +79,12 @@ fn run_vector_with(p: &'static CryptoProvider, v: &Value, pattern: Pattern, suit
             "init_ephemeral",
         )))),
         rs: Some(remote_static),
+        psk: None,
     })
     .unwrap();
     let mut responder = HandshakeState::initialize(Initialize {
         provider: p,
-        pattern,
+        pattern: pattern.into(),
         suite,
         initiator: false,
         prologue: &[&resp_prologue],
@@ -93,6 +94,7 @@ fn run_vector_with(p: &'static CryptoProvider, v: &Value, pattern: Pattern, suit
             "resp_ephemeral",
         )))),
         rs: None,
+        psk: None,
     })
     .unwrap();
 

@@ -19,6 +19,9 @@ pub(crate) enum ContentType {
     /// Key confirmation: the client's first record, empty, proving it holds
     /// the handshake's keys (`spec/PROTOCOL.md` section 4.10). 0x07.
     Confirm,
+    /// A resumption ticket, server to client after the key confirmation
+    /// (`spec/PROTOCOL.md` section 4.11). 0x08.
+    Ticket,
 }
 
 impl ContentType {
@@ -32,6 +35,7 @@ impl ContentType {
             Self::Pong => 0x05,
             Self::Alert => 0x06,
             Self::Confirm => 0x07,
+            Self::Ticket => 0x08,
         }
     }
 
@@ -45,6 +49,7 @@ impl ContentType {
             0x05 => Self::Pong,
             0x06 => Self::Alert,
             0x07 => Self::Confirm,
+            0x08 => Self::Ticket,
             _ => return None,
         })
     }

@@ -21,6 +21,9 @@ pub(crate) enum FrameType {
     ClientHello,
     ServerHello,
     Retry,
+    /// The server will not resume with the ticket; the client runs a full
+    /// handshake on the same connection (section 4.11). Empty body.
+    ResumeRefused,
     Alert,
     Record,
 }
@@ -31,6 +34,7 @@ impl FrameType {
             Self::ClientHello => 0x01,
             Self::ServerHello => 0x02,
             Self::Retry => 0x03,
+            Self::ResumeRefused => 0x04,
             Self::Alert => 0x15,
             Self::Record => 0x17,
         }
@@ -41,6 +45,7 @@ impl FrameType {
             0x01 => Self::ClientHello,
             0x02 => Self::ServerHello,
             0x03 => Self::Retry,
+            0x04 => Self::ResumeRefused,
             0x15 => Self::Alert,
             0x17 => Self::Record,
             _ => return Err(Error::Decode(DecodeReason::UnknownFrameType)),
@@ -52,6 +57,7 @@ impl FrameType {
         match self {
             Self::ClientHello => MAX_CLIENT_HELLO_BODY,
             Self::ServerHello | Self::Retry => MAX_HANDSHAKE_BODY,
+            Self::ResumeRefused => 0,
             Self::Alert => ALERT_BODY_LEN,
             Self::Record => super::limits::MAX_CIPHERTEXT_LEN,
         }

@@ -5,7 +5,7 @@ use crate::error::Error;
 use crate::error::{DecodeReason, IllegalReason};
 use crate::suite::Pattern;
 use crate::wire::Reader;
-use crate::wire::limits::KEY_ID_LEN;
+use crate::wire::limits::{KEY_ID_LEN, MAX_TICKET_LEN};
 
 /// The first two bytes of every ClientHello header: ASCII `lw`.
 pub(crate) const MAGIC: [u8; 2] = *b"lw";
@@ -17,6 +17,17 @@ pub(crate) const MAX_SUITES: usize = 8;
 pub(crate) const MAX_COOKIE_LEN: usize = 64;
 /// ClientHello flag: the first flight carries early data.
 pub(crate) const FLAG_EARLY_DATA: u8 = 0x01;
+/// The header's pattern code for a resumption (Noise `NNpsk0`, section 4.11):
+/// the header then ends with the ticket.
+pub(crate) const RESUME_PATTERN: u8 = 0x03;
+/// A ticket's length on the wire: 1 to [`MAX_TICKET_LEN`] (section 4.11).
+pub(crate) fn check_ticket_len(len: usize) -> Result<(), Error> {
+    if len == 0 || len > MAX_TICKET_LEN {
+        return Err(Error::Decode(DecodeReason::TicketLength));
+    }
+    Ok(())
+}
+
 /// The label that starts every prologue.
 pub(crate) const PROLOGUE_LABEL: &[u8] = b"lwsec/1 prologue";
 
@@ -118,6 +129,9 @@ pub(crate) struct ClientHelloHeader {
     pub(crate) flags: u8,
     /// The Retry this ClientHello answers, echoed verbatim.
     pub(crate) retry: Option<Retry>,
+    /// The resumption ticket: present exactly when `pattern` is
+    /// [`RESUME_PATTERN`] (`ticket_len (2) || ticket` ends the header).
+    pub(crate) ticket: Option<Vec<u8>>,
 }
 
 impl ClientHelloHeader {
@@ -139,6 +153,12 @@ impl ClientHelloHeader {
                 out.push(len);
                 retry.encode(out)?;
             }
+        }
+        if let Some(ticket) = &self.ticket {
+            check_ticket_len(ticket.len())?;
+            let len = u16::try_from(ticket.len()).map_err(|_| Error::Internal("ticket"))?;
+            out.extend_from_slice(&len.to_be_bytes());
+            out.extend_from_slice(ticket);
         }
         Ok(())
     }
@@ -165,6 +185,23 @@ impl ClientHelloHeader {
         if suites.is_empty() || suites.len() > MAX_SUITES {
             return Err(Error::Decode(DecodeReason::SuiteListLength));
         }
+        let key_id = r.array(DecodeReason::ServerKeyId)?;
+        let flags = r.u8(DecodeReason::Flags)?;
+        let retry_bytes = r.u8_prefixed(DecodeReason::RetryEcho)?;
+        let retry = if retry_bytes.is_empty() {
+            None
+        } else {
+            Some(Retry::decode_body(retry_bytes)?)
+        };
+        let ticket = if pattern == RESUME_PATTERN {
+            let len = usize::from(r.u16(DecodeReason::TicketLength)?);
+            check_ticket_len(len)?;
+            Some(r.take(len, DecodeReason::TicketLength)?.to_vec())
+        } else {
+            None
+        };
+        // The whole structure parsed (decode_error first); now the values
+        // (illegal_parameter), in the spec's order.
         for (i, s) in suites.iter().enumerate() {
             if suites.get(..i).is_some_and(|before| before.contains(s)) {
                 return Err(Error::IllegalParameter(IllegalReason::DuplicateSuite));
@@ -173,17 +210,9 @@ impl ClientHelloHeader {
         if !suites.contains(&suite) {
             return Err(Error::IllegalParameter(IllegalReason::FirstSuiteNotListed));
         }
-        let key_id = r.array(DecodeReason::ServerKeyId)?;
-        let flags = r.u8(DecodeReason::Flags)?;
         if flags & !FLAG_EARLY_DATA != 0 {
             return Err(Error::IllegalParameter(IllegalReason::ReservedFlags));
         }
-        let retry_bytes = r.u8_prefixed(DecodeReason::RetryEcho)?;
-        let retry = if retry_bytes.is_empty() {
-            None
-        } else {
-            Some(Retry::decode_body(retry_bytes)?)
-        };
         let end = body.len().saturating_sub(r.remaining());
         let header_bytes = body
             .get(start..end)
@@ -195,6 +224,7 @@ impl ClientHelloHeader {
             key_id,
             flags,
             retry,
+            ticket,
         };
         Ok((header, header_bytes))
     }
@@ -229,6 +259,7 @@ mod tests {
                 suite: 2,
                 cookie: vec![5; 3],
             }),
+            ticket: None,
         }
     }
 
@@ -243,6 +274,23 @@ mod tests {
         assert_eq!(decoded, header());
         assert_eq!(raw.len(), header_len);
         assert_eq!(r.rest(), b"noise");
+    }
+
+    #[test]
+    fn a_broken_structure_outranks_an_illegal_value() {
+        // Duplicate suites, a reserved flag and a Retry echo running past
+        // the body: the structure error decides (spec 4.3 step 1).
+        let mut h = header();
+        h.suites = SuiteList::new([2, 2]).unwrap();
+        h.flags = 0x80;
+        let mut body = Vec::new();
+        h.encode(&mut body).unwrap();
+        body.truncate(body.len() - 1);
+        let mut r = Reader::new(&body);
+        assert!(matches!(
+            ClientHelloHeader::decode(&mut r, &body),
+            Err(Error::Decode(_))
+        ));
     }
 
     #[test]

@@ -22,5 +22,8 @@ pub const MAX_RECORD_LEN: usize = FRAME_HEADER_LEN + MAX_CIPHERTEXT_LEN;
 /// Largest early data a client may send in its first flight.
 pub(crate) const MAX_EARLY_DATA: usize = 8192;
 
+/// Longest resumption ticket in a ClientHello header or a ticket record.
+pub(crate) const MAX_TICKET_LEN: usize = 1024;
+
 /// Length of a server key identifier on the wire.
 pub(crate) const KEY_ID_LEN: usize = 8;

@@ -242,6 +242,8 @@ pub struct Header {
     pub flags: u8,
     /// `retry` (the echoed Retry body, verbatim).
     pub retry: Vec<u8>,
+    /// `ticket` (pattern `0x03` only, spec 4.11; empty otherwise).
+    pub ticket: Vec<u8>,
 }
 
 impl Header {
@@ -256,6 +258,10 @@ impl Header {
         h.push(self.flags);
         h.push(u8::try_from(self.retry.len()).unwrap());
         h.extend_from_slice(&self.retry);
+        if self.pattern == 3 {
+            h.extend_from_slice(&u16::try_from(self.ticket.len()).unwrap().to_be_bytes());
+            h.extend_from_slice(&self.ticket);
+        }
         h
     }
 
@@ -283,6 +289,15 @@ impl Header {
         let flags = take(1)?[0];
         let retry_len = usize::from(take(1)?[0]);
         let retry = take(retry_len)?.to_vec();
+        let ticket = if pattern == 3 {
+            let len = usize::from(u16::from_be_bytes(take(2)?.try_into().unwrap()));
+            if !(1..=1024).contains(&len) {
+                return None;
+            }
+            take(len)?.to_vec()
+        } else {
+            Vec::new()
+        };
         let distinct = suites
             .iter()
             .enumerate()
@@ -305,6 +320,7 @@ impl Header {
                 key_id,
                 flags,
                 retry,
+                ticket,
             },
             at,
         ))

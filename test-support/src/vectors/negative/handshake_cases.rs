@@ -30,8 +30,8 @@ pub(super) fn add(files: &VectorFiles, cases: &mut Cases) {
             );
             add(
                 "client_hello.frame.type_unknown",
-                "frame type 0x01 changed to 0x04 (undefined)",
-                set(&ch, 0, 0x04),
+                "frame type 0x01 changed to 0x05 (undefined)",
+                set(&ch, 0, 0x05),
             );
             add(
                 "client_hello.frame.length",
