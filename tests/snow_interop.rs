@@ -573,3 +573,168 @@ fn snow_responder_extensions_reach_lwsec_client() {
         );
     }
 }
+
+// ----- resumption (NNpsk0, spec 4.11) -----
+
+const RESUME_PATTERN: u8 = 0x03;
+
+/// A resumption ClientHello header: the full header, then the ticket.
+fn resume_header(suite: Suite, server: &PublicKey, ticket: &[u8]) -> Vec<u8> {
+    let mut h = client_hello_header(Pattern::Nk, suite, &[suite.to_u8()], server);
+    h[3] = RESUME_PATTERN;
+    h.extend_from_slice(&u16::try_from(ticket.len()).unwrap().to_be_bytes());
+    h.extend_from_slice(ticket);
+    h
+}
+
+fn snow_psk_builder<'a>(suite: Suite, prologue: &'a [u8], psk: &'a [u8; 32]) -> snow::Builder<'a> {
+    let name = format!("Noise_NNpsk0_25519_{}_SHA256", suite.noise_name());
+    let params: snow::params::NoiseParams = name.parse().unwrap();
+    snow::Builder::new(params)
+        .prologue(prologue)
+        .unwrap()
+        .psk(0, psk)
+        .unwrap()
+}
+
+/// The secret bytes of a stored ticket (`"lwt1" || expires (8) || pattern
+/// (1) || psk (32) || ticket_len (2) || ticket`, `ResumptionTicket::to_bytes`).
+fn ticket_parts(stored: &[u8]) -> ([u8; 32], Vec<u8>) {
+    assert_eq!(&stored[..4], b"lwt1");
+    let psk: [u8; 32] = stored[13..45].try_into().unwrap();
+    let len = usize::from(u16::from_be_bytes([stored[45], stored[46]]));
+    (psk, stored[47..47 + len].to_vec())
+}
+
+/// A real ticket from an lwsec server with ticket keys, after a full NK
+/// handshake with an lwsec client.
+fn lwsec_ticket(config: &Arc<ServerConfig>) -> lwsec::ResumptionTicket {
+    let mut client =
+        Connection::client(Arc::new(ClientConfig::nk(server_key().public_key())), now()).unwrap();
+    let mut server = Connection::server(config.clone(), now()).unwrap();
+    let hello = client.pending_output().to_vec();
+    client.consume_output(hello.len());
+    server.handle_input(&hello, now()).unwrap();
+    server.accept_client(Acceptance::new(), now()).unwrap();
+    assert!(pump(&mut server, &mut client).is_empty());
+    assert!(pump(&mut client, &mut server).is_empty());
+    assert!(pump(&mut server, &mut client).is_empty());
+    events(&mut client)
+        .into_iter()
+        .find_map(|e| match e {
+            Event::ResumptionTicket(t) => Some(t),
+            _ => None,
+        })
+        .expect("a ticket")
+}
+
+fn snow_resumes_to_lwsec_server(suite: Suite) {
+    let mut config = ServerConfig::new(server_key());
+    config.enable_resumption(Arc::new(lwsec::TicketKeyring::new(lwsec::TicketKeys::new(
+        [0x33; 32],
+    ))));
+    let config = Arc::new(config);
+    let (psk, ticket) = ticket_parts(&lwsec_ticket(&config).to_bytes());
+
+    let header = resume_header(suite, &server_key().public_key(), &ticket);
+    let prologue = prologue(&header);
+    let mut snow = snow_psk_builder(suite, &prologue, &psk)
+        .build_initiator()
+        .unwrap();
+    let mut msg1 = vec![0u8; 1024];
+    let n = snow.write_message(&[], &mut msg1).unwrap();
+    assert_eq!(n, 48, "e and the payload's tag");
+    let hello = frame(FRAME_CLIENT_HELLO, &[&header[..], &msg1[..n]].concat());
+
+    let mut server = Connection::server(config, now()).unwrap();
+    assert_eq!(server.handle_input(&hello, now()).unwrap(), hello.len());
+    assert!(server.client_hello().unwrap().resumption().is_some());
+    server.accept_client(Acceptance::new(), now()).unwrap();
+    let out = server.pending_output().to_vec();
+    server.consume_output(out.len());
+    let (ty, body, rest) = split_frame(&out);
+    assert_eq!(ty, FRAME_SERVER_HELLO);
+    assert!(rest.is_empty());
+    let mut payload = vec![0u8; 1024];
+    assert_eq!(snow.read_message(body, &mut payload).unwrap(), 0);
+
+    let mut snow_conn = from_snow(snow, Side::Client, Pattern::Nk, suite, None);
+    assert!(pump(&mut snow_conn, &mut server).is_empty());
+    assert!(server.is_established() && server.is_resumed());
+    // The server's new ticket reaches the snow side as a ticket record.
+    assert!(pump(&mut server, &mut snow_conn).is_empty());
+    assert!(
+        events(&mut snow_conn)
+            .iter()
+            .any(|e| matches!(e, Event::ResumptionTicket(_)))
+    );
+    events(&mut server);
+    exchange(&mut snow_conn, &mut server);
+}
+
+#[test]
+fn snow_nnpsk0_aes_initiator_resumes_with_lwsec_server() {
+    snow_resumes_to_lwsec_server(Suite::Aes256Gcm);
+}
+
+#[test]
+fn snow_nnpsk0_chacha_initiator_resumes_with_lwsec_server() {
+    snow_resumes_to_lwsec_server(Suite::ChaCha20Poly1305);
+}
+
+fn lwsec_client_resumes_with_snow_server(suite: Suite) {
+    // A ticket the client holds: any bytes with a psk (the format is the
+    // server's business).
+    let psk = [0x44u8; 32];
+    let ticket_bytes = pattern_bytes(77, 9);
+    let mut stored = b"lwt1".to_vec();
+    stored.extend_from_slice(&u64::MAX.to_be_bytes());
+    stored.push(Pattern::Ik.to_u8());
+    stored.extend_from_slice(&psk);
+    stored.extend_from_slice(&77u16.to_be_bytes());
+    stored.extend_from_slice(&ticket_bytes);
+    let ticket = lwsec::ResumptionTicket::from_bytes(&stored).unwrap();
+    let mut cfg = ClientConfig::ik(server_key().public_key(), device_key());
+    cfg.suites = vec![suite];
+    let mut client = Connection::resume(Arc::new(cfg), ticket, now()).unwrap();
+
+    let out = client.pending_output().to_vec();
+    client.consume_output(out.len());
+    let (ty, body, rest) = split_frame(&out);
+    assert_eq!(ty, FRAME_CLIENT_HELLO);
+    assert!(rest.is_empty());
+    let header_len = client_hello_header_len(body) + 2 + ticket_bytes.len();
+    let header = &body[..header_len];
+    assert_eq!(header[3], RESUME_PATTERN);
+    assert_eq!(&header[header_len - 77..], &ticket_bytes[..]);
+    let prologue = prologue(header);
+    let mut snow = snow_psk_builder(suite, &prologue, &psk)
+        .build_responder()
+        .unwrap();
+    let mut payload = vec![0u8; 1024];
+    assert_eq!(snow.read_message(&body[header_len..], &mut payload).unwrap(), 0);
+    let mut msg2 = vec![0u8; 1024];
+    let n = snow.write_message(&[], &mut msg2).unwrap();
+    let reply = frame(FRAME_SERVER_HELLO, &msg2[..n]);
+    assert_eq!(client.handle_input(&reply, now()).unwrap(), reply.len());
+    assert!(client.is_established() && client.is_resumed());
+    assert_eq!(client.pattern(), Some(Pattern::Ik));
+    assert_eq!(client.peer_static_key(), None);
+    let mut snow_conn = from_snow(snow, Side::Server, Pattern::Ik, suite, None);
+    events(&mut client);
+    // The client's confirm record opens on snow's keys.
+    assert!(pump(&mut client, &mut snow_conn).is_empty());
+    assert!(snow_conn.is_established());
+    events(&mut snow_conn);
+    exchange(&mut client, &mut snow_conn);
+}
+
+#[test]
+fn lwsec_client_resumes_with_snow_nnpsk0_aes_responder() {
+    lwsec_client_resumes_with_snow_server(Suite::Aes256Gcm);
+}
+
+#[test]
+fn lwsec_client_resumes_with_snow_nnpsk0_chacha_responder() {
+    lwsec_client_resumes_with_snow_server(Suite::ChaCha20Poly1305);
+}
