@@ -259,9 +259,105 @@ fn cookie(c: &mut Bench) {
     g.finish();
 }
 
+/// A server-side handshake through the key confirmation, timed on the
+/// server's calls only (the client's work is outside the clock): the
+/// ClientHello, the decision, the ServerHello, the confirmation (and the
+/// ticket the server seals then). Returns the server's time.
+fn server_side(client: &mut Connection, server_cfg: &Arc<ServerConfig>) -> std::time::Duration {
+    let hello = client.pending_output().to_vec();
+    client.consume_output(hello.len());
+    let start = std::time::Instant::now();
+    let mut server = Connection::server(server_cfg.clone(), NOW).unwrap();
+    server.handle_input(&hello, NOW).unwrap();
+    server.accept_client(Acceptance::new(), NOW).unwrap();
+    let reply = server.pending_output().to_vec();
+    server.consume_output(reply.len());
+    let mut took = start.elapsed();
+    client.handle_input(&reply, NOW).unwrap();
+    let confirm = client.pending_output().to_vec();
+    client.consume_output(confirm.len());
+    let start = std::time::Instant::now();
+    server.handle_input(&confirm, NOW).unwrap();
+    black_box(server.pending_output());
+    took += start.elapsed();
+    assert!(server.is_established());
+    black_box(server);
+    took
+}
+
+/// Issue 16: a resumed server handshake (NNpsk0: open the ticket, one key
+/// generation, one DH, seal the next ticket) against a full IK one (one key
+/// generation, four DH, seal a ticket) on the same server, with the X25519
+/// floors of both.
+fn resumed(c: &mut Bench) {
+    let mut g = c.benchmark_group("handshake/resumed");
+    for provider in providers() {
+        let prov = provider.name;
+        let (ccfg, scfg) = lwsec_configs(provider, Pattern::Ik, Suite::Aes256Gcm);
+        let mut scfg = (*scfg).clone();
+        scfg.enable_resumption(Arc::new(lwsec::TicketKeyring::new(lwsec::TicketKeys::new(
+            [9; 32],
+        ))));
+        let scfg = Arc::new(scfg);
+        // A ticket from one full handshake (the server does not enforce one
+        // use: every iteration resumes with it).
+        let mut client = Connection::client(ccfg.clone(), NOW).unwrap();
+        server_side(&mut client, &scfg);
+        let ticket = loop {
+            let mut server = Connection::server(scfg.clone(), NOW).unwrap();
+            let mut c2 = Connection::client(ccfg.clone(), NOW).unwrap();
+            let n = server.handle_input(c2.pending_output(), NOW).unwrap();
+            c2.consume_output(n);
+            server.accept_client(Acceptance::new(), NOW).unwrap();
+            let n = c2.handle_input(server.pending_output(), NOW).unwrap();
+            server.consume_output(n);
+            let n = server.handle_input(c2.pending_output(), NOW).unwrap();
+            c2.consume_output(n);
+            let n = c2.handle_input(server.pending_output(), NOW).unwrap();
+            server.consume_output(n);
+            if let Some(t) = std::iter::from_fn(|| c2.poll_event()).find_map(|e| match e {
+                lwsec::Event::ResumptionTicket(t) => Some(t),
+                _ => None,
+            }) {
+                break t;
+            }
+        };
+        let floor = X25519Floor::new(provider);
+        g.bench_function(BenchmarkId::new("x25519-floor-full-IK", prov), |b| {
+            b.iter(|| floor.run(1, 4))
+        });
+        g.bench_function(BenchmarkId::new("x25519-floor-resumed", prov), |b| {
+            b.iter(|| floor.run(1, 1))
+        });
+        g.bench_function(BenchmarkId::new("lwsec-server-full-IK", prov), |b| {
+            b.iter_custom(|iters| {
+                (0..iters)
+                    .map(|_| {
+                        server_side(&mut Connection::client(ccfg.clone(), NOW).unwrap(), &scfg)
+                    })
+                    .sum()
+            })
+        });
+        g.bench_function(BenchmarkId::new("lwsec-server-resumed", prov), |b| {
+            b.iter_custom(|iters| {
+                (0..iters)
+                    .map(|_| {
+                        let mut client =
+                            Connection::resume(ccfg.clone(), ticket.clone(), NOW).unwrap();
+                        let took = server_side(&mut client, &scfg);
+                        assert!(client.is_resumed());
+                        took
+                    })
+                    .sum()
+            })
+        });
+    }
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = bench_config();
-    targets = full, server, cookie, garbage
+    targets = full, server, cookie, garbage, resumed
 }
 criterion_main!(benches);

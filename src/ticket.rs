@@ -4,8 +4,8 @@
 //! [`ResumptionTicket`].
 //!
 //! ```text
-//! ticket     = key_id (4) || salt (16) || AES-256-GCM(k, 0^12, key_id || salt, plaintext)
-//! k          = HKDF-Expand-Label(ticket_secret, "ticket", salt, 32)
+//! ticket     = key_id (4) || nonce (12) || AES-256-GCM(k, nonce, key_id || nonce, plaintext)
+//! k          = HKDF-Expand-Label(ticket_secret, "ticket", "", 32)
 //! key_id     = SHA-256("lwsec ticket key id" || ticket_secret)[0..4]
 //! plaintext  = issued_at (8) || lifetime (4) || authenticated_at (8) || pattern (1)
 //!              || psk (32) || device_len (1) || device || has_identity (1)
@@ -13,14 +13,13 @@
 //! ```
 
 use std::fmt;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Duration;
 
 use bytes::Bytes;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
-use crate::crypto::CryptoProvider;
 use crate::crypto::aead::{AeadKey, NONCE_LEN, TAG_LEN};
 use crate::crypto::dh::{KEY_LEN, PublicKey};
 use crate::crypto::hash::{self, HASH_LEN};
@@ -31,7 +30,7 @@ use crate::time::Time;
 
 /// Length of a ticket key id.
 pub(crate) const TICKET_KEY_ID_LEN: usize = 4;
-const SALT_LEN: usize = 16;
+
 /// Longest application identity a ticket carries.
 const MAX_IDENTITY_LEN: usize = 256;
 /// Longest ticket lifetime a server may give (7 days, as TLS 1.3).
@@ -40,18 +39,31 @@ pub const MAX_TICKET_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
 pub const MAX_PREVIOUS_TICKET_KEYS: usize = 3;
 /// How far in the future a ticket's issue time may be (clock skew in a fleet).
 const MAX_FUTURE: Duration = Duration::from_secs(5);
-/// The fixed part of a ticket: key id, salt and tag.
-const OVERHEAD: usize = TICKET_KEY_ID_LEN + SALT_LEN + TAG_LEN;
+/// The fixed part of a ticket: key id, nonce and tag.
+const OVERHEAD: usize = TICKET_KEY_ID_LEN + NONCE_LEN + TAG_LEN;
+/// The plaintext of a ticket without its identity.
+const PLAINTEXT_FIXED: usize = 8 + 4 + 8 + 1 + HASH_LEN + 1 + KEY_LEN + 1 + 2;
+/// The longest ticket lwsec seals (377 bytes).
+pub(crate) const MAX_SEALED_LEN: usize = OVERHEAD + PLAINTEXT_FIXED + MAX_IDENTITY_LEN;
 
-/// One ticket key: its secret and the id tickets name it by.
+/// One ticket key: the id tickets name it by and its AEAD key, expanded
+/// once, on first use, by the default provider (every provider seals the
+/// same bytes). Shared, so rotating keeps the expansion.
 #[derive(Clone)]
-struct TicketKey {
+struct TicketKey(Arc<TicketKeyInner>);
+
+struct TicketKeyInner {
     id: [u8; TICKET_KEY_ID_LEN],
-    secret: Zeroizing<[u8; HASH_LEN]>,
+    /// `k = HKDF-Expand-Label(ticket_secret, "ticket", "", 32)`.
+    key: Zeroizing<[u8; HASH_LEN]>,
+    /// `None` inside when the provider could not build the AEAD (tickets
+    /// are then neither sealed nor opened).
+    aead: OnceLock<Option<AeadKey>>,
 }
 
 impl TicketKey {
-    fn new(provider: &CryptoProvider, secret: [u8; HASH_LEN]) -> Self {
+    fn new(secret: [u8; HASH_LEN]) -> Self {
+        let provider = crate::crypto::default_provider();
         let secret = Zeroizing::new(secret);
         let digest = provider
             .hash
@@ -60,14 +72,35 @@ impl TicketKey {
         for (slot, b) in id.iter_mut().zip(digest) {
             *slot = b;
         }
-        Self { id, secret }
+        let mut key = Zeroizing::new([0u8; HASH_LEN]);
+        // HKDF-Expand of 32 bytes cannot fail; if it did, the zero key's
+        // AEAD would be refused below (`aead` is never built from it).
+        let derived = hash::expand_label(provider, &secret, b"ticket", &[], key.as_mut()).is_ok();
+        let aead = OnceLock::new();
+        if !derived {
+            let _ = aead.set(None);
+        }
+        Self(Arc::new(TicketKeyInner { id, key, aead }))
     }
 
-    /// The per-ticket AEAD key for `salt`.
-    fn aead(&self, provider: &CryptoProvider, salt: &[u8]) -> Result<AeadKey, Error> {
-        let mut key = Zeroizing::new([0u8; HASH_LEN]);
-        hash::expand_label(provider, &self.secret, b"ticket", salt, key.as_mut())?;
-        AeadKey::new(provider, Suite::Aes256Gcm, &key)
+    fn id(&self) -> [u8; TICKET_KEY_ID_LEN] {
+        self.0.id
+    }
+
+    /// The AEAD, built on first use.
+    fn aead(&self) -> Result<&AeadKey, Error> {
+        self.0
+            .aead
+            .get_or_init(|| {
+                AeadKey::new(
+                    crate::crypto::default_provider(),
+                    Suite::Aes256Gcm,
+                    &self.0.key,
+                )
+                .ok()
+            })
+            .as_ref()
+            .ok_or(Error::Internal("ticket key: the AEAD could not be built"))
     }
 }
 
@@ -92,7 +125,7 @@ impl TicketKeys {
     /// SHA-256 (every provider gives the same ids).
     pub fn new(current: [u8; 32]) -> Self {
         Self {
-            current: TicketKey::new(crate::crypto::default_provider(), current),
+            current: TicketKey::new(current),
             previous: Vec::new(),
         }
     }
@@ -117,7 +150,7 @@ impl TicketKeys {
                 .cloned(),
         );
         Self {
-            current: TicketKey::new(crate::crypto::default_provider(), secret),
+            current: TicketKey::new(secret),
             previous,
         }
     }
@@ -128,28 +161,27 @@ impl TicketKeys {
         if self.previous.len() >= MAX_PREVIOUS_TICKET_KEYS {
             return Err(Error::InvalidConfig("at most 3 previous ticket keys"));
         }
-        self.previous
-            .push(TicketKey::new(crate::crypto::default_provider(), secret));
+        self.previous.push(TicketKey::new(secret));
         Ok(self)
     }
 
     /// The id of the current key (the first 4 bytes of every ticket it seals).
     pub fn current_id(&self) -> [u8; 4] {
-        self.current.id
+        self.current.id()
     }
 
     /// The ids of every key held, current first.
     pub fn ids(&self) -> Vec<[u8; 4]> {
         std::iter::once(&self.current)
             .chain(&self.previous)
-            .map(|k| k.id)
+            .map(TicketKey::id)
             .collect()
     }
 
     fn find(&self, id: &[u8]) -> Option<&TicketKey> {
         std::iter::once(&self.current)
             .chain(&self.previous)
-            .find(|k| k.id.as_slice() == id)
+            .find(|k| k.0.id.as_slice() == id)
     }
 }
 
@@ -157,10 +189,14 @@ impl fmt::Debug for TicketKeys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let hex = |id: &[u8; 4]| id.iter().map(|b| format!("{b:02x}")).collect::<String>();
         f.debug_struct("TicketKeys")
-            .field("current_id", &hex(&self.current.id))
+            .field("current_id", &hex(&self.current.id()))
             .field(
                 "previous_ids",
-                &self.previous.iter().map(|k| hex(&k.id)).collect::<Vec<_>>(),
+                &self
+                    .previous
+                    .iter()
+                    .map(|k| hex(&k.id()))
+                    .collect::<Vec<_>>(),
             )
             .finish_non_exhaustive()
     }
@@ -247,13 +283,15 @@ impl fmt::Display for TicketRefusal {
     }
 }
 
-/// Seals `contents` under the current key of `keys`, with a salt from `rng`.
+/// Seals `contents` under the current key of `keys`, with a nonce from
+/// `rng`, appending the ticket to `out` (so a record payload can be built
+/// around it without a copy).
 pub(crate) fn seal(
-    provider: &CryptoProvider,
     keys: &TicketKeys,
     rng: &dyn SecureRandom,
     contents: &TicketContents,
-) -> Result<Vec<u8>, Error> {
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
     let identity = contents.identity.as_deref();
     let identity_len = identity.map_or(0, <[u8]>::len);
     if identity_len > MAX_IDENTITY_LEN {
@@ -261,12 +299,16 @@ pub(crate) fn seal(
     }
     let lifetime = u32::try_from(contents.lifetime.as_secs())
         .map_err(|_| Error::Internal("ticket lifetime"))?;
-    let mut out = Vec::with_capacity(identity_len.saturating_add(OVERHEAD + 100));
-    out.extend_from_slice(&keys.current.id);
-    let mut salt = [0u8; SALT_LEN];
-    rng.fill(&mut salt)?;
-    out.extend_from_slice(&salt);
+    let aead = keys.current.aead()?;
+    // Room for the whole ticket: nothing is reallocated, so no copy of the
+    // psk is left behind.
+    out.reserve(identity_len.saturating_add(OVERHEAD + PLAINTEXT_FIXED));
     let start = out.len();
+    out.extend_from_slice(&keys.current.id());
+    let mut nonce = [0u8; NONCE_LEN];
+    rng.fill(&mut nonce)?;
+    out.extend_from_slice(&nonce);
+    let body = out.len();
     out.extend_from_slice(&contents.issued_at.as_millis().to_be_bytes());
     out.extend_from_slice(&lifetime.to_be_bytes());
     out.extend_from_slice(&contents.authenticated_at.as_millis().to_be_bytes());
@@ -283,23 +325,17 @@ pub(crate) fn seal(
     let len16 = u16::try_from(identity_len).map_err(|_| Error::Internal("identity length"))?;
     out.extend_from_slice(&len16.to_be_bytes());
     out.extend_from_slice(identity.unwrap_or_default());
-    let aad: [u8; TICKET_KEY_ID_LEN + SALT_LEN] = out
-        .get(..start)
-        .and_then(|a| a.try_into().ok())
-        .ok_or(Error::Internal("ticket aad"))?;
-    let aead = keys.current.aead(provider, &salt)?;
-    let plain = out.get_mut(start..).ok_or(Error::Internal("ticket body"))?;
-    let tag = aead.seal_in_place(&[0u8; NONCE_LEN], &aad, plain)?;
-    // Encrypted in place, in a buffer sized not to reallocate: no copy of
-    // the psk is left behind.
+    let (head, plain) = out.split_at_mut(body);
+    let aad = head.get(start..).ok_or(Error::Internal("ticket aad"))?;
+    let tag = aead.seal_in_place(&nonce, aad, plain)?;
     out.extend_from_slice(&tag);
-    Ok(out)
+    Ok(())
 }
 
 /// Opens a ticket and checks its times against `now` and `max_age` (how
-/// long after the last full handshake a client may resume).
+/// long after the last full handshake a client may resume). The ticket is
+/// decrypted in a copy on the stack, wiped afterwards.
 pub(crate) fn open(
-    provider: &CryptoProvider,
     keys: &TicketKeys,
     ticket: &[u8],
     now: Time,
@@ -309,21 +345,21 @@ pub(crate) fn open(
         .split_at_checked(TICKET_KEY_ID_LEN)
         .ok_or(TicketRefusal::Forged)?;
     let key = keys.find(id).ok_or(TicketRefusal::UnknownKey)?;
-    let (salt, sealed) = rest
-        .split_at_checked(SALT_LEN)
+    let (nonce, sealed) = rest
+        .split_first_chunk::<NONCE_LEN>()
         .ok_or(TicketRefusal::Forged)?;
     if sealed.len() < TAG_LEN {
         return Err(TicketRefusal::Forged);
     }
     let aad = ticket
-        .get(..TICKET_KEY_ID_LEN + SALT_LEN)
+        .get(..TICKET_KEY_ID_LEN + NONCE_LEN)
         .ok_or(TicketRefusal::Forged)?;
-    let aead = key
-        .aead(provider, salt)
-        .map_err(|_| TicketRefusal::Forged)?;
-    let mut plain = Zeroizing::new(sealed.to_vec());
+    let aead = key.aead().map_err(|_| TicketRefusal::Forged)?;
+    let mut buf = Zeroizing::new([0u8; crate::wire::limits::MAX_TICKET_LEN]);
+    let plain = buf.get_mut(..sealed.len()).ok_or(TicketRefusal::Forged)?;
+    plain.copy_from_slice(sealed);
     let len = aead
-        .open_in_place(&[0u8; NONCE_LEN], aad, &mut plain)
+        .open_in_place(nonce, aad, plain)
         .map_err(|_| TicketRefusal::Forged)?;
     let contents =
         parse(plain.get(..len).ok_or(TicketRefusal::Forged)?).ok_or(TicketRefusal::Forged)?;
@@ -502,40 +538,50 @@ mod tests {
 
     const DAY: Duration = Duration::from_secs(86_400);
 
+    fn sealed(keys: &TicketKeys, now: Time) -> Vec<u8> {
+        let mut t = Vec::new();
+        seal(keys, &OsRandom, &contents(now), &mut t).unwrap();
+        t
+    }
+
     #[test]
     fn a_ticket_opens_under_any_provider_and_any_held_key() {
         let now = Time::from_millis(1_000_000_000);
         let keys = TicketKeys::new([1; 32]);
+        let t = sealed(&keys, now);
+        let c = open(&keys, &t, now, DAY).unwrap();
+        assert_eq!(*c.psk, [7; 32]);
+        assert_eq!(c.identity.as_deref(), Some(&b"alice"[..]));
+        assert_eq!(c.device, Some(PublicKey::from_bytes([9; 32])));
+        // Every provider's AES-256-GCM opens it.
         for p in providers() {
-            let t = seal(p, &keys, &OsRandom, &contents(now)).unwrap();
-            for q in providers() {
-                let c = open(q, &keys, &t, now, DAY).unwrap();
-                assert_eq!(*c.psk, [7; 32]);
-                assert_eq!(c.identity.as_deref(), Some(&b"alice"[..]));
-                assert_eq!(c.device, Some(PublicKey::from_bytes([9; 32])));
-            }
-            // After a rotation the old key still opens it, after three more
-            // it is gone.
-            let rotated = keys.rotated([2; 32]);
-            assert!(open(p, &rotated, &t, now, DAY).is_ok());
-            let gone = rotated.rotated([3; 32]).rotated([4; 32]).rotated([5; 32]);
-            assert_eq!(
-                open(p, &gone, &t, now, DAY).err(),
-                Some(TicketRefusal::UnknownKey)
-            );
+            let mut k = [0u8; 32];
+            hash::expand_label(p, &[1; 32], b"ticket", &[], &mut k).unwrap();
+            let aead = AeadKey::new(p, Suite::Aes256Gcm, &k).unwrap();
+            let mut body = t[16..].to_vec();
+            let nonce: [u8; 12] = t[4..16].try_into().unwrap();
+            assert!(aead.open_in_place(&nonce, &t[..16], &mut body).is_ok());
         }
+        // After a rotation the old key still opens it, after three more
+        // it is gone.
+        let rotated = keys.rotated([2; 32]);
+        assert!(open(&rotated, &t, now, DAY).is_ok());
+        let gone = rotated.rotated([3; 32]).rotated([4; 32]).rotated([5; 32]);
+        assert_eq!(
+            open(&gone, &t, now, DAY).err(),
+            Some(TicketRefusal::UnknownKey)
+        );
     }
 
     #[test]
     fn every_flipped_bit_and_every_expiry_is_refused() {
         let now = Time::from_millis(1_000_000_000);
         let keys = TicketKeys::new([1; 32]);
-        let p = crate::crypto::default_provider();
-        let t = seal(p, &keys, &OsRandom, &contents(now)).unwrap();
+        let t = sealed(&keys, now);
         for i in 0..t.len() {
             let mut bad = t.clone();
             bad[i] ^= 0x01;
-            let refusal = open(p, &keys, &bad, now, DAY).err();
+            let refusal = open(&keys, &bad, now, DAY).err();
             assert!(
                 matches!(
                     refusal,
@@ -545,24 +591,24 @@ mod tests {
             );
         }
         for len in 0..t.len() {
-            assert!(open(p, &keys, &t[..len], now, DAY).is_err());
+            assert!(open(&keys, &t[..len], now, DAY).is_err());
         }
         let later = now.saturating_add(Duration::from_secs(3600));
         assert_eq!(
-            open(p, &keys, &t, later, DAY).err(),
+            open(&keys, &t, later, DAY).err(),
             Some(TicketRefusal::Expired)
         );
         assert_eq!(
-            open(p, &keys, &t, now, Duration::from_secs(0)).err(),
+            open(&keys, &t, now, Duration::from_secs(0)).err(),
             Some(TicketRefusal::Expired)
         );
         let past = Time::from_millis(now.as_millis() - 6_000);
         assert_eq!(
-            open(p, &keys, &t, past, DAY).err(),
+            open(&keys, &t, past, DAY).err(),
             Some(TicketRefusal::Expired)
         );
         assert_eq!(
-            open(p, &TicketKeys::new([2; 32]), &t, now, DAY).err(),
+            open(&TicketKeys::new([2; 32]), &t, now, DAY).err(),
             Some(TicketRefusal::UnknownKey)
         );
     }
@@ -571,9 +617,8 @@ mod tests {
     fn two_tickets_of_the_same_session_share_no_bytes_but_the_key_id() {
         let now = Time::from_millis(1);
         let keys = TicketKeys::new([1; 32]);
-        let p = crate::crypto::default_provider();
-        let a = seal(p, &keys, &OsRandom, &contents(now)).unwrap();
-        let b = seal(p, &keys, &OsRandom, &contents(now)).unwrap();
+        let a = sealed(&keys, now);
+        let b = sealed(&keys, now);
         assert_eq!(a[..4], b[..4]);
         let same = a[4..].iter().zip(&b[4..]).filter(|(x, y)| x == y).count();
         assert!(same < a.len() / 8, "{same} equal bytes");

@@ -100,7 +100,7 @@ impl ExpectServerHello {
                 0
             },
             retry,
-            ticket: ticket.as_ref().map(|t| t.ticket.to_vec()),
+            ticket: ticket.as_ref().map(|t| &t.ticket[..]),
         };
         let mut body = Vec::with_capacity(128);
         header.encode(&mut body)?;

@@ -265,6 +265,11 @@ impl Identity {
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
     }
+
+    /// The identity's bytes, shared (no copy).
+    pub(crate) fn shared_bytes(&self) -> Bytes {
+        self.0.clone()
+    }
 }
 
 impl fmt::Debug for Identity {

@@ -169,26 +169,22 @@ impl Established {
         let contents = TicketContents {
             issued_at: now,
             lifetime: config.ticket_lifetime,
-            authenticated_at: *authenticated_at,
+            authenticated_at,
             pattern: self.keys.pattern,
             psk: self.keys.resumption_secret()?,
             device: self.keys.peer_static,
-            identity: self
-                .identity
-                .as_ref()
-                .map(|id| Bytes::copy_from_slice(id.as_bytes())),
+            identity: self.identity.as_ref().map(Identity::shared_bytes),
         };
-        let sealed = ticket::seal(
-            config.provider,
+        let lifetime = u32::try_from(config.ticket_lifetime.as_secs())
+            .map_err(|_| Error::Internal("ticket lifetime"))?;
+        let mut payload = Vec::with_capacity(4 + ticket::MAX_SEALED_LEN);
+        payload.extend_from_slice(&lifetime.to_be_bytes());
+        ticket::seal(
             &keyring.keys(),
             config.rng.as_ref(),
             &contents,
+            &mut payload,
         )?;
-        let lifetime = u32::try_from(config.ticket_lifetime.as_secs())
-            .map_err(|_| Error::Internal("ticket lifetime"))?;
-        let mut payload = Vec::with_capacity(sealed.len().saturating_add(4));
-        payload.extend_from_slice(&lifetime.to_be_bytes());
-        payload.extend_from_slice(&sealed);
         self.keys.seal(tx, ContentType::Ticket, &payload)?;
         self.timers.sent();
         Ok(())

@@ -24,6 +24,10 @@ use crate::wire::extensions::{self, Message};
 use crate::wire::frame::{FrameHeader, FrameType, HEADER_LEN, write_frame};
 use crate::wire::hello::{ClientHelloHeader, FLAG_EARLY_DATA, PROLOGUE_LABEL, Retry};
 
+/// Room for a ticket record with a long identity: frame header, lifetime,
+/// ticket, content type and tag.
+const TICKET_RECORD_ROOM: usize = 3 + 4 + ticket::MAX_SEALED_LEN + 1 + 16;
+
 /// The server waits for a ClientHello. It keeps no per-client state until
 /// one is read: a Retry is answered statelessly.
 pub(crate) struct ExpectClientHello {
@@ -67,7 +71,7 @@ impl ExpectClientHello {
     /// before any Diffie-Hellman work. Returns the Retry to send, if any.
     fn precheck(
         &self,
-        header: &ClientHelloHeader,
+        header: &ClientHelloHeader<'_>,
         selected: Suite,
         now: Time,
     ) -> Result<Option<Retry>, Error> {
@@ -125,13 +129,7 @@ impl ExpectClientHello {
             .ticket_keyring()
             .ok_or(TicketRefusal::NotEnabled)?
             .keys();
-        let contents = ticket::open(
-            self.config.provider,
-            &keys,
-            ticket,
-            now,
-            self.config.resumption_max_age,
-        )?;
+        let contents = ticket::open(&keys, ticket, now, self.config.resumption_max_age)?;
         if !self.config.patterns.contains(&contents.pattern) {
             return Err(TicketRefusal::NotEnabled);
         }
@@ -172,7 +170,7 @@ impl ExpectClientHello {
         let selected = self
             .select_suite(&header.suites)
             .ok_or(Error::NoCommonSuite)?;
-        let resumed = match header.ticket.as_deref() {
+        let resumed = match header.ticket {
             None => None,
             Some(ticket) => match self.open_ticket(ticket, now) {
                 Ok(contents) => Some(contents),
@@ -190,11 +188,23 @@ impl ExpectClientHello {
             out.put(&frame);
             return Ok(ServerNext::Again(self));
         }
+        // What the rest needs of the header, which borrows the body.
+        let flagged = header.flags & FLAG_EARLY_DATA != 0;
+        let retry_echoed = header.retry.is_some();
+        let key_id = header.key_id;
+        let full_pattern = match &resumed {
+            None => Some(header.pattern()?),
+            Some(_) => None,
+        };
         let (header_bytes, message) = body
             .split_at_mut_checked(header_len)
             .ok_or(Error::Decode(DecodeReason::HeaderBounds))?;
         let (noise_pattern, s, psk) = match &resumed {
-            None => (header.pattern()?.into(), Some(key.clone()), None),
+            None => (
+                full_pattern.ok_or(Error::Internal("no pattern"))?.into(),
+                Some(key.clone()),
+                None,
+            ),
             Some(contents) => (NoisePattern::NNpsk0, None, Some(contents.psk.clone())),
         };
         let mut noise = HandshakeState::initialize(Initialize {
@@ -210,7 +220,6 @@ impl ExpectClientHello {
         })?;
         let payload = noise.read_message(message)?;
         let exts = extensions::parse(payload, Message::ClientHello)?;
-        let flagged = header.flags & FLAG_EARLY_DATA != 0;
         let early = match (flagged, exts.early_data, exts.timestamp) {
             (true, Some(data), Some(ts)) => Some((data, Time::from_millis(ts))),
             (false, None, _) => None,
@@ -219,7 +228,11 @@ impl ExpectClientHello {
             }
         };
         let (pattern, client_key, resumption) = match resumed {
-            None => (header.pattern()?, noise.remote_static(), None),
+            None => (
+                full_pattern.ok_or(Error::Internal("no pattern"))?,
+                noise.remote_static(),
+                None,
+            ),
             Some(contents) => (
                 contents.pattern,
                 contents.device,
@@ -229,7 +242,6 @@ impl ExpectClientHello {
                 }),
             ),
         };
-        let retry_echoed = header.retry.is_some();
         let mut early_data = None;
         let offer = match early {
             None => None,
@@ -262,7 +274,7 @@ impl ExpectClientHello {
         let hello = ClientHello {
             pattern,
             suite: selected,
-            key_id: header.key_id,
+            key_id,
             client_key,
             peer_address: Bytes::copy_from_slice(&self.options.peer_address),
             peer_socket_addr: self.options.socket_addr(),
@@ -320,6 +332,15 @@ impl AwaitDecision {
         self.noise.set_ephemeral(e);
         let len = self.noise.message_len(reply_payload.len())?;
         let header = FrameHeader::encode(FrameType::ServerHello, len)?;
+        if self.config.ticket_keyring().is_some() {
+            // The ticket record follows the key confirmation: room for it
+            // now saves the send buffer a reallocation then.
+            out.reserve(
+                HEADER_LEN
+                    .saturating_add(len)
+                    .saturating_add(TICKET_RECORD_ROOM),
+            );
+        }
         let (mark, frame) = out.append(HEADER_LEN.saturating_add(len));
         let result = self.write_server_hello(&header, &reply_payload, frame);
         let transport = result.and_then(|()| {

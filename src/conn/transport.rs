@@ -74,9 +74,8 @@ pub(crate) struct Transport {
     /// Client: a ticket record has arrived (at most one per connection).
     pub(crate) ticket_received: bool,
     /// Server with ticket keys, until its ticket is sent: when the client
-    /// last ran a full handshake (section 4.11). Boxed: an established
-    /// connection no longer holds it.
-    pub(crate) ticket_due: Option<Box<Time>>,
+    /// last ran a full handshake (section 4.11).
+    pub(crate) ticket_due: Option<Time>,
     config: SharedConfig,
 }
 
@@ -159,7 +158,7 @@ impl Transport {
             peer_static,
             resumed,
             ticket_received: false,
-            ticket_due: ticket_base.map(Box::new),
+            ticket_due: ticket_base,
             config,
         })
     }

@@ -1,6 +1,5 @@
 //! `CipherState` (Noise spec section 5.1).
 
-#[cfg(test)]
 use zeroize::Zeroizing;
 
 use crate::crypto::CryptoProvider;
@@ -13,8 +12,19 @@ use crate::suite::Suite;
 pub(crate) struct CipherState {
     provider: &'static CryptoProvider,
     suite: Suite,
-    k: Option<AeadKey>,
+    k: Key,
     n: u64,
+}
+
+/// The cipher's key. A key is made into an AEAD only when it first
+/// encrypts or decrypts: in a handshake some keys are replaced before any
+/// use (IK's `ee` key by `se`; NNpsk0's psk key by `e`, and the responder's
+/// `e` key by `ee`), and building an AEAD costs a key expansion and an
+/// allocation.
+enum Key {
+    Empty,
+    Raw(Zeroizing<[u8; KEY_LEN]>),
+    Keyed(AeadKey),
 }
 
 impl CipherState {
@@ -23,21 +33,32 @@ impl CipherState {
         Self {
             provider,
             suite,
-            k: None,
+            k: Key::Empty,
             n: 0,
         }
     }
 
     /// `InitializeKey(key)`: sets the key and resets the nonce.
     pub(crate) fn initialize_key(&mut self, key: &[u8; KEY_LEN]) -> Result<(), Error> {
-        self.k = Some(AeadKey::new(self.provider, self.suite, key)?);
+        self.k = Key::Raw(Zeroizing::new(*key));
         self.n = 0;
         Ok(())
     }
 
     /// `HasKey()`.
     pub(crate) fn has_key(&self) -> bool {
-        self.k.is_some()
+        !matches!(self.k, Key::Empty)
+    }
+
+    /// The AEAD of the key, built on first use; `None` without a key.
+    fn aead(&mut self) -> Result<Option<&AeadKey>, Error> {
+        if let Key::Raw(raw) = &self.k {
+            self.k = Key::Keyed(AeadKey::new(self.provider, self.suite, raw)?);
+        }
+        Ok(match &self.k {
+            Key::Keyed(k) => Some(k),
+            Key::Empty | Key::Raw(_) => None,
+        })
     }
 
     /// The 96-bit nonce for counter `n` (Noise spec section 12.3 and 12.4):
@@ -71,15 +92,19 @@ impl CipherState {
         buf: &mut [u8],
         len: usize,
     ) -> Result<usize, Error> {
-        let Some(k) = &self.k else { return Ok(len) };
-        let next = self.next_n()?;
+        let next = self.next_n();
+        let nonce = self.nonce();
+        let Some(k) = self.aead()? else {
+            return Ok(len);
+        };
+        let next = next?;
         let (body, rest) = buf
             .split_at_mut_checked(len)
             .ok_or(Error::Internal("encrypt: plaintext longer than the buffer"))?;
         let tag_slot = rest
             .get_mut(..TAG_LEN)
             .ok_or(Error::Internal("encrypt: no room for the tag"))?;
-        let tag = k.seal_in_place(&self.nonce(), ad, body)?;
+        let tag = k.seal_in_place(&nonce, ad, body)?;
         tag_slot.copy_from_slice(&tag);
         self.n = next;
         Ok(len.saturating_add(TAG_LEN))
@@ -103,15 +128,17 @@ impl CipherState {
     /// nonce unchanged when the tag does not verify (the buffer's content
     /// is then unspecified). Without a key the ciphertext is the plaintext.
     pub(crate) fn decrypt_in_place(&mut self, ad: &[u8], buf: &mut [u8]) -> Result<usize, Error> {
-        let Some(k) = &self.k else {
+        let next = self.next_n();
+        let nonce = self.nonce();
+        let Some(k) = self.aead()? else {
             return Ok(buf.len());
         };
-        let next = self.next_n()?;
+        let next = next?;
         if buf.len() < TAG_LEN {
             return Err(Error::Decode(DecodeReason::CiphertextShorterThanTag));
         }
         let len = k
-            .open_in_place(&self.nonce(), ad, buf)
+            .open_in_place(&nonce, ad, buf)
             .map_err(|_| Error::HandshakeDecrypt)?;
         self.n = next;
         Ok(len)

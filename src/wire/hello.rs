@@ -117,7 +117,7 @@ impl std::ops::Deref for SuiteList {
 /// The cleartext header that starts a ClientHello body. Its encoding is
 /// bound into the Noise prologue, so tampering with it fails the handshake.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct ClientHelloHeader {
+pub(crate) struct ClientHelloHeader<'a> {
     pub(crate) pattern: u8,
     /// The suite the Noise message after this header is encrypted with.
     pub(crate) suite: u8,
@@ -131,10 +131,10 @@ pub(crate) struct ClientHelloHeader {
     pub(crate) retry: Option<Retry>,
     /// The resumption ticket: present exactly when `pattern` is
     /// [`RESUME_PATTERN`] (`ticket_len (2) || ticket` ends the header).
-    pub(crate) ticket: Option<Vec<u8>>,
+    pub(crate) ticket: Option<&'a [u8]>,
 }
 
-impl ClientHelloHeader {
+impl<'a> ClientHelloHeader<'a> {
     pub(crate) fn encode(&self, out: &mut Vec<u8>) -> Result<(), Error> {
         let n = u8::try_from(self.suites.len()).map_err(|_| Error::Internal("too many suites"))?;
         out.extend_from_slice(&MAGIC);
@@ -167,10 +167,7 @@ impl ClientHelloHeader {
     /// rule of `spec/PROTOCOL.md` section 4.1 that needs no server policy.
     /// Returns the header and its exact bytes (for the prologue); the
     /// reader is left at the Noise message.
-    pub(crate) fn decode<'a>(
-        r: &mut Reader<'a>,
-        body: &'a [u8],
-    ) -> Result<(Self, &'a [u8]), Error> {
+    pub(crate) fn decode(r: &mut Reader<'a>, body: &'a [u8]) -> Result<(Self, &'a [u8]), Error> {
         let start = body.len().saturating_sub(r.remaining());
         if r.array::<2>(DecodeReason::Magic)? != MAGIC {
             return Err(Error::Decode(DecodeReason::BadMagic));
@@ -196,7 +193,7 @@ impl ClientHelloHeader {
         let ticket = if pattern == RESUME_PATTERN {
             let len = usize::from(r.u16(DecodeReason::TicketLength)?);
             check_ticket_len(len)?;
-            Some(r.take(len, DecodeReason::TicketLength)?.to_vec())
+            Some(r.take(len, DecodeReason::TicketLength)?)
         } else {
             None
         };
@@ -248,7 +245,7 @@ pub(crate) fn prologue(header_bytes: &[u8]) -> Vec<u8> {
 mod tests {
     use super::*;
 
-    fn header() -> ClientHelloHeader {
+    fn header() -> ClientHelloHeader<'static> {
         ClientHelloHeader {
             pattern: 1,
             suite: 2,
