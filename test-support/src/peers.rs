@@ -69,9 +69,16 @@ pub fn client_config(pattern: Pattern, suites: &[Suite], seed: &[u8]) -> Arc<Cli
     Arc::new(cfg)
 }
 
-/// A deterministic server configuration accepting both patterns and suites.
+/// The ticket secret of [`server_config`]'s servers.
+pub const TICKET_SECRET: [u8; 32] = [0x5e; 32];
+
+/// A deterministic server configuration accepting both patterns and suites
+/// and resuming sessions (ticket key [`TICKET_SECRET`]).
 pub fn server_config(seed: &[u8]) -> Arc<ServerConfig> {
     let mut cfg = ServerConfig::new(server_key());
+    cfg.enable_resumption(Arc::new(lwsec::TicketKeyring::new(lwsec::TicketKeys::new(
+        TICKET_SECRET,
+    ))));
     cfg.transport = transport(Padding::None);
     cfg.rng = Arc::new(DeterministicRandom::dangerous_from_seed_for_testing_only(
         &[b"server ", seed].concat(),

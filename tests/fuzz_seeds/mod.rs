@@ -98,7 +98,62 @@ fn server_handshake() -> Vec<Seed> {
     }
     seeds.push(("alert".into(), vec![0, 0x15, 0, 1, 40]));
     seeds.push(("empty-hello".into(), vec![0, 0x01, 0, 0]));
+    // Resumption (spec 4.11): a resumed client's whole stream, its flight
+    // alone, and a flight whose ticket no key opens (the server answers
+    // ResumeRefused and waits for a full ClientHello).
+    for (p, pattern) in [Pattern::Nk, Pattern::Ik].into_iter().enumerate() {
+        let (c, _) = resumed_transcript(pattern);
+        let hello_len = 3 + usize::from(u16::from_be_bytes([c[1], c[2]]));
+        seeds.push((format!("resumed-{p}"), with_control(255, &c)));
+        seeds.push((
+            format!("resumed-hello-{p}"),
+            with_control(0, &c[..hello_len]),
+        ));
+        let mut refused = c[..hello_len].to_vec();
+        // The ticket's key id sits right after the header's fixed part.
+        let key_id_at = 3 + 6 + 2 + 8 + 2 + 2;
+        refused[key_id_at] ^= 0xff;
+        seeds.push((
+            format!("resumed-unknown-key-{p}"),
+            with_control(0, &refused),
+        ));
+    }
     seeds
+}
+
+/// A ticket from a full handshake with the targets' fixed configs, then a
+/// resumed connection with it: the resumed client's and server's bytes.
+fn resumed_transcript(pattern: Pattern) -> (Vec<u8>, Vec<u8>) {
+    let server_cfg = peers::server_config(b"fuzz");
+    let client_cfg = peers::client_config(pattern, &AES_FIRST, b"fuzz");
+    let mut client = Connection::client(client_cfg.clone(), NOW).unwrap();
+    let mut server = Connection::server(server_cfg.clone(), NOW).unwrap();
+    peers::handshake(&mut client, &mut server);
+    peers::shuttle(&mut server, &mut client).unwrap();
+    let ticket = std::iter::from_fn(|| client.poll_event())
+        .find_map(|e| match e {
+            lwsec::Event::ResumptionTicket(t) => Some(t),
+            _ => None,
+        })
+        .expect("the fuzz servers issue tickets");
+    let mut client = Connection::resume(client_cfg, ticket, NOW).unwrap();
+    let mut server = Connection::server(server_cfg, NOW).unwrap();
+    let (mut c_bytes, mut s_bytes) = (Vec::new(), Vec::new());
+    while client.is_handshaking() || !peers::server_is_established(&server) {
+        let out = client.pending_output().to_vec();
+        c_bytes.extend_from_slice(&out);
+        client.consume_output(out.len());
+        server.handle_input(&out, NOW).unwrap();
+        peers::server_after_input(&mut server, NOW).unwrap();
+        let out = server.pending_output().to_vec();
+        s_bytes.extend_from_slice(&out);
+        server.consume_output(out.len());
+        client.handle_input(&out, NOW).unwrap();
+    }
+    assert!(client.is_resumed() && server.is_resumed());
+    c_bytes.extend(honest::honest_stream(&mut client));
+    s_bytes.extend(honest::honest_stream(&mut server));
+    (c_bytes, s_bytes)
 }
 
 fn client_response() -> Vec<Seed> {
