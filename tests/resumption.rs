@@ -422,3 +422,43 @@ fn a_server_without_ticket_keys_sends_no_ticket() {
     drive(&mut client, &mut server, t0(), &accept_all).unwrap();
     assert!(ticket_of(&events(&mut client)).is_none());
 }
+
+#[test]
+fn a_server_from_a_noise_split_refuses_a_ticket_record() {
+    // A server made from another implementation's Split() has no server
+    // configuration; it still is a server, and a ticket record sent to it
+    // is an unexpected_message (spec 4.11).
+    let (k1, k2) = ([1u8; 32], [2u8; 32]);
+    let make = |side| {
+        Connection::dangerous_from_noise_split(
+            lwsec::NoiseSplit::new(
+                side,
+                Pattern::Nk,
+                lwsec::Suite::Aes256Gcm,
+                &k1,
+                &k2,
+                [3; 32],
+            ),
+            lwsec::TransportConfig::default(),
+            t0(),
+        )
+        .unwrap()
+    };
+    let mut client = make(lwsec::Side::Client);
+    let mut server = make(lwsec::Side::Server);
+    let confirm = client.pending_output().to_vec();
+    client.consume_output(confirm.len());
+    server.handle_input(&confirm, t0()).unwrap();
+    // The client's send keys are the server's receive keys: seal a ticket
+    // record as the client would seal any record, by hand with the peeked
+    // secrets.
+    let secrets = client.dangerous_peek_secrets().unwrap();
+    let mut direction =
+        lwsec_test_support::spec_reference::Direction::new(0x01, *secrets.send.secret);
+    direction.seq = secrets.send.seq;
+    let record = direction.seal(0x08, &[&[0, 0, 0, 60][..], &[7; 40]].concat(), 0);
+    assert!(matches!(
+        server.handle_input(&record, t0()),
+        Err(Error::UnexpectedMessage(_))
+    ));
+}

@@ -198,7 +198,7 @@ impl Established {
         events: &mut Events,
         now: Time,
     ) -> Result<(), Failure> {
-        if self.keys.server_config().is_some() {
+        if self.keys.side == super::Side::Server {
             return Err(Failure::alert(Error::UnexpectedMessage(
                 UnexpectedReason::TicketToServer,
             )));

@@ -62,6 +62,7 @@ impl From<Arc<ServerConfig>> for SharedConfig {
 
 pub(crate) struct Transport {
     provider: &'static CryptoProvider,
+    pub(crate) side: Side,
     pub(crate) pattern: Pattern,
     pub(crate) suite: Suite,
     send: DirectionKeys,
@@ -149,6 +150,7 @@ impl Transport {
         };
         Ok(Self {
             provider,
+            side,
             pattern,
             suite,
             send,
