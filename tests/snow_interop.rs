@@ -712,7 +712,11 @@ fn lwsec_client_resumes_with_snow_server(suite: Suite) {
         .build_responder()
         .unwrap();
     let mut payload = vec![0u8; 1024];
-    assert_eq!(snow.read_message(&body[header_len..], &mut payload).unwrap(), 0);
+    assert_eq!(
+        snow.read_message(&body[header_len..], &mut payload)
+            .unwrap(),
+        0
+    );
     let mut msg2 = vec![0u8; 1024];
     let n = snow.write_message(&[], &mut msg2).unwrap();
     let reply = frame(FRAME_SERVER_HELLO, &msg2[..n]);
