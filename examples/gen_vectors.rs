@@ -35,11 +35,12 @@ fn main() -> std::io::Result<()> {
         "files do not parse back"
     );
     println!(
-        "{} handshakes, {} retry flows, {} early-data flows, {} record streams ({} records), \
-         {} negative cases",
+        "{} handshakes, {} retry flows, {} early-data flows, {} resumption flows, \
+         {} record streams ({} records), {} negative cases",
         files.handshake.vectors.len(),
         files.retry.vectors.len(),
         files.early_data.vectors.len(),
+        files.resumption.vectors.len(),
         files.records.streams.len(),
         files
             .records

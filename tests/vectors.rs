@@ -8,9 +8,12 @@
 //!   `lwsec::Connection`, and every output must equal the committed bytes;
 //! * **independent**: the committed bytes are checked without lwsec's
 //!   handshake or record code: the Noise messages (and the early-data
-//!   extension payloads inside them) with `snow`, the key schedule with
+//!   extension payloads inside them, and the resumed `NNpsk0` handshakes)
+//!   with `snow`, the key schedule (the resumption secret included) with
 //!   `hkdf`, Retry cookies with `hmac`, the records with the `aes-gcm` and
-//!   `chacha20poly1305` crates and the padding rules of the spec.
+//!   `chacha20poly1305` crates and the padding rules of the spec,
+//!   resumption tickets opened and sealed again with `aes-gcm` under the
+//!   key the spec derives.
 //!
 //! A last test regenerates every file in memory and requires it to be
 //! byte-identical to the committed one.
@@ -19,8 +22,8 @@ use hkdf::Hkdf;
 use lwsec_test_support::vectors::encoding::{hx, unhex};
 use lwsec_test_support::vectors::frames::{client_hello_header_len, split_frames};
 use lwsec_test_support::vectors::model::{
-    EarlyDataVector, HandshakeVector, PaddingSpec, RecordStream, RetryVector, TrafficKeys,
-    VectorFiles,
+    EarlyDataVector, HandshakeVector, IssuedTicket, PaddingSpec, RecordStream, ResumptionVector,
+    RetryVector, TicketedHandshake, TrafficKeys, VectorFiles,
 };
 use lwsec_test_support::vectors::record_aead::open_record;
 use lwsec_test_support::vectors::{self, FILES};
@@ -35,7 +38,7 @@ fn vector_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("test-vectors")
 }
 
-fn committed_contents() -> [String; 5] {
+fn committed_contents() -> [String; 6] {
     FILES.map(|name| {
         std::fs::read_to_string(vector_dir().join(name)).unwrap_or_else(|e| {
             panic!("cannot read test-vectors/{name} ({e}): run `cargo run --example gen_vectors`")
@@ -689,6 +692,540 @@ fn early_data_vectors_agree_with_snow_and_the_spec() {
     }
 }
 
+// ----- resumption -----
+
+#[test]
+fn resumption_vectors_replay_byte_for_byte() {
+    let files = committed();
+    assert_eq!(files.resumption.vectors.len(), 8);
+    for v in &files.resumption.vectors {
+        let got = vectors::compute_resumption(v);
+        require_same(&format!("resumption.json {}", v.name), &got, v);
+    }
+}
+
+/// `SHA-256("lwsec ticket key id" || ticket_secret)[0..4]` (spec 4.11).
+fn ticket_key_id(secret: &str) -> Vec<u8> {
+    Sha256::new()
+        .chain_update(b"lwsec ticket key id")
+        .chain_update(unhex(secret))
+        .finalize()[..4]
+        .to_vec()
+}
+
+/// A ticket's plaintext, built field by field from spec 4.11.
+struct TicketPlaintext<'a> {
+    issued_at: u64,
+    lifetime: u32,
+    authenticated_at: u64,
+    pattern: &'a str,
+    psk: &'a [u8],
+    device: Option<&'a str>,
+    identity: Option<&'a str>,
+}
+
+impl TicketPlaintext<'_> {
+    fn encode(&self) -> Vec<u8> {
+        let mut p = self.issued_at.to_be_bytes().to_vec();
+        p.extend_from_slice(&self.lifetime.to_be_bytes());
+        p.extend_from_slice(&self.authenticated_at.to_be_bytes());
+        p.push(if self.pattern == "NK" { 0x01 } else { 0x02 });
+        p.extend_from_slice(self.psk);
+        let device = self.device.map(unhex).unwrap_or_default();
+        p.push(u8::try_from(device.len()).unwrap());
+        p.extend(device);
+        let identity = self.identity.map(unhex);
+        p.push(u8::from(identity.is_some()));
+        let identity = identity.unwrap_or_default();
+        p.extend_from_slice(&u16::try_from(identity.len()).unwrap().to_be_bytes());
+        p.extend(identity);
+        p
+    }
+}
+
+/// Checks a ticket record and its ticket with the AEAD crates and `hkdf`,
+/// from spec 4.11: the record is the server's first (seq 0) under `s2c`,
+/// the ticket opens under `secret`, its plaintext is `plaintext`, and
+/// sealing `plaintext` again gives the ticket.
+fn check_ticket(
+    what: &str,
+    suite: &str,
+    s2c: &TrafficKeys,
+    t: &IssuedTicket,
+    secret: &str,
+    plaintext: &TicketPlaintext<'_>,
+    received_at: u64,
+) {
+    use aes_gcm::aead::{Aead, KeyInit, Payload};
+    let suite = lwsec::Suite::from_u8(suite_code(suite)).unwrap();
+    let record = unhex(&t.record);
+    let (content_type, payload, padding) = open_record(suite, s2c, 0, &record);
+    assert_eq!((content_type, padding), (0x08, 0), "{what}: ticket record");
+    assert_eq!(hx(&payload), t.payload, "{what}: record payload");
+    assert_eq!(payload[..4], t.lifetime.to_be_bytes(), "{what}: lifetime");
+    assert_eq!(t.lifetime, plaintext.lifetime, "{what}: lifetime");
+    assert!(
+        (1..=604_800).contains(&t.lifetime),
+        "{what}: lifetime range"
+    );
+    let ticket = &payload[4..];
+    assert_eq!(hx(ticket), t.ticket, "{what}: ticket");
+    assert!((1..=1024).contains(&ticket.len()), "{what}: ticket length");
+    assert_eq!(ticket[..4], ticket_key_id(secret), "{what}: key id");
+    assert_eq!(hx(&ticket[..4]), t.key_id, "{what}: key id");
+    let salt = &ticket[4..20];
+    assert_eq!(hx(salt), t.salt, "{what}: salt");
+    let k = expand_label(&unhex(secret), "ticket", salt, 32);
+    assert_eq!(hx(&k), t.aead_key, "{what}: AEAD key k");
+    let aead = aes_gcm::Aes256Gcm::new_from_slice(&k).unwrap();
+    let opened = aead
+        .decrypt(
+            &[0u8; 12].into(),
+            Payload {
+                msg: &ticket[20..],
+                aad: &ticket[..20],
+            },
+        )
+        .unwrap_or_else(|_| panic!("{what}: the ticket does not open"));
+    assert_eq!(hx(&opened), t.plaintext, "{what}: plaintext");
+    let expected = plaintext.encode();
+    assert_eq!(hx(&expected), t.plaintext, "{what}: plaintext fields");
+    let sealed = aead
+        .encrypt(
+            &[0u8; 12].into(),
+            Payload {
+                msg: &expected,
+                aad: &ticket[..20],
+            },
+        )
+        .unwrap();
+    assert_eq!(hx(&sealed), hx(&ticket[20..]), "{what}: sealing again");
+    assert_eq!(t.issued_at, plaintext.issued_at, "{what}: issued_at");
+    assert_eq!(
+        t.authenticated_at, plaintext.authenticated_at,
+        "{what}: authenticated_at"
+    );
+    assert_eq!(
+        t.expires,
+        received_at + 1000 * u64::from(t.lifetime),
+        "{what}: expiry"
+    );
+}
+
+/// A resumption ClientHello header (spec 4.1, 4.11), built by hand.
+fn resumption_header(suite: u8, suites: &[u8], key_id: &str, flags: u8, ticket: &[u8]) -> Vec<u8> {
+    let mut h = b"lw".to_vec();
+    h.extend_from_slice(&[0x01, 0x03, suite, u8::try_from(suites.len()).unwrap()]);
+    h.extend_from_slice(suites);
+    h.extend(unhex(key_id));
+    h.extend_from_slice(&[flags, 0x00]);
+    h.extend_from_slice(&u16::try_from(ticket.len()).unwrap().to_be_bytes());
+    h.extend_from_slice(ticket);
+    h
+}
+
+/// A `snow` NNpsk0 initiator with the resumption flight's keys.
+fn snow_psk_initiator(
+    protocol: &str,
+    prologue: &[u8],
+    psk: &[u8; 32],
+    ephemeral: &str,
+) -> snow::HandshakeState {
+    let params: snow::params::NoiseParams = protocol.parse().unwrap();
+    let ephemeral = unhex(ephemeral);
+    snow::Builder::new(params)
+        .prologue(prologue)
+        .unwrap()
+        .psk(0, psk)
+        .unwrap()
+        .fixed_ephemeral_key_for_testing_only(&ephemeral)
+        .build_initiator()
+        .unwrap()
+}
+
+/// Runs a resumed (`NNpsk0`) handshake with `snow` on both sides and
+/// returns `(k1, k2, h)`; both messages must equal snow's.
+fn snow_psk_handshake(
+    protocol: &str,
+    prologue: &[u8],
+    psk: &[u8; 32],
+    leg: &TicketedHandshake,
+    message_1: &[u8],
+    message_2: &[u8],
+    payloads: Payloads<'_>,
+) -> ([u8; 32], [u8; 32], Vec<u8>) {
+    let mut initiator = snow_psk_initiator(protocol, prologue, psk, &leg.client_ephemeral_private);
+    let params: snow::params::NoiseParams = protocol.parse().unwrap();
+    let server_ephemeral = unhex(&leg.server_ephemeral_private);
+    let mut responder = snow::Builder::new(params)
+        .prologue(prologue)
+        .unwrap()
+        .psk(0, psk)
+        .unwrap()
+        .fixed_ephemeral_key_for_testing_only(&server_ephemeral)
+        .build_responder()
+        .unwrap();
+    let (mut buf, mut payload) = (vec![0u8; 65535], vec![0u8; 65535]);
+    let n = initiator
+        .write_message(payloads.message_1, &mut buf)
+        .unwrap();
+    assert_eq!(
+        hx(&buf[..n]),
+        hx(message_1),
+        "NNpsk0 message 1 differs from snow's"
+    );
+    let n = responder.read_message(message_1, &mut payload).unwrap();
+    assert_eq!(&payload[..n], payloads.message_1, "payload of message 1");
+    let n = responder
+        .write_message(payloads.message_2, &mut buf)
+        .unwrap();
+    assert_eq!(
+        hx(&buf[..n]),
+        hx(message_2),
+        "NNpsk0 message 2 differs from snow's"
+    );
+    let n = initiator.read_message(message_2, &mut payload).unwrap();
+    assert_eq!(&payload[..n], payloads.message_2, "payload of message 2");
+    let h = initiator.get_handshake_hash().to_vec();
+    assert_eq!(h, responder.get_handshake_hash());
+    let (k1, k2) = initiator.dangerously_get_raw_split();
+    (k1, k2, h)
+}
+
+/// The Noise cipher name of a suite.
+fn noise_cipher(suite: &str) -> &'static str {
+    if suite == "AES-256-GCM" {
+        "AESGCM"
+    } else {
+        "ChaChaPoly"
+    }
+}
+
+/// Checks the key schedule of a completed leg from `snow`'s `Split()`:
+/// traffic keys, confirmation, exporter and resumption secrets. Returns the
+/// resumption secret, derived here from the spec.
+fn check_leg_keys(
+    what: &str,
+    suite: &str,
+    leg: &TicketedHandshake,
+    split: ([u8; 32], [u8; 32], Vec<u8>),
+) -> [u8; 32] {
+    let (k1, k2, h) = split;
+    assert_eq!(leg.handshake_hash, hx(&h), "{what}: handshake hash");
+    let (c2s, s2c, exporter_secret) = schedule(&k1, &k2, &h);
+    assert_eq!(leg.client_to_server, c2s, "{what}: client_to_server");
+    assert_eq!(leg.server_to_client, s2c, "{what}: server_to_client");
+    check_confirm(
+        suite,
+        &c2s,
+        &leg.client_confirm,
+        &format!("{what}: client_confirm"),
+    );
+    assert_eq!(
+        leg.exporter_secret,
+        hx(&exporter_secret),
+        "{what}: exporter secret"
+    );
+    let resumption_secret = expand_label(&exporter_secret, "resumption", &[], 32);
+    assert_eq!(
+        leg.resumption_secret,
+        hx(&resumption_secret),
+        "{what}: resumption secret"
+    );
+    resumption_secret.try_into().unwrap()
+}
+
+/// Checks a full (`NK`/`IK`) leg: header, prologue, Noise messages with
+/// `snow`, keys. Returns its resumption secret.
+fn check_full_leg(what: &str, v: &ResumptionVector, leg: &TicketedHandshake) -> [u8; 32] {
+    assert!(!leg.resumed, "{what}");
+    assert_eq!(
+        leg.noise_protocol,
+        format!(
+            "Noise_{}_25519_{}_SHA256",
+            v.pattern,
+            noise_cipher(&v.suite)
+        )
+    );
+    assert_eq!(
+        leg.client_ephemeral_public,
+        x25519_public(&leg.client_ephemeral_private)
+    );
+    assert_eq!(
+        leg.server_ephemeral_public,
+        x25519_public(&leg.server_ephemeral_private)
+    );
+    let ch = unhex(&leg.client_hello);
+    let header_len = check_client_hello_header(
+        &ch,
+        &v.pattern,
+        suite_code(&v.suite),
+        &v.parties.client_suites,
+        &v.parties.server_key_id,
+        0,
+        &[],
+    );
+    let mut prologue = b"lwsec/1 prologue".to_vec();
+    prologue.extend_from_slice(&ch[3..3 + header_len]);
+    assert_eq!(leg.prologue, hx(&prologue), "{what}: prologue");
+    assert_eq!(
+        (&leg.client_hello_payload[..], &leg.server_hello_payload[..]),
+        ("", "")
+    );
+    let split = snow_handshake(
+        &leg.noise_protocol,
+        &prologue,
+        &v.parties.server_static_private,
+        v.parties.client_static_private.as_deref(),
+        &leg.client_ephemeral_private,
+        &leg.server_ephemeral_private,
+        &ch[3 + header_len..],
+        &unhex(&leg.server_hello)[3..],
+        EMPTY_PAYLOADS,
+    );
+    check_leg_keys(what, &v.suite, leg, split)
+}
+
+/// The plaintext of a ticket issued at `issued_at` on a connection whose
+/// last full handshake was at `authenticated_at`.
+fn plaintext_of<'a>(
+    v: &'a ResumptionVector,
+    psk: &'a [u8],
+    issued_at: u64,
+    authenticated_at: u64,
+) -> TicketPlaintext<'a> {
+    TicketPlaintext {
+        issued_at,
+        lifetime: v.ticket_lifetime,
+        authenticated_at,
+        pattern: &v.pattern,
+        psk,
+        device: v.parties.client_static_public.as_deref(),
+        identity: v.identity.as_deref(),
+    }
+}
+
+fn check_resumption_independently(v: &ResumptionVector) {
+    let ctx = |what: &str| format!("resumption.json {}: {what}", v.name);
+    assert_eq!(
+        v.parties.server_key_id,
+        key_id(&x25519_public(&v.parties.server_static_private))
+    );
+    assert_eq!(
+        v.parties.client_static_public,
+        v.parties
+            .client_static_private
+            .as_deref()
+            .map(x25519_public)
+    );
+    assert_eq!(v.first_time, VECTOR_TIME_MS, "{}", ctx("first time"));
+    assert!(v.second_time > v.first_time);
+    assert_eq!(
+        v.identity.is_some(),
+        v.pattern == "IK",
+        "{}",
+        ctx("identity")
+    );
+
+    // The first connection: a full handshake, then its ticket.
+    let psk_1 = check_full_leg(&ctx("first"), v, &v.first);
+    let first_plain = plaintext_of(v, &psk_1, v.first_time, v.first_time);
+    check_ticket(
+        &ctx("first ticket"),
+        &v.suite,
+        &v.first.server_to_client,
+        &v.first.ticket,
+        &v.ticket_secret,
+        &first_plain,
+        v.first_time,
+    );
+    let ticket = unhex(&v.first.ticket.ticket);
+    let suite = suite_code(&v.suite);
+    let resumed_protocol = format!("Noise_NNpsk0_25519_{}_SHA256", noise_cipher(&v.suite));
+    let flags = u8::from(v.early_data.is_some());
+
+    // The second connection: its first flight resumes with the ticket.
+    let refused = v.scenario == "refused";
+    assert_eq!(v.refused_flight.is_some(), refused, "{}", ctx("scenario"));
+    assert_eq!(
+        v.second_ticket_secret == v.ticket_secret,
+        !refused,
+        "{}",
+        ctx("second server's ticket key")
+    );
+    assert_ne!(
+        ticket_key_id(&v.second_ticket_secret) == ticket[..4],
+        refused,
+        "{}",
+        ctx("a refused ticket's key is not held")
+    );
+    let header = resumption_header(
+        suite,
+        &v.parties.client_suites,
+        &v.parties.server_key_id,
+        flags,
+        &ticket,
+    );
+    let mut prologue = b"lwsec/1 prologue".to_vec();
+    prologue.extend_from_slice(&header);
+    let first_flight = v
+        .refused_flight
+        .as_ref()
+        .map_or(&v.second.client_hello, |r| &r.client_hello);
+    let ch = unhex(first_flight);
+    assert_eq!(ch[0], 0x01, "{}", ctx("frame type"));
+    assert_eq!(
+        usize::from(u16::from_be_bytes([ch[1], ch[2]])),
+        ch.len() - 3
+    );
+    assert_eq!(
+        hx(&ch[3..3 + header.len()]),
+        hx(&header),
+        "{}",
+        ctx("resumption header")
+    );
+    let message_1 = &ch[3 + header.len()..];
+
+    let psk_2 = if let Some(r) = &v.refused_flight {
+        assert_eq!(r.prologue, hx(&prologue), "{}", ctx("refused prologue"));
+        assert_eq!(
+            r.client_ephemeral_public,
+            x25519_public(&r.client_ephemeral_private)
+        );
+        let mut initiator = snow_psk_initiator(
+            &resumed_protocol,
+            &prologue,
+            &psk_1,
+            &r.client_ephemeral_private,
+        );
+        let mut buf = vec![0u8; 1024];
+        let n = initiator.write_message(&[], &mut buf).unwrap();
+        assert_eq!(
+            hx(&buf[..n]),
+            hx(message_1),
+            "{}",
+            ctx("refused message 1 (snow)")
+        );
+        assert_eq!(r.resume_refused, "040000", "{}", ctx("ResumeRefused frame"));
+        // Then a full handshake on the same connection.
+        check_full_leg(&ctx("second (full)"), v, &v.second)
+    } else {
+        let leg = &v.second;
+        assert!(leg.resumed, "{}", ctx("resumed"));
+        assert_eq!(leg.noise_protocol, resumed_protocol);
+        assert_eq!(
+            leg.client_ephemeral_public,
+            x25519_public(&leg.client_ephemeral_private)
+        );
+        assert_eq!(
+            leg.server_ephemeral_public,
+            x25519_public(&leg.server_ephemeral_private)
+        );
+        assert_eq!(leg.prologue, hx(&prologue), "{}", ctx("resumed prologue"));
+        let payload_1 = v.early_data.as_ref().map_or(Vec::new(), |d| {
+            early_data_extensions(v.second_time, &unhex(d))
+        });
+        assert_eq!(
+            leg.client_hello_payload,
+            hx(&payload_1),
+            "{}",
+            ctx("payload 1")
+        );
+        assert_eq!(
+            message_1.len(),
+            32 + payload_1.len() + 16,
+            "{}",
+            ctx("message 1 length")
+        );
+        assert_eq!(hx(&message_1[..32]), leg.client_ephemeral_public);
+        // Early data: accepted (fresh, within the window) by spec 4.9.
+        let payload_2 = match &v.early_data {
+            Some(data) => {
+                // Sent and received at the same time: within any window.
+                assert!(v.window_ms.is_some(), "{}", ctx("window"));
+                assert_eq!(v.early_data_status, Some(1), "{}", ctx("status"));
+                assert_eq!(
+                    v.server_early_data.as_ref(),
+                    Some(data),
+                    "{}",
+                    ctx("delivered")
+                );
+                assert_eq!(v.client_event.as_deref(), Some("EarlyDataAccepted"));
+                vec![0x00, 0x03, 0x00, 0x01, 0x01]
+            }
+            None => {
+                assert_eq!(
+                    (v.early_data_status, &v.server_early_data, &v.client_event),
+                    (None, &None, &None)
+                );
+                Vec::new()
+            }
+        };
+        assert_eq!(
+            leg.server_hello_payload,
+            hx(&payload_2),
+            "{}",
+            ctx("payload 2")
+        );
+        let sh = unhex(&leg.server_hello);
+        let len = u16::try_from(48 + payload_2.len()).unwrap().to_be_bytes();
+        assert_eq!(
+            &sh[..3],
+            &[0x02, len[0], len[1]],
+            "{}",
+            ctx("ServerHello header")
+        );
+        let split = snow_psk_handshake(
+            &resumed_protocol,
+            &prologue,
+            &psk_1,
+            leg,
+            message_1,
+            &sh[3..],
+            Payloads {
+                message_1: &payload_1,
+                message_2: &payload_2,
+            },
+        );
+        check_leg_keys(&ctx("second (resumed)"), &v.suite, leg, split)
+    };
+    // The second server's ticket: a resumed session keeps the time of the
+    // last full handshake; a refused one ran a full handshake now.
+    let authenticated_at = if refused { v.second_time } else { v.first_time };
+    check_ticket(
+        &ctx("second ticket"),
+        &v.suite,
+        &v.second.server_to_client,
+        &v.second.ticket,
+        &v.second_ticket_secret,
+        &plaintext_of(v, &psk_2, v.second_time, authenticated_at),
+        v.second_time,
+    );
+    assert_ne!(v.second.ticket.ticket, v.first.ticket.ticket);
+}
+
+#[test]
+fn resumption_vectors_agree_with_snow_aes_gcm_and_the_spec() {
+    let files = committed();
+    for v in &files.resumption.vectors {
+        check_resumption_independently(v);
+    }
+    let names: Vec<_> = files
+        .resumption
+        .vectors
+        .iter()
+        .map(|v| &v.name[..])
+        .collect();
+    for pattern in ["nk", "ik"] {
+        for suite in ["aes-256-gcm", "chacha20-poly1305"] {
+            assert!(names.contains(&format!("{pattern}-{suite}-resumed").as_str()));
+        }
+        for scenario in ["refused", "early-data"] {
+            assert!(names.contains(&format!("{pattern}-aes-256-gcm-{scenario}").as_str()));
+        }
+    }
+}
+
 // ----- records -----
 
 #[test]
@@ -793,7 +1330,34 @@ fn negative_vector_alerts_are_well_formed() {
             continue;
         };
         let last = frames.pop().unwrap();
-        if confirming {
+        if let Some(v) = c
+            .base
+            .strip_prefix("resumption.json#")
+            .filter(|_| c.place.starts_with("ticket_record."))
+        {
+            // On the established resumed connection: a protected alert, the
+            // receiver's record after its confirmation (client) or after
+            // its ServerHello and ticket record (server).
+            let v = files
+                .resumption
+                .vectors
+                .iter()
+                .find(|r| r.name == v)
+                .unwrap();
+            let suite = lwsec::Suite::from_u8(suite_code(&v.suite)).unwrap();
+            let (keys, before) = if c.receiver == "client" {
+                (&v.second.client_to_server, vec![&v.second.client_confirm])
+            } else {
+                (
+                    &v.second.server_to_client,
+                    vec![&v.second.server_hello, &v.second.ticket.record],
+                )
+            };
+            let before: Vec<_> = before.into_iter().map(|f| unhex(f)).collect();
+            assert_eq!(frames, before, "{}: output before the alert", c.name);
+            let (content_type, payload, _) = open_record(suite, keys, 1, &last);
+            assert_eq!((content_type, payload), (6, vec![alert]), "{}", c.name);
+        } else if confirming {
             // A protected alert: the server's first record.
             let v = files
                 .handshake
@@ -1081,6 +1645,16 @@ fn vector_files_cover_the_required_cases() {
         "client_hello.retry_echo.cookie_other_address",
         "client_hello.retry_echo.cookie_expired",
         "client_hello.retry_echo.cookie_missing",
+        "client_hello.ticket_len.zero",
+        "client_hello.ticket_len.too_long",
+        "client_hello.resume.noise.ephemeral",
+        "client_hello.resume.noise.payload_tag",
+        "ticket_record.second",
+        "ticket_record.short",
+        "ticket_record.lifetime_zero",
+        "ticket_record.to_server",
+        "resume_refused.second",
+        "resume_refused.not_resuming",
     ] {
         assert!(places.contains(&place), "no negative case for {place}");
     }

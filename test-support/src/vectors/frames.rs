@@ -23,11 +23,21 @@ pub fn frame(ty: u8, body: &[u8]) -> Vec<u8> {
     f
 }
 
-/// The length of the cleartext header at the start of a ClientHello body.
+/// The pattern byte of a resumption ClientHello (spec 4.11).
+pub const PATTERN_RESUME: u8 = 0x03;
+
+/// The length of the cleartext header at the start of a ClientHello body:
+/// up to the Retry echo, then for pattern `0x03` (resume) `ticket_len (2)`
+/// and the ticket.
 pub fn client_hello_header_len(body: &[u8]) -> usize {
     let n = usize::from(body[5]);
     let retry_len = usize::from(body[6 + n + 9]);
-    6 + n + 8 + 1 + 1 + retry_len
+    let len = 6 + n + 8 + 1 + 1 + retry_len;
+    if body[3] == PATTERN_RESUME {
+        len + 2 + usize::from(u16::from_be_bytes([body[len], body[len + 1]]))
+    } else {
+        len
+    }
 }
 
 /// The Noise prologue of a ClientHello frame:

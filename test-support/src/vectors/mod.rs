@@ -24,7 +24,7 @@
 //! | [`frames`] | frames and the ClientHello header, read and built by hand |
 //! | [`record_aead`] | records sealed and opened with the AEAD crates directly |
 //! | `connections` | the vector connections' configurations and the steps every flow shares |
-//! | `handshake`, `retry`, `early_data`, `records`, `negative` | one generator per file: its `compute_*` function and its vector inputs |
+//! | `handshake`, `retry`, `early_data`, `records`, `resumption`, `negative` | one generator per file: its `compute_*` function and its vector inputs |
 
 use lwsec::Time;
 
@@ -39,12 +39,14 @@ mod early_data;
 mod handshake;
 mod negative;
 mod records;
+mod resumption;
 mod retry;
 
 pub use early_data::compute_early_data;
 pub use handshake::compute_handshake;
 pub use negative::compute_negative;
 pub use records::compute_stream;
+pub use resumption::compute_resumption;
 pub use retry::compute_retry;
 
 use model::VectorFiles;
@@ -54,11 +56,12 @@ pub const FIXED_TIME: Time = Time::from_millis(1_767_225_600_000);
 
 /// The vector files, in `test-vectors/`, in the order of
 /// [`VectorFiles::render`] and [`VectorFiles::parse`].
-pub const FILES: [&str; 5] = [
+pub const FILES: [&str; 6] = [
     "handshake.json",
     "records.json",
     "retry.json",
     "early_data.json",
+    "resumption.json",
     "negative.json",
 ];
 
@@ -78,6 +81,7 @@ pub fn generate_all() -> VectorFiles {
         records: records::generate(),
         retry: retry::generate(),
         early_data: early_data::generate(),
+        resumption: resumption::generate(),
         negative: model::NegativeFile {
             description: String::new(),
             cases: Vec::new(),

@@ -301,6 +301,155 @@ pub struct Record {
     pub next_keys: Option<TrafficKeys>,
 }
 
+/// `test-vectors/resumption.json`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResumptionFile {
+    /// What the file holds.
+    pub description: String,
+    /// The flows: a full handshake that ends with a ticket, then a second
+    /// connection that resumes with it (or is refused).
+    pub vectors: Vec<ResumptionVector>,
+}
+
+/// A ticket as a server issues it and a client receives it: the ticket
+/// record, its payload and the sealed ticket taken apart (spec 4.11).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuedTicket {
+    /// The ticket record as sent: the server's first record (server-to-client
+    /// keys, sequence number 0), content type `ticket`, no padding.
+    pub record: String,
+    /// Its payload: `lifetime (4) || ticket`.
+    pub payload: String,
+    /// The lifetime in seconds.
+    pub lifetime: u32,
+    /// The sealed ticket: `key_id || salt || ciphertext || tag`.
+    pub ticket: String,
+    /// The ticket key id (4 bytes).
+    pub key_id: String,
+    /// The salt (16 bytes, the server RNG's).
+    pub salt: String,
+    /// The ticket's AEAD key `k = HKDF-Expand-Label(ticket_secret, "ticket", salt, 32)`.
+    pub aead_key: String,
+    /// The ticket's plaintext.
+    pub plaintext: String,
+    /// `issued_at` in the plaintext (the server's clock, ms).
+    pub issued_at: u64,
+    /// `authenticated_at` in the plaintext (the last full handshake, ms).
+    pub authenticated_at: u64,
+    /// When the client stops using the ticket: its clock when the record
+    /// arrived plus the lifetime (ms).
+    pub expires: u64,
+}
+
+/// A completed handshake of a resumption flow, the server's ticket record
+/// included: a full `NK`/`IK` handshake, or a resumed `NNpsk0` one.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketedHandshake {
+    /// The Noise protocol name.
+    pub noise_protocol: String,
+    /// Whether this handshake resumed with a ticket (`NNpsk0`).
+    pub resumed: bool,
+    /// The client's ephemeral private key.
+    pub client_ephemeral_private: String,
+    /// Its public key.
+    pub client_ephemeral_public: String,
+    /// The server's ephemeral private key (the server RNG's first 32 bytes).
+    pub server_ephemeral_private: String,
+    /// Its public key.
+    pub server_ephemeral_public: String,
+    /// The salt of the ticket the server issues (the server RNG's next 16 bytes).
+    pub ticket_salt: String,
+    /// The Noise prologue: `"lwsec/1 prologue" || ClientHello header`.
+    pub prologue: String,
+    /// The plaintext payload of Noise message 1.
+    pub client_hello_payload: String,
+    /// The ClientHello frame.
+    pub client_hello: String,
+    /// The plaintext payload of Noise message 2.
+    pub server_hello_payload: String,
+    /// The ServerHello frame.
+    pub server_hello: String,
+    /// The client's key confirmation record.
+    pub client_confirm: String,
+    /// The final Noise handshake hash.
+    pub handshake_hash: String,
+    /// Client-to-server traffic secret, key and IV.
+    pub client_to_server: TrafficKeys,
+    /// Server-to-client traffic secret, key and IV.
+    pub server_to_client: TrafficKeys,
+    /// The exporter secret.
+    pub exporter_secret: String,
+    /// `HKDF-Expand-Label(exporter_secret, "resumption", "", 32)`: the psk of
+    /// the ticket this handshake ends with.
+    pub resumption_secret: String,
+    /// The ticket the server issues once the client's confirmation arrived.
+    pub ticket: IssuedTicket,
+}
+
+/// A resumption ClientHello the server refused (ResumeRefused).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefusedFlight {
+    /// The client's ephemeral private key in it (the client RNG's first 32 bytes).
+    pub client_ephemeral_private: String,
+    /// Its public key.
+    pub client_ephemeral_public: String,
+    /// Its prologue.
+    pub prologue: String,
+    /// The resumption ClientHello frame.
+    pub client_hello: String,
+    /// The server's ResumeRefused frame.
+    pub resume_refused: String,
+}
+
+/// A full handshake that leaves the client with a ticket, and a second
+/// connection that resumes with it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResumptionVector {
+    /// Unique name, e.g. `ik-aes-256-gcm-resumed`, `nk-aes-256-gcm-refused`.
+    pub name: String,
+    /// `resumed`, `refused` or `early_data`.
+    pub scenario: String,
+    /// The pattern of the full handshake (`NK` or `IK`).
+    pub pattern: String,
+    /// The suite of both connections.
+    pub suite: String,
+    /// The suites and static keys of both sides.
+    #[serde(flatten)]
+    pub parties: Parties,
+    /// The ticket secret of the server of the first connection.
+    pub ticket_secret: String,
+    /// The ticket secret of the server of the second connection (the same
+    /// fleet, or another one when the ticket is refused).
+    pub second_ticket_secret: String,
+    /// The ticket lifetime both servers give (seconds).
+    pub ticket_lifetime: u32,
+    /// The application identity the server attaches when it accepts the
+    /// client of a full handshake (hex); null: none.
+    pub identity: Option<String>,
+    /// The time of the first connection (both sides, ms).
+    pub first_time: u64,
+    /// The time of the second connection (both sides, ms).
+    pub second_time: u64,
+    /// The early data of the resumption flight (null: none).
+    pub early_data: Option<String>,
+    /// The second server's anti-replay window (ms); null: no early data accepted.
+    pub window_ms: Option<u64>,
+    /// The full handshake of the first connection and its ticket.
+    pub first: TicketedHandshake,
+    /// `refused` only: the resumption flight the second server refused.
+    pub refused_flight: Option<RefusedFlight>,
+    /// The handshake that completes the second connection: resumed, or the
+    /// full handshake after a refusal.
+    pub second: TicketedHandshake,
+    /// Early data only: the `early_data_status` value (1 accepted).
+    pub early_data_status: Option<u8>,
+    /// Early data only: what the second server delivers (null: nothing).
+    pub server_early_data: Option<String>,
+    /// Early data only: the client's event, `EarlyDataAccepted` or
+    /// `EarlyDataRejected`.
+    pub client_event: Option<String>,
+}
+
 /// `test-vectors/negative.json`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NegativeFile {
@@ -342,7 +491,7 @@ pub struct NegativeCase {
     pub output: String,
 }
 
-/// All five files.
+/// All six files.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VectorFiles {
     /// `handshake.json`.
@@ -353,36 +502,40 @@ pub struct VectorFiles {
     pub retry: RetryFile,
     /// `early_data.json`.
     pub early_data: EarlyDataFile,
+    /// `resumption.json`.
+    pub resumption: ResumptionFile,
     /// `negative.json`.
     pub negative: NegativeFile,
 }
 
 impl VectorFiles {
     /// The files' contents as written: 2-space indented JSON and a newline.
-    pub fn render(&self) -> [(&'static str, String); 5] {
+    pub fn render(&self) -> [(&'static str, String); 6] {
         fn json<T: Serialize>(value: &T) -> String {
             let mut s = serde_json::to_string_pretty(value).unwrap();
             s.push('\n');
             s
         }
-        let [handshake, records, retry, early_data, negative] = FILES;
+        let [handshake, records, retry, early_data, resumption, negative] = FILES;
         [
             (handshake, json(&self.handshake)),
             (records, json(&self.records)),
             (retry, json(&self.retry)),
             (early_data, json(&self.early_data)),
+            (resumption, json(&self.resumption)),
             (negative, json(&self.negative)),
         ]
     }
 
     /// Parses the files' contents (in [`FILES`] order).
-    pub fn parse(contents: &[String; 5]) -> Self {
+    pub fn parse(contents: &[String; 6]) -> Self {
         Self {
             handshake: serde_json::from_str(&contents[0]).unwrap(),
             records: serde_json::from_str(&contents[1]).unwrap(),
             retry: serde_json::from_str(&contents[2]).unwrap(),
             early_data: serde_json::from_str(&contents[3]).unwrap(),
-            negative: serde_json::from_str(&contents[4]).unwrap(),
+            resumption: serde_json::from_str(&contents[4]).unwrap(),
+            negative: serde_json::from_str(&contents[5]).unwrap(),
         }
     }
 }

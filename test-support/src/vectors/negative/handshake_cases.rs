@@ -50,8 +50,8 @@ pub(super) fn add(files: &VectorFiles, cases: &mut Cases) {
             );
             add(
                 "client_hello.pattern",
-                "pattern 0x01 changed to 0x03 (undefined)",
-                set(&ch, 6, 3),
+                "pattern 0x01 changed to 0x04 (undefined)",
+                set(&ch, 6, 4),
             );
             add(
                 "client_hello.header.suite_list",

@@ -1,6 +1,6 @@
 //! `negative.json`: invalid inputs, the side that receives each, and the
 //! error and alert it must fail with. The cases are built on the other
-//! four files' vectors (a case's `base`); each `*_cases` module adds one
+//! five files' vectors (a case's `base`); each `*_cases` module adds one
 //! group, [`tamper`] holds the edits they are made with.
 
 use lwsec::{AlertCode, Connection, Rejection, Time};
@@ -13,11 +13,13 @@ use super::frames::split_frames;
 use super::handshake::{handshake_client, handshake_server};
 use super::model::{NegativeCase, NegativeFile, VectorFiles};
 use super::records::stream_connections;
+use super::resumption::{second_client, second_server};
 use super::retry::{retry_client, retry_server};
 
 mod early_data_and_cookie_cases;
 mod handshake_cases;
 mod record_cases;
+mod resumption_cases;
 mod tamper;
 mod two_rule_cases;
 
@@ -73,6 +75,12 @@ fn negative_receiver(
             let mut client = early_data_client(v);
             assert_eq!(hx(&take_output(&mut client)), v.client_hello);
             client
+        }
+        ("resumption.json", "server") => {
+            second_server(find(&files.resumption.vectors, name, |v| &v.name))
+        }
+        ("resumption.json", "client") => {
+            second_client(find(&files.resumption.vectors, name, |v| &v.name))
         }
         ("records.json", "server") => {
             let s = find(&files.records.streams, name, |s| &s.name);
@@ -154,13 +162,14 @@ impl Cases {
     }
 }
 
-/// `negative.json`, from the other four files.
+/// `negative.json`, from the other five files.
 pub(super) fn generate(files: &VectorFiles) -> NegativeFile {
     let mut cases = Cases { cases: Vec::new() };
     handshake_cases::add(files, &mut cases);
     two_rule_cases::add(files, &mut cases);
     early_data_and_cookie_cases::add(files, &mut cases);
     record_cases::add(files, &mut cases);
+    resumption_cases::add(files, &mut cases);
     NegativeFile {
         description: "lwsec v1 negative cases: tampered or invalid input, the side that \
                       receives it, the error it must fail with and the alert it sends. See \

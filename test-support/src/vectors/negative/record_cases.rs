@@ -89,8 +89,8 @@ pub(super) fn add(files: &VectorFiles, cases: &mut Cases) {
         );
         add(
             "record.inner.unknown_content_type",
-            "a record sealed correctly with content type 0x08 (undefined)",
-            sealed(1, &[0x68, 0x69, 0x08]),
+            "a record sealed correctly with content type 0x09 (undefined)",
+            sealed(1, &[0x68, 0x69, 0x09]),
         );
         add(
             "record.inner.no_content_type",
