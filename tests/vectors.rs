@@ -773,17 +773,17 @@ fn check_ticket(
     assert!((1..=1024).contains(&ticket.len()), "{what}: ticket length");
     assert_eq!(ticket[..4], ticket_key_id(secret), "{what}: key id");
     assert_eq!(hx(&ticket[..4]), t.key_id, "{what}: key id");
-    let salt = &ticket[4..20];
-    assert_eq!(hx(salt), t.salt, "{what}: salt");
-    let k = expand_label(&unhex(secret), "ticket", salt, 32);
+    let nonce = &ticket[4..16];
+    assert_eq!(hx(nonce), t.nonce, "{what}: nonce");
+    let k = expand_label(&unhex(secret), "ticket", b"", 32);
     assert_eq!(hx(&k), t.aead_key, "{what}: AEAD key k");
     let aead = aes_gcm::Aes256Gcm::new_from_slice(&k).unwrap();
     let opened = aead
         .decrypt(
-            &[0u8; 12].into(),
+            nonce.into(),
             Payload {
-                msg: &ticket[20..],
-                aad: &ticket[..20],
+                msg: &ticket[16..],
+                aad: &ticket[..16],
             },
         )
         .unwrap_or_else(|_| panic!("{what}: the ticket does not open"));
@@ -792,14 +792,14 @@ fn check_ticket(
     assert_eq!(hx(&expected), t.plaintext, "{what}: plaintext fields");
     let sealed = aead
         .encrypt(
-            &[0u8; 12].into(),
+            nonce.into(),
             Payload {
                 msg: &expected,
-                aad: &ticket[..20],
+                aad: &ticket[..16],
             },
         )
         .unwrap();
-    assert_eq!(hx(&sealed), hx(&ticket[20..]), "{what}: sealing again");
+    assert_eq!(hx(&sealed), hx(&ticket[16..]), "{what}: sealing again");
     assert_eq!(t.issued_at, plaintext.issued_at, "{what}: issued_at");
     assert_eq!(
         t.authenticated_at, plaintext.authenticated_at,

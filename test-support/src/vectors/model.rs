@@ -322,13 +322,13 @@ pub struct IssuedTicket {
     pub payload: String,
     /// The lifetime in seconds.
     pub lifetime: u32,
-    /// The sealed ticket: `key_id || salt || ciphertext || tag`.
+    /// The sealed ticket: `key_id || nonce || ciphertext || tag`.
     pub ticket: String,
     /// The ticket key id (4 bytes).
     pub key_id: String,
-    /// The salt (16 bytes, the server RNG's).
-    pub salt: String,
-    /// The ticket's AEAD key `k = HKDF-Expand-Label(ticket_secret, "ticket", salt, 32)`.
+    /// The nonce (12 bytes, the server RNG's).
+    pub nonce: String,
+    /// The ticket's AEAD key `k = HKDF-Expand-Label(ticket_secret, "ticket", "", 32)`.
     pub aead_key: String,
     /// The ticket's plaintext.
     pub plaintext: String,
@@ -357,8 +357,8 @@ pub struct TicketedHandshake {
     pub server_ephemeral_private: String,
     /// Its public key.
     pub server_ephemeral_public: String,
-    /// The salt of the ticket the server issues (the server RNG's next 16 bytes).
-    pub ticket_salt: String,
+    /// The nonce of the ticket the server issues (the server RNG's next 12 bytes).
+    pub ticket_nonce: String,
     /// The Noise prologue: `"lwsec/1 prologue" || ClientHello header`.
     pub prologue: String,
     /// The plaintext payload of Noise message 1.

@@ -76,10 +76,10 @@ fn ticket_server(
 
 /// The server of the second connection of `v`: ticket key
 /// `second_ticket_secret`, RNG yielding `second.server_ephemeral_private`
-/// then `second.ticket_salt`; nothing received yet.
+/// then `second.ticket_nonce`; nothing received yet.
 pub(super) fn second_server(v: &ResumptionVector) -> Connection {
     let mut rng = unhex(&v.second.server_ephemeral_private);
-    rng.extend(unhex(&v.second.ticket_salt));
+    rng.extend(unhex(&v.second.ticket_nonce));
     ticket_server(
         v,
         &v.second_ticket_secret,
@@ -249,15 +249,15 @@ fn describe_ticket(
         TicketKeys::new(secret).current_id(),
         "ticket key id"
     );
-    let (salt, sealed) = rest.split_at(16);
-    let k = spec_reference::expand_label(&secret, b"ticket", salt, 32).unwrap();
+    let (nonce, sealed) = rest.split_at(12);
+    let k = spec_reference::expand_label(&secret, b"ticket", b"", 32).unwrap();
     let plaintext = aes_gcm::Aes256Gcm::new_from_slice(&k)
         .unwrap()
         .decrypt(
-            &[0u8; 12].into(),
+            nonce.into(),
             Payload {
                 msg: sealed,
-                aad: &ticket[..20],
+                aad: &ticket[..16],
             },
         )
         .expect("the ticket opens under its key");
@@ -268,7 +268,7 @@ fn describe_ticket(
         lifetime,
         ticket: hx(ticket),
         key_id: hx(key_id),
-        salt: hx(salt),
+        nonce: hx(nonce),
         aead_key: hx(&k),
         plaintext: hx(&plaintext),
         issued_at: field(0),
@@ -393,8 +393,8 @@ fn run_leg(
     out.resumption_secret = hx(&resumption_secret);
     out.ticket = describe_ticket(leg.suite, &s2c, &record, leg.ticket_secret, &ticket);
     assert_eq!(
-        out.ticket.salt, out.ticket_salt,
-        "the salt is the server RNG's"
+        out.ticket.nonce, out.ticket_nonce,
+        "the nonce is the server RNG's"
     );
     assert_eq!(ticket.pattern(), leg.pattern);
     out.client_to_server = c2s;
@@ -418,7 +418,7 @@ pub fn compute_resumption(v: &ResumptionVector) -> ResumptionVector {
     // The first connection: a full handshake and its ticket.
     let t1 = Time::from_millis(v.first_time);
     let mut rng = unhex(&v.first.server_ephemeral_private);
-    rng.extend(unhex(&v.first.ticket_salt));
+    rng.extend(unhex(&v.first.ticket_nonce));
     let mut server = ticket_server(v, &v.ticket_secret, &rng, None, t1);
     let config = client_config(
         pattern,
@@ -558,7 +558,7 @@ fn inputs(name: &str, scenario: &str, pattern: Pattern, suite: Suite) -> Resumpt
     let handshake = |leg: &str| TicketedHandshake {
         client_ephemeral_private: seed(&format!("{leg}-client-ephemeral"), 32),
         server_ephemeral_private: seed(&format!("{leg}-server-ephemeral"), 32),
-        ticket_salt: seed(&format!("{leg}-ticket-salt"), 16),
+        ticket_nonce: seed(&format!("{leg}-ticket-nonce"), 12),
         ..TicketedHandshake::default()
     };
     let early = scenario == "early-data";
