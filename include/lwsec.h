@@ -46,6 +46,24 @@
 #define LWSEC_KEY_TEXT_LEN 80
 
 /**
+ * Length in bytes of a ticket secret (`lwsec_ticket_keyring_new`,
+ * `lwsec_ticket_keyring_rotate`).
+ */
+#define LWSEC_TICKET_SECRET_LEN 32
+
+/**
+ * Most previous ticket secrets a keyring keeps (they open tickets, seal
+ * none); rotating beyond drops the oldest.
+ */
+#define LWSEC_MAX_PREVIOUS_TICKET_SECRETS 3
+
+/**
+ * Longest stored resumption ticket, in bytes (`lwsec_conn_take_ticket`):
+ * a buffer of this size always suffices.
+ */
+#define LWSEC_RESUMPTION_TICKET_MAX_LEN 1071
+
+/**
  * The result of every fallible `lwsec_*` function.
  *
  * `LWSEC_OK` (0) is success. The other codes are stable: a code is never
@@ -269,8 +287,9 @@ enum lwsec_event
    */
   LWSEC_EVENT_SERVER_KEYS_ANNOUNCED = 9,
   /**
-   * Client: the server sent a resumption ticket; take it (secret bytes)
-   * with `lwsec_conn_take_ticket` and resume with it next time.
+   * Client: the server sent a resumption ticket; take it (secret bytes,
+   * for one connection) with `lwsec_conn_take_ticket` and resume with it
+   * next time (`lwsec_client_config_set_ticket`).
    */
   LWSEC_EVENT_RESUMPTION_TICKET = 10,
 };
@@ -441,8 +460,8 @@ typedef uint32_t lwsec_rejection;
 
 /**
  * A client configuration: the pinned server key, the client's own key for
- * IK, suites and transport settings. Opaque; free with
- * `lwsec_client_config_free`.
+ * IK, suites and transport settings, and at most one resumption ticket for
+ * the next connection. Opaque; free with `lwsec_client_config_free`.
  */
 typedef struct lwsec_client_config lwsec_client_config;
 
@@ -467,6 +486,22 @@ typedef struct lwsec_key_pair lwsec_key_pair;
  * Opaque; free with `lwsec_server_config_free`.
  */
 typedef struct lwsec_server_config lwsec_server_config;
+
+/**
+ * A server's resumption ticket keys: a current 32-byte secret that seals
+ * new tickets and up to `LWSEC_MAX_PREVIOUS_TICKET_SECRETS` previous ones
+ * that still open tickets sealed before a rotation. Servers of a fleet
+ * holding the same secrets accept each other's tickets. Opaque; create it
+ * with `lwsec_ticket_keyring_new` or `lwsec_ticket_keyring_generate`, give
+ * it to `lwsec_server_config_enable_resumption`, rotate it with
+ * `lwsec_ticket_keyring_rotate`, free it with `lwsec_ticket_keyring_free`.
+ *
+ * **The secrets are as sensitive as a server's private key**: whoever holds
+ * one can impersonate the fleet to clients resuming with tickets it sealed
+ * and read their early data. They are wiped from memory when the last user
+ * (the handle and every configuration and connection using it) is gone.
+ */
+typedef struct lwsec_ticket_keyring lwsec_ticket_keyring;
 
 /**
  * What a client's first flight says, from `lwsec_conn_client_hello`.
@@ -521,6 +556,32 @@ typedef struct lwsec_client_hello_info {
    * asked; when false, early data is refused whatever the verdict.
    */
   bool early_data_needs_replay_check;
+  /**
+   * Whether the client resumes a session with a ticket this server (or
+   * its fleet) issued and could open (`spec/PROTOCOL.md` section 4.11);
+   * the fields below are valid. `pattern` and `client_key` are then
+   * those of the full handshake the ticket descends from (for IK, the
+   * device key the ticket carries).
+   */
+  bool resumed;
+  /**
+   * Resumed: when the client last ran a full handshake (milliseconds
+   * since the UNIX epoch, the issuing server's clock). A server may
+   * insist on a fresh full handshake for sensitive clients by rejecting
+   * an old one.
+   */
+  uint64_t resumption_authenticated_at_ms;
+  /**
+   * Resumed: whether the ticket carries the application identity given
+   * when its session was accepted (copy it with
+   * `lwsec_conn_client_hello_ticket_identity`). Accepting without an
+   * identity keeps it.
+   */
+  bool resumption_has_identity;
+  /**
+   * Resumed: the length of that identity (at most 256 bytes).
+   */
+  size_t resumption_identity_len;
 } lwsec_client_hello_info;
 
 /**
@@ -716,6 +777,78 @@ lwsec_result lwsec_public_key_to_text(const uint8_t *key,
                                       size_t *out_written);
 
 /**
+ * Creates a ticket keyring from the fleet's secrets: `current`
+ * (`LWSEC_TICKET_SECRET_LEN` bytes) seals new tickets; `previous` holds 0
+ * to `LWSEC_MAX_PREVIOUS_TICKET_SECRETS` older secrets back to back, most
+ * recent first (NULL with length 0 for none), which only open tickets.
+ *
+ * A `current_len` other than `LWSEC_TICKET_SECRET_LEN`, a `previous_len`
+ * that is not a multiple of it, or more than
+ * `LWSEC_MAX_PREVIOUS_TICKET_SECRETS` previous secrets give
+ * `LWSEC_INVALID_PARAMETER`. The secrets are copied (wipe your buffers
+ * afterwards). On success `*out_keyring` receives a new handle owned by
+ * the caller (free with `lwsec_ticket_keyring_free`).
+ *
+ * # Safety
+ *
+ * `current` points to `current_len` readable bytes, `previous` to
+ * `previous_len`; `out_keyring` is NULL or valid for writing one pointer.
+ */
+lwsec_result lwsec_ticket_keyring_new(const uint8_t *current,
+                                      size_t current_len,
+                                      const uint8_t *previous,
+                                      size_t previous_len,
+                                      struct lwsec_ticket_keyring **out_keyring);
+
+/**
+ * Creates a ticket keyring with a fresh random current secret from the
+ * operating system's RNG, for a server whose tickets need not open on
+ * other servers (a fleet shares its secrets: use
+ * `lwsec_ticket_keyring_new`). On success `*out_keyring` receives a new
+ * handle owned by the caller.
+ *
+ * # Safety
+ *
+ * `out_keyring` is NULL or valid for writing one pointer.
+ */
+lwsec_result lwsec_ticket_keyring_generate(struct lwsec_ticket_keyring **out_keyring);
+
+/**
+ * Rotates the keys, live: `new_secret` (`LWSEC_TICKET_SECRET_LEN` bytes,
+ * else `LWSEC_INVALID_PARAMETER`) becomes the current secret, the old
+ * current one the first previous secret (the oldest is dropped beyond
+ * `LWSEC_MAX_PREVIOUS_TICKET_SECRETS`). Every server configuration the
+ * keyring was given to uses the new keys from its next handshake on:
+ * tickets sealed before still open, new ones are sealed with
+ * `new_secret`. Rotate every server of a fleet with the same secret (daily
+ * is typical).
+ *
+ * Safe to call while connections on other threads use the keyring, and
+ * from several threads at once (rotations are serialised). The secret is
+ * copied.
+ *
+ * # Safety
+ *
+ * `keyring` is NULL or a live ticket keyring; `new_secret` points to
+ * `new_secret_len` readable bytes.
+ */
+lwsec_result lwsec_ticket_keyring_rotate(const struct lwsec_ticket_keyring *keyring,
+                                         const uint8_t *new_secret,
+                                         size_t new_secret_len);
+
+/**
+ * Frees a ticket keyring handle. NULL is a no-op. Server configurations
+ * (and their connections) it was given to keep using its keys; only
+ * rotating through this handle is no longer possible.
+ *
+ * # Safety
+ *
+ * `keyring` is NULL or a ticket keyring from this library not yet freed;
+ * it must not be used afterwards.
+ */
+void lwsec_ticket_keyring_free(struct lwsec_ticket_keyring *keyring);
+
+/**
  * Creates an NK client configuration that authenticates the server by its
  * raw 32-byte static public key (decode a `lwsec-public-v1:` text with
  * `lwsec_public_key_from_text` first).
@@ -794,6 +927,37 @@ lwsec_result lwsec_client_config_set_max_message_size(struct lwsec_client_config
 lwsec_result lwsec_client_config_set_timers(struct lwsec_client_config *config,
                                             uint64_t keepalive_ms,
                                             uint64_t idle_timeout_ms);
+
+/**
+ * Stores a resumption ticket (bytes from `lwsec_conn_take_ticket` on an
+ * earlier connection to the same server or fleet) in the configuration:
+ * the **next** `lwsec_conn_new_client` made from it resumes the session
+ * with the ticket (`spec/PROTOCOL.md` section 4.11) and takes it out of
+ * the configuration, since a ticket is used for one connection only (the
+ * resumed connection brings a new one, `LWSEC_EVENT_RESUMPTION_TICKET`).
+ * If the server does not know the ticket (rotated keys, another fleet,
+ * expired) the connection runs a full handshake on the same socket, one
+ * round trip later; an expired ticket is not even sent.
+ * `lwsec_conn_is_resumed` tells which happened.
+ *
+ * A previous ticket is replaced; `ticket_len` 0 (`ticket` may then be
+ * NULL) clears it. Bytes that are not a stored ticket give `LWSEC_INVALID_PARAMETER`
+ * and leave the configuration unchanged. The bytes are copied: **they are
+ * a secret** (whoever holds them can resume the session, as this device
+ * for an IK ticket); wipe your copy once it is stored here.
+ *
+ * `lwsec_conn_new_client` takes a `const` configuration that may be shared
+ * between threads: the ticket is held behind a lock, so exactly one
+ * connection gets it even when several are created at once.
+ *
+ * # Safety
+ *
+ * `config` is NULL or a live client configuration not in use by another
+ * thread; `ticket` points to `ticket_len` readable bytes.
+ */
+lwsec_result lwsec_client_config_set_ticket(struct lwsec_client_config *config,
+                                            const uint8_t *ticket,
+                                            size_t ticket_len);
 
 /**
  * Frees a client configuration. NULL is a no-op. Connections created from
@@ -935,6 +1099,58 @@ lwsec_result lwsec_server_config_announce_server_keys(struct lwsec_server_config
                                                       size_t keys_len);
 
 /**
+ * Resumes sessions (`spec/PROTOCOL.md` section 4.11): after each confirmed
+ * handshake the server sends the client a ticket sealed with the
+ * keyring's current secret, and resumes clients whose ticket any of the
+ * keyring's secrets opens (a resumed handshake skips the server's
+ * static-key work; it still goes through the decision point,
+ * `LWSEC_EVENT_CLIENT_HELLO`, with the identity the ticket carries). A
+ * ticket the server cannot open is refused and the client runs a full
+ * handshake on the same connection.
+ *
+ * The configuration keeps its own reference to the keyring: rotating the
+ * keyring (`lwsec_ticket_keyring_rotate`) takes effect at once for this
+ * configuration and every connection made from it, and the keyring handle
+ * may be freed (then it can no longer be rotated). Give the same keyring
+ * to several configurations to rotate them together. Enabling again
+ * replaces the keyring.
+ *
+ * # Safety
+ *
+ * `config` is NULL or a live server configuration not in use by another
+ * thread; `keyring` is NULL or a live ticket keyring.
+ */
+lwsec_result lwsec_server_config_enable_resumption(struct lwsec_server_config *config,
+                                                   const struct lwsec_ticket_keyring *keyring);
+
+/**
+ * Sets how long the tickets the server issues stay valid, in seconds: 1
+ * to 604800 (7 days; default 86400, one day), else `LWSEC_INVALID_CONFIG`
+ * and nothing changes.
+ *
+ * # Safety
+ *
+ * `config` is NULL or a live server configuration not in use by another thread.
+ */
+lwsec_result lwsec_server_config_set_ticket_lifetime(struct lwsec_server_config *config,
+                                                     uint64_t seconds);
+
+/**
+ * Sets how long after a client's last **full** handshake it may keep
+ * resuming, in seconds (default 604800, 7 days): resumptions chain new
+ * tickets, but never past this age, so a client proves its static key
+ * (or runs a fresh NK handshake) at least this often. 0 gives
+ * `LWSEC_INVALID_CONFIG` (it would refuse every ticket; this is not "no
+ * limit").
+ *
+ * # Safety
+ *
+ * `config` is NULL or a live server configuration not in use by another thread.
+ */
+lwsec_result lwsec_server_config_set_resumption_max_age(struct lwsec_server_config *config,
+                                                        uint64_t seconds);
+
+/**
  * Frees a server configuration. NULL is a no-op. Connections created from
  * it keep working (they hold their own reference).
  *
@@ -951,6 +1167,14 @@ void lwsec_server_config_free(struct lwsec_server_config *config);
  * (`clock_gettime(CLOCK_REALTIME)`): early-data timestamps and Retry
  * cookies are compared across machines, so keep clocks in sync (NTP). The
  * ClientHello is queued at once: send the output.
+ *
+ * When the configuration holds a resumption ticket
+ * (`lwsec_client_config_set_ticket`), the connection resumes with it and
+ * **takes it out of the configuration** (a ticket is for one connection;
+ * the next connection made from the configuration runs a full handshake
+ * unless a new ticket is set). An expired ticket is taken too, and the
+ * connection runs a full handshake at once. If the connection cannot be
+ * created, the ticket stays in the configuration.
  *
  * The connection keeps its own reference to `config`, which may be freed
  * at once. On success `*out_conn` receives a new handle owned by the
@@ -1164,11 +1388,32 @@ lwsec_result lwsec_conn_client_hello(struct lwsec_conn *conn,
                                      struct lwsec_client_hello_info *out_info);
 
 /**
+ * Server, at the decision point of a resuming client
+ * (`lwsec_client_hello_info.resumed`): copies the application identity the
+ * ticket carries (the one given to `lwsec_conn_accept_client` when the
+ * ticket's session was accepted; at most 256 bytes) into `buf`.
+ * `LWSEC_NOT_AVAILABLE` when no decision is pending, the client does not
+ * resume or the ticket carries no identity; `LWSEC_BUFFER_TOO_SMALL`
+ * (nothing written) when `buf` is too short. Like the rest of the first
+ * flight it may be a replay until the client confirms the handshake.
+ *
+ * # Safety
+ *
+ * `conn` is NULL or a live connection; `buf` points to `buf_len` writable
+ * bytes; `out_written` is NULL or valid for writing a `size_t`.
+ */
+lwsec_result lwsec_conn_client_hello_ticket_identity(struct lwsec_conn *conn,
+                                                     uint8_t *buf,
+                                                     size_t buf_len,
+                                                     size_t *out_written);
+
+/**
  * Server: lets the client in (see `LWSEC_EVENT_CLIENT_HELLO`) and queues
  * the ServerHello: send the output. `identity` (`identity_len` bytes, at
  * most 256, may be NULL with length 0) is the application's name for the
  * client, reported by `lwsec_conn_peer_identity` once the client confirmed
- * the handshake. `early_data_fresh` is the replay guard's verdict on the
+ * the handshake; a resuming client given none keeps the identity its
+ * ticket carries. `early_data_fresh` is the replay guard's verdict on the
  * offered early data (true: not seen before, now recorded); the early data
  * is accepted only if it is true and the connection's own checks passed,
  * and then comes as `LWSEC_EVENT_EARLY_DATA`. `LWSEC_HANDSHAKE_NOT_COMPLETE`
@@ -1231,6 +1476,48 @@ lwsec_result lwsec_conn_announced_server_keys(struct lwsec_conn *conn,
                                               uint8_t *buf,
                                               size_t buf_len,
                                               size_t *out_written);
+
+/**
+ * Client: copies the resumption ticket of the last
+ * `LWSEC_EVENT_RESUMPTION_TICKET` into `buf`, as bytes to store and give
+ * to `lwsec_client_config_set_ticket` for the next connection, and forgets
+ * it; `*out_written` receives the length. `LWSEC_NOT_AVAILABLE` when there
+ * is none (not received yet, or already taken). `LWSEC_BUFFER_TOO_SMALL`
+ * when `buf` is too short: nothing is written and the ticket is kept
+ * (`lwsec_conn_last_error` says how many bytes are needed;
+ * `LWSEC_RESUMPTION_TICKET_MAX_LEN` always suffices).
+ *
+ * **The bytes are a secret**: whoever holds them can resume the session
+ * (as this device, for an IK ticket) until the ticket expires. Store them
+ * like a private key, use them for **one** connection only, and wipe every
+ * copy once given to `lwsec_client_config_set_ticket`: the resumed
+ * connection brings a new ticket. lwsec wipes its own copies.
+ *
+ * # Safety
+ *
+ * `conn` is NULL or a live connection; `buf` points to `buf_len` writable
+ * bytes; `out_written` is NULL or valid for writing a `size_t`.
+ */
+lwsec_result lwsec_conn_take_ticket(struct lwsec_conn *conn,
+                                    uint8_t *buf,
+                                    size_t buf_len,
+                                    size_t *out_written);
+
+/**
+ * Whether the handshake resumed a session with a ticket, in
+ * `*out_resumed`: true on both sides of a resumed connection, false after
+ * a full handshake (including one that followed a ticket the server
+ * refused). Available once the keys exist, as `lwsec_conn_pattern`;
+ * before that `LWSEC_HANDSHAKE_NOT_COMPLETE` (or the connection's fatal
+ * error).
+ *
+ * # Safety
+ *
+ * `conn` is NULL or a live connection; `out_resumed` is NULL or valid for
+ * writing a `bool`.
+ */
+lwsec_result lwsec_conn_is_resumed(struct lwsec_conn *conn,
+                                   bool *out_resumed);
 
 /**
  * Server: copies the application identity given to

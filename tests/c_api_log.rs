@@ -1,6 +1,6 @@
 //! The C API's log callback, driven by real connections: a handshake, a
-//! key update, a ping, a close, a rejected client and a connection that
-//! fails on garbage input each leave their line. The callback is global,
+//! key update, a ping, a close, a rejected client, a connection that
+//! fails on garbage input and a resumed session each leave their line. The callback is global,
 //! so this file holds a single test (its own process).
 #![cfg(feature = "ffi")]
 #![allow(unsafe_code)] // calls the extern "C" functions directly
@@ -229,6 +229,102 @@ fn c_api_log_callback_reports_milestones_and_failures() {
             "{lines:?}"
         );
         lwsec_conn_free(client);
+
+        // Resumption: the ticket arrives (DEBUG), the next connection
+        // resumes with it (DEBUG on both sides) and says so when complete
+        // (INFO).
+        let mut ring = ptr::null_mut();
+        assert_eq!(
+            lwsec_ticket_keyring_generate(&mut ring),
+            lwsec_result::LWSEC_OK
+        );
+        assert_eq!(
+            lwsec_server_config_enable_resumption(scfg, ring),
+            lwsec_result::LWSEC_OK
+        );
+        lwsec_ticket_keyring_free(ring);
+        let mut ticket = [0u8; LWSEC_RESUMPTION_TICKET_MAX_LEN];
+        let mut ticket_len = 0;
+        for resume in [false, true] {
+            if resume {
+                assert_eq!(
+                    lwsec_client_config_set_ticket(ccfg, ticket.as_ptr(), ticket_len),
+                    lwsec_result::LWSEC_OK
+                );
+            }
+            assert_eq!(
+                lwsec_conn_new_client(ccfg, 0, &mut client),
+                lwsec_result::LWSEC_OK
+            );
+            assert_eq!(
+                lwsec_conn_new_server(scfg, 0, &mut server),
+                lwsec_result::LWSEC_OK
+            );
+            shuttle(client, server);
+            drain_events(server);
+            assert_eq!(
+                lwsec_conn_accept_client(server, ptr::null(), 0, false, 0),
+                lwsec_result::LWSEC_OK
+            );
+            shuttle(server, client);
+            shuttle(client, server);
+            shuttle(server, client);
+            drain_events(client);
+            drain_events(server);
+            if !resume {
+                assert_eq!(
+                    lwsec_conn_take_ticket(
+                        client,
+                        ticket.as_mut_ptr(),
+                        ticket.len(),
+                        &mut ticket_len
+                    ),
+                    lwsec_result::LWSEC_OK
+                );
+            }
+            lwsec_conn_free(client);
+            lwsec_conn_free(server);
+        }
+        let lines = take_lines();
+        assert!(
+            has(
+                &lines,
+                LWSEC_LOG_DEBUG,
+                "resumption ticket received (NK session"
+            ),
+            "{lines:?}"
+        );
+        assert!(
+            has(&lines, LWSEC_LOG_DEBUG, "resumption ticket taken"),
+            "{lines:?}"
+        );
+        assert!(
+            has(&lines, LWSEC_LOG_DEBUG, "resuming a session with a ticket"),
+            "{lines:?}"
+        );
+        assert!(
+            has(
+                &lines,
+                LWSEC_LOG_DEBUG,
+                "client accepted (resuming a session)"
+            ),
+            "{lines:?}"
+        );
+        let complete = |suffix: &str| {
+            lines
+                .iter()
+                .filter(|(l, t)| {
+                    *l == LWSEC_LOG_INFO
+                        && t.starts_with("handshake complete: NK ")
+                        && t.ends_with(suffix)
+                })
+                .count()
+        };
+        assert_eq!(complete(", resumed"), 2, "both sides, once: {lines:?}");
+        assert!(
+            !lines.iter().any(|(l, _)| *l <= LWSEC_LOG_WARN),
+            "no failure: {lines:?}"
+        );
 
         assert_eq!(
             lwsec_set_log_callback(None, ptr::null_mut()),

@@ -5,18 +5,26 @@
 //! soon as the connections are created. Setters change the configuration
 //! for connections created afterwards only; they must not run concurrently
 //! with any other use of the same handle.
+//!
+//! A client configuration may also hold a resumption ticket
+//! (`lwsec_client_config_set_ticket`): the next connection created from it
+//! resumes with the ticket and takes it out, since a ticket is for one
+//! connection only.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use crate::config::{ClientConfig, ServerConfig, TransportConfig};
 use crate::crypto::dh::PublicKey;
+use crate::error::Error;
 use crate::ffi::boundary::{
     Failure, Out, free_handle, guard, handle, handle_mut, input, into_handle,
 };
 use crate::ffi::error::lwsec_result;
 use crate::ffi::keys::{key_bytes, lwsec_key_pair};
+use crate::ffi::ticket::lwsec_ticket_keyring;
 use crate::suite::{Pattern, Suite};
+use crate::ticket::ResumptionTicket;
 
 /// Wire codes of the cipher suites, as taken by `lwsec_*_set_suites` and
 /// returned by `lwsec_conn_suite`.
@@ -43,10 +51,41 @@ pub enum lwsec_pattern {
 }
 
 /// A client configuration: the pinned server key, the client's own key for
-/// IK, suites and transport settings. Opaque; free with
-/// `lwsec_client_config_free`.
+/// IK, suites and transport settings, and at most one resumption ticket for
+/// the next connection. Opaque; free with `lwsec_client_config_free`.
 pub struct lwsec_client_config {
     pub(crate) inner: Arc<ClientConfig>,
+    /// The ticket the next `lwsec_conn_new_client` resumes with (and takes).
+    /// Behind a lock because `lwsec_conn_new_client` takes a `const`
+    /// configuration that may be shared between threads: exactly one
+    /// connection gets the ticket.
+    ticket: Mutex<Option<ResumptionTicket>>,
+}
+
+impl lwsec_client_config {
+    fn new(inner: ClientConfig) -> Self {
+        Self {
+            inner: Arc::new(inner),
+            ticket: Mutex::new(None),
+        }
+    }
+
+    /// Takes the ticket out (for the connection being created).
+    pub(crate) fn take_ticket(&self) -> Option<ResumptionTicket> {
+        self.ticket
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+    }
+
+    /// Puts back a ticket taken for a connection that could not be created,
+    /// unless another ticket was set meanwhile.
+    pub(crate) fn restore_ticket(&self, ticket: ResumptionTicket) {
+        let mut slot = self.ticket.lock().unwrap_or_else(PoisonError::into_inner);
+        if slot.is_none() {
+            *slot = Some(ticket);
+        }
+    }
 }
 
 /// A server configuration: one or more static key pairs (rotation), accepted
@@ -119,9 +158,9 @@ pub unsafe extern "C" fn lwsec_client_config_new_nk(
         // SAFETY: the caller promised the buffer and the out pointer are valid.
         let (key, out) = unsafe { (input(server_key, server_key_len)?, Out::new(out_config)?) };
         let server = PublicKey::from_bytes(key_bytes(key)?);
-        out.set(into_handle(lwsec_client_config {
-            inner: Arc::new(ClientConfig::nk(server)),
-        }));
+        out.set(into_handle(lwsec_client_config::new(ClientConfig::nk(
+            server,
+        ))));
         Ok(())
     })
 }
@@ -155,9 +194,10 @@ pub unsafe extern "C" fn lwsec_client_config_new_ik(
             )
         };
         let server = PublicKey::from_bytes(key_bytes(key)?);
-        out.set(into_handle(lwsec_client_config {
-            inner: Arc::new(ClientConfig::ik(server, client.inner.clone())),
-        }));
+        out.set(into_handle(lwsec_client_config::new(ClientConfig::ik(
+            server,
+            client.inner.clone(),
+        ))));
         Ok(())
     })
 }
@@ -232,6 +272,53 @@ pub unsafe extern "C" fn lwsec_client_config_set_timers(
             set_timers(&mut c.transport, keepalive_ms, idle_timeout_ms);
             Ok(())
         })
+    })
+}
+
+/// Stores a resumption ticket (bytes from `lwsec_conn_take_ticket` on an
+/// earlier connection to the same server or fleet) in the configuration:
+/// the **next** `lwsec_conn_new_client` made from it resumes the session
+/// with the ticket (`spec/PROTOCOL.md` section 4.11) and takes it out of
+/// the configuration, since a ticket is used for one connection only (the
+/// resumed connection brings a new one, `LWSEC_EVENT_RESUMPTION_TICKET`).
+/// If the server does not know the ticket (rotated keys, another fleet,
+/// expired) the connection runs a full handshake on the same socket, one
+/// round trip later; an expired ticket is not even sent.
+/// `lwsec_conn_is_resumed` tells which happened.
+///
+/// A previous ticket is replaced; `ticket_len` 0 (`ticket` may then be
+/// NULL) clears it. Bytes that are not a stored ticket give `LWSEC_INVALID_PARAMETER`
+/// and leave the configuration unchanged. The bytes are copied: **they are
+/// a secret** (whoever holds them can resume the session, as this device
+/// for an IK ticket); wipe your copy once it is stored here.
+///
+/// `lwsec_conn_new_client` takes a `const` configuration that may be shared
+/// between threads: the ticket is held behind a lock, so exactly one
+/// connection gets it even when several are created at once.
+///
+/// # Safety
+///
+/// `config` is NULL or a live client configuration not in use by another
+/// thread; `ticket` points to `ticket_len` readable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_client_config_set_ticket(
+    config: *mut lwsec_client_config,
+    ticket: *const u8,
+    ticket_len: usize,
+) -> lwsec_result {
+    guard(|| {
+        // SAFETY: the caller promised both pointers are NULL or valid as documented.
+        let (config, bytes) = unsafe { (handle_mut(config)?, input(ticket, ticket_len)?) };
+        let ticket = if bytes.is_empty() {
+            None
+        } else {
+            Some(ResumptionTicket::from_bytes(bytes)?)
+        };
+        *config
+            .ticket
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner) = ticket;
+        Ok(())
     })
 }
 
@@ -478,6 +565,93 @@ pub unsafe extern "C" fn lwsec_server_config_announce_server_keys(
         update_server(config, |c| {
             c.announce_server_keys(keys)
                 .map_err(|_| lwsec_result::LWSEC_INVALID_PARAMETER.into())
+        })
+    })
+}
+
+/// Resumes sessions (`spec/PROTOCOL.md` section 4.11): after each confirmed
+/// handshake the server sends the client a ticket sealed with the
+/// keyring's current secret, and resumes clients whose ticket any of the
+/// keyring's secrets opens (a resumed handshake skips the server's
+/// static-key work; it still goes through the decision point,
+/// `LWSEC_EVENT_CLIENT_HELLO`, with the identity the ticket carries). A
+/// ticket the server cannot open is refused and the client runs a full
+/// handshake on the same connection.
+///
+/// The configuration keeps its own reference to the keyring: rotating the
+/// keyring (`lwsec_ticket_keyring_rotate`) takes effect at once for this
+/// configuration and every connection made from it, and the keyring handle
+/// may be freed (then it can no longer be rotated). Give the same keyring
+/// to several configurations to rotate them together. Enabling again
+/// replaces the keyring.
+///
+/// # Safety
+///
+/// `config` is NULL or a live server configuration not in use by another
+/// thread; `keyring` is NULL or a live ticket keyring.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_server_config_enable_resumption(
+    config: *mut lwsec_server_config,
+    keyring: *const lwsec_ticket_keyring,
+) -> lwsec_result {
+    guard(|| {
+        // SAFETY: the caller promised both pointers are NULL or valid as documented.
+        let (config, ring) = unsafe { (handle_mut(config)?, handle(keyring)?) };
+        update_server(config, |c| {
+            c.enable_resumption(Arc::clone(&ring.inner));
+            Ok(())
+        })
+    })
+}
+
+/// Sets how long the tickets the server issues stay valid, in seconds: 1
+/// to 604800 (7 days; default 86400, one day), else `LWSEC_INVALID_CONFIG`
+/// and nothing changes.
+///
+/// # Safety
+///
+/// `config` is NULL or a live server configuration not in use by another thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_server_config_set_ticket_lifetime(
+    config: *mut lwsec_server_config,
+    seconds: u64,
+) -> lwsec_result {
+    guard(|| {
+        // SAFETY: the caller promised `config` is NULL or valid.
+        let config = unsafe { handle_mut(config)? };
+        update_server(config, |c| {
+            c.ticket_lifetime = Duration::from_secs(seconds);
+            Ok(())
+        })
+    })
+}
+
+/// Sets how long after a client's last **full** handshake it may keep
+/// resuming, in seconds (default 604800, 7 days): resumptions chain new
+/// tickets, but never past this age, so a client proves its static key
+/// (or runs a fresh NK handshake) at least this often. 0 gives
+/// `LWSEC_INVALID_CONFIG` (it would refuse every ticket; this is not "no
+/// limit").
+///
+/// # Safety
+///
+/// `config` is NULL or a live server configuration not in use by another thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_server_config_set_resumption_max_age(
+    config: *mut lwsec_server_config,
+    seconds: u64,
+) -> lwsec_result {
+    guard(|| {
+        // SAFETY: the caller promised `config` is NULL or valid.
+        let config = unsafe { handle_mut(config)? };
+        if seconds == 0 {
+            return Err(
+                Error::InvalidConfig("resumption_max_age must be at least 1 second").into(),
+            );
+        }
+        update_server(config, |c| {
+            c.resumption_max_age = Duration::from_secs(seconds);
+            Ok(())
         })
     })
 }

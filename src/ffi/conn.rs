@@ -22,6 +22,7 @@ use crate::ffi::boundary::{
 use crate::ffi::config::{lwsec_client_config, lwsec_server_config};
 use crate::ffi::error::lwsec_result;
 use crate::ffi::version::{log, log_connection_failure, log_enabled, lwsec_log_level};
+use crate::ticket::ResumptionTicket;
 use crate::time::Time;
 
 /// One lwsec connection, client or server. Opaque; create it with
@@ -34,8 +35,9 @@ pub struct lwsec_conn {
     early_data: Option<Bytes>,
     /// Keys from the last `LWSEC_EVENT_SERVER_KEYS_ANNOUNCED`.
     announced_keys: Vec<crate::crypto::dh::PublicKey>,
-    /// The ticket from the last `LWSEC_EVENT_RESUMPTION_TICKET`, until taken.
-    ticket: Option<crate::ticket::ResumptionTicket>,
+    /// The ticket from the last `LWSEC_EVENT_RESUMPTION_TICKET`, until taken
+    /// (a secret: its key is wiped when it is dropped).
+    ticket: Option<ResumptionTicket>,
 }
 
 /// What `lwsec_conn_poll_event` returns.
@@ -73,8 +75,9 @@ pub enum lwsec_event {
     /// server keys to pin from now on (`lwsec_conn_announced_server_keys`).
     /// Store them atomically and connect with the first next time.
     LWSEC_EVENT_SERVER_KEYS_ANNOUNCED = 9,
-    /// Client: the server sent a resumption ticket; take it (secret bytes)
-    /// with `lwsec_conn_take_ticket` and resume with it next time.
+    /// Client: the server sent a resumption ticket; take it (secret bytes,
+    /// for one connection) with `lwsec_conn_take_ticket` and resume with it
+    /// next time (`lwsec_client_config_set_ticket`).
     LWSEC_EVENT_RESUMPTION_TICKET = 10,
 }
 
@@ -144,6 +147,24 @@ pub struct lwsec_client_hello_info {
     /// Retry, timestamp within the window), so the replay guard must be
     /// asked; when false, early data is refused whatever the verdict.
     pub early_data_needs_replay_check: bool,
+    /// Whether the client resumes a session with a ticket this server (or
+    /// its fleet) issued and could open (`spec/PROTOCOL.md` section 4.11);
+    /// the fields below are valid. `pattern` and `client_key` are then
+    /// those of the full handshake the ticket descends from (for IK, the
+    /// device key the ticket carries).
+    pub resumed: bool,
+    /// Resumed: when the client last ran a full handshake (milliseconds
+    /// since the UNIX epoch, the issuing server's clock). A server may
+    /// insist on a fresh full handshake for sensitive clients by rejecting
+    /// an old one.
+    pub resumption_authenticated_at_ms: u64,
+    /// Resumed: whether the ticket carries the application identity given
+    /// when its session was accepted (copy it with
+    /// `lwsec_conn_client_hello_ticket_identity`). Accepting without an
+    /// identity keeps it.
+    pub resumption_has_identity: bool,
+    /// Resumed: the length of that identity (at most 256 bytes).
+    pub resumption_identity_len: usize,
 }
 
 /// Runs `body` on a connection inside the panic boundary and records a
@@ -231,6 +252,14 @@ fn new_conn(
 /// cookies are compared across machines, so keep clocks in sync (NTP). The
 /// ClientHello is queued at once: send the output.
 ///
+/// When the configuration holds a resumption ticket
+/// (`lwsec_client_config_set_ticket`), the connection resumes with it and
+/// **takes it out of the configuration** (a ticket is for one connection;
+/// the next connection made from the configuration runs a full handshake
+/// unless a new ticket is set). An expired ticket is taken too, and the
+/// connection runs a full handshake at once. If the connection cannot be
+/// created, the ticket stays in the configuration.
+///
 /// The connection keeps its own reference to `config`, which may be freed
 /// at once. On success `*out_conn` receives a new handle owned by the
 /// caller (free with `lwsec_conn_free`). An invalid configuration gives
@@ -249,11 +278,27 @@ pub unsafe extern "C" fn lwsec_conn_new_client(
     guard(|| {
         // SAFETY: the caller promised both pointers are NULL or valid as documented.
         let (config, out) = unsafe { (handle(config)?, Out::new(out_conn)?) };
-        new_conn(
-            "lwsec_conn_new_client",
-            Connection::client(Arc::clone(&config.inner), Time::from_millis(now_ms)),
-            out,
-        )
+        let (inner, now) = (Arc::clone(&config.inner), Time::from_millis(now_ms));
+        let result = match config.take_ticket() {
+            None => Connection::client(inner, now),
+            Some(ticket) => {
+                let expired = ticket.is_expired(now);
+                let result = Connection::resume(inner, ticket.clone(), now);
+                match &result {
+                    Ok(_) if expired => log_line(
+                        lwsec_log_level::LWSEC_LOG_DEBUG,
+                        format_args!("resumption ticket expired: full handshake"),
+                    ),
+                    Ok(_) => log_line(
+                        lwsec_log_level::LWSEC_LOG_DEBUG,
+                        format_args!("resuming a session with a ticket"),
+                    ),
+                    Err(_) => config.restore_ticket(ticket),
+                }
+                result
+            }
+        };
+        new_conn("lwsec_conn_new_client", result, out)
     })
 }
 
@@ -562,9 +607,10 @@ pub unsafe extern "C" fn lwsec_conn_poll_event(
                 if log_enabled(lwsec_log_level::LWSEC_LOG_INFO) {
                     let pattern = h.conn.pattern().map(|p| p.noise_name()).unwrap_or("?");
                     let suite = h.conn.suite().map(|s| s.to_string()).unwrap_or_default();
+                    let resumed = if h.conn.is_resumed() { ", resumed" } else { "" };
                     log(
                         lwsec_log_level::LWSEC_LOG_INFO,
-                        format_args!("handshake complete: {pattern} {suite}"),
+                        format_args!("handshake complete: {pattern} {suite}{resumed}"),
                     );
                 }
                 lwsec_event::LWSEC_EVENT_HANDSHAKE_COMPLETE
@@ -601,6 +647,14 @@ pub unsafe extern "C" fn lwsec_conn_poll_event(
                 lwsec_event::LWSEC_EVENT_SERVER_KEYS_ANNOUNCED
             }
             Some(Event::ResumptionTicket(ticket)) => {
+                log_line(
+                    lwsec_log_level::LWSEC_LOG_DEBUG,
+                    format_args!(
+                        "resumption ticket received ({} session, expires at {} ms)",
+                        ticket.pattern(),
+                        ticket.expires().as_millis()
+                    ),
+                );
                 h.ticket = Some(ticket);
                 lwsec_event::LWSEC_EVENT_RESUMPTION_TICKET
             }
@@ -644,7 +698,48 @@ pub unsafe extern "C" fn lwsec_conn_client_hello(
             info.early_data_flight_id = *offer.flight_id();
             info.early_data_needs_replay_check = offer.needs_replay_check();
         }
+        if let Some(resumption) = hello.resumption() {
+            info.resumed = true;
+            info.resumption_authenticated_at_ms = resumption.authenticated_at().as_millis();
+            if let Some(identity) = resumption.identity() {
+                info.resumption_has_identity = true;
+                info.resumption_identity_len = identity.as_bytes().len();
+            }
+        }
         out.set(info);
+        Ok(())
+    })
+}
+
+/// Server, at the decision point of a resuming client
+/// (`lwsec_client_hello_info.resumed`): copies the application identity the
+/// ticket carries (the one given to `lwsec_conn_accept_client` when the
+/// ticket's session was accepted; at most 256 bytes) into `buf`.
+/// `LWSEC_NOT_AVAILABLE` when no decision is pending, the client does not
+/// resume or the ticket carries no identity; `LWSEC_BUFFER_TOO_SMALL`
+/// (nothing written) when `buf` is too short. Like the rest of the first
+/// flight it may be a replay until the client confirms the handshake.
+///
+/// # Safety
+///
+/// `conn` is NULL or a live connection; `buf` points to `buf_len` writable
+/// bytes; `out_written` is NULL or valid for writing a `size_t`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_conn_client_hello_ticket_identity(
+    conn: *mut lwsec_conn,
+    buf: *mut u8,
+    buf_len: usize,
+    out_written: *mut usize,
+) -> lwsec_result {
+    with_conn("lwsec_conn_client_hello_ticket_identity", conn, |c| {
+        // SAFETY: the caller promised both pointers are NULL or valid as documented.
+        let (buf, out) = unsafe { (output(buf, buf_len)?, Out::new(out_written)?) };
+        let identity = c
+            .client_hello()
+            .and_then(|hello| hello.resumption())
+            .and_then(|resumption| resumption.identity())
+            .ok_or(lwsec_result::LWSEC_NOT_AVAILABLE)?;
+        out.set(copy_out(identity.as_bytes(), buf)?);
         Ok(())
     })
 }
@@ -653,7 +748,8 @@ pub unsafe extern "C" fn lwsec_conn_client_hello(
 /// the ServerHello: send the output. `identity` (`identity_len` bytes, at
 /// most 256, may be NULL with length 0) is the application's name for the
 /// client, reported by `lwsec_conn_peer_identity` once the client confirmed
-/// the handshake. `early_data_fresh` is the replay guard's verdict on the
+/// the handshake; a resuming client given none keeps the identity its
+/// ticket carries. `early_data_fresh` is the replay guard's verdict on the
 /// offered early data (true: not seen before, now recorded); the early data
 /// is accepted only if it is true and the connection's own checks passed,
 /// and then comes as `LWSEC_EVENT_EARLY_DATA`. `LWSEC_HANDSHAKE_NOT_COMPLETE`
@@ -678,10 +774,18 @@ pub unsafe extern "C" fn lwsec_conn_accept_client(
         if !identity.is_empty() {
             acceptance = acceptance.with_identity(Identity::new(identity.to_vec())?);
         }
+        let resuming = c.client_hello().is_some_and(|h| h.resumption().is_some());
         c.accept_client(acceptance, Time::from_millis(now_ms))?;
         log_line(
             lwsec_log_level::LWSEC_LOG_DEBUG,
-            format_args!("client accepted"),
+            format_args!(
+                "client accepted{}",
+                if resuming {
+                    " (resuming a session)"
+                } else {
+                    ""
+                }
+            ),
         );
         Ok(())
     })
@@ -778,6 +882,75 @@ pub unsafe extern "C" fn lwsec_conn_announced_server_keys(
             .flat_map(|k| *k.as_bytes())
             .collect();
         out.set(copy_out(&bytes, buf)?);
+        Ok(())
+    })
+}
+
+/// Client: copies the resumption ticket of the last
+/// `LWSEC_EVENT_RESUMPTION_TICKET` into `buf`, as bytes to store and give
+/// to `lwsec_client_config_set_ticket` for the next connection, and forgets
+/// it; `*out_written` receives the length. `LWSEC_NOT_AVAILABLE` when there
+/// is none (not received yet, or already taken). `LWSEC_BUFFER_TOO_SMALL`
+/// when `buf` is too short: nothing is written and the ticket is kept
+/// (`lwsec_conn_last_error` says how many bytes are needed;
+/// `LWSEC_RESUMPTION_TICKET_MAX_LEN` always suffices).
+///
+/// **The bytes are a secret**: whoever holds them can resume the session
+/// (as this device, for an IK ticket) until the ticket expires. Store them
+/// like a private key, use them for **one** connection only, and wipe every
+/// copy once given to `lwsec_client_config_set_ticket`: the resumed
+/// connection brings a new ticket. lwsec wipes its own copies.
+///
+/// # Safety
+///
+/// `conn` is NULL or a live connection; `buf` points to `buf_len` writable
+/// bytes; `out_written` is NULL or valid for writing a `size_t`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_conn_take_ticket(
+    conn: *mut lwsec_conn,
+    buf: *mut u8,
+    buf_len: usize,
+    out_written: *mut usize,
+) -> lwsec_result {
+    with_handle("lwsec_conn_take_ticket", conn, |h| {
+        // SAFETY: the caller promised both pointers are NULL or valid as documented.
+        let (buf, out) = unsafe { (output(buf, buf_len)?, Out::new(out_written)?) };
+        let ticket = h.ticket.as_ref().ok_or(lwsec_result::LWSEC_NOT_AVAILABLE)?;
+        // A `Zeroizing` buffer: wiped when dropped, on success or failure.
+        let bytes = ticket.to_bytes();
+        out.set(copy_out(&bytes, buf)?);
+        h.ticket = None;
+        log_line(
+            lwsec_log_level::LWSEC_LOG_DEBUG,
+            format_args!("resumption ticket taken"),
+        );
+        Ok(())
+    })
+}
+
+/// Whether the handshake resumed a session with a ticket, in
+/// `*out_resumed`: true on both sides of a resumed connection, false after
+/// a full handshake (including one that followed a ticket the server
+/// refused). Available once the keys exist, as `lwsec_conn_pattern`;
+/// before that `LWSEC_HANDSHAKE_NOT_COMPLETE` (or the connection's fatal
+/// error).
+///
+/// # Safety
+///
+/// `conn` is NULL or a live connection; `out_resumed` is NULL or valid for
+/// writing a `bool`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lwsec_conn_is_resumed(
+    conn: *mut lwsec_conn,
+    out_resumed: *mut bool,
+) -> lwsec_result {
+    with_conn("lwsec_conn_is_resumed", conn, |c| {
+        // SAFETY: the caller promised `out_resumed` is NULL or writable.
+        let out = unsafe { Out::new(out_resumed)? };
+        if c.pattern().is_none() {
+            return Err(not_established(c));
+        }
+        out.set(c.is_resumed());
         Ok(())
     })
 }

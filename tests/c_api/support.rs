@@ -1,6 +1,6 @@
-//! Helpers of the C API tests: building the library and the C examples.
-//! (The header's freshness is checked by `tools/header`, `cargo test -p
-//! lwsec-header`.)
+//! Helpers of the C API tests: building the library, the C examples and the
+//! C test programs. (The header's freshness is checked by `tools/header`,
+//! `cargo test -p lwsec-header`.)
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
@@ -27,10 +27,10 @@ fn run(cmd: &mut Command, what: &str) {
     );
 }
 
-/// Builds `liblwsec.a` (in its own target directory, so the outer cargo's
-/// lock is not contended) and compiles the C examples with gcc.
-pub(crate) fn c_examples() -> &'static CExamples {
-    static BUILT: OnceLock<CExamples> = OnceLock::new();
+/// Builds `liblwsec.a` once per test run, in its own target directory (so
+/// the outer cargo's lock is not contended).
+fn static_lib() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT.get_or_init(|| {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let target = root.join("target").join("c_api");
@@ -52,33 +52,52 @@ pub(crate) fn c_examples() -> &'static CExamples {
         );
         let lib = target.join("debug").join("liblwsec.a");
         assert!(lib.exists(), "{} was not built", lib.display());
-        let mut built = Vec::new();
-        for name in ["echo_server", "echo_client"] {
-            let exe = target.join(name);
-            // Built under a private name, then renamed into place: test
-            // runners that use one process per test (nextest) build
-            // concurrently, and writing over an executable another process
-            // is running fails ("text file busy"); a rename does not.
-            let tmp = target.join(format!("{name}.{}.tmp", std::process::id()));
-            run(
-                Command::new("gcc")
-                    .args(["-std=c11", "-g", "-O1", "-Wall", "-Wextra", "-Werror"])
-                    .arg("-I")
-                    .arg(root.join("include"))
-                    .arg(root.join("examples/c").join(format!("{name}.c")))
-                    .arg("-o")
-                    .arg(&tmp)
-                    .arg(&lib)
-                    .args(["-lpthread", "-ldl", "-lm"]),
-                &format!("compiling examples/c/{name}.c with gcc"),
-            );
-            std::fs::rename(&tmp, &exe).unwrap();
-            built.push(exe);
-        }
-        let client = built.pop().unwrap();
-        let server = built.pop().unwrap();
-        CExamples { server, client }
+        lib
     })
+}
+
+/// Compiles the C program `source` (relative to the repository) with gcc
+/// and strict warnings against `liblwsec.a` into `target/c_api/{name}`.
+fn compile_c(source: &str, name: &str) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let lib = static_lib();
+    let target = root.join("target").join("c_api");
+    let exe = target.join(name);
+    // Built under a private name, then renamed into place: test runners
+    // that use one process per test (nextest) build concurrently, and
+    // writing over an executable another process is running fails ("text
+    // file busy"); a rename does not.
+    let tmp = target.join(format!("{name}.{}.tmp", std::process::id()));
+    run(
+        Command::new("gcc")
+            .args(["-std=c11", "-g", "-O1", "-Wall", "-Wextra", "-Werror"])
+            .arg("-I")
+            .arg(root.join("include"))
+            .arg(root.join(source))
+            .arg("-o")
+            .arg(&tmp)
+            .arg(lib)
+            .args(["-lpthread", "-ldl", "-lm"]),
+        &format!("compiling {source} with gcc"),
+    );
+    std::fs::rename(&tmp, &exe).unwrap();
+    exe
+}
+
+/// Builds `liblwsec.a` and compiles the C examples with gcc.
+pub(crate) fn c_examples() -> &'static CExamples {
+    static BUILT: OnceLock<CExamples> = OnceLock::new();
+    BUILT.get_or_init(|| CExamples {
+        server: compile_c("examples/c/echo_server.c", "echo_server"),
+        client: compile_c("examples/c/echo_client.c", "echo_client"),
+    })
+}
+
+/// The C resumption test program (`tests/c_api/resumption.c`), compiled
+/// once per test run.
+pub(crate) fn c_resumption_program() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| compile_c("tests/c_api/resumption.c", "c_resumption"))
 }
 
 /// Panics with a clear message unless valgrind can be run.
