@@ -335,24 +335,28 @@ fn c_api_target_checks_what_it_should() {
             "close-in-handshake" => assert_eq!(o.handshakes, 0, "{o:?}"),
             "garbage" => assert!(!o.failures.is_empty(), "{o:?}"),
             "config-and-keys" => assert_eq!(o.failures, Vec::<u32>::new(), "{o:?}"),
+            // The ticket taken through the C API (once, also after a short
+            // buffer), set on the client configuration, resumes the next
+            // pair (both report it) and a message goes through.
+            n if n.starts_with("resumption-") => {
+                assert_eq!((o.tickets, o.resumed, o.messages), (1, 2, 1), "{n}: {o:?}");
+                assert!(o.failures.is_empty(), "{n}: {o:?}");
+            }
             other => panic!("no expectation for seed {other}: {o:?}"),
         }
         let _ = TRUNCATED;
     }
 }
 
-/// Reproducer of an lwsec C API bug found by the `c_api` target (not fixed
-/// here: `src/` is not the fuzzing branch's to change). The header says a
-/// rejected connection "returns `LWSEC_CLIENT_REJECTED` from then on", and
-/// a failed connection returns its error from every later call; but
-/// `lwsec_conn_reject_client` on a connection already rejected returns
-/// `LWSEC_OK`, as if it had just refused a client (src/ffi/conn.rs maps
-/// every `Error::ClientRejected` from `Connection::reject_client` to
-/// `LWSEC_OK`, including the connection's stored error). Run with
-/// `cargo test --features ffi --test fuzz_corpus -- --ignored`.
+/// A bug the `c_api` target found: the header says a rejected connection
+/// "returns `LWSEC_CLIENT_REJECTED` from then on", and a failed connection
+/// returns its error from every later call; `lwsec_conn_reject_client` on a
+/// connection already rejected returned `LWSEC_OK`, as if it had just
+/// refused a client (the C API mapped every `Error::ClientRejected` from
+/// `Connection::reject_client`, including the connection's stored error,
+/// to `LWSEC_OK`).
 #[cfg(feature = "ffi")]
 #[test]
-#[ignore = "lwsec bug: reject_client on an already rejected connection returns LWSEC_OK"]
 #[allow(unsafe_code)]
 fn c_api_reject_client_twice() {
     use lwsec::ffi::*;
@@ -397,7 +401,8 @@ fn c_api_reject_client_twice() {
         // ... and the connection returns its error from then on.
         assert_eq!(lwsec_conn_handle_eof(server) as u32, REJECTED);
         assert_eq!(lwsec_conn_update_keys(server, false) as u32, REJECTED);
-        // Fails: LWSEC_OK again.
+        // The connection's error again, not a second "rejected" success
+        // (found by the c_api target; it returned LWSEC_OK).
         let again = lwsec_conn_reject_client(server, 1) as u32;
         lwsec_conn_free(client);
         lwsec_conn_free(server);

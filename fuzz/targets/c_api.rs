@@ -13,7 +13,8 @@
 //!
 //! Input layout: one setup byte (bit 0 IK client, bit 1 the server enables
 //! early data, bit 2 the server announces keys, bit 3 the server demands a
-//! cookie, bit 4 restricted suites), then operations, one opcode byte and
+//! cookie, bit 4 restricted suites, bit 5 the server resumes sessions with
+//! a ticket keyring), then operations, one opcode byte and
 //! its arguments each (see [`World::step`]). Missing bytes read as zeros.
 //!
 //! Asserted for every call:
@@ -33,7 +34,11 @@
 //!   `LWSEC_EVENT_CLIENT_HELLO` comes with `LWSEC_STATE_AWAITING_DECISION`
 //!   and a readable `lwsec_conn_client_hello`; `consume_output` with an
 //!   over-long count is `LWSEC_INVALID_PARAMETER` and consumes nothing;
-//!   `take_output` copies exactly the pending bytes.
+//!   `take_output` copies exactly the pending bytes;
+//! * resumption: `take_ticket` keeps the ticket on `BUFFER_TOO_SMALL` and
+//!   hands it out once; a taken ticket set on the client configuration is
+//!   accepted, arbitrary bytes are refused with `LWSEC_INVALID_PARAMETER`
+//!   (or accepted only if they parse); `is_resumed` answers a boolean.
 //!
 //! Every handle is freed at the end of the input, so that LeakSanitizer
 //! (the target runs under AddressSanitizer) sees any leak inside lwsec.
@@ -184,6 +189,10 @@ struct World {
     conns: Vec<Slot>,
     now: u64,
     outcome: Outcome,
+    /// The server's ticket keyring (setup bit 5), or NULL.
+    keyring: *mut lwsec_ticket_keyring,
+    /// The last ticket a client handed out (`lwsec_conn_take_ticket`).
+    ticket: Vec<u8>,
 }
 
 /// What an input did, for the tests that check the target itself.
@@ -199,8 +208,10 @@ pub struct Outcome {
     pub messages: usize,
     /// Fatal codes connections failed with, in order.
     pub failures: Vec<u32>,
-    /// Times the known `reject_client` bug showed (see [`World::decide`]).
-    pub known_bug_reject_twice: usize,
+    /// Tickets taken with `lwsec_conn_take_ticket`.
+    pub tickets: usize,
+    /// `lwsec_conn_is_resumed` answers that were true.
+    pub resumed: usize,
 }
 
 /// Runs one input.
@@ -307,6 +318,17 @@ impl World {
             });
             assert_eq!(code, OK);
         }
+        let mut keyring = ptr::null_mut();
+        if setup & 32 != 0 {
+            let code = known("ticket_keyring_new", unsafe {
+                lwsec_ticket_keyring_new([0x44; 32].as_ptr(), 32, ptr::null(), 0, &mut keyring)
+            });
+            assert_eq!(code, OK);
+            let code = known("enable_resumption", unsafe {
+                lwsec_server_config_enable_resumption(server_config, keyring)
+            });
+            assert_eq!(code, OK);
+        }
         let mut world = Self {
             keys,
             client_config,
@@ -314,6 +336,8 @@ impl World {
             conns: Vec::new(),
             now: NOW_MS,
             outcome: Outcome::default(),
+            keyring,
+            ticket: Vec::new(),
         };
         // A client and a server to start with.
         world.new_conn(false, 0);
@@ -479,10 +503,11 @@ impl World {
                 lwsec_conn_poll_event(self.conns[i].conn, event.ptr().cast())
             });
             assert_eq!(code, OK, "poll_event");
-            assert!(event.value <= 9, "unknown event {}", event.value);
+            assert!(event.value <= 10, "unknown event {}", event.value);
             match event.value {
                 0 => return,
                 1 => self.outcome.handshakes += 1,
+                10 => assert!(!self.conns[i].server, "RESUMPTION_TICKET on a server"),
                 8 => {
                     assert!(self.conns[i].server, "CLIENT_HELLO on a client");
                     // Unless the decision was made before the event was polled.
@@ -588,15 +613,9 @@ impl World {
                 assert_eq!(code, INVALID, "reject_client: unknown reason");
                 return;
             }
-            // Known lwsec bug (reported, reproduced by the ignored test
-            // `c_api_reject_client_twice` in tests/fuzz_corpus.rs):
-            // `lwsec_conn_reject_client` on a connection already rejected
-            // returns LWSEC_OK instead of its error LWSEC_CLIENT_REJECTED.
-            let rejected = lwsec_result::LWSEC_CLIENT_REJECTED as u32;
-            if code == OK && self.conns[i].fatal == Some(rejected) {
-                self.outcome.known_bug_reject_twice += 1;
-                return;
-            }
+            // A connection already rejected returns its error (it used to
+            // return LWSEC_OK: `c_api_reject_client_twice` in
+            // tests/fuzz_corpus.rs).
             self.expect_sticky(i, "reject_client", code);
             self.note(i, "reject_client", code);
             if deciding && code == OK {
@@ -862,7 +881,7 @@ impl World {
             }
             // Buffer getters.
             10 => {
-                let which = input.u8() % 7;
+                let which = input.u8() % 9;
                 let (what, f, exact): (
                     &str,
                     unsafe extern "C" fn(
@@ -883,12 +902,29 @@ impl World {
                     3 => ("peer_static_key", lwsec_conn_peer_static_key, 32),
                     4 => ("handshake_hash", lwsec_conn_handshake_hash, 32),
                     5 => ("take_output", lwsec_conn_take_output, 64),
+                    7 => ("take_ticket", lwsec_conn_take_ticket, 1071),
+                    8 => (
+                        "client_hello_ticket_identity",
+                        lwsec_conn_client_hello_ticket_identity,
+                        8,
+                    ),
                     _ => ("last_error", last_error, 64),
                 };
                 let len = choose_len(input, exact);
                 let null = choose_null(input);
                 let null_out = choose_null(input);
-                let (code, _) = self.getter(i, what, f, len, null, null_out);
+                let (code, data) = self.getter(i, what, f, len, null, null_out);
+                if which == 7 {
+                    if code == TOO_SMALL {
+                        // Nothing taken: the ticket is still there, once.
+                        let (again, data) = self.getter(i, what, f, 1071, false, false);
+                        assert_eq!(again, OK, "take_ticket after BUFFER_TOO_SMALL");
+                        assert!(data.len() > len);
+                        self.took_ticket(i, data);
+                    } else if code == OK {
+                        self.took_ticket(i, data);
+                    }
+                }
                 if code == TOO_SMALL && which == 0 {
                     // Nothing taken: the early data is still there.
                     let (again, data) = self.getter(i, what, f, 8192, false, false);
@@ -900,7 +936,22 @@ impl World {
             11 => {
                 let null = choose_null(input);
                 let conn = self.conns[i].conn;
-                match input.u8() % 5 {
+                match input.u8() % 6 {
+                    5 => {
+                        let mut r = Out::new(SENT_U8, null);
+                        let code = known("is_resumed", unsafe {
+                            lwsec_conn_is_resumed(conn, r.ptr().cast())
+                        });
+                        if null {
+                            assert_eq!(code, NULL);
+                        }
+                        if code == OK {
+                            assert!(r.value <= 1, "is_resumed: not a bool");
+                            self.outcome.resumed += usize::from(r.value);
+                        } else {
+                            r.untouched("is_resumed");
+                        }
+                    }
                     0 => {
                         let mut code8 = Out::new(SENT_U8, null);
                         let mut auth = Out::new(SENT_U8, false);
@@ -1109,7 +1160,42 @@ impl World {
         let value = input.u16();
         // (name, result, whether the call takes the bytes)
         let (what, code, takes_bytes) = unsafe {
-            match input.u8() % 12 {
+            match input.u8() % 17 {
+                12 => (
+                    "client set_ticket",
+                    lwsec_client_config_set_ticket(self.client_config, p, len),
+                    true,
+                ),
+                13 => (
+                    "client set_ticket (taken)",
+                    lwsec_client_config_set_ticket(
+                        self.client_config,
+                        self.ticket.as_ptr(),
+                        self.ticket.len(),
+                    ),
+                    false,
+                ),
+                14 => (
+                    "server set_ticket_lifetime",
+                    lwsec_server_config_set_ticket_lifetime(
+                        self.server_config,
+                        u64::from(value) * 60,
+                    ),
+                    false,
+                ),
+                15 => (
+                    "server set_resumption_max_age",
+                    lwsec_server_config_set_resumption_max_age(
+                        self.server_config,
+                        u64::from(value) * 60,
+                    ),
+                    false,
+                ),
+                16 => (
+                    "ticket_keyring_rotate",
+                    lwsec_ticket_keyring_rotate(self.keyring, p, len),
+                    true,
+                ),
                 0 => (
                     "client set_suites",
                     lwsec_client_config_set_suites(self.client_config, p, len),
@@ -1196,6 +1282,41 @@ impl World {
         if takes_bytes && null && len > 0 {
             assert_eq!(code, NULL, "{what}: NULL with length {len}");
         }
+        if what == "client set_ticket (taken)" {
+            // A ticket lwsec handed out (or none: clearing) is accepted.
+            assert_eq!(code, OK, "{what}");
+        }
+        if what == "client set_ticket" && !(null && len > 0) && code == OK {
+            assert!(
+                len == 0 || lwsec::ResumptionTicket::from_bytes(&bytes).is_ok(),
+                "{what}: junk accepted"
+            );
+        }
+        if what == "ticket_keyring_rotate" && self.keyring.is_null() {
+            assert_eq!(code, NULL, "{what}: NULL keyring");
+        }
+    }
+
+    /// A ticket taken from connection `i`: a client's, in the stored form.
+    fn took_ticket(&mut self, i: usize, data: Vec<u8>) {
+        assert!(!self.conns[i].server, "take_ticket: a ticket on a server");
+        assert!(
+            lwsec::ResumptionTicket::from_bytes(&data).is_ok(),
+            "take_ticket: not a stored ticket"
+        );
+        let mut written = SENT_USIZE;
+        let mut buf = [FILL; 1071];
+        let code = known("take_ticket again", unsafe {
+            lwsec_conn_take_ticket(
+                self.conns[i].conn,
+                buf.as_mut_ptr(),
+                buf.len(),
+                &mut written,
+            )
+        });
+        assert_ne!(code, OK, "take_ticket: handed out twice");
+        self.ticket = data;
+        self.outcome.tickets += 1;
     }
 
     /// Key pair and key text functions with arbitrary text and buffers.
@@ -1313,6 +1434,7 @@ impl World {
             for key in self.keys {
                 lwsec_key_pair_free(key);
             }
+            lwsec_ticket_keyring_free(self.keyring);
         }
         self.outcome
     }

@@ -811,6 +811,13 @@ pub unsafe extern "C" fn lwsec_conn_reject_client(
             2 => Rejection::PolicyUnavailable,
             _ => return Err(lwsec_result::LWSEC_INVALID_PARAMETER.into()),
         };
+        // A connection that already failed (including by an earlier
+        // rejection) returns its error: the core hands back that error,
+        // which for a rejected client is `ClientRejected` too, and must
+        // not read as a fresh rejection.
+        if let Some(failed) = c.error() {
+            return Err(failed.clone().into());
+        }
         match c.reject_client(reason) {
             Error::ClientRejected(_) => {
                 log_line(

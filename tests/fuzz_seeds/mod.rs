@@ -738,12 +738,13 @@ mod capi {
         vec![8, i, sel, 0]
     }
     /// A buffer getter: `which` (0 early data, 1 announced keys, 2
-    /// identity, 3 peer key, 4 hash, 5 output, 6 last error).
+    /// identity, 3 peer key, 4 hash, 5 output, 6 last error, 7 take the
+    /// resumption ticket, 8 the ticket's identity at the decision point).
     pub fn get(i: u8, which: u8, sel: u8) -> Vec<u8> {
         vec![10, i, which, sel, 0, 0]
     }
     /// A scalar getter: `which` (0 peer alert, 1 suite, 2 pattern, 3
-    /// timeout, 4 state).
+    /// timeout, 4 state, 5 resumed).
     pub fn scalar(i: u8, which: u8) -> Vec<u8> {
         vec![11, i, 0, which]
     }
@@ -757,6 +758,34 @@ fn c_api() -> Vec<Seed> {
         v.extend(ops.into_iter().flatten());
         v
     };
+    // Resumption through the C API: a full IK handshake, the ticket taken
+    // (once exactly, once after a short buffer), set on the client
+    // configuration, a new client and server, a resumed handshake.
+    let mut resumption = Vec::new();
+    for sel in [2u8, 1] {
+        resumption.push((
+            format!("resumption-{sel}"),
+            seed(
+                0x21,
+                vec![
+                    round_trip(0, 1, 0),
+                    round_trip(0, 1, 0),
+                    vec![4, 0, 0x80],
+                    get(0, 7, sel),
+                    vec![21, 0, 0, 0, 0, 13],
+                    vec![20, 0, 0],
+                    vec![20, 1, 0],
+                    round_trip(2, 3, 0),
+                    round_trip(2, 3, 0),
+                    scalar(2, 5),
+                    scalar(3, 5),
+                    send(2, 40),
+                    round_trip(2, 3, 0),
+                    recv(3, 2),
+                ],
+            ),
+        ));
+    }
     let conversation = |setup: u8| {
         seed(
             setup,
@@ -877,5 +906,6 @@ fn c_api() -> Vec<Seed> {
     keys.extend_from_slice(&[20, 1, 2]);
     keys.extend_from_slice(&round_trip(0, 2, 0));
     seeds.push(("config-and-keys".into(), keys));
+    seeds.extend(resumption);
     seeds
 }
