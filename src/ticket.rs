@@ -146,6 +146,13 @@ impl TicketKeys {
             .collect()
     }
 
+    /// The secrets, current first (for the key file and key sources).
+    pub(crate) fn secrets(&self) -> impl Iterator<Item = &[u8; HASH_LEN]> {
+        std::iter::once(&self.current)
+            .chain(&self.previous)
+            .map(|k| &*k.secret)
+    }
+
     fn find(&self, id: &[u8]) -> Option<&TicketKey> {
         std::iter::once(&self.current)
             .chain(&self.previous)
