@@ -877,6 +877,91 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    #[test]
+    fn ticket_key_files_round_trip_with_mode_0600_and_errors_are_specific() {
+        let keys = TicketKeys::new([1; 32]).rotated([2; 32]).rotated([3; 32]);
+        let text = keys.to_text();
+        assert_eq!(text.lines().count(), 3);
+        assert!(text.starts_with(&format!("{TICKET_KEYS_PREFIX}{}", "03".repeat(32))));
+        assert_eq!(TicketKeys::from_text(&text).unwrap().ids(), keys.ids());
+        let bad = |t: &str| match TicketKeys::from_text(t) {
+            Err(Error::InvalidKey(m)) => m,
+            other => panic!("{other:?}"),
+        };
+        assert!(bad("# nothing\n").contains("no key"));
+        assert!(bad("lwsec-ticket-keys-v1:abcd").contains("64 hex"));
+        assert!(bad(&format!("{TICKET_KEYS_PREFIX}{}", "zz".repeat(32))).contains("hex digits"));
+        assert!(bad(&StaticKeyPair::from_private_bytes([1; 32]).to_text()).contains("static key"));
+        let line = format!("{TICKET_KEYS_PREFIX}{}\n", "01".repeat(32));
+        assert!(bad(&format!("{line}{line}")).contains("twice"));
+        let five: String = (1..=5u8)
+            .map(|i| format!("{TICKET_KEYS_PREFIX}{}\n", format!("{i:02x}").repeat(32)))
+            .collect();
+        assert!(bad(&five).contains("more than 4"));
+
+        let dir = temp_dir("ticket-keys");
+        let path = dir.join("fleet.ticketkeys");
+        keys.save_new(&path).unwrap();
+        assert_eq!(
+            keys.save_new(&path).unwrap_err().kind(),
+            io::ErrorKind::AlreadyExists
+        );
+        assert_eq!(TicketKeys::load(&path).unwrap().ids(), keys.ids());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let missing = dir.join("none.ticketkeys");
+        let err = TicketKeys::load(&missing).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        assert!(err.to_string().contains("none.ticketkeys"));
+        assert!(err.to_string().contains("lwsec ticketkeys"));
+        let key = dir.join("server.key");
+        StaticKeyPair::from_private_bytes([1; 32])
+            .save(&key)
+            .unwrap();
+        let err = TicketKeys::load(&key).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with(&format!("{}: not an lwsec ticket-key file", key.display())),
+            "{err}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_saved_resumption_ticket_loads_back() {
+        use crate::suite::Pattern;
+        use crate::time::Time;
+        let ticket = ResumptionTicket {
+            ticket: bytes::Bytes::from_static(&[9; 80]),
+            psk: Zeroizing::new([4; 32]),
+            expires: Time::from_millis(1234),
+            pattern: Pattern::Ik,
+        };
+        let dir = temp_dir("ticket-file");
+        let path = dir.join("client.ticket");
+        ticket.save(&path).unwrap();
+        assert_eq!(ResumptionTicket::load(&path).unwrap(), ticket);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        std::fs::write(&path, "lwsec-resumption-ticket-v1:abc\n").unwrap();
+        assert!(ResumptionTicket::load(&path).is_err());
+        std::fs::write(&path, "lwsec-resumption-ticket-v1:abcd\n").unwrap();
+        let err = ResumptionTicket::load(&path).unwrap_err();
+        assert!(
+            err.to_string().contains("not an lwsec resumption ticket"),
+            "{err}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     fn temp_dir(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("lwsec-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
