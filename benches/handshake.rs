@@ -8,6 +8,9 @@
 //! whose message 1 does not decrypt costs the server (issue 12, item 6):
 //! one DH now that the server's ephemeral key is generated only after
 //! message 1 decrypts, against the key generation and DH it cost before.
+//! The `resumed` group measures the server side of a resumed handshake
+//! (ticket opened, `NNpsk0`, one key generation and one DH) against a full
+//! IK one (issue 16's resumption targets).
 //!
 //! `cargo bench -p lwsec-bench --bench handshake -- --warm-up-time 1 --measurement-time 3`
 
@@ -259,9 +262,78 @@ fn cookie(c: &mut Bench) {
     g.finish();
 }
 
+/// A resumption ClientHello (IK session, AES-256-GCM) on `provider`, and
+/// the server config (resumption on) that answers it: a full handshake
+/// gives the client its ticket first.
+fn lwsec_resumption_flight(
+    provider: &'static lwsec::crypto::CryptoProvider,
+) -> (Vec<u8>, Vec<u8>, Arc<ServerConfig>) {
+    let (ccfg, scfg) = common::lwsec_configs(provider, Pattern::Ik, Suite::Aes256Gcm);
+    let mut scfg = (*scfg).clone();
+    scfg.enable_resumption(Arc::new(lwsec::TicketKeyring::new(lwsec::TicketKeys::new(
+        [0x33; 32],
+    ))));
+    let scfg = Arc::new(scfg);
+    let full = Connection::client(ccfg.clone(), NOW)
+        .unwrap()
+        .pending_output()
+        .to_vec();
+    let mut client = Connection::client(ccfg.clone(), NOW).unwrap();
+    let mut server = Connection::server(scfg.clone(), NOW).unwrap();
+    let mut ticket = None;
+    for _ in 0..4 {
+        let n = server.handle_input(client.pending_output(), NOW).unwrap();
+        client.consume_output(n);
+        if server.client_hello().is_some() {
+            server.accept_client(Acceptance::new(), NOW).unwrap();
+        }
+        let n = client.handle_input(server.pending_output(), NOW).unwrap();
+        server.consume_output(n);
+        while let Some(event) = client.poll_event() {
+            if let lwsec::Event::ResumptionTicket(t) = event {
+                ticket = Some(t);
+            }
+        }
+    }
+    let ticket = ticket.expect("a ticket");
+    let resumed = Connection::resume(ccfg, ticket, NOW)
+        .unwrap()
+        .pending_output()
+        .to_vec();
+    (full, resumed, scfg)
+}
+
+/// The server side of a resumed handshake (issue 16: the storm's resumed
+/// server CPU split): reading a resumption ClientHello (opening the
+/// ticket, `NNpsk0` message 1) up to the ServerHello (one key generation,
+/// one DH), against the same for a full IK ClientHello and the X25519
+/// floor of each.
+fn resumed(c: &mut Bench) {
+    let mut g = c.benchmark_group("handshake/resumed");
+    let options = ServerOptions::default();
+    for provider in providers() {
+        let prov = provider.name;
+        let floor = X25519Floor::new(provider);
+        let (full, resumed, scfg) = lwsec_resumption_flight(provider);
+        g.bench_function(BenchmarkId::new("x25519-floor-1keygen-1dh", prov), |b| {
+            b.iter(|| floor.run(1, 1))
+        });
+        g.bench_function(BenchmarkId::new("x25519-floor-1keygen-4dh", prov), |b| {
+            b.iter(|| floor.run(1, 4))
+        });
+        g.bench_function(BenchmarkId::new("server-IK-full", prov), |b| {
+            b.iter(|| lwsec_server(&scfg, &options, &full))
+        });
+        g.bench_function(BenchmarkId::new("server-IK-resumed", prov), |b| {
+            b.iter(|| lwsec_server(&scfg, &options, &resumed))
+        });
+    }
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = bench_config();
-    targets = full, server, cookie, garbage
+    targets = full, server, cookie, garbage, resumed
 }
 criterion_main!(benches);
