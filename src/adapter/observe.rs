@@ -456,6 +456,7 @@ pub(crate) mod trace {
             suite,
             key_id,
             client_key_id,
+            resumed = conn.is_resumed(),
             duration_ms = duration_ms(duration),
             "lwsec handshake completed"
         );
@@ -523,6 +524,12 @@ pub(crate) mod trace {
             ),
             Event::EarlyDataAccepted => debug!(parent: span, "lwsec early data accepted"),
             Event::EarlyDataRejected => debug!(parent: span, "lwsec early data rejected"),
+            // The ticket itself is a secret: only its lifetime is reported.
+            Event::ResumptionTicket(ticket) => debug!(
+                parent: span,
+                expires_ms = ticket.expires().as_millis(),
+                "lwsec resumption ticket received"
+            ),
             _ => {}
         }
     }
