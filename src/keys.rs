@@ -235,7 +235,7 @@ impl TicketKeys {
     /// secret, the current key first. **Secret**: whoever reads it can
     /// impersonate the fleet to resuming clients (see [`TicketKeys`]).
     pub fn to_text(&self) -> Zeroizing<String> {
-        let mut text = Zeroizing::new(String::new());
+        let mut text = Zeroizing::new(String::with_capacity(self.text_len()));
         for secret in self.secrets() {
             text.push_str(&Zeroizing::new(encode(TICKET_KEYS_PREFIX, secret)));
             text.push('\n');
@@ -248,8 +248,15 @@ impl TicketKeys {
     /// [`MAX_PREVIOUS_TICKET_KEYS`] previous ones, newest first), blank
     /// lines and `#` comments ignored.
     pub fn from_text(text: &str) -> Result<Self, Error> {
-        let mut secrets: Vec<Zeroizing<[u8; 32]>> = Vec::new();
+        // Sized once: a growing vector would leave copies of secrets behind.
+        let mut secrets: Vec<Zeroizing<[u8; 32]>> =
+            Vec::with_capacity(MAX_PREVIOUS_TICKET_KEYS.saturating_add(1));
         for line in meaningful_lines(text) {
+            if secrets.len() > MAX_PREVIOUS_TICKET_KEYS {
+                return Err(Error::InvalidKey(
+                    "more than 4 ticket keys (the current one and 3 previous)",
+                ));
+            }
             if line.starts_with(SECRET_PREFIX) || line.starts_with(PUBLIC_PREFIX) {
                 return Err(Error::InvalidKey(
                     "this is a static key, not ticket keys (`lwsec-ticket-keys-v1:`); \
@@ -290,6 +297,13 @@ impl TicketKeys {
         Ok(keys)
     }
 
+    /// The length of [`to_text`](Self::to_text).
+    fn text_len(&self) -> usize {
+        self.ids()
+            .len()
+            .saturating_mul(TICKET_KEYS_PREFIX.len().saturating_add(65))
+    }
+
     /// Reads a ticket-key file (see [`from_text`](Self::from_text)), as
     /// written by [`save`](Self::save) or `lwsec ticketkeys`.
     ///
@@ -325,11 +339,16 @@ impl TicketKeys {
             .map(|id| id.iter().map(|b| format!("{b:02x}")).collect::<String>())
             .collect::<Vec<_>>()
             .join(" ");
-        let mut text = Zeroizing::new(format!(
+        let header = format!(
             "# lwsec ticket keys: keep this file secret (whoever reads it can impersonate\n\
              # the servers to resuming clients). Current key first, then up to {MAX_PREVIOUS_TICKET_KEYS} previous.\n\
              # ids: {ids}\n"
+        );
+        // Sized once: a growing string would leave copies of secrets behind.
+        let mut text = Zeroizing::new(String::with_capacity(
+            header.len().saturating_add(self.text_len()),
         ));
+        text.push_str(&header);
         text.push_str(&self.to_text());
         text
     }
@@ -353,13 +372,14 @@ impl ResumptionTicket {
     /// renamed over `path`). **Secret**: whoever reads it can resume the
     /// session (as this device, for an IK ticket) until it expires.
     pub fn save(&self, path: impl AsRef<Path>) -> io::Result<()> {
-        let mut text = Zeroizing::new(String::from(
-            "# lwsec resumption ticket: secret, for one connection\n",
+        const HEADER: &str = "# lwsec resumption ticket: secret, for one connection\n";
+        let line = Zeroizing::new(encode(RESUMPTION_TICKET_PREFIX, &self.to_bytes()));
+        // Sized once: a growing string would leave copies of the secret behind.
+        let mut text = Zeroizing::new(String::with_capacity(
+            HEADER.len().saturating_add(line.len()).saturating_add(1),
         ));
-        text.push_str(&Zeroizing::new(encode(
-            RESUMPTION_TICKET_PREFIX,
-            &self.to_bytes(),
-        )));
+        text.push_str(HEADER);
+        text.push_str(&line);
         text.push('\n');
         write_atomically(path.as_ref(), text.as_bytes(), true, Existing::Replace)
     }
