@@ -156,7 +156,7 @@ async fn redis_two_servers_share_ticket_keys_and_pick_up_each_others_rotation() 
 #[tokio::test]
 async fn redis_rotation_is_due_after_the_interval_and_keeps_three_previous_keys() {
     let (url, prefix) = (redis_url(), prefix("interval"));
-    let interval = Duration::from_millis(300);
+    let interval = Duration::from_secs(1);
     let keys = RedisTicketKeys::open(&url, &prefix, interval)
         .await
         .unwrap();

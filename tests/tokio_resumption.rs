@@ -454,3 +454,51 @@ async fn a_blocking_client_takes_its_ticket_and_resumes() {
     assert!(!s.seen.recv().await.unwrap().resumed);
     assert!(s.seen.recv().await.unwrap().resumed);
 }
+
+#[tokio::test]
+async fn a_blocking_acceptor_counts_resumed_handshakes() {
+    let ring = Arc::new(TicketKeyring::new(TicketKeys::new([5; 32])));
+    let acceptor = lwsec::blocking::Acceptor::new(resumption_config(ring));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let a = acceptor.clone();
+    let server = std::thread::spawn(move || {
+        for _ in 0..2 {
+            let (tcp, peer) = listener.accept().unwrap();
+            let mut stream = a.accept(tcp, peer).unwrap();
+            while let Some(m) = stream.recv_message().unwrap() {
+                stream.send_message(&m).unwrap();
+            }
+            stream.close().unwrap();
+        }
+    });
+    let connector = Connector::new(ik_client());
+    let mut stream = connector
+        .connect(TcpStream::connect(addr).await.unwrap())
+        .await
+        .unwrap();
+    let ticket = echo_and_ticket(&mut stream).await;
+    stream.close().await.unwrap();
+    assert_eq!(stream.recv_message().await.unwrap(), None);
+    let mut stream = connector
+        .resume(ticket, TcpStream::connect(addr).await.unwrap())
+        .await
+        .unwrap();
+    assert!(stream.conn().is_resumed());
+    let _ = echo_and_ticket(&mut stream).await;
+    stream.close().await.unwrap();
+    assert_eq!(stream.recv_message().await.unwrap(), None);
+    tokio::task::spawn_blocking(move || server.join().unwrap())
+        .await
+        .unwrap();
+    let m = acceptor.metrics();
+    assert_eq!(
+        (
+            m.handshakes_completed,
+            m.handshakes_resumed,
+            m.handshakes_failed
+        ),
+        (2, 1, 0),
+        "{m:?}"
+    );
+}
