@@ -8,6 +8,9 @@
 //! whose message 1 does not decrypt costs the server (issue 12, item 6):
 //! one DH now that the server's ephemeral key is generated only after
 //! message 1 decrypts, against the key generation and DH it cost before.
+//! The `resumed` group measures the server side of a resumed handshake
+//! (ticket opened, `NNpsk0`, one key generation and one DH) against a full
+//! IK one (issue 16's resumption targets).
 //!
 //! `cargo bench -p lwsec-bench --bench handshake -- --warm-up-time 1 --measurement-time 3`
 

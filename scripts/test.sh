@@ -39,12 +39,12 @@ elif need_pkg redis-server redis-server; then
     sleep 0.1
   done
   export LWSEC_REDIS_URL="redis://127.0.0.1:$port/"
-  echo "== started redis-server on 127.0.0.1:$port for the shared replay guard tests"
+  echo "== started redis-server on 127.0.0.1:$port for the shared replay guard and ticket key tests"
 else
   skip=(--skip redis_)
   echo "################################################################"
-  echo "!! SKIPPING the Redis replay-guard tests (tests/redis_replay.rs,"
-  echo "!! every test named redis_*): redis-server is not installed and"
+  echo "!! SKIPPING the Redis tests (tests/redis_replay.rs,"
+  echo "!! tests/redis_ticket_keys.rs, every test named redis_*): redis-server is not installed and"
   echo "!! cannot be installed here. Install redis-server and run again."
   echo "################################################################"
 fi

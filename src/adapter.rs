@@ -9,7 +9,7 @@ pub(crate) mod observe;
 
 use bytes::Bytes;
 
-use crate::{Connection, Error, Event, PublicKey};
+use crate::{Connection, Error, Event, PublicKey, ResumptionTicket};
 
 /// Bytes read from the transport per call: one full record.
 pub(crate) const READ_BUF_LEN: usize = crate::wire::limits::MAX_RECORD_LEN;
@@ -32,15 +32,17 @@ pub(crate) fn send_prefix(conn: &mut Connection, buf: &[u8]) -> Result<usize, Er
 }
 
 /// The core's events, drained by the adapters as they drive the
-/// connection: early data and announced keys are kept where the stream's
-/// accessors find them, and every event is passed on (bounded) through the
-/// stream's `poll_event`, so a `ping()` made through `conn_mut()` shows its
-/// pong.
+/// connection: early data, announced keys and the resumption ticket are
+/// kept where the stream's accessors find them, and every event is passed
+/// on (bounded) through the stream's `poll_event`, so a `ping()` made
+/// through `conn_mut()` shows its pong. The ticket, a secret, is handed out
+/// once: taking it through either way forgets the other copy.
 #[derive(Debug, Default)]
 pub(crate) struct EventNotes {
     pub(crate) early_data: Option<Bytes>,
     pub(crate) early_data_accepted: Option<bool>,
     pub(crate) announced_keys: Option<Vec<PublicKey>>,
+    pub(crate) resumption_ticket: Option<ResumptionTicket>,
     pub(crate) events: VecDeque<Event>,
 }
 
@@ -52,6 +54,7 @@ impl EventNotes {
             Event::EarlyDataAccepted => self.early_data_accepted = Some(true),
             Event::EarlyDataRejected => self.early_data_accepted = Some(false),
             Event::ServerKeysAnnounced(keys) => self.announced_keys = Some(keys.clone()),
+            Event::ResumptionTicket(ticket) => self.resumption_ticket = Some(ticket.clone()),
             _ => {}
         }
         if self.events.len() >= MAX_KEPT_EVENTS {
@@ -60,12 +63,31 @@ impl EventNotes {
         self.events.push_back(event);
     }
 
+    /// The next event for the application (the stream's `poll_event`).
+    pub(crate) fn pop_event(&mut self) -> Option<Event> {
+        let event = self.events.pop_front()?;
+        if matches!(event, Event::ResumptionTicket(_)) {
+            self.resumption_ticket = None;
+        }
+        Some(event)
+    }
+
+    /// The resumption ticket, once (the stream's `take_resumption_ticket`):
+    /// its event is dropped from the queue too.
+    pub(crate) fn take_resumption_ticket(&mut self) -> Option<ResumptionTicket> {
+        let ticket = self.resumption_ticket.take()?;
+        self.events
+            .retain(|e| !matches!(e, Event::ResumptionTicket(_)));
+        Some(ticket)
+    }
+
     /// Whether nothing is kept (the tokio stream then frees its box).
     #[cfg(feature = "tokio")]
     pub(crate) fn is_empty(&self) -> bool {
         self.early_data.is_none()
             && self.early_data_accepted.is_none()
             && self.announced_keys.is_none()
+            && self.resumption_ticket.is_none()
             && self.events.is_empty()
     }
 }

@@ -1,7 +1,8 @@
 //! Blocking adapter: a [`Connection`] over any [`Read`] + [`Write`] byte stream.
 //!
-//! [`connect`] and [`accept`] (or an [`Acceptor`], for servers with
-//! policies) run the handshake and return a [`Stream`], which offers two
+//! [`connect`] (or [`resume`], with a ticket from an earlier connection)
+//! and [`accept`] (or an [`Acceptor`], for servers with policies) run the
+//! handshake and return a [`Stream`], which offers two
 //! views of the same connection:
 //!
 //! * **messages**: [`Stream::send_message`] and [`Stream::recv_message`]
@@ -67,7 +68,7 @@ use crate::adapter::{EventNotes, READ_BUF_LEN, send_prefix};
 use crate::early_data::StrikeRegister;
 use crate::{
     Acceptance, ClientConfig, ClientHello, Connection, EarlyDataOffer, Error, Event, Identity,
-    PublicKey, Rejection, ServerConfig, ServerOptions, Time,
+    PublicKey, Rejection, ResumptionTicket, ServerConfig, ServerOptions, Time,
 };
 
 use crate::DEFAULT_HANDSHAKE_TIMEOUT;
@@ -119,7 +120,17 @@ pub fn connect_with_timeout<IO: Read + Write + ReadTimeout>(
     io: IO,
     timeout: Duration,
 ) -> io::Result<Stream<IO>> {
-    let mut stream = Stream::new(Connection::client(config, Time::now())?, io);
+    client_handshake(
+        Stream::new(Connection::client(config, Time::now())?, io),
+        timeout,
+    )
+}
+
+/// Runs a client stream's handshake within `timeout`.
+fn client_handshake<IO: Read + Write + ReadTimeout>(
+    mut stream: Stream<IO>,
+    timeout: Duration,
+) -> io::Result<Stream<IO>> {
     #[cfg(feature = "tracing")]
     let started = Instant::now();
     #[cfg(feature = "tracing")]
@@ -131,6 +142,31 @@ pub fn connect_with_timeout<IO: Read + Write + ReadTimeout>(
     stream.trace_handshake(&result, None, started.elapsed());
     result?;
     Ok(stream)
+}
+
+/// Resumes a session as a client over `io` with `ticket` (from
+/// [`Stream::take_resumption_ticket`] on an earlier connection to the same
+/// server or fleet; see [`Connection::resume`]), giving up after
+/// [`DEFAULT_HANDSHAKE_TIMEOUT`]. A refused ticket falls back to a full
+/// handshake on the same `io` (an expired one is not sent):
+/// `stream.conn().is_resumed()` tells which happened.
+pub fn resume<IO: Read + Write + ReadTimeout>(
+    config: Arc<ClientConfig>,
+    ticket: ResumptionTicket,
+    io: IO,
+) -> io::Result<Stream<IO>> {
+    resume_with_timeout(config, ticket, io, DEFAULT_HANDSHAKE_TIMEOUT)
+}
+
+/// [`resume`] with a chosen handshake timeout.
+pub fn resume_with_timeout<IO: Read + Write + ReadTimeout>(
+    config: Arc<ClientConfig>,
+    ticket: ResumptionTicket,
+    io: IO,
+    timeout: Duration,
+) -> io::Result<Stream<IO>> {
+    let conn = Connection::resume(config, ticket, Time::now())?;
+    client_handshake(Stream::new(conn, io), timeout)
 }
 
 /// Accepts a client over `io` with no policies (every client gets in, with
@@ -306,7 +342,7 @@ impl Acceptor {
             decided.map(|(key_id, _)| key_id),
             started.elapsed(),
         );
-        handshake.resolve(&result);
+        handshake.resolve(&result, stream.conn.is_resumed());
         result?;
         Ok(stream)
     }
@@ -436,12 +472,29 @@ impl<IO: Read + Write> Stream<IO> {
         self.notes.announced_keys.take()
     }
 
+    /// Client: the resumption ticket the server sent on this connection,
+    /// once (see [`Event::ResumptionTicket`]); pass it to [`resume`] for the
+    /// next connection, and store it as a secret
+    /// ([`ResumptionTicket::save`]) if that may come after a restart.
+    ///
+    /// The server sends it once the client's key confirmation reached it,
+    /// about one round trip after the handshake: this stream sees it when
+    /// it reads from the transport, typically with the first reply
+    /// ([`recv_message`](Self::recv_message), `read`). `None` right after
+    /// [`connect`] returns, and when the server gives no tickets. Taking
+    /// it here also removes its event from [`poll_event`](Self::poll_event),
+    /// and the other way round.
+    pub fn take_resumption_ticket(&mut self) -> Option<ResumptionTicket> {
+        self.drain_events();
+        self.notes.take_resumption_ticket()
+    }
+
     /// The next event of the connection the application has not seen
-    /// (handshake complete, key updated, pong, peer closed...), oldest
-    /// first; the 32 most recent are kept.
+    /// (handshake complete, key updated, pong, peer closed, resumption
+    /// ticket...), oldest first; the 32 most recent are kept.
     pub fn poll_event(&mut self) -> Option<Event> {
         self.drain_events();
-        self.notes.events.pop_front()
+        self.notes.pop_event()
     }
 
     /// Runs the handshake to completion, then writes pending output

@@ -9,6 +9,20 @@
 //! are ignored, as is white space around the line; upper-case hex digits are
 //! accepted. Anything else is an [`Error::InvalidKey`] that says what is wrong.
 //!
+//! Two more secret files use the same rules:
+//!
+//! ```text
+//! lwsec-ticket-keys-v1:<64 hex digits: a ticket key secret>     one line per key,
+//! lwsec-ticket-keys-v1:<64 hex digits>                          the current key first,
+//!                                                               then up to 3 previous
+//! lwsec-resumption-ticket-v1:<hex digits: ResumptionTicket::to_bytes>
+//! ```
+//!
+//! A fleet's servers share a ticket-key file ([`TicketKeys::load`],
+//! [`TicketKeys::save`]; `lwsec ticketkeys` writes and rotates one) to
+//! accept each other's resumption tickets; a client keeps its ticket in a
+//! ticket file ([`ResumptionTicket::load`], [`ResumptionTicket::save`]).
+//!
 //! [`PublicKey`] implements `Display` and `FromStr` with this text (and,
 //! with the feature `serde`, `Serialize` and `Deserialize` as a string);
 //! [`StaticKeyPair`] implements `FromStr` only, so a secret is never printed
@@ -38,16 +52,22 @@ use zeroize::Zeroizing;
 
 use crate::crypto::dh::{KEY_LEN, PublicKey, StaticKeyPair};
 use crate::error::Error;
+use crate::ticket::{MAX_PREVIOUS_TICKET_KEYS, ResumptionTicket, TicketKeys};
 
 /// Prefix of a saved private key.
 pub const SECRET_PREFIX: &str = "lwsec-secret-v1:";
 /// Prefix of a saved public key.
 pub const PUBLIC_PREFIX: &str = "lwsec-public-v1:";
+/// Prefix of each line of a ticket-key file (one secret per line, the
+/// current key first).
+pub const TICKET_KEYS_PREFIX: &str = "lwsec-ticket-keys-v1:";
+/// Prefix of a saved resumption ticket.
+pub const RESUMPTION_TICKET_PREFIX: &str = "lwsec-resumption-ticket-v1:";
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-fn encode(prefix: &str, bytes: &[u8; KEY_LEN]) -> String {
-    let mut out = String::with_capacity(prefix.len().saturating_add(2 * KEY_LEN));
+fn encode(prefix: &str, bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(prefix.len().saturating_add(bytes.len().saturating_mul(2)));
     out.push_str(prefix);
     for b in bytes {
         for nibble in [b >> 4, b & 0x0f] {
@@ -62,6 +82,31 @@ fn hex_value(c: u8) -> Option<u8> {
         b'0'..=b'9' | b'a'..=b'f' | b'A'..=b'F' => u8::try_from(char::from(c).to_digit(16)?).ok(),
         _ => None,
     }
+}
+
+/// Decodes hex `digits` into `out` (exactly twice as many digits as bytes).
+fn decode_hex(digits: &[u8], out: &mut [u8]) -> bool {
+    if digits.len() != out.len().saturating_mul(2) {
+        return false;
+    }
+    for (byte, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
+        let (Some(hi), Some(lo)) = (
+            pair.first().copied().and_then(hex_value),
+            pair.get(1).copied().and_then(hex_value),
+        ) else {
+            return false;
+        };
+        *byte = (hi << 4) | lo;
+    }
+    true
+}
+
+/// The meaningful lines of a key text: trimmed, without comments and
+/// blank lines.
+fn meaningful_lines(text: &str) -> impl Iterator<Item = &str> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
 }
 
 /// The one meaningful line of a key text, without comments and blank lines.
@@ -119,7 +164,7 @@ fn decode(
 impl StaticKeyPair {
     /// The private key in the text format (`lwsec-secret-v1:...`). Keep it secret.
     pub fn to_text(&self) -> Zeroizing<String> {
-        Zeroizing::new(encode(SECRET_PREFIX, &self.private_bytes()))
+        Zeroizing::new(encode(SECRET_PREFIX, self.private_bytes().as_slice()))
     }
 
     /// Loads a key pair from the text format.
@@ -185,6 +230,178 @@ pub fn load_pinned_keys_file(path: impl AsRef<Path>) -> io::Result<Vec<PublicKey
     load_pinned_keys(&text).map_err(|e| KeyFile::Pins.parse_error(path, e))
 }
 
+impl TicketKeys {
+    /// The keys in the text format: one `lwsec-ticket-keys-v1:` line per
+    /// secret, the current key first. **Secret**: whoever reads it can
+    /// impersonate the fleet to resuming clients (see [`TicketKeys`]).
+    pub fn to_text(&self) -> Zeroizing<String> {
+        let mut text = Zeroizing::new(String::with_capacity(self.text_len()));
+        for secret in self.secrets() {
+            text.push_str(&Zeroizing::new(encode(TICKET_KEYS_PREFIX, secret)));
+            text.push('\n');
+        }
+        text
+    }
+
+    /// Reads keys from the text format: 1 to 4 `lwsec-ticket-keys-v1:`
+    /// lines (the current secret, then up to
+    /// [`MAX_PREVIOUS_TICKET_KEYS`] previous ones, newest first), blank
+    /// lines and `#` comments ignored.
+    pub fn from_text(text: &str) -> Result<Self, Error> {
+        // Sized once: a growing vector would leave copies of secrets behind.
+        let mut secrets: Vec<Zeroizing<[u8; 32]>> =
+            Vec::with_capacity(MAX_PREVIOUS_TICKET_KEYS.saturating_add(1));
+        for line in meaningful_lines(text) {
+            if secrets.len() > MAX_PREVIOUS_TICKET_KEYS {
+                return Err(Error::InvalidKey(
+                    "more than 4 ticket keys (the current one and 3 previous)",
+                ));
+            }
+            if line.starts_with(SECRET_PREFIX) || line.starts_with(PUBLIC_PREFIX) {
+                return Err(Error::InvalidKey(
+                    "this is a static key, not ticket keys (`lwsec-ticket-keys-v1:`); \
+                     create ticket keys with `lwsec ticketkeys`",
+                ));
+            }
+            let digits = line
+                .strip_prefix(TICKET_KEYS_PREFIX)
+                .ok_or(Error::InvalidKey(
+                    "missing the prefix `lwsec-ticket-keys-v1:`",
+                ))?;
+            let mut secret = Zeroizing::new([0u8; 32]);
+            if digits.len() != 64 {
+                return Err(Error::InvalidKey(
+                    "a ticket key has exactly 64 hex digits after the prefix",
+                ));
+            }
+            if !decode_hex(digits.as_bytes(), secret.as_mut()) {
+                return Err(Error::InvalidKey(
+                    "a ticket key may only contain hex digits 0-9 and a-f after the prefix",
+                ));
+            }
+            if secrets.iter().any(|s| **s == *secret) {
+                return Err(Error::InvalidKey("the same ticket key is listed twice"));
+            }
+            secrets.push(secret);
+        }
+        let mut secrets = secrets.into_iter();
+        let current = secrets.next().ok_or(Error::InvalidKey(
+            "no key found (empty text or only comments)",
+        ))?;
+        let mut keys = Self::new(*current);
+        for previous in secrets {
+            keys = keys.with_previous(*previous).map_err(|_| {
+                Error::InvalidKey("more than 4 ticket keys (the current one and 3 previous)")
+            })?;
+        }
+        Ok(keys)
+    }
+
+    /// The length of [`to_text`](Self::to_text).
+    fn text_len(&self) -> usize {
+        self.ids()
+            .len()
+            .saturating_mul(TICKET_KEYS_PREFIX.len().saturating_add(65))
+    }
+
+    /// Reads a ticket-key file (see [`from_text`](Self::from_text)), as
+    /// written by [`save`](Self::save) or `lwsec ticketkeys`.
+    ///
+    /// Errors name the file and say what to do (see [`KeyFileError`]).
+    pub fn load(path: impl AsRef<Path>) -> io::Result<Self> {
+        let path = path.as_ref();
+        let text = read_key_file(path, KeyFile::TicketKeys)?;
+        Self::from_text(&text).map_err(|e| KeyFile::TicketKeys.parse_error(path, e))
+    }
+
+    /// Writes the keys to `path`, replacing any file there, readable by the
+    /// owner only (mode 0600) on Unix, atomically (a temporary file in the
+    /// same directory, synced, renamed over `path`): a server reloading the
+    /// file while it is rewritten reads the old keys or the new ones. A
+    /// comment line records the key ids.
+    pub fn save(&self, path: impl AsRef<Path>) -> io::Result<()> {
+        let text = self.file_text();
+        write_atomically(path.as_ref(), text.as_bytes(), true, Existing::Replace)
+    }
+
+    /// [`save`](Self::save) to a new file: fails with
+    /// [`io::ErrorKind::AlreadyExists`] when `path` exists, even when it
+    /// appears meanwhile, so a fleet's keys are never replaced by accident.
+    pub fn save_new(&self, path: impl AsRef<Path>) -> io::Result<()> {
+        let text = self.file_text();
+        write_atomically(path.as_ref(), text.as_bytes(), true, Existing::Refuse)
+    }
+
+    fn file_text(&self) -> Zeroizing<String> {
+        let ids = self
+            .ids()
+            .iter()
+            .map(|id| id.iter().map(|b| format!("{b:02x}")).collect::<String>())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let header = format!(
+            "# lwsec ticket keys: keep this file secret (whoever reads it can impersonate\n\
+             # the servers to resuming clients). Current key first, then up to {MAX_PREVIOUS_TICKET_KEYS} previous.\n\
+             # ids: {ids}\n"
+        );
+        // Sized once: a growing string would leave copies of secrets behind.
+        let mut text = Zeroizing::new(String::with_capacity(
+            header.len().saturating_add(self.text_len()),
+        ));
+        text.push_str(&header);
+        text.push_str(&self.to_text());
+        text
+    }
+}
+
+impl ResumptionTicket {
+    /// Reads a ticket saved by [`save`](Self::save) (one
+    /// `lwsec-resumption-ticket-v1:` line). The ticket is for one
+    /// connection: delete or overwrite the file once it is used.
+    ///
+    /// Errors name the file (see [`KeyFileError`]); a missing file is
+    /// [`io::ErrorKind::NotFound`] (no ticket yet: connect normally).
+    pub fn load(path: impl AsRef<Path>) -> io::Result<Self> {
+        let path = path.as_ref();
+        let text = read_key_file(path, KeyFile::Ticket)?;
+        Self::from_text(&text).map_err(|e| KeyFile::Ticket.parse_error(path, e))
+    }
+
+    /// Writes the ticket to `path`, replacing any file there, readable by
+    /// the owner only (mode 0600) on Unix, atomically (a temporary file
+    /// renamed over `path`). **Secret**: whoever reads it can resume the
+    /// session (as this device, for an IK ticket) until it expires.
+    pub fn save(&self, path: impl AsRef<Path>) -> io::Result<()> {
+        const HEADER: &str = "# lwsec resumption ticket: secret, for one connection\n";
+        let line = Zeroizing::new(encode(RESUMPTION_TICKET_PREFIX, &self.to_bytes()));
+        // Sized once: a growing string would leave copies of the secret behind.
+        let mut text = Zeroizing::new(String::with_capacity(
+            HEADER.len().saturating_add(line.len()).saturating_add(1),
+        ));
+        text.push_str(HEADER);
+        text.push_str(&line);
+        text.push('\n');
+        write_atomically(path.as_ref(), text.as_bytes(), true, Existing::Replace)
+    }
+
+    fn from_text(text: &str) -> Result<Self, Error> {
+        let line = key_line(text)?;
+        let digits = line
+            .strip_prefix(RESUMPTION_TICKET_PREFIX)
+            .ok_or(Error::InvalidKey(
+                "missing the prefix `lwsec-resumption-ticket-v1:`",
+            ))?;
+        let mut bytes = Zeroizing::new(vec![0u8; digits.len() / 2]);
+        if digits.len() % 2 != 0 || !decode_hex(digits.as_bytes(), &mut bytes) {
+            return Err(Error::InvalidKey(
+                "a ticket is an even number of hex digits 0-9 and a-f after the prefix",
+            ));
+        }
+        Self::from_bytes(&bytes)
+            .map_err(|_| Error::InvalidKey("not a ticket saved by this version of lwsec"))
+    }
+}
+
 /// Key files are a line or a few: anything larger is not one (and reading
 /// stops there, so a device or a huge file is refused quickly).
 const MAX_KEY_FILE_LEN: u64 = 64 * 1024;
@@ -195,6 +412,8 @@ enum KeyFile {
     Secret,
     Public,
     Pins,
+    TicketKeys,
+    Ticket,
 }
 
 impl KeyFile {
@@ -203,6 +422,8 @@ impl KeyFile {
             Self::Secret => "an lwsec secret key",
             Self::Public => "an lwsec public key",
             Self::Pins => "a list of pinned lwsec public keys",
+            Self::TicketKeys => "an lwsec ticket-key file",
+            Self::Ticket => "an lwsec resumption ticket",
         }
     }
 
@@ -213,6 +434,10 @@ impl KeyFile {
             Self::Public | Self::Pins => {
                 "copy the server's `.pub` file here, or print it with `lwsec pubkey SECRET.key`"
             }
+            Self::TicketKeys => {
+                "create one with `lwsec ticketkeys --out FILE` and give the same file to every server"
+            }
+            Self::Ticket => "a client writes it when a server sends a ticket",
         }
     }
 
@@ -669,6 +894,91 @@ mod tests {
         }
         let err = PublicKey::load(&secret).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn ticket_key_files_round_trip_with_mode_0600_and_errors_are_specific() {
+        let keys = TicketKeys::new([1; 32]).rotated([2; 32]).rotated([3; 32]);
+        let text = keys.to_text();
+        assert_eq!(text.lines().count(), 3);
+        assert!(text.starts_with(&format!("{TICKET_KEYS_PREFIX}{}", "03".repeat(32))));
+        assert_eq!(TicketKeys::from_text(&text).unwrap().ids(), keys.ids());
+        let bad = |t: &str| match TicketKeys::from_text(t) {
+            Err(Error::InvalidKey(m)) => m,
+            other => panic!("{other:?}"),
+        };
+        assert!(bad("# nothing\n").contains("no key"));
+        assert!(bad("lwsec-ticket-keys-v1:abcd").contains("64 hex"));
+        assert!(bad(&format!("{TICKET_KEYS_PREFIX}{}", "zz".repeat(32))).contains("hex digits"));
+        assert!(bad(&StaticKeyPair::from_private_bytes([1; 32]).to_text()).contains("static key"));
+        let line = format!("{TICKET_KEYS_PREFIX}{}\n", "01".repeat(32));
+        assert!(bad(&format!("{line}{line}")).contains("twice"));
+        let five: String = (1..=5u8)
+            .map(|i| format!("{TICKET_KEYS_PREFIX}{}\n", format!("{i:02x}").repeat(32)))
+            .collect();
+        assert!(bad(&five).contains("more than 4"));
+
+        let dir = temp_dir("ticket-keys");
+        let path = dir.join("fleet.ticketkeys");
+        keys.save_new(&path).unwrap();
+        assert_eq!(
+            keys.save_new(&path).unwrap_err().kind(),
+            io::ErrorKind::AlreadyExists
+        );
+        assert_eq!(TicketKeys::load(&path).unwrap().ids(), keys.ids());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let missing = dir.join("none.ticketkeys");
+        let err = TicketKeys::load(&missing).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        assert!(err.to_string().contains("none.ticketkeys"));
+        assert!(err.to_string().contains("lwsec ticketkeys"));
+        let key = dir.join("server.key");
+        StaticKeyPair::from_private_bytes([1; 32])
+            .save(&key)
+            .unwrap();
+        let err = TicketKeys::load(&key).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with(&format!("{}: not an lwsec ticket-key file", key.display())),
+            "{err}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_saved_resumption_ticket_loads_back() {
+        use crate::suite::Pattern;
+        use crate::time::Time;
+        let ticket = ResumptionTicket {
+            ticket: bytes::Bytes::from_static(&[9; 80]),
+            psk: Zeroizing::new([4; 32]),
+            expires: Time::from_millis(1234),
+            pattern: Pattern::Ik,
+        };
+        let dir = temp_dir("ticket-file");
+        let path = dir.join("client.ticket");
+        ticket.save(&path).unwrap();
+        assert_eq!(ResumptionTicket::load(&path).unwrap(), ticket);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        std::fs::write(&path, "lwsec-resumption-ticket-v1:abc\n").unwrap();
+        assert!(ResumptionTicket::load(&path).is_err());
+        std::fs::write(&path, "lwsec-resumption-ticket-v1:abcd\n").unwrap();
+        let err = ResumptionTicket::load(&path).unwrap_err();
+        assert!(
+            err.to_string().contains("not an lwsec resumption ticket"),
+            "{err}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

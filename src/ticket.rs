@@ -54,6 +54,8 @@ struct TicketKey(Arc<TicketKeyInner>);
 
 struct TicketKeyInner {
     id: [u8; TICKET_KEY_ID_LEN],
+    /// The secret, for key files (`keys::TicketKeys` text).
+    secret: Zeroizing<[u8; HASH_LEN]>,
     /// `k = HKDF-Expand-Label(ticket_secret, "ticket", "", 32)`.
     key: Zeroizing<[u8; HASH_LEN]>,
     /// `None` inside when the provider could not build the AEAD (tickets
@@ -80,7 +82,12 @@ impl TicketKey {
         if !derived {
             let _ = aead.set(None);
         }
-        Self(Arc::new(TicketKeyInner { id, key, aead }))
+        Self(Arc::new(TicketKeyInner {
+            id,
+            secret,
+            key,
+            aead,
+        }))
     }
 
     fn id(&self) -> [u8; TICKET_KEY_ID_LEN] {
@@ -176,6 +183,13 @@ impl TicketKeys {
             .chain(&self.previous)
             .map(TicketKey::id)
             .collect()
+    }
+
+    /// The secrets, current first (for the key file and key sources).
+    pub(crate) fn secrets(&self) -> impl Iterator<Item = &[u8; HASH_LEN]> {
+        std::iter::once(&self.current)
+            .chain(&self.previous)
+            .map(|k| &*k.0.secret)
     }
 
     fn find(&self, id: &[u8]) -> Option<&TicketKey> {

@@ -315,6 +315,18 @@ pub(crate) fn lwsec_acceptor(
     lwsec::tokio::Acceptor::new(lwsec_server_config(provider)).without_handshake_rate_limit()
 }
 
+/// [`lwsec_acceptor`] with resumption on: tickets sealed with a fixed
+/// ticket key (one server process), default lifetime.
+pub(crate) fn lwsec_resumption_acceptor(
+    provider: &'static lwsec::crypto::CryptoProvider,
+) -> lwsec::tokio::Acceptor {
+    let mut config = (*lwsec_server_config(provider)).clone();
+    config.enable_resumption(Arc::new(lwsec::TicketKeyring::new(lwsec::TicketKeys::new(
+        [0x33; 32],
+    ))));
+    lwsec::tokio::Acceptor::new(Arc::new(config)).without_handshake_rate_limit()
+}
+
 // ----- tokio-rustls on aws-lc-rs -----
 
 /// TLS 1.3, X25519, AES-256-GCM, aws-lc-rs.

@@ -3,7 +3,7 @@
 //! connection is reported on stderr.
 
 use std::io::{self, BufRead, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -12,7 +12,7 @@ use std::time::Instant;
 use clap::Args;
 use lwsec::DEFAULT_HANDSHAKE_TIMEOUT;
 use lwsec::tokio::Stream;
-use lwsec::{ClientConfig, Connection, Event, Time};
+use lwsec::{ClientConfig, Connection, Event, ResumptionTicket, Time};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::{Notify, mpsc};
@@ -49,6 +49,13 @@ pub(crate) struct ConnectArgs {
     /// Sent again as a normal message if the server does not accept it.
     #[arg(long, value_name = "TEXT")]
     early_data: Option<String>,
+    /// Resume with the ticket stored in FILE, if there is one (a server
+    /// that refuses it runs a full handshake on the same connection), and
+    /// store the ticket the server sends in FILE (secret: mode 0600,
+    /// replaced atomically). A ticket is used once: FILE is removed after
+    /// the handshake until a new ticket arrives.
+    #[arg(long, value_name = "FILE")]
+    ticket: Option<PathBuf>,
     /// Crypto provider (default aws-lc when built in).
     #[arg(long, value_enum)]
     provider: Option<ProviderArg>,
@@ -138,14 +145,59 @@ fn print_message(message: &[u8]) {
 }
 
 /// What the client is waiting for, to report events.
-struct Pending {
+struct Pending<'a> {
     ping_sent: Option<Instant>,
+    /// Where to store a resumption ticket (`--ticket`).
+    ticket_file: Option<&'a Path>,
+}
+
+/// The ticket stored in `path`, if any: a missing file means none yet; a
+/// file that cannot be read or is no ticket is reported and ignored (a
+/// full handshake follows, and a new ticket replaces it).
+fn stored_ticket(path: &Path) -> Option<ResumptionTicket> {
+    match ResumptionTicket::load(path) {
+        Ok(ticket) if ticket.is_expired(Time::now()) => {
+            eprintln!(
+                "lwsec connect: the ticket in {} has expired: full handshake",
+                path.display()
+            );
+            None
+        }
+        Ok(ticket) => Some(ticket),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => {
+            eprintln!("lwsec connect: ignoring the ticket: {e}");
+            None
+        }
+    }
+}
+
+/// Stores a ticket the server sent, atomically (mode 0600).
+fn store_ticket(ticket: &ResumptionTicket, path: &Path) {
+    match ticket.save(path) {
+        Ok(()) => eprintln!(
+            "lwsec connect: stored a resumption ticket in {} (valid {} s)",
+            path.display(),
+            ticket
+                .expires()
+                .as_millis()
+                .saturating_sub(Time::now().as_millis())
+                / 1000
+        ),
+        Err(e) => eprintln!("lwsec connect: cannot store the resumption ticket: {e}"),
+    }
 }
 
 /// Reports the connection's events on stderr.
-fn report_events(stream: &mut Stream<Watched>, addr: &str, pending: &mut Pending) {
+fn report_events(stream: &mut Stream<Watched>, addr: &str, pending: &mut Pending<'_>) {
     while let Some(event) = stream.poll_event() {
         match event {
+            Event::ResumptionTicket(ticket) => match pending.ticket_file {
+                Some(path) => store_ticket(&ticket, path),
+                None => eprintln!(
+                    "lwsec connect: the server sent a resumption ticket (use --ticket FILE to keep it)"
+                ),
+            },
             Event::Pong(_) => {
                 if let Some(sent) = pending.ping_sent.take() {
                     let ms = sent.elapsed().as_secs_f64() * 1000.0;
@@ -196,21 +248,46 @@ async fn connect(args: ConnectArgs) -> Result<(), CliError> {
         io: tcp,
         notify: notify.clone(),
     };
-    let conn = match &args.early_data {
-        Some(text) => {
-            Connection::client_with_replayable_early_data(config, Time::now(), text.as_bytes())
+    let ticket = args.ticket.as_deref().and_then(stored_ticket);
+    let offered = ticket.is_some();
+    let early = args.early_data.as_deref().map(str::as_bytes);
+    let conn = match (ticket, early) {
+        (Some(t), Some(e)) => {
+            Connection::resume_with_replayable_early_data(config, t, Time::now(), e)
         }
-        None => Connection::client(config, Time::now()),
+        (Some(t), None) => Connection::resume(config, t, Time::now()),
+        (None, Some(e)) => Connection::client_with_replayable_early_data(config, Time::now(), e),
+        (None, None) => Connection::client(config, Time::now()),
     }
     .map_err(|e| CliError::usage(format!("cannot start the connection: {e}")))?;
     let mut stream = lwsec::tokio::handshake(conn, io, DEFAULT_HANDSHAKE_TIMEOUT)
         .await
         .map_err(|e| handshake_error(addr, &args, &e))?;
+    if let Some(path) = &args.ticket {
+        // Spent: a ticket is for one connection.
+        if let Err(e) = std::fs::remove_file(path) {
+            if e.kind() != io::ErrorKind::NotFound {
+                eprintln!(
+                    "lwsec connect: cannot remove the used ticket {}: {e}",
+                    path.display()
+                );
+            }
+        }
+    }
 
     let conn = stream.conn();
     let pattern = conn.pattern().map_or("?".to_owned(), |p| p.to_string());
     let suite = conn.suite().map_or("?".to_owned(), |s| s.to_string());
-    eprintln!("lwsec connect: connected to {addr}: {pattern} {suite}, {whom}, server key {first}");
+    if conn.is_resumed() {
+        eprintln!("lwsec connect: connected to {addr}: resumed ({pattern}) {suite}, {whom}");
+    } else {
+        eprintln!(
+            "lwsec connect: connected to {addr}: {pattern} {suite}, {whom}, server key {first}"
+        );
+        if offered {
+            eprintln!("lwsec connect: the server refused the ticket: full handshake");
+        }
+    }
     if let Some(keys) = stream.take_announced_server_keys() {
         lwsec::keys::save_pinned_keys(&args.server_key, &keys).map_err(|e| {
             CliError::file(format!(
@@ -238,7 +315,10 @@ async fn connect(args: ConnectArgs) -> Result<(), CliError> {
         }
         (None, _) => {}
     }
-    let mut pending = Pending { ping_sent: None };
+    let mut pending = Pending {
+        ping_sent: None,
+        ticket_file: args.ticket.as_deref(),
+    };
     if args.key_update {
         stream
             .conn_mut()

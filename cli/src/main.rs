@@ -1,4 +1,5 @@
-//! `lwsec`, the lwsec operator tool: key files (`keygen`, `pubkey`), a
+//! `lwsec`, the lwsec operator tool: key files (`keygen`, `pubkey`,
+//! `ticketkeys` for the resumption ticket keys a fleet shares), a
 //! server (`serve`: echo or relay, policies, graceful shutdown), a client
 //! (`connect`) and a cipher-suite benchmark for this machine (`bench`).
 //!
@@ -10,6 +11,7 @@ mod common;
 mod connect;
 mod keygen;
 mod serve;
+mod ticketkeys;
 
 use std::process::ExitCode;
 
@@ -44,6 +46,8 @@ enum Command {
     Keygen(keygen::KeygenArgs),
     /// Print the public key of a secret key file.
     Pubkey(keygen::PubkeyArgs),
+    /// Write or rotate a file of resumption ticket keys shared by a fleet of servers.
+    Ticketkeys(ticketkeys::TicketKeysArgs),
     /// Run a server: echo every message back, or relay it to all other clients.
     Serve(serve::ServeArgs),
     /// Connect to a server: stdin lines become messages, messages go to stdout.
@@ -57,6 +61,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Keygen(args) => keygen::keygen(args),
         Command::Pubkey(args) => keygen::pubkey(args),
+        Command::Ticketkeys(args) => ticketkeys::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Connect(args) => connect::run(args),
         Command::Bench(args) => bench::run(args),

@@ -1,5 +1,6 @@
 //! `lwsec serve`: an echo or relay server on the tokio `Acceptor`, with
-//! the server policies on flags and a graceful shutdown on SIGTERM/Ctrl-C.
+//! the server policies on flags, session resumption with a ticket-key file
+//! (reloaded on SIGHUP), and a graceful shutdown on SIGTERM/Ctrl-C.
 
 use std::collections::HashSet;
 use std::io;
@@ -13,7 +14,10 @@ use bytes::Bytes;
 use clap::{Args, ValueEnum};
 use lwsec::early_data::{DEFAULT_EARLY_DATA_WINDOW, StrikeRegister};
 use lwsec::tokio::{Acceptor, DEFAULT_COOKIE_THRESHOLD, Stream};
-use lwsec::{ClientHello, Identity, Pattern, PublicKey, Rejection, ServerConfig, Time};
+use lwsec::{
+    ClientHello, Identity, Pattern, PublicKey, Rejection, ServerConfig, TicketKeyring, TicketKeys,
+    Time,
+};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
@@ -23,6 +27,7 @@ use crate::common::{
     CliError, PatternArg, ProviderArg, SuiteArg, list, load_key_pair, load_pinned_keys,
     parse_seconds, provider, short_id,
 };
+use crate::ticketkeys::id_hex;
 
 #[derive(Args)]
 pub(crate) struct ServeArgs {
@@ -59,6 +64,14 @@ pub(crate) struct ServeArgs {
     /// 10 seconds (it cannot know what a previous run saw).
     #[arg(long)]
     early_data: bool,
+    /// Enable session resumption with the ticket keys in FILE (from
+    /// `lwsec ticketkeys --out FILE`): clients get a ticket after each
+    /// handshake and resume with it (`lwsec connect --ticket`). Servers
+    /// sharing the file accept each other's tickets. SIGHUP reloads the
+    /// file (after `lwsec ticketkeys --rotate FILE`); an unreadable file
+    /// keeps the keys in use.
+    #[arg(long, value_name = "FILE")]
+    ticket_keys: Option<PathBuf>,
     /// Demand a Retry cookie while more than N handshakes are in progress
     /// (0: always).
     #[arg(long, value_name = "N", default_value_t = DEFAULT_COOKIE_THRESHOLD)]
@@ -104,6 +117,8 @@ pub(crate) fn run(args: ServeArgs) -> Result<(), CliError> {
 struct Policies {
     allowed: Option<HashSet<PublicKey>>,
     early_data: bool,
+    /// The ticket-key file and the keyring it fills (reloaded on SIGHUP).
+    ticket_keys: Option<(PathBuf, Arc<TicketKeyring>)>,
 }
 
 fn configure(args: &ServeArgs) -> Result<(ServerConfig, Policies), CliError> {
@@ -145,11 +160,21 @@ fn configure(args: &ServeArgs) -> Result<(ServerConfig, Policies), CliError> {
         Some(path) => Some(load_pinned_keys(path)?.into_iter().collect()),
         None => None,
     };
+    let ticket_keys = match &args.ticket_keys {
+        Some(path) => {
+            let keys = TicketKeys::load(path).map_err(|e| CliError::file(e.to_string()))?;
+            let ring = Arc::new(TicketKeyring::new(keys));
+            config.enable_resumption(ring.clone());
+            Some((path.clone(), ring))
+        }
+        None => None,
+    };
     Ok((
         config,
         Policies {
             allowed,
             early_data: args.early_data,
+            ticket_keys,
         },
     ))
 }
@@ -200,8 +225,43 @@ fn shutdown_signal() -> Result<impl Future<Output = &'static str>, CliError> {
     }
 }
 
+/// Reloads the ticket-key file into the keyring on every SIGHUP (Unix;
+/// registered before the server starts listening). A file that cannot be
+/// read keeps the keys in use.
+fn reload_on_sighup(path: PathBuf, ring: Arc<TicketKeyring>) -> Result<(), CliError> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut hup = signal(SignalKind::hangup())
+            .map_err(|e| CliError::runtime(format!("cannot handle SIGHUP: {e}")))?;
+        tokio::spawn(async move {
+            while hup.recv().await.is_some() {
+                match TicketKeys::load(&path) {
+                    Ok(keys) => {
+                        let ids: Vec<String> = keys.ids().into_iter().map(id_hex).collect();
+                        ring.replace(keys);
+                        eprintln!(
+                            "lwsec serve: SIGHUP: ticket keys reloaded from {} (current {}, {} key(s))",
+                            path.display(),
+                            ids.first().map_or("?", String::as_str),
+                            ids.len()
+                        );
+                    }
+                    Err(e) => eprintln!("lwsec serve: SIGHUP: keeping the ticket keys in use: {e}"),
+                }
+            }
+        });
+    }
+    #[cfg(not(unix))]
+    let _ = (path, ring);
+    Ok(())
+}
+
 async fn serve(args: ServeArgs, config: ServerConfig, policies: Policies) -> Result<(), CliError> {
     let signal = shutdown_signal()?;
+    if let Some((path, ring)) = &policies.ticket_keys {
+        reload_on_sighup(path.clone(), ring.clone())?;
+    }
     let listener = TcpListener::bind(&args.listen)
         .await
         .map_err(|e| listen_error(&args.listen, &e))?;
@@ -226,6 +286,13 @@ async fn serve(args: ServeArgs, config: ServerConfig, policies: Policies) -> Res
     }
     if let Some(allowed) = &policies.allowed {
         eprintln!("lwsec serve: {} device key(s) allowed", allowed.len());
+    }
+    if let Some((path, ring)) = &policies.ticket_keys {
+        eprintln!(
+            "lwsec serve: resumption on: ticket keys from {} (current {}); SIGHUP reloads them",
+            path.display(),
+            id_hex(ring.keys().current_id())
+        );
     }
     let config = Arc::new(config);
     let allowed = Arc::new(policies.allowed);
@@ -342,7 +409,8 @@ async fn connection(shared: Arc<Shared>, tcp: TcpStream, peer: SocketAddr, id: u
         conn.pattern().map_or("?".to_owned(), |p| p.to_string()),
         conn.suite().map_or("?".to_owned(), |s| s.to_string()),
     );
-    eprintln!("{tag} accepted: {pattern} {suite}, {who}");
+    let resumed = if conn.is_resumed() { ", resumed" } else { "" };
+    eprintln!("{tag} accepted: {pattern} {suite}, {who}{resumed}");
     let mut count = 0u64;
     if let Some(early) = stream.take_early_data() {
         eprintln!("{tag} early data: {} bytes (replayable)", early.len());

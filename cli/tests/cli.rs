@@ -1,7 +1,9 @@
 //! The `lwsec` binary, run as the README's walk-through runs it: keygen
 //! (refusal to overwrite, `--force`, mode 0600), pubkey, serve + connect
 //! (echo, relay, IK with an allow list, key rotation, graceful shutdown by
-//! SIGTERM), bench with `--json`, and the exit codes.
+//! SIGTERM), ticketkeys + serve --ticket-keys + connect --ticket
+//! (resumption across two servers, SIGHUP reload, fallback), bench with
+//! `--json`, and the exit codes.
 #![cfg(unix)]
 
 use std::io::{BufRead, BufReader, Write};
@@ -131,6 +133,18 @@ impl Server {
 
     fn wait_log(&mut self, needle: &str) -> String {
         wait_for(&self.log, needle, &mut self.seen)
+    }
+
+    /// Sends `sig` (`-HUP`...) to the server.
+    fn signal(&self, sig: &str) {
+        let pid = self.child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args([sig, &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
     }
 
     /// SIGTERM, then the exit code and the whole log.
@@ -511,5 +525,150 @@ fn bench_prints_json_and_a_table() {
         run(&dir, &["bench", "--seconds", "0"]).status.code(),
         Some(2)
     );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// One `lwsec connect` run that sends `line` and reads its echo.
+fn connect_once(dir: &Path, addr: &str, extra: &[&str], line: &str) -> Output {
+    let out = lwsec()
+        .current_dir(dir)
+        .args(["connect", addr, "--server-key", "server.pub"])
+        .args(extra)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            c.stdin
+                .take()
+                .unwrap()
+                .write_all(format!("{line}\n").as_bytes())?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{line}\n"));
+    out
+}
+
+#[test]
+fn ticketkeys_shared_by_two_servers_resume_a_stored_ticket_reload_on_sighup_and_fall_back() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = scratch("tickets");
+    keygen(&dir, "server");
+    keygen(&dir, "device");
+    let out = run(&dir, &["ticketkeys", "--out", "fleet.keys"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let first_id = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert_eq!(first_id.len(), 8, "{first_id}");
+    let mode = std::fs::metadata(dir.join("fleet.keys"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let out = run(&dir, &["ticketkeys", "--out", "fleet.keys"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stderr(&out).contains("already exists"), "{}", stderr(&out));
+    let out = run(&dir, &["ticketkeys"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let out = run(
+        &dir,
+        &[
+            "serve",
+            "--key",
+            "server.key",
+            "--ticket-keys",
+            "server.pub",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("server.pub: not an lwsec ticket-key file"),
+        "{}",
+        stderr(&out)
+    );
+
+    let fleet = ["--key", "server.key", "--ticket-keys", "fleet.keys"];
+    let mut a = Server::start(&dir, &fleet);
+    let mut b = Server::start(&dir, &fleet);
+    a.wait_log(&format!(
+        "resumption on: ticket keys from fleet.keys (current {first_id})"
+    ));
+    let client = ["--device-key", "device.key", "--ticket", "client.ticket"];
+
+    // No ticket yet: a full handshake on A, and the ticket A sends is stored.
+    let out = connect_once(&dir, &a.addr(), &client, "one");
+    let err = stderr(&out);
+    assert!(
+        err.contains("connected to") && !err.contains("resumed"),
+        "{err}"
+    );
+    assert!(
+        err.contains("stored a resumption ticket in client.ticket"),
+        "{err}"
+    );
+    let ticket = dir.join("client.ticket");
+    let mode = std::fs::metadata(&ticket).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    assert!(
+        std::fs::read_to_string(&ticket)
+            .unwrap()
+            .contains("lwsec-resumption-ticket-v1:")
+    );
+
+    // Resumed on B with A's ticket; B's ticket replaces it.
+    let before = std::fs::read(&ticket).unwrap();
+    let out = connect_once(&dir, &b.addr(), &client, "two");
+    let err = stderr(&out);
+    assert!(err.contains("resumed (IK)"), "{err}");
+    assert!(err.contains("stored a resumption ticket"), "{err}");
+    assert_ne!(std::fs::read(&ticket).unwrap(), before, "a new ticket");
+    b.wait_log("resumed");
+
+    // Rotation: the file is rotated, A reloads it on SIGHUP and still
+    // accepts B's ticket (sealed with what is now the previous key).
+    let out = run(&dir, &["ticketkeys", "--rotate", "fleet.keys"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let new_id = String::from_utf8(out.stdout.clone())
+        .unwrap()
+        .trim()
+        .to_owned();
+    assert_ne!(new_id, first_id);
+    assert!(
+        stderr(&out).contains(&format!("previous {first_id}")),
+        "{}",
+        stderr(&out)
+    );
+    a.signal("-HUP");
+    a.wait_log(&format!(
+        "ticket keys reloaded from fleet.keys (current {new_id}, 2 key(s))"
+    ));
+    let out = connect_once(&dir, &a.addr(), &client, "three");
+    assert!(stderr(&out).contains("resumed (IK)"), "{}", stderr(&out));
+
+    // A server with other ticket keys refuses the ticket: full handshake on
+    // the same connection, and its own ticket is stored.
+    assert!(
+        run(&dir, &["ticketkeys", "--out", "other.keys"])
+            .status
+            .success()
+    );
+    let mut c = Server::start(
+        &dir,
+        &["--key", "server.key", "--ticket-keys", "other.keys"],
+    );
+    let out = connect_once(&dir, &c.addr(), &client, "four");
+    let err = stderr(&out);
+    assert!(
+        err.contains("the server refused the ticket: full handshake"),
+        "{err}"
+    );
+    assert!(err.contains("stored a resumption ticket"), "{err}");
+    c.wait_log("accepted: IK");
+
+    for server in [a, b, c] {
+        let (code, log) = server.terminate();
+        assert_eq!(code, 0, "{log}");
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -59,6 +59,14 @@ pub struct AcceptorMetrics {
     /// Handshakes completed: the client confirmed the keys and the
     /// application got a stream.
     pub handshakes_completed: u64,
+    /// Of `handshakes_completed`: handshakes resumed with a ticket
+    /// (`spec/PROTOCOL.md` section 4.11; one DH, no static-key work); the
+    /// others ran a full handshake, including those whose ticket was
+    /// refused (the client then falls back on the same connection). The
+    /// resumption rate is `handshakes_resumed / handshakes_completed`; a
+    /// fleet whose rate drops after a deployment is probably not sharing
+    /// its ticket keys.
+    pub handshakes_resumed: u64,
     /// Handshakes begun that did not complete, for any reason: an alert
     /// sent or received (see [`failed_by_alert`](Self::failed_by_alert)),
     /// a rejected client, a timeout, a transport error, or a handshake
@@ -146,6 +154,7 @@ impl fmt::Debug for AcceptorMetrics {
         f.debug_struct("AcceptorMetrics")
             .field("handshakes_started", &self.handshakes_started)
             .field("handshakes_completed", &self.handshakes_completed)
+            .field("handshakes_resumed", &self.handshakes_resumed)
             .field("handshakes_failed", &self.handshakes_failed)
             .field("failed_by_alert", &ByAlert(self))
             .field("handshakes_timed_out", &self.handshakes_timed_out)
@@ -171,6 +180,7 @@ impl fmt::Debug for AcceptorMetrics {
 pub(crate) struct Counters {
     started: AtomicU64,
     completed: AtomicU64,
+    resumed: AtomicU64,
     failed: AtomicU64,
     timed_out: AtomicU64,
     rejected: AtomicU64,
@@ -215,8 +225,12 @@ impl Counters {
         bump(&self.started);
     }
 
-    pub(crate) fn handshake_completed(&self) {
+    /// A handshake completed; `resumed`: with a ticket.
+    pub(crate) fn handshake_completed(&self, resumed: bool) {
         bump(&self.completed);
+        if resumed {
+            bump(&self.resumed);
+        }
     }
 
     /// A handshake begun (`handshake_started`) that failed with `err`
@@ -289,6 +303,7 @@ impl Counters {
         AcceptorMetrics {
             handshakes_started: load(&self.started),
             handshakes_completed: load(&self.completed),
+            handshakes_resumed: load(&self.resumed),
             handshakes_failed: load(&self.failed),
             handshakes_timed_out: load(&self.timed_out),
             clients_rejected: load(&self.rejected),
@@ -326,11 +341,11 @@ impl<'a> Handshake<'a> {
         }
     }
 
-    /// Records how the handshake ended.
-    pub(crate) fn resolve<T>(mut self, result: &io::Result<T>) {
+    /// Records how the handshake ended (`resumed`: with a ticket).
+    pub(crate) fn resolve<T>(mut self, result: &io::Result<T>, resumed: bool) {
         self.resolved = true;
         match result {
-            Ok(_) => self.counters.handshake_completed(),
+            Ok(_) => self.counters.handshake_completed(resumed),
             Err(e) => self.counters.handshake_failed(Some(e)),
         }
     }
@@ -441,6 +456,7 @@ pub(crate) mod trace {
             suite,
             key_id,
             client_key_id,
+            resumed = conn.is_resumed(),
             duration_ms = duration_ms(duration),
             "lwsec handshake completed"
         );
@@ -508,6 +524,12 @@ pub(crate) mod trace {
             ),
             Event::EarlyDataAccepted => debug!(parent: span, "lwsec early data accepted"),
             Event::EarlyDataRejected => debug!(parent: span, "lwsec early data rejected"),
+            // The ticket itself is a secret: only its lifetime is reported.
+            Event::ResumptionTicket(ticket) => debug!(
+                parent: span,
+                expires_ms = ticket.expires().as_millis(),
+                "lwsec resumption ticket received"
+            ),
             _ => {}
         }
     }

@@ -247,7 +247,8 @@ impl Acceptor {
     }
 
     /// A snapshot of this acceptor's counters (shared with its clones):
-    /// handshakes started, completed and failed (by alert), clients
+    /// handshakes started, completed (and how many of those were resumed
+    /// with a ticket) and failed (by alert), clients
     /// rejected, decisions timed out, cookies demanded, early data accepted
     /// and rejected, bytes in and out, and the gauges above.
     ///

@@ -2,7 +2,9 @@
 //! `AsyncRead + AsyncWrite` transport (feature `tokio`).
 //!
 //! [`connect`] (or a [`Connector`], which pairs with the [`Acceptor`]) runs
-//! the client handshake (with a timeout) and returns a
+//! the client handshake (with a timeout), [`resume`] (or
+//! [`Connector::resume`]) a resumed one with a ticket from an earlier
+//! connection ([`Stream::take_resumption_ticket`]), and returns a
 //! [`Stream`]: `AsyncRead`/`AsyncWrite` over message payloads, plus
 //! `send_message`/`recv_message`, [`Stream::into_split`] for two tasks, and
 //! [`Stream::into_messages`] for a `futures` `Stream + Sink` of whole
@@ -20,6 +22,17 @@
 //! also demands stateless Retry cookies while too many handshakes are in
 //! progress. The adapter only moves bytes, keeps time and runs policies;
 //! the protocol is in the core.
+//!
+//! Resumption (`spec/PROTOCOL.md` section 4.11): a server with
+//! [`ServerConfig::enable_resumption`] gives each confirmed client a
+//! ticket, which the client takes from its stream
+//! ([`Stream::take_resumption_ticket`]) and spends on its next connection
+//! ([`resume`], [`Connector::resume`]). The authorizer sees a resumed
+//! client's original identity ([`ClientHello::resumption`](crate::ClientHello::resumption)),
+//! and [`AcceptorMetrics::handshakes_resumed`] counts resumed handshakes.
+//! Servers of a fleet accept each other's tickets when they share ticket
+//! keys: from a file ([`TicketKeys::load`](crate::TicketKeys::load)) or
+//! from Redis (`RedisTicketKeys`, feature `redis`).
 //!
 //! # Why `flush` and `shutdown` matter
 //!
@@ -62,6 +75,8 @@ mod messages;
 mod policy;
 #[cfg(feature = "redis")]
 mod redis_guard;
+#[cfg(feature = "redis")]
+mod redis_ticket_keys;
 mod stream;
 mod unconfirmed;
 
@@ -72,7 +87,10 @@ use std::time::Duration;
 
 use ::tokio::io::{AsyncRead, AsyncWrite};
 
-use crate::{Acceptance, ClientConfig, Connection, Error, ServerConfig, ServerOptions, Time};
+use crate::{
+    Acceptance, ClientConfig, Connection, Error, ResumptionTicket, ServerConfig, ServerOptions,
+    Time,
+};
 
 pub use crate::adapter::observe::AcceptorMetrics;
 pub use acceptor::{
@@ -85,6 +103,11 @@ pub use messages::MessageStream;
 pub use policy::{Authorizer, PolicyFuture, ReplayGuard};
 #[cfg(feature = "redis")]
 pub use redis_guard::RedisReplayGuard;
+#[cfg(feature = "redis")]
+pub use redis_ticket_keys::{
+    DEFAULT_TICKET_KEY_REFRESH, DEFAULT_TICKET_KEY_REFRESH_DEADLINE, DEFAULT_TICKET_KEY_ROTATION,
+    RedisTicketKeys, TicketKeysStatus,
+};
 pub use stream::Stream;
 pub use unconfirmed::Unconfirmed;
 
@@ -101,6 +124,21 @@ where
     IO: AsyncRead + AsyncWrite + Unpin,
 {
     Connector::new(config).connect(io)
+}
+
+/// Resumes a session as a client over `io` with `ticket` (falling back to
+/// a full handshake on the same `io` if the server refuses it), giving up
+/// after [`DEFAULT_HANDSHAKE_TIMEOUT`]. Short for
+/// `Connector::new(config).resume(ticket, io)`; see [`Connector::resume`].
+pub fn resume<IO>(
+    config: Arc<ClientConfig>,
+    ticket: ResumptionTicket,
+    io: IO,
+) -> impl Future<Output = io::Result<Stream<IO>>> + use<IO>
+where
+    IO: AsyncRead + AsyncWrite + Unpin,
+{
+    Connector::new(config).resume(ticket, io)
 }
 
 /// Accepts a client over `io` with no policies: every client is let in

@@ -14,7 +14,7 @@ use bytes::Bytes;
 use super::MessageStream;
 use super::limits::Charge;
 use crate::adapter::{EventNotes, READ_BUF_LEN, send_prefix};
-use crate::{Connection, Error, Event, PublicKey, Time};
+use crate::{Connection, Error, Event, PublicKey, ResumptionTicket, Time};
 
 /// Queued output above this makes writers wait for the transport first, so a
 /// peer that does not read cannot make us buffer without bound.
@@ -239,14 +239,34 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream<IO> {
         self.notes_mut()?.announced_keys.take()
     }
 
+    /// Client: the resumption ticket the server sent on this connection,
+    /// once (see [`Event::ResumptionTicket`]); pass it to
+    /// [`Connector::resume`](super::Connector::resume) for the next
+    /// connection to the same server or fleet, and store it as a secret
+    /// ([`ResumptionTicket::save`]) if that connection may come after a
+    /// restart. A server sends at most one ticket per connection.
+    ///
+    /// **When it arrives.** The server sends the ticket once the client's
+    /// key confirmation has reached it, so the ticket comes in about one
+    /// round trip after the handshake, and this stream sees it only when
+    /// it reads from the transport: with the first reply read
+    /// ([`recv_message`](Self::recv_message), `read`, the
+    /// [`MessageStream`]), typically. Right after `connect` returns it is
+    /// still `None`. `None` also when the server gave no ticket (resumption
+    /// not enabled on it). Taking the ticket here also removes its event
+    /// from [`poll_event`](Self::poll_event), and the other way round.
+    pub fn take_resumption_ticket(&mut self) -> Option<ResumptionTicket> {
+        self.notes_mut()?.take_resumption_ticket()
+    }
+
     /// The next event of the connection the application has not seen
-    /// (handshake complete, key updated, pong, peer closed...), oldest
-    /// first; the 32 most recent are kept. The handshake's own events
-    /// (`ClientHello`, `HandshakeComplete`) are not repeated here: the
-    /// acceptor answered the first, and the stream exists because of the
-    /// second.
+    /// (handshake complete, key updated, pong, peer closed, resumption
+    /// ticket...), oldest first; the 32 most recent are kept. The
+    /// handshake's own events (`ClientHello`, `HandshakeComplete`) are not
+    /// repeated here: the acceptor answered the first, and the stream
+    /// exists because of the second.
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.notes_mut()?.events.pop_front()
+        self.notes_mut()?.pop_event()
     }
 
     /// The underlying transport.

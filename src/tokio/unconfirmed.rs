@@ -48,10 +48,10 @@ impl PendingGuard {
         &self.limits.counters
     }
 
-    /// The handshake completed.
-    pub(super) fn completed(mut self) {
+    /// The handshake completed (`resumed`: with a ticket).
+    pub(super) fn completed(mut self, resumed: bool) {
         self.resolved = true;
-        self.limits.counters.handshake_completed();
+        self.limits.counters.handshake_completed(resumed);
     }
 
     /// The handshake failed with `err`.
@@ -152,7 +152,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Unconfirmed<IO> {
                     Some(self.hello.server_key_id()),
                     elapsed,
                 );
-                self.pending.completed();
+                self.pending.completed(self.stream.conn().is_resumed());
                 Ok(self.stream)
             }
             Err(e) => {
