@@ -1037,11 +1037,13 @@ pub fn scenarios() -> Vec<S> {
         "after a ResumeRefused, the next connection runs a full handshake (the ticket was dropped)",
         true,
     );
-    v.push(S::new(
-        "client.resume.retry_then_refused",
-        &["4.11", "4.5", "10.1"],
-        "a Retry to the resumption ClientHello (resent: same ticket, fresh key, echo), then ResumeRefused: a full ClientHello echoing the same Retry",
-        |t| {
+    fn retry_then_refused(
+        v: &mut Vec<S>,
+        id: &'static str,
+        title: &'static str,
+        retry_again: bool,
+    ) {
+        v.push(S::new(id, &["4.11", "4.5", "10.1"], title, move |t| {
             verdict(|| {
                 let ticket = t.first_connection()?;
                 let mut flow = t.resumed_start(&ticket)?;
@@ -1055,11 +1057,16 @@ pub fn scenarios() -> Vec<S> {
                     (h.ticket == first.header.ticket, "the same ticket"),
                     (h.retry == body, "the Retry body echoed verbatim"),
                     (h.flags & 1 == 0, "no early data"),
-                    (again.msg1[..32] != first.msg1[..32], "a fresh ephemeral key"),
+                    (
+                        again.msg1[..32] != first.msg1[..32],
+                        "a fresh ephemeral key",
+                    ),
                 ];
                 if let Some((_, what)) = checks.iter().find(|(ok, _)| !ok) {
                     return Ok(Verdict::fail(
-                        format!("a resumption ClientHello answering the Retry with {what} (4.11, 4.5)"),
+                        format!(
+                            "a resumption ClientHello answering the Retry with {what} (4.11, 4.5)"
+                        ),
                         "not so",
                     ));
                 }
@@ -1067,6 +1074,17 @@ pub fn scenarios() -> Vec<S> {
                     .send(&wire::frame(wire::FRAME_RESUME_REFUSED, &[]));
                 let full = read_hello(&mut flow.wire, &t.server_public)?;
                 full_after_refused(&full, &again, &body)?;
+                if retry_again {
+                    // The one-Retry limit counts the Retry answered before.
+                    let body = wire::retry_body(full.header.suite, b"second-cookie");
+                    flow.wire.send(&wire::frame(wire::FRAME_RETRY, &body));
+                    let seen = Seen::from(flow.wire.read_frame());
+                    return Ok(judge(
+                        Clear(alert::UNEXPECTED_MESSAGE),
+                        seen,
+                        &mut flow.wire,
+                    ));
+                }
                 let flow = Flow {
                     wire: flow.wire,
                     hello: full,
@@ -1079,8 +1097,20 @@ pub fn scenarios() -> Vec<S> {
                 s.message(&m);
                 Ok(graceful_end(&mut s))
             })
-        },
-    ));
+        }));
+    }
+    retry_then_refused(
+        &mut v,
+        "client.resume.retry_then_refused",
+        "a Retry to the resumption ClientHello (resent: same ticket, fresh key, echo), then ResumeRefused: a full ClientHello echoing the same Retry",
+        false,
+    );
+    retry_then_refused(
+        &mut v,
+        "client.resume.retry_refused_retry",
+        "Retry, ResumeRefused, then a second Retry to the full ClientHello: unexpected_message (the one-Retry limit counts the first)",
+        true,
+    );
     fn resumed_frame(
         v: &mut Vec<S>,
         id: &'static str,

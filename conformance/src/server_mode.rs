@@ -601,6 +601,28 @@ pub fn scenarios() -> Vec<S> {
         },
     ));
     v.push(S::new(
+        "server.frame.resume_refused_to_server",
+        &["10.2", "3", "4.11"],
+        "ExpectClientHello + ResumeRefused frame (server to client only): unexpected_message",
+        |t| {
+            t.send_expect(
+                &wire::frame(wire::FRAME_RESUME_REFUSED, &[]),
+                Clear(alert::UNEXPECTED_MESSAGE),
+            )
+        },
+    ));
+    v.push(S::new(
+        "server.frame.resume_refused_overflow",
+        &["3", "4.11", "11"],
+        "ResumeRefused header of length 1 (its maximum is 0): record_overflow on the header alone",
+        |t| {
+            t.send_expect(
+                &wire::frame_header(wire::FRAME_RESUME_REFUSED, 1),
+                Clear(alert::RECORD_OVERFLOW),
+            )
+        },
+    ));
+    v.push(S::new(
         "server.frame.record_first",
         &["10.2"],
         "ExpectClientHello + Record frame: unexpected_message",
@@ -1714,7 +1736,7 @@ pub fn scenarios() -> Vec<S> {
                 // Nothing asks the server to send before the confirm: a
                 // ticket then would be one for an unconfirmed client.
                 let deadline = s.wire.deadline;
-                s.wire.deadline = Instant::now() + Duration::from_millis(200);
+                s.wire.deadline = Instant::now() + Duration::from_millis(100);
                 let early = s.observe();
                 s.wire.deadline = deadline;
                 if !s.tickets.is_empty() {

@@ -668,6 +668,42 @@ pub fn split_inner(inner: &[u8]) -> Option<(u8, &[u8])> {
 mod tests {
     use super::*;
 
+    /// The resumption header (section 4.11): the ticket ends the header,
+    /// with the length checks of section 4.3 step 1.
+    #[test]
+    fn resumption_header_round_trips_and_checks_ticket_len() {
+        let mut h = Header::new(RESUME, AES, &[AES, CHACHA], &[7; 32]);
+        h.ticket = Some(vec![0x42; 100]);
+        let bytes = [h.encode(), vec![0; 48]].concat();
+        let (parsed, len) = Header::parse(&bytes).unwrap();
+        assert_eq!(len, bytes.len() - 48);
+        assert_eq!(parsed.ticket, h.ticket);
+        for bad in [0, MAX_TICKET + 1] {
+            h.ticket = Some(vec![0x42; bad]);
+            let bytes = [h.encode(), vec![0; 48]].concat();
+            assert_eq!(Header::parse(&bytes).unwrap_err().0, alert::DECODE_ERROR);
+        }
+        h.ticket = Some(vec![0x42; 100]);
+        let encoded = h.encode();
+        assert_eq!(
+            Header::parse(&encoded[..encoded.len() - 1]).unwrap_err().0,
+            alert::DECODE_ERROR
+        );
+        // Not pattern 0x03: no ticket is read.
+        h.pattern = NK;
+        let (parsed, len) = Header::parse(&h.encode()).unwrap();
+        assert_eq!((parsed.ticket, len), (None, h.encode().len() - 102));
+    }
+
+    #[test]
+    fn ticket_payload_limits() {
+        let ok = |l, n| parse_ticket_payload(&ticket_payload(l, &vec![1; n])).is_ok();
+        assert!(ok(1, 1) && ok(MAX_TICKET_LIFETIME, MAX_TICKET));
+        assert!(!ok(0, 10) && !ok(MAX_TICKET_LIFETIME + 1, 10));
+        assert!(!ok(3600, 0) && !ok(3600, MAX_TICKET + 1));
+        assert!(parse_ticket_payload(&[0, 0, 1]).is_err());
+    }
+
     /// The key schedule and record layer against the committed vectors
     /// (records.json's first stream: the confirm record).
     #[test]

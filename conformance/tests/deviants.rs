@@ -338,6 +338,7 @@ fn client_that_ignores_resume_refused() {
             "client.resume.refused",
             "client.resume.refused_drops_ticket",
             "client.resume.retry_then_refused",
+            "client.resume.retry_refused_retry",
             "client.resume.refused_twice"
         ]
     );
