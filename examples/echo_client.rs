@@ -88,14 +88,9 @@ async fn main() -> io::Result<()> {
         );
     }
     println!(
-        "connected: {:?} {:?}{}",
+        "connected: {:?} {:?}",
         stream.conn().pattern().unwrap(),
-        stream.conn().suite().unwrap(),
-        if stream.conn().is_resumed() {
-            ", resumed"
-        } else {
-            ""
-        }
+        stream.conn().suite().unwrap()
     );
     for message in &args.messages {
         stream.send_message(message.as_bytes()).await?;

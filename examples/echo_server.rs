@@ -10,8 +10,9 @@
 //! while clients update their pins: `--key new.key --key server.key`.
 //!
 //! `--tickets` gives every client a resumption ticket after its handshake
-//! (sealed with a random ticket key, so tickets are good until the server
-//! stops); `echo_client --ticket FILE` resumes with it.
+//! (sealed with a random ticket key: tickets are good for 24 hours, and
+//! only while this process runs); `echo_client --ticket FILE` resumes with
+//! it.
 
 use std::path::PathBuf;
 use std::sync::Arc;
