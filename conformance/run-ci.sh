@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Conformance run for CI: builds the tester and lwsec's echo example
 # (server, client, keygen), then runs every scenario against lwsec's
-# echo_server (server mode) and echo_client (client mode, one client
-# process per scenario). Exits non-zero if any scenario fails.
+# echo_server (server mode, issuing resumption tickets so that the
+# server.resume.* scenarios run) and echo_client (client mode, one client
+# process per connection, keeping its ticket in the tester's {ticket} file so
+# that the client.resume.* scenarios run). Exits non-zero if any scenario
+# fails.
 #
 #   conformance/run-ci.sh            # release build (default)
 #   PROFILE=dev conformance/run-ci.sh
@@ -37,7 +40,7 @@ trap cleanup EXIT
 "$dir/examples/keygen" --out "$tmp/device" >/dev/null
 
 # The echo server on a free loopback port: its first line names it.
-"$dir/examples/echo_server" --listen 127.0.0.1:0 --key "$tmp/server.key" >"$tmp/server.log" 2>&1 &
+"$dir/examples/echo_server" --listen 127.0.0.1:0 --key "$tmp/server.key" --tickets >"$tmp/server.log" 2>&1 &
 server_pid=$!
 addr=""
 for _ in $(seq 100); do
@@ -53,9 +56,9 @@ echo "== server mode: lwsec echo_server at $addr"
 "$dir/lwsec-conformance" server "$addr" --server-key "$tmp/server.pub" \
   --client-key "$tmp/device.key" --junit "$out/server.xml" || status=1
 
-echo "== client mode: lwsec echo_client, one process per scenario"
+echo "== client mode: lwsec echo_client, one process per connection"
 "$dir/lwsec-conformance" client --listen 127.0.0.1:0 --server-key-pair "$tmp/server.key" \
-  --client-cmd "$dir/examples/echo_client --connect {addr} --server-key {key} probe" \
+  --client-cmd "$dir/examples/echo_client --connect {addr} --server-key {key} --ticket {ticket} probe" \
   --junit "$out/client.xml" || status=1
 end=$(date +%s.%N)
 echo "== conformance runs took $(echo "$end - $start" | bc 2>/dev/null || echo "?") s; JUnit reports in $out/"

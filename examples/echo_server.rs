@@ -8,13 +8,19 @@
 //!
 //! Rotating the server key: give the new key first and keep the old one
 //! while clients update their pins: `--key new.key --key server.key`.
+//!
+//! `--tickets` gives every client a resumption ticket after its handshake
+//! (sealed with a random ticket key: tickets are good for 24 hours, and
+//! only while this process runs); `echo_client --ticket FILE` resumes with
+//! it.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Parser;
 use futures::{SinkExt, StreamExt};
-use lwsec::{ServerConfig, StaticKeyPair};
+use lwsec::rng::OsRandom;
+use lwsec::{ServerConfig, StaticKeyPair, TicketKeyring, TicketKeys};
 use tokio::net::TcpListener;
 
 #[derive(Parser)]
@@ -26,6 +32,9 @@ struct Args {
     /// Static key pair file(s) from `keygen`; repeat for key rotation.
     #[arg(long = "key", default_value = "server.key")]
     keys: Vec<PathBuf>,
+    /// Issue resumption tickets (a random ticket key for this process).
+    #[arg(long)]
+    tickets: bool,
 }
 
 #[tokio::main]
@@ -35,6 +44,10 @@ async fn main() -> std::io::Result<()> {
     let mut config = ServerConfig::new(keys.next().expect("at least one --key")?);
     for key in keys {
         config.add_key(key?);
+    }
+    if args.tickets {
+        let keys = TicketKeys::generate(&OsRandom).map_err(std::io::Error::other)?;
+        config.enable_resumption(Arc::new(TicketKeyring::new(keys)));
     }
     let config = Arc::new(config);
     let listener = TcpListener::bind(&args.listen).await?;

@@ -9,8 +9,20 @@
 //! as its message is such a client:
 //!
 //! ```text
-//! --client-cmd 'target/release/examples/echo_client --connect {addr} --server-key {key} probe'
+//! --client-cmd 'target/release/examples/echo_client --connect {addr} --server-key {key} --ticket {ticket} probe'
 //! ```
+//!
+//! Resumption (section 4.11): `{ticket}` in the command is a file the client
+//! keeps its resumption ticket in, in any format of its own: at the start it
+//! resumes with the ticket stored there, if any (and forgets it: a ticket is
+//! used once), and it stores there the ticket the tester sends. The tester
+//! removes the file before every scenario, except between the connections
+//! of a `client.resume.*` scenario: connection 1 is a full handshake that
+//! brings a ticket, connection 2 (a new client process) must resume with
+//! it. A command without `{ticket}` says the client does not resume: the
+//! `client.resume.*` scenarios that need it skip (a client that connects by
+//! itself says it does with `--client-resumes`). The ticket-record rules
+//! (`client.ticket.*`) apply to every client.
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -19,13 +31,20 @@ use std::time::{Duration, Instant};
 
 use crate::net::{Got, Seen, Session, Wire};
 use crate::scenario::{Expect, Scenario, Step, Verdict, judge, verdict};
-use crate::wire::{self, AES, CHACHA, Header, IK, alert, ext};
+use crate::wire::{self, AES, CHACHA, Header, IK, RESUME, alert, ext};
 
 /// Starts the client under test for one scenario.
 pub trait Launcher: Send + Sync {
     /// Starts a client that connects to `addr`, pinning the key in
-    /// `key_file` (a `lwsec-public-v1:` file).
-    fn launch(&self, addr: SocketAddr, key_file: &Path) -> Box<dyn Running>;
+    /// `key_file` (a `lwsec-public-v1:` file), keeping its resumption
+    /// ticket in `ticket_file` (section 4.11).
+    fn launch(&self, addr: SocketAddr, key_file: &Path, ticket_file: &Path) -> Box<dyn Running>;
+
+    /// Whether the client resumes with the tickets the tester gives it
+    /// (then a client that does not is a failure, else a skip).
+    fn resumes(&self) -> bool {
+        false
+    }
 }
 
 /// A running client under test.
@@ -35,8 +54,8 @@ pub trait Running {
     fn finish(&mut self, wait: Duration) -> Option<i32>;
 }
 
-/// `--client-cmd`: a shell command run once per scenario, with `{addr}`,
-/// `{host}`, `{port}` and `{key}` replaced.
+/// `--client-cmd`: a shell command run once per scenario (per connection),
+/// with `{addr}`, `{host}`, `{port}`, `{key}` and `{ticket}` replaced.
 pub struct CommandLauncher {
     pub template: String,
     pub log: Option<PathBuf>,
@@ -62,13 +81,18 @@ impl Running for ChildProcess {
 }
 
 impl Launcher for CommandLauncher {
-    fn launch(&self, addr: SocketAddr, key_file: &Path) -> Box<dyn Running> {
+    fn resumes(&self) -> bool {
+        self.template.contains("{ticket}")
+    }
+
+    fn launch(&self, addr: SocketAddr, key_file: &Path, ticket_file: &Path) -> Box<dyn Running> {
         let cmd = self
             .template
             .replace("{addr}", &addr.to_string())
             .replace("{host}", &addr.ip().to_string())
             .replace("{port}", &addr.port().to_string())
-            .replace("{key}", &key_file.display().to_string());
+            .replace("{key}", &key_file.display().to_string())
+            .replace("{ticket}", &ticket_file.display().to_string());
         let out = || match &self.log {
             Some(p) => std::fs::OpenOptions::new()
                 .create(true)
@@ -96,8 +120,11 @@ impl Launcher for CommandLauncher {
 }
 
 /// No command: the client under test is started elsewhere and connects by
-/// itself, again and again.
-pub struct External;
+/// itself, again and again; `resumes` when it keeps the tickets it gets
+/// and resumes with them (`--client-resumes`).
+pub struct External {
+    pub resumes: bool,
+}
 struct Nothing;
 impl Running for Nothing {
     fn finish(&mut self, _: Duration) -> Option<i32> {
@@ -105,8 +132,11 @@ impl Running for Nothing {
     }
 }
 impl Launcher for External {
-    fn launch(&self, _: SocketAddr, _: &Path) -> Box<dyn Running> {
+    fn launch(&self, _: SocketAddr, _: &Path, _: &Path) -> Box<dyn Running> {
         Box::new(Nothing)
+    }
+    fn resumes(&self) -> bool {
+        self.resumes
     }
 }
 
@@ -121,8 +151,14 @@ pub struct Target {
     pub timeout: Duration,
     /// The client's maximum message size (section 7; default 1 MiB).
     pub max_message: usize,
+    /// The client's ticket file (`{ticket}`), beside `key_file`.
+    pub ticket_file: PathBuf,
     running: Option<Box<dyn Running>>,
+    /// The tickets the tester issued and their pre-shared keys.
+    issued: Vec<(Vec<u8>, [u8; 32])>,
 }
+
+const NO_RESUME: &str = "not applicable: the client does not resume (a --client-cmd with a {ticket} file, or --client-resumes, says it does)";
 
 impl Target {
     pub fn new(
@@ -135,6 +171,7 @@ impl Target {
         let addr = listener.local_addr()?;
         let server_public = wire::public_of(&server_private);
         wire::write_public_key_file(&key_file, &server_public)?;
+        let ticket_file = key_file.with_file_name("client.ticket");
         Ok(Target {
             listener,
             addr,
@@ -144,7 +181,9 @@ impl Target {
             launcher,
             timeout,
             max_message: 1 << 20,
+            ticket_file,
             running: None,
+            issued: Vec::new(),
         })
     }
 
@@ -159,13 +198,35 @@ impl Target {
         let _ = self.listener.set_nonblocking(false);
     }
 
-    /// Starts the client and reads its ClientHello.
+    /// Starts the client (without a ticket) and reads its ClientHello.
     fn start(&mut self) -> Step<Flow> {
+        self.launch(false)
+    }
+
+    /// Waits for the scenario's client to end (a client stores its ticket
+    /// before it exits), stopping it after 2 seconds.
+    fn end_client(&mut self) {
+        if let Some(mut r) = self.running.take() {
+            r.finish(Duration::from_secs(2));
+        }
+    }
+
+    /// Starts the client and reads its ClientHello. Unless `keep_ticket`
+    /// the ticket file is removed first, and a resumption ClientHello (a
+    /// client that keeps tickets by itself) is answered with ResumeRefused:
+    /// the scenario then runs on the full ClientHello that follows.
+    fn launch(&mut self, keep_ticket: bool) -> Step<Flow> {
         let _ = std::fs::write(
             &self.key_file,
             format!("lwsec-public-v1:{}\n", wire::hex(&self.server_public)),
         );
-        self.running = Some(self.launcher.launch(self.addr, &self.key_file));
+        if !keep_ticket {
+            let _ = std::fs::remove_file(&self.ticket_file);
+        }
+        self.running = Some(
+            self.launcher
+                .launch(self.addr, &self.key_file, &self.ticket_file),
+        );
         let until = Instant::now() + self.timeout;
         self.listener.set_nonblocking(true).ok();
         let tcp = loop {
@@ -183,18 +244,40 @@ impl Target {
         self.listener.set_nonblocking(false).ok();
         tcp.set_nonblocking(false).ok();
         let mut wire = Wire::new(tcp, self.timeout);
-        let hello = read_hello(&mut wire, &self.server_public)?;
+        let mut hello = read_hello(&mut wire, &self.server_public)?;
+        if !keep_ticket && hello.header.pattern == RESUME {
+            wire.send(&wire::frame(wire::FRAME_RESUME_REFUSED, &[]));
+            hello = read_hello(&mut wire, &self.server_public)?;
+            if hello.header.pattern == RESUME {
+                return Err(Verdict::fail(
+                    "a full ClientHello after ResumeRefused (4.11)",
+                    "another resumption ClientHello",
+                ));
+            }
+        }
         Ok(Flow { wire, hello })
     }
 
     /// Reads message 1 of `hello` as the responder.
     fn noise(&self, hello: &ClientHelloSeen) -> Step<(snow::HandshakeState, Vec<u8>)> {
-        let mut hs = wire::noise_responder(
-            hello.header.pattern,
-            hello.header.suite,
-            &wire::prologue(&hello.header_bytes),
-            &self.server_private,
-        );
+        let prologue = wire::prologue(&hello.header_bytes);
+        let mut hs = if hello.header.pattern == RESUME {
+            let ticket = hello.header.ticket.as_deref().unwrap_or_default();
+            let Some((_, psk)) = self.issued.iter().find(|(t, _)| t == ticket) else {
+                return Err(Verdict::fail(
+                    "a resumption ClientHello with a ticket the tester issued (4.11)",
+                    format!("a ticket of {} bytes it never issued", ticket.len()),
+                ));
+            };
+            wire::noise_resume(false, hello.header.suite, &prologue, psk, None)
+        } else {
+            wire::noise_responder(
+                hello.header.pattern,
+                hello.header.suite,
+                &prologue,
+                &self.server_private,
+            )
+        };
         let mut payload = vec![0u8; hello.msg1.len()];
         let n = hs.read_message(&hello.msg1, &mut payload).map_err(|e| {
             Verdict::fail(
@@ -229,8 +312,74 @@ impl Target {
         let mut msg = vec![0u8; 65535];
         let n = hs.write_message(payload, &mut msg).expect("message 2");
         wire.send(&wire::frame(wire::FRAME_SERVER_HELLO, &msg[..n]));
-        let (c2s, s2c) = wire::split(&mut hs, hello.header.suite);
-        Ok(Session::new(wire, s2c, c2s))
+        Ok(Session::from_handshake(
+            wire,
+            &mut hs,
+            hello.header.suite,
+            false,
+        ))
+    }
+
+    /// Sends a ticket record (section 4.11) of `len` random bytes on `s`,
+    /// good for a resumption with `s`'s resumption secret.
+    fn issue(&mut self, s: &mut Session, lifetime: u32, len: usize) -> Vec<u8> {
+        let ticket: Vec<u8> = (0..len).map(|_| wire::random_bytes::<1>()[0]).collect();
+        self.issued
+            .push((ticket.clone(), s.resumption.expect("derived")));
+        s.record(wire::CT_TICKET, &wire::ticket_payload(lifetime, &ticket));
+        ticket
+    }
+
+    /// Connection 1 of a resumption scenario: a full handshake, a ticket
+    /// record after the confirm, the probe; waits for the client to end
+    /// (it stores the ticket). Skips for a client that does not resume.
+    fn first_connection(&mut self) -> Step<Vec<u8>> {
+        if !self.launcher.resumes() {
+            return Err(Verdict::skip(NO_RESUME));
+        }
+        let (mut s, m) = self.established()?;
+        let ticket = self.issue(&mut s, 3600, 120);
+        s.message(&m);
+        let end = graceful_end(&mut s);
+        if end.is_fail() {
+            return Err(end);
+        }
+        self.end_client();
+        Ok(ticket)
+    }
+
+    /// The next connection, which must resume with `ticket` (4.11).
+    fn resumed_start(&mut self, ticket: &[u8]) -> Step<Flow> {
+        let flow = self.launch(true)?;
+        let h = &flow.hello.header;
+        if h.pattern != RESUME {
+            return Err(Verdict::fail(
+                "a resumption ClientHello (pattern 0x03) with the ticket of the previous connection (4.11)",
+                format!("a ClientHello of pattern {}", wire::pattern_name(h.pattern)),
+            ));
+        }
+        if h.ticket.as_deref() != Some(ticket) {
+            return Err(Verdict::fail(
+                "the ticket of the previous connection, verbatim (4.11)",
+                "another ticket",
+            ));
+        }
+        Ok(flow)
+    }
+
+    /// The next connection, which must be a full handshake: its
+    /// ClientHello, answered with handshake_failure.
+    fn full_start(&mut self, why: &str) -> Step<Verdict> {
+        let mut flow = self.launch(true)?;
+        flow.wire.send(&wire::alert_frame(alert::HANDSHAKE_FAILURE));
+        Ok(if flow.hello.header.pattern == RESUME {
+            Verdict::fail(
+                format!("a full ClientHello ({why})"),
+                "a resumption ClientHello",
+            )
+        } else {
+            Verdict::pass()
+        })
     }
 
     /// A ServerHello, then the client's confirm and its probe message.
@@ -273,8 +422,11 @@ fn read_hello(wire: &mut Wire, server_public: &[u8; 32]) -> Step<ClientHelloSeen
     }
     let (header, len) = Header::parse(&body)
         .map_err(|(_, why)| Verdict::fail("a well-formed ClientHello header (4.1)", why))?;
-    if header.pattern != wire::NK && header.pattern != IK {
-        return Err(Verdict::fail("pattern NK or IK", header.pattern));
+    if header.pattern != wire::NK && header.pattern != IK && header.pattern != RESUME {
+        return Err(Verdict::fail(
+            "pattern NK, IK or resume (0x03)",
+            header.pattern,
+        ));
     }
     if header.key_id != wire::key_id(server_public) {
         return Err(Verdict::fail(
@@ -616,6 +768,411 @@ pub fn scenarios() -> Vec<S> {
         Clear(alert::DECODE_ERROR),
     );
 
+    // ----- 4.11: resumption at the client -----
+    first_frame(
+        &mut v,
+        "client.frame.resume_refused_overflow",
+        &["3", "4.11", "11"],
+        "ResumeRefused header of length 1 (its maximum is 0): record_overflow before the body",
+        |_| wire::frame_header(wire::FRAME_RESUME_REFUSED, 1),
+        Clear(alert::RECORD_OVERFLOW),
+    );
+    first_frame(
+        &mut v,
+        "client.resume.refused_not_resuming",
+        &["4.11", "10.1"],
+        "ResumeRefused to a client that did not resume: unexpected_message",
+        |_| wire::frame(wire::FRAME_RESUME_REFUSED, &[]),
+        Clear(alert::UNEXPECTED_MESSAGE),
+    );
+    fn ticket_case(
+        v: &mut Vec<S>,
+        id: &'static str,
+        sections: &'static [&'static str],
+        title: &'static str,
+        payloads: fn() -> Vec<Vec<u8>>,
+        expect: Option<Expect>,
+    ) {
+        v.push(S::new(id, sections, title, move |t| {
+            verdict(|| {
+                let (mut s, m) = t.established()?;
+                for p in payloads() {
+                    s.record(wire::CT_TICKET, &p);
+                }
+                Ok(match expect {
+                    Some(e) => then(&mut s, e),
+                    None => {
+                        s.message(&m);
+                        graceful_end(&mut s)
+                    }
+                })
+            })
+        }));
+    }
+    ticket_case(
+        &mut v,
+        "client.ticket.accepted",
+        &["4.11", "6.2"],
+        "a ticket record after the confirm (lifetime 3600 s, 120 bytes): accepted, probe completes",
+        || vec![wire::ticket_payload(3600, &[0x74; 120])],
+        None,
+    );
+    ticket_case(
+        &mut v,
+        "client.ticket.limits",
+        &["4.11", "11"],
+        "a ticket record at the limits (lifetime 604800 s, a 1024-byte ticket): accepted",
+        || {
+            vec![wire::ticket_payload(
+                wire::MAX_TICKET_LIFETIME,
+                &[0x74; 1024],
+            )]
+        },
+        None,
+    );
+    ticket_case(
+        &mut v,
+        "client.ticket.second",
+        &["4.11", "11"],
+        "a second ticket record on the connection: unexpected_message",
+        || {
+            vec![
+                wire::ticket_payload(3600, &[0x74; 120]),
+                wire::ticket_payload(3600, &[0x75; 120]),
+            ]
+        },
+        Some(Protected(alert::UNEXPECTED_MESSAGE)),
+    );
+    ticket_case(
+        &mut v,
+        "client.ticket.lifetime_zero",
+        &["4.11"],
+        "a ticket record with lifetime 0: decode_error",
+        || vec![wire::ticket_payload(0, &[0x74; 120])],
+        Some(Protected(alert::DECODE_ERROR)),
+    );
+    ticket_case(
+        &mut v,
+        "client.ticket.lifetime_604801",
+        &["4.11", "11"],
+        "a ticket record with lifetime 604801 s (one past 7 days): decode_error",
+        || {
+            vec![wire::ticket_payload(
+                wire::MAX_TICKET_LIFETIME + 1,
+                &[0x74; 120],
+            )]
+        },
+        Some(Protected(alert::DECODE_ERROR)),
+    );
+    ticket_case(
+        &mut v,
+        "client.ticket.empty",
+        &["4.11"],
+        "a ticket record with a lifetime and no ticket (4 bytes): decode_error",
+        || vec![wire::ticket_payload(3600, &[])],
+        Some(Protected(alert::DECODE_ERROR)),
+    );
+    ticket_case(
+        &mut v,
+        "client.ticket.short",
+        &["4.11"],
+        "a ticket record of 3 bytes: decode_error",
+        || vec![vec![0, 0, 14]],
+        Some(Protected(alert::DECODE_ERROR)),
+    );
+    ticket_case(
+        &mut v,
+        "client.ticket.ticket_1025",
+        &["4.11", "11"],
+        "a ticket record with a 1025-byte ticket (one past the limit): decode_error",
+        || vec![wire::ticket_payload(3600, &[0x74; 1025])],
+        Some(Protected(alert::DECODE_ERROR)),
+    );
+
+    /// The checks on the ClientHello a client sends after a ResumeRefused
+    /// (4.11): a full one, no ticket, no early data, a fresh ephemeral key,
+    /// the same suites and key id, echoing `retry` (the Retry answered
+    /// before, if any).
+    fn full_after_refused(
+        full: &ClientHelloSeen,
+        resumed: &ClientHelloSeen,
+        retry: &[u8],
+    ) -> Step<()> {
+        let h = &full.header;
+        let checks = [
+            (h.pattern == wire::NK || h.pattern == IK, "pattern NK or IK"),
+            (h.ticket.is_none(), "no ticket"),
+            (h.flags & 1 == 0, "no early data"),
+            (
+                h.retry == retry,
+                "the Retry answered before echoed (or none)",
+            ),
+            (h.suites == resumed.header.suites, "the same suite list"),
+            (h.key_id == resumed.header.key_id, "the same key id"),
+            (
+                full.msg1[..32] != resumed.msg1[..32],
+                "a fresh ephemeral key",
+            ),
+        ];
+        match checks.iter().find(|(ok, _)| !ok) {
+            Some((_, what)) => Err(Verdict::fail(
+                format!("a full ClientHello after ResumeRefused with {what} (4.11)"),
+                "not so",
+            )),
+            None => Ok(()),
+        }
+    }
+
+    v.push(S::new(
+        "client.resume.accepted",
+        &["4.11", "4.10", "5"],
+        "connection 2 resumes with connection 1's ticket: NNpsk0 under its resumption secret, confirm, a new ticket, probe completes",
+        |t| {
+            verdict(|| {
+                let ticket = t.first_connection()?;
+                let flow = t.resumed_start(&ticket)?;
+                let mut s = t.server_hello(flow, b"")?;
+                confirm(&mut s)?;
+                t.issue(&mut s, 3600, 120);
+                let m = s
+                    .expect_message()
+                    .map_err(|seen| Verdict::fail("the client's probe message", seen))?;
+                s.message(&m);
+                Ok(graceful_end(&mut s))
+            })
+        },
+    ));
+    v.push(S::new(
+        "client.resume.chained",
+        &["4.11"],
+        "connection 3 resumes with the ticket of resumed connection 2, not with the one already used",
+        |t| {
+            verdict(|| {
+                let first = t.first_connection()?;
+                let flow = t.resumed_start(&first)?;
+                let mut s = t.server_hello(flow, b"")?;
+                confirm(&mut s)?;
+                let second = t.issue(&mut s, 3600, 120);
+                let m = s
+                    .expect_message()
+                    .map_err(|seen| Verdict::fail("the client's probe message", seen))?;
+                s.message(&m);
+                let end = graceful_end(&mut s);
+                if end.is_fail() {
+                    return Ok(end);
+                }
+                t.end_client();
+                let flow = t.resumed_start(&second)?;
+                let mut s = t.server_hello(flow, b"")?;
+                confirm(&mut s)?;
+                let m = s
+                    .expect_message()
+                    .map_err(|seen| Verdict::fail("the client's probe message", seen))?;
+                s.message(&m);
+                Ok(graceful_end(&mut s))
+            })
+        },
+    ));
+    v.push(S::new(
+        "client.resume.single_use",
+        &["4.11"],
+        "a resumed connection that brings no new ticket: connection 3 runs a full handshake (a ticket is used once)",
+        |t| {
+            verdict(|| {
+                let ticket = t.first_connection()?;
+                let flow = t.resumed_start(&ticket)?;
+                let mut s = t.server_hello(flow, b"")?;
+                confirm(&mut s)?;
+                let m = s
+                    .expect_message()
+                    .map_err(|seen| Verdict::fail("the client's probe message", seen))?;
+                s.message(&m);
+                let end = graceful_end(&mut s);
+                if end.is_fail() {
+                    return Ok(end);
+                }
+                t.end_client();
+                t.full_start("the only ticket was used by connection 2")
+            })
+        },
+    ));
+    fn refused_case(v: &mut Vec<S>, id: &'static str, title: &'static str, then_third: bool) {
+        v.push(S::new(id, &["4.11", "10.1"], title, move |t| {
+            verdict(|| {
+                let ticket = t.first_connection()?;
+                let mut flow = t.resumed_start(&ticket)?;
+                let resumed = flow.hello.clone();
+                flow.wire
+                    .send(&wire::frame(wire::FRAME_RESUME_REFUSED, &[]));
+                let full = read_hello(&mut flow.wire, &t.server_public)?;
+                full_after_refused(&full, &resumed, &[])?;
+                let flow = Flow {
+                    wire: flow.wire,
+                    hello: full,
+                };
+                let mut s = t.server_hello(flow, b"")?;
+                confirm(&mut s)?;
+                let m = s
+                    .expect_message()
+                    .map_err(|seen| Verdict::fail("the client's probe message", seen))?;
+                s.message(&m);
+                let end = graceful_end(&mut s);
+                if end.is_fail() || !then_third {
+                    return Ok(end);
+                }
+                t.end_client();
+                t.full_start("the refused ticket was dropped")
+            })
+        }));
+    }
+    refused_case(
+        &mut v,
+        "client.resume.refused",
+        "ResumeRefused: a full ClientHello on the same connection (fresh key, no ticket, no early data), handshake and probe complete",
+        false,
+    );
+    refused_case(
+        &mut v,
+        "client.resume.refused_drops_ticket",
+        "after a ResumeRefused, the next connection runs a full handshake (the ticket was dropped)",
+        true,
+    );
+    fn retry_then_refused(
+        v: &mut Vec<S>,
+        id: &'static str,
+        title: &'static str,
+        retry_again: bool,
+    ) {
+        v.push(S::new(id, &["4.11", "4.5", "10.1"], title, move |t| {
+            verdict(|| {
+                let ticket = t.first_connection()?;
+                let mut flow = t.resumed_start(&ticket)?;
+                let first = flow.hello.clone();
+                let body = wire::retry_body(first.header.suite, b"resumption-cookie");
+                flow.wire.send(&wire::frame(wire::FRAME_RETRY, &body));
+                let again = read_hello(&mut flow.wire, &t.server_public)?;
+                let h = &again.header;
+                let checks = [
+                    (h.pattern == RESUME, "pattern 0x03 (still resuming)"),
+                    (h.ticket == first.header.ticket, "the same ticket"),
+                    (h.retry == body, "the Retry body echoed verbatim"),
+                    (h.flags & 1 == 0, "no early data"),
+                    (
+                        again.msg1[..32] != first.msg1[..32],
+                        "a fresh ephemeral key",
+                    ),
+                ];
+                if let Some((_, what)) = checks.iter().find(|(ok, _)| !ok) {
+                    return Ok(Verdict::fail(
+                        format!(
+                            "a resumption ClientHello answering the Retry with {what} (4.11, 4.5)"
+                        ),
+                        "not so",
+                    ));
+                }
+                flow.wire
+                    .send(&wire::frame(wire::FRAME_RESUME_REFUSED, &[]));
+                let full = read_hello(&mut flow.wire, &t.server_public)?;
+                full_after_refused(&full, &again, &body)?;
+                if retry_again {
+                    // The one-Retry limit counts the Retry answered before.
+                    let body = wire::retry_body(full.header.suite, b"second-cookie");
+                    flow.wire.send(&wire::frame(wire::FRAME_RETRY, &body));
+                    let seen = Seen::from(flow.wire.read_frame());
+                    return Ok(judge(
+                        Clear(alert::UNEXPECTED_MESSAGE),
+                        seen,
+                        &mut flow.wire,
+                    ));
+                }
+                let flow = Flow {
+                    wire: flow.wire,
+                    hello: full,
+                };
+                let mut s = t.server_hello(flow, b"")?;
+                confirm(&mut s)?;
+                let m = s
+                    .expect_message()
+                    .map_err(|seen| Verdict::fail("the client's probe message", seen))?;
+                s.message(&m);
+                Ok(graceful_end(&mut s))
+            })
+        }));
+    }
+    retry_then_refused(
+        &mut v,
+        "client.resume.retry_then_refused",
+        "a Retry to the resumption ClientHello (resent: same ticket, fresh key, echo), then ResumeRefused: a full ClientHello echoing the same Retry",
+        false,
+    );
+    retry_then_refused(
+        &mut v,
+        "client.resume.retry_refused_retry",
+        "Retry, ResumeRefused, then a second Retry to the full ClientHello: unexpected_message (the one-Retry limit counts the first)",
+        true,
+    );
+    fn resumed_frame(
+        v: &mut Vec<S>,
+        id: &'static str,
+        sections: &'static [&'static str],
+        title: &'static str,
+        second_refusal: bool,
+        frame: fn() -> Vec<u8>,
+        expect: Expect,
+    ) {
+        v.push(S::new(id, sections, title, move |t| {
+            verdict(|| {
+                let ticket = t.first_connection()?;
+                let mut flow = t.resumed_start(&ticket)?;
+                if second_refusal {
+                    flow.wire
+                        .send(&wire::frame(wire::FRAME_RESUME_REFUSED, &[]));
+                    read_hello(&mut flow.wire, &t.server_public)?;
+                }
+                flow.wire.send(&frame());
+                let seen = Seen::from(flow.wire.read_frame());
+                Ok(judge(expect, seen, &mut flow.wire))
+            })
+        }));
+    }
+    resumed_frame(
+        &mut v,
+        "client.resume.refused_twice",
+        &["4.11", "10.1"],
+        "a second ResumeRefused (after the full ClientHello): unexpected_message",
+        true,
+        || wire::frame(wire::FRAME_RESUME_REFUSED, &[]),
+        Clear(alert::UNEXPECTED_MESSAGE),
+    );
+    resumed_frame(
+        &mut v,
+        "client.resume.refused_overflow",
+        &["4.11", "3"],
+        "to a resuming client, a ResumeRefused header of length 1: record_overflow before the body",
+        false,
+        || wire::frame_header(wire::FRAME_RESUME_REFUSED, 1),
+        Clear(alert::RECORD_OVERFLOW),
+    );
+    v.push(S::new(
+        "client.resume.server_hello_tampered",
+        &["4.11", "4.6"],
+        "a resumed ServerHello (NNpsk0 message 2) with a flipped tag byte: decrypt_error",
+        |t| {
+            verdict(|| {
+                let ticket = t.first_connection()?;
+                let flow = t.resumed_start(&ticket)?;
+                let Flow { mut wire, hello } = flow;
+                let (mut hs, _) = t.noise(&hello)?;
+                let mut msg = vec![0u8; 65535];
+                let n = hs.write_message(b"", &mut msg).expect("message 2");
+                msg[n - 1] ^= 1;
+                wire.send(&wire::frame(wire::FRAME_SERVER_HELLO, &msg[..n]));
+                let seen = Seen::from(wire.read_frame());
+                Ok(judge(Clear(alert::DECRYPT_ERROR), seen, &mut wire))
+            })
+        },
+    ));
+
     // ----- 4.6/4.4/4.7: ServerHello contents -----
     fn sh_case(
         v: &mut Vec<S>,
@@ -642,8 +1199,8 @@ pub fn scenarios() -> Vec<S> {
                         Ok(judge(e, seen, &mut wire))
                     }
                     None => {
-                        let (c2s, s2c) = wire::split(&mut hs, hello.header.suite);
-                        let mut s = Session::new(wire, s2c, c2s);
+                        let mut s =
+                            Session::from_handshake(wire, &mut hs, hello.header.suite, false);
                         confirm(&mut s)?;
                         let m = s
                             .expect_message()

@@ -67,11 +67,17 @@ enum Cmd {
         #[arg(long, value_name = "FILE")]
         server_key_pair: PathBuf,
         /// Command that runs the client under test once (run per scenario
-        /// with `sh -c`); `{addr}`, `{host}`, `{port}` and `{key}` (a file
-        /// holding the tester's public key) are replaced. Without it the
-        /// client must connect by itself, once per scenario.
+        /// with `sh -c`); `{addr}`, `{host}`, `{port}`, `{key}` (a file
+        /// holding the tester's public key) and `{ticket}` (the file the
+        /// client keeps its resumption ticket in; without it the client is
+        /// taken not to resume) are replaced. Without it the client must
+        /// connect by itself, once per scenario.
         #[arg(long, value_name = "COMMAND")]
         client_cmd: Option<String>,
+        /// Without --client-cmd: the client keeps the tickets the tester
+        /// sends and resumes with them (section 4.11).
+        #[arg(long)]
+        client_resumes: bool,
         /// Append the client command's output to FILE.
         #[arg(long, value_name = "FILE")]
         client_log: Option<PathBuf>,
@@ -173,6 +179,7 @@ fn main() -> ExitCode {
             listen,
             server_key_pair,
             client_cmd,
+            client_resumes,
             client_log,
         }) => {
             let run = || -> Result<_, String> {
@@ -186,7 +193,9 @@ fn main() -> ExitCode {
                         template,
                         log: client_log,
                     }),
-                    None => Box::new(client_mode::External),
+                    None => Box::new(client_mode::External {
+                        resumes: client_resumes,
+                    }),
                 };
                 let mut t = client_mode::Target::new(
                     listener,

@@ -151,6 +151,9 @@ impl fmt::Display for Seen {
             Seen::Message(m) => write!(f, "a message of {} bytes", m.len()),
             Seen::BadRecord => write!(f, "a record that does not open under the expected keys"),
             Seen::EmptyInner => write!(f, "a record without a content type"),
+            Seen::Frame(wire::FRAME_RESUME_REFUSED, body) => {
+                write!(f, "a ResumeRefused frame ({} bytes)", body.len())
+            }
             Seen::Frame(ty, body) => write!(f, "frame type {ty:#04x} ({} bytes)", body.len()),
             Seen::Eof { partial: 0 } => write!(f, "close (no alert)"),
             Seen::Eof { partial } => write!(f, "close in the middle of a frame ({partial} bytes)"),
@@ -185,6 +188,17 @@ pub struct Session {
     pub pings_seen: usize,
     pub answer_pings: bool,
     pub closed_by_peer: bool,
+    /// The tester is the client: ticket records (section 4.11) are kept in
+    /// `tickets` instead of being reported.
+    pub take_tickets: bool,
+    /// The payloads of the ticket records taken, in order.
+    pub tickets: Vec<Vec<u8>>,
+    /// The content types of the control records `observe` handled itself
+    /// (key_update, ping, pong, ticket), in order.
+    pub controls: Vec<u8>,
+    /// The connection's resumption secret (section 4.11), when the tester
+    /// derived it.
+    pub resumption: Option<[u8; 32]>,
     partial: Vec<u8>,
 }
 
@@ -199,8 +213,31 @@ impl Session {
             pings_seen: 0,
             answer_pings: true,
             closed_by_peer: false,
+            take_tickets: false,
+            tickets: Vec::new(),
+            controls: Vec::new(),
+            resumption: None,
             partial: Vec::new(),
         }
+    }
+
+    /// A session from a finished handshake (section 5); `client` says which
+    /// side the tester plays.
+    pub fn from_handshake(
+        wire: Wire,
+        hs: &mut snow::HandshakeState,
+        suite: u8,
+        client: bool,
+    ) -> Self {
+        let k = wire::secrets(hs, suite);
+        let mut s = if client {
+            Session::new(wire, k.c2s, k.s2c)
+        } else {
+            Session::new(wire, k.s2c, k.c2s)
+        };
+        s.take_tickets = client;
+        s.resumption = Some(k.resumption);
+        s
     }
 
     /// Seals and sends one record.
@@ -251,7 +288,8 @@ impl Session {
     /// The next thing the peer did that matters: a whole message, an
     /// alert, a confirm or unknown record, or the end. Key updates are
     /// applied, pings answered (unless `answer_pings` is off), pongs noted,
-    /// close_notify noted and reported as `Alert(0)`.
+    /// ticket records kept when `take_tickets`, close_notify noted and
+    /// reported as `Alert(0)`.
     pub fn observe(&mut self) -> Seen {
         loop {
             match self.wire.read_frame() {
@@ -269,10 +307,16 @@ impl Session {
                             return Seen::Message(std::mem::take(&mut self.partial));
                         }
                         wire::CT_KEY_UPDATE if payload.len() == 1 && payload[0] <= 1 => {
+                            self.controls.push(ct);
                             self.key_updates_seen.push(payload[0]);
                             self.recv.update();
                         }
+                        wire::CT_TICKET if self.take_tickets => {
+                            self.controls.push(ct);
+                            self.tickets.push(payload.to_vec());
+                        }
                         wire::CT_PING if payload.len() <= wire::MAX_PING => {
+                            self.controls.push(ct);
                             self.pings_seen += 1;
                             if self.answer_pings {
                                 let p = payload.to_vec();
@@ -280,6 +324,7 @@ impl Session {
                             }
                         }
                         wire::CT_PONG if payload.len() <= wire::MAX_PING => {
+                            self.controls.push(ct);
                             self.pongs_seen.push(payload.to_vec());
                         }
                         wire::CT_ALERT if payload.len() == 1 => {

@@ -1,7 +1,8 @@
 //! The tester's own codec, written from `spec/PROTOCOL.md` (not from lwsec's
 //! code): frames (section 3), the ClientHello header (4.1), extensions
-//! (4.4), Retry bodies (4.5), the key schedule (5) and record protection
-//! (6.1). Noise itself is `snow`, an independent implementation.
+//! (4.4), Retry bodies (4.5), resumption (4.11: the ticket field, the ticket
+//! record, the resumption secret), the key schedule (5) and record
+//! protection (6.1). Noise itself is `snow`, an independent implementation.
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use hkdf::Hkdf;
@@ -12,6 +13,7 @@ use sha2::{Digest, Sha256};
 pub const FRAME_CLIENT_HELLO: u8 = 0x01;
 pub const FRAME_SERVER_HELLO: u8 = 0x02;
 pub const FRAME_RETRY: u8 = 0x03;
+pub const FRAME_RESUME_REFUSED: u8 = 0x04;
 pub const FRAME_ALERT: u8 = 0x15;
 pub const FRAME_RECORD: u8 = 0x17;
 
@@ -24,10 +26,16 @@ pub const MAX_PING: usize = 64;
 pub const MAX_COOKIE: usize = 64;
 pub const MAX_SUITES: usize = 8;
 pub const MAX_EARLY_DATA: usize = 8192;
+/// Longest ticket on the wire (sections 4.11, 11).
+pub const MAX_TICKET: usize = 1024;
+/// Longest ticket lifetime in seconds: 7 days (sections 4.11, 11).
+pub const MAX_TICKET_LIFETIME: u32 = 604_800;
 pub const TAG_LEN: usize = 16;
 
 pub const NK: u8 = 0x01;
 pub const IK: u8 = 0x02;
+/// Pattern `0x03`: a resumed handshake, Noise `NNpsk0` (section 4.11).
+pub const RESUME: u8 = 0x03;
 pub const AES: u8 = 0x01;
 pub const CHACHA: u8 = 0x02;
 
@@ -38,6 +46,7 @@ pub const CT_PING: u8 = 0x04;
 pub const CT_PONG: u8 = 0x05;
 pub const CT_ALERT: u8 = 0x06;
 pub const CT_CONFIRM: u8 = 0x07;
+pub const CT_TICKET: u8 = 0x08;
 
 pub const EXT_TIMESTAMP: u16 = 0x0001;
 pub const EXT_EARLY_DATA: u16 = 0x0002;
@@ -98,6 +107,7 @@ pub fn pattern_name(pattern: u8) -> &'static str {
     match pattern {
         NK => "NK",
         IK => "IK",
+        RESUME => "resume (NNpsk0)",
         _ => "unknown pattern",
     }
 }
@@ -266,6 +276,10 @@ pub struct Header {
     pub flags: u8,
     /// The echoed Retry body (`retry_len` is its length).
     pub retry: Vec<u8>,
+    /// `ticket_len || ticket` at the end of the header (section 4.11),
+    /// encoded whenever it is `Some`, whatever the pattern (so a test can
+    /// put a ticket where none belongs, or an empty one).
+    pub ticket: Option<Vec<u8>>,
 }
 
 impl Header {
@@ -279,6 +293,7 @@ impl Header {
             key_id: key_id(server),
             flags: 0,
             retry: Vec::new(),
+            ticket: None,
         }
     }
 
@@ -294,6 +309,10 @@ impl Header {
         h.push(self.flags);
         h.push(self.retry.len() as u8);
         h.extend_from_slice(&self.retry);
+        if let Some(ticket) = &self.ticket {
+            h.extend_from_slice(&(ticket.len() as u16).to_be_bytes());
+            h.extend_from_slice(ticket);
+        }
         h
     }
 
@@ -344,6 +363,22 @@ impl Header {
                 return Err(dec("malformed retry echo"));
             }
         }
+        let mut ticket = None;
+        if pattern == RESUME {
+            if body.len() < at + 2 {
+                return Err(dec("ticket_len runs past the body"));
+            }
+            let len = usize::from(u16::from_be_bytes([body[at], body[at + 1]]));
+            at += 2;
+            if len == 0 || len > MAX_TICKET {
+                return Err(dec("ticket_len 0 or above 1024"));
+            }
+            if body.len() < at + len {
+                return Err(dec("ticket runs past the body"));
+            }
+            ticket = Some(body[at..at + len].to_vec());
+            at += len;
+        }
         for (i, s) in suites.iter().enumerate() {
             if suites[..i].contains(s) {
                 return Err((alert::ILLEGAL_PARAMETER, "duplicate suite"));
@@ -364,6 +399,7 @@ impl Header {
             key_id,
             flags,
             retry,
+            ticket,
         };
         Ok((header, at))
     }
@@ -382,7 +418,11 @@ pub fn retry_body(suite: u8, cookie: &[u8]) -> Vec<u8> {
 // ----- Noise (section 2.1), through snow -----
 
 pub fn noise_name(pattern: u8, suite: u8) -> String {
-    let p = if pattern == IK { "IK" } else { "NK" };
+    let p = match pattern {
+        IK => "IK",
+        RESUME => "NNpsk0",
+        _ => "NK",
+    };
     let c = if suite == CHACHA {
         "ChaChaPoly"
     } else {
@@ -432,19 +472,85 @@ pub fn noise_responder(
         .expect("responder")
 }
 
-/// The two directions' traffic keys of a finished handshake (section 5):
-/// (client-to-server, server-to-client).
-pub fn split(hs: &mut snow::HandshakeState, suite: u8) -> (Direction, Direction) {
+/// A Noise `NNpsk0` state for a resumed handshake (section 4.11): the
+/// initiator when `initiator`, else the responder; `psk` is the ticket's
+/// resumption secret.
+pub fn noise_resume(
+    initiator: bool,
+    suite: u8,
+    prologue: &[u8],
+    psk: &[u8; 32],
+    fixed_ephemeral: Option<&[u8; 32]>,
+) -> snow::HandshakeState {
+    let params: snow::params::NoiseParams = noise_name(RESUME, suite).parse().expect("params");
+    let mut b = snow::Builder::new(params)
+        .prologue(prologue)
+        .expect("prologue")
+        .psk(0, psk)
+        .expect("psk");
+    if let Some(e) = fixed_ephemeral {
+        b = b.fixed_ephemeral_key_for_testing_only(e);
+    }
+    if initiator {
+        b.build_initiator().expect("initiator")
+    } else {
+        b.build_responder().expect("responder")
+    }
+}
+
+/// What a finished handshake gives (section 5): the two directions'
+/// traffic keys and the resumption secret (section 4.11).
+pub struct Secrets {
+    pub c2s: Direction,
+    pub s2c: Direction,
+    pub resumption: [u8; 32],
+}
+
+/// The key schedule of section 5 on a finished handshake.
+pub fn secrets(hs: &mut snow::HandshakeState, suite: u8) -> Secrets {
     let h: Vec<u8> = hs.get_handshake_hash().to_vec();
     let (k1, k2) = hs.dangerously_get_raw_split();
     let ikm = [k1.as_slice(), k2.as_slice()].concat();
     let (prk, _) = Hkdf::<Sha256>::extract(Some(&h), &ikm);
     let c2s = expand_label(&prk, "c2s traffic", b"", 32);
     let s2c = expand_label(&prk, "s2c traffic", b"", 32);
-    (
-        Direction::new(suite, c2s.try_into().expect("32")),
-        Direction::new(suite, s2c.try_into().expect("32")),
-    )
+    let exporter = expand_label(&prk, "exporter", b"", 32);
+    let resumption = expand_label(&exporter, "resumption", b"", 32);
+    Secrets {
+        c2s: Direction::new(suite, c2s.try_into().expect("32")),
+        s2c: Direction::new(suite, s2c.try_into().expect("32")),
+        resumption: resumption.try_into().expect("32"),
+    }
+}
+
+/// The two directions' traffic keys of a finished handshake (section 5):
+/// (client-to-server, server-to-client).
+pub fn split(hs: &mut snow::HandshakeState, suite: u8) -> (Direction, Direction) {
+    let s = secrets(hs, suite);
+    (s.c2s, s.s2c)
+}
+
+// ----- tickets (section 4.11) -----
+
+/// A ticket record's payload: `lifetime (4) || ticket`.
+pub fn ticket_payload(lifetime: u32, ticket: &[u8]) -> Vec<u8> {
+    [lifetime.to_be_bytes().as_slice(), ticket].concat()
+}
+
+/// Parses a ticket record's payload with a client's checks (section 4.11):
+/// (lifetime, ticket), or why a client fails with `decode_error`.
+pub fn parse_ticket_payload(payload: &[u8]) -> Result<(u32, Vec<u8>), &'static str> {
+    if payload.len() < 5 {
+        return Err("a ticket record payload shorter than 5 bytes");
+    }
+    let lifetime = u32::from_be_bytes([payload[0], payload[1], payload[2], payload[3]]);
+    if lifetime == 0 || lifetime > MAX_TICKET_LIFETIME {
+        return Err("a ticket lifetime of 0 or above 604800 s");
+    }
+    if payload.len() - 4 > MAX_TICKET {
+        return Err("a ticket above 1024 bytes");
+    }
+    Ok((lifetime, payload[4..].to_vec()))
 }
 
 /// HKDF-Expand-Label with lwsec's prefix (section 5).
@@ -561,6 +667,42 @@ pub fn split_inner(inner: &[u8]) -> Option<(u8, &[u8])> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The resumption header (section 4.11): the ticket ends the header,
+    /// with the length checks of section 4.3 step 1.
+    #[test]
+    fn resumption_header_round_trips_and_checks_ticket_len() {
+        let mut h = Header::new(RESUME, AES, &[AES, CHACHA], &[7; 32]);
+        h.ticket = Some(vec![0x42; 100]);
+        let bytes = [h.encode(), vec![0; 48]].concat();
+        let (parsed, len) = Header::parse(&bytes).unwrap();
+        assert_eq!(len, bytes.len() - 48);
+        assert_eq!(parsed.ticket, h.ticket);
+        for bad in [0, MAX_TICKET + 1] {
+            h.ticket = Some(vec![0x42; bad]);
+            let bytes = [h.encode(), vec![0; 48]].concat();
+            assert_eq!(Header::parse(&bytes).unwrap_err().0, alert::DECODE_ERROR);
+        }
+        h.ticket = Some(vec![0x42; 100]);
+        let encoded = h.encode();
+        assert_eq!(
+            Header::parse(&encoded[..encoded.len() - 1]).unwrap_err().0,
+            alert::DECODE_ERROR
+        );
+        // Not pattern 0x03: no ticket is read.
+        h.pattern = NK;
+        let (parsed, len) = Header::parse(&h.encode()).unwrap();
+        assert_eq!((parsed.ticket, len), (None, h.encode().len() - 102));
+    }
+
+    #[test]
+    fn ticket_payload_limits() {
+        let ok = |l, n| parse_ticket_payload(&ticket_payload(l, &vec![1; n])).is_ok();
+        assert!(ok(1, 1) && ok(MAX_TICKET_LIFETIME, MAX_TICKET));
+        assert!(!ok(0, 10) && !ok(MAX_TICKET_LIFETIME + 1, 10));
+        assert!(!ok(3600, 0) && !ok(3600, MAX_TICKET + 1));
+        assert!(parse_ticket_payload(&[0, 0, 1]).is_err());
+    }
 
     /// The key schedule and record layer against the committed vectors
     /// (records.json's first stream: the confirm record).

@@ -1,13 +1,22 @@
 //! The tester catches deviations: lwsec peers made to deviate by a
-//! frame-aware proxy, each of which must fail exactly the scenarios that
-//! check the rule it breaks, and pass the others.
+//! frame-aware proxy (and one client built on the tester's own codec), each
+//! of which must fail exactly the scenarios that check the rule it breaks,
+//! and pass the others.
 
 mod common;
 
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
 use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
 
 use common::*;
 use lwsec_conformance::Verdict;
+use lwsec_conformance::client_mode::{Launcher, Running};
+use lwsec_conformance::net::{Got, Seen, Session, Wire};
+use lwsec_conformance::server_mode::Hello;
+use lwsec_conformance::wire::{self, AES, CHACHA, Header, NK};
 
 fn frame(ty: u8, body: &[u8]) -> Vec<u8> {
     [
@@ -99,8 +108,75 @@ impl Deviation for NoConfirm {
     }
 }
 
+/// A server that fails where it should refuse a ticket: a cleartext
+/// handshake_failure instead of the ResumeRefused frame (section 4.11).
+struct ResumeRefusedAsAlert;
+impl Deviation for ResumeRefusedAsAlert {
+    fn hold(&self, dir: Dir, ty: u8, len: usize) -> bool {
+        dir == Dir::Down && ty == 0x04 && len == 0
+    }
+    fn frame(&self, _: Dir, _: usize, _: Vec<u8>) -> Action {
+        pass(frame(0x15, &[40]))
+    }
+}
+
+/// A client that ignores ResumeRefused (section 4.11): the frame never
+/// reaches it, as if it had skipped it.
+struct IgnoresResumeRefused;
+impl Deviation for IgnoresResumeRefused {
+    fn hold(&self, dir: Dir, ty: u8, len: usize) -> bool {
+        dir == Dir::Down && ty == 0x04 && len == 0
+    }
+    fn frame(&self, _: Dir, _: usize, _: Vec<u8>) -> Action {
+        pass(Vec::new())
+    }
+}
+
+/// A client, on the tester's own codec, that takes every ticket record
+/// without a check (a second one, lifetime 0, an empty or an oversized
+/// ticket): section 4.11 says it must fail.
+struct AcceptsAnyTicket;
+impl Launcher for AcceptsAnyTicket {
+    fn launch(&self, addr: SocketAddr, key_file: &Path, _: &Path) -> Box<dyn Running> {
+        let server = wire::read_key_file(key_file, "lwsec-public-v1:").unwrap();
+        Box::new(Thread(Some(thread::spawn(move || {
+            let _ = lax_probe(addr, server);
+        }))))
+    }
+}
+
+/// The probe protocol over NK; ticket records are kept aside unread.
+fn lax_probe(addr: SocketAddr, server: [u8; 32]) -> Option<()> {
+    let mut wire = Wire::new(TcpStream::connect(addr).ok()?, Duration::from_secs(3));
+    let hello = Hello {
+        header: Header::new(NK, AES, &[AES, CHACHA], &server),
+        payload: Vec::new(),
+        static_key: None,
+        ephemeral: None,
+        psk: None,
+    };
+    let (bytes, mut hs) = hello.build(&server);
+    wire.send(&bytes);
+    let Got::Frame(wire::FRAME_SERVER_HELLO, body) = wire.read_frame() else {
+        return None;
+    };
+    let mut payload = vec![0u8; body.len()];
+    hs.read_message(&body, &mut payload).ok()?;
+    let mut s = Session::from_handshake(wire, &mut hs, AES, true);
+    s.record(wire::CT_CONFIRM, b"");
+    s.message(b"probe");
+    let Seen::Message(_) = s.observe() else {
+        return None;
+    };
+    s.close_notify();
+    Some(())
+}
+
 fn run_deviant_server(d: Arc<dyn Deviation>) -> Vec<lwsec_conformance::Outcome> {
-    let server = start_server(ServerSetup::default());
+    let server = start_server(ServerSetup {
+        tickets: true,
+        ..Default::default()
+    });
     let proxy = start_proxy(server, d);
     let mut t = server_target(proxy);
     let out = lwsec_conformance::run_server(&mut t, &[]);
@@ -118,7 +194,10 @@ fn run_deviant_client(d: Arc<dyn Deviation>) -> Vec<lwsec_conformance::Outcome> 
                 .get_or_insert_with(|| start_proxy(tester, d.clone()))
         })
     };
-    let mut t = client_target(Box::new(LwsecClient { via: Some(via) }));
+    let mut t = client_target(Box::new(LwsecClient {
+        via: Some(via),
+        resumes: true,
+    }));
     let out = lwsec_conformance::run_client(&mut t, &[]);
     print(&out);
     out
@@ -201,4 +280,92 @@ fn client_that_never_confirms() {
     ] {
         assert!(!failed.contains(&id.to_string()), "{id} should pass");
     }
+}
+
+#[test]
+fn server_that_fails_instead_of_refusing_a_ticket() {
+    let out = run_deviant_server(Arc::new(ResumeRefusedAsAlert));
+    assert_eq!(
+        failed(&out),
+        [
+            "server.resume.forged_ticket",
+            "server.resume.flipped_bit",
+            "server.resume.unknown_key_id",
+            "server.resume.stateless",
+            "server.resume.ticket_1",
+            "server.resume.ticket_1024",
+            "server.two_rules.ticket_and_cookie",
+            "server.two_rules.ticket_and_retry_suite"
+        ]
+    );
+    let v = &out
+        .iter()
+        .find(|o| o.id == "server.resume.flipped_bit")
+        .unwrap()
+        .verdict;
+    assert_eq!(
+        *v,
+        Verdict::fail(
+            "an empty ResumeRefused frame (04 0000)",
+            "cleartext alert handshake_failure(40)"
+        )
+    );
+}
+
+#[test]
+fn client_that_ignores_resume_refused() {
+    // Only section 4.11, with a short deadline: the client waits for a
+    // frame that never comes, so each failure costs the deadline.
+    let d: Arc<dyn Deviation> = Arc::new(IgnoresResumeRefused);
+    let proxy = std::sync::Mutex::new(None);
+    let via: Arc<dyn Fn(SocketAddr) -> SocketAddr + Send + Sync> = Arc::new(move |tester| {
+        *proxy
+            .lock()
+            .unwrap()
+            .get_or_insert_with(|| start_proxy(tester, d.clone()))
+    });
+    let mut t = client_target(Box::new(LwsecClient {
+        via: Some(via),
+        resumes: true,
+    }));
+    t.timeout = Duration::from_millis(1500);
+    let out = lwsec_conformance::run_client(&mut t, &["4.11".to_string()]);
+    print(&out);
+    assert_eq!(
+        failed(&out),
+        [
+            "client.resume.refused_not_resuming",
+            "client.resume.refused",
+            "client.resume.refused_drops_ticket",
+            "client.resume.retry_then_refused",
+            "client.resume.retry_refused_retry",
+            "client.resume.refused_twice"
+        ]
+    );
+    // Resuming, and the frame's length check, still pass.
+    for id in ["client.resume.accepted", "client.resume.refused_overflow"] {
+        assert!(!failed(&out).contains(&id.to_string()), "{id} should pass");
+    }
+}
+
+#[test]
+fn client_that_accepts_any_ticket() {
+    let mut t = client_target(Box::new(AcceptsAnyTicket));
+    t.timeout = Duration::from_millis(1000);
+    let out = lwsec_conformance::run_client(&mut t, &["client.ticket".to_string()]);
+    print(&out);
+    // Well-formed tickets pass; every rule of section 4.11 on the ticket
+    // record fails.
+    assert_eq!(
+        failed(&out),
+        [
+            "client.ticket.second",
+            "client.ticket.lifetime_zero",
+            "client.ticket.lifetime_604801",
+            "client.ticket.empty",
+            "client.ticket.short",
+            "client.ticket.ticket_1025"
+        ]
+    );
+    assert_eq!(out.len(), 8);
 }

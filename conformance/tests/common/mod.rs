@@ -12,7 +12,10 @@ use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
 use lwsec::early_data::StrikeRegister;
-use lwsec::{ClientConfig, Identity, PublicKey, Rejection, ServerConfig, StaticKeyPair, Time};
+use lwsec::{
+    ClientConfig, Connection, Event, Identity, PublicKey, Rejection, ResumptionTicket,
+    ServerConfig, StaticKeyPair, TicketKeyring, TicketKeys, Time,
+};
 use lwsec_conformance::client_mode::{self, Launcher, Running};
 use lwsec_conformance::{Outcome, Verdict, server_mode};
 
@@ -27,6 +30,8 @@ pub struct ServerSetup {
     pub cookies: bool,
     /// Accept early data (with a fresh strike register).
     pub early_data: bool,
+    /// Issue resumption tickets (section 4.11) and resume with them.
+    pub tickets: bool,
 }
 
 /// Starts an lwsec echo server (the contract of `server_mode`) on a
@@ -44,6 +49,9 @@ pub fn start_server(setup: ServerSetup) -> SocketAddr {
             let mut config = ServerConfig::new(StaticKeyPair::from_private_bytes(SERVER_PRIVATE));
             if setup.early_data {
                 config.enable_replayable_early_data(Duration::from_secs(10));
+            }
+            if setup.tickets {
+                config.enable_resumption(Arc::new(TicketKeyring::new(TicketKeys::new([0x44; 32]))));
             }
             let rejected = StaticKeyPair::from_private_bytes(REJECTED_PRIVATE).public_key();
             let mut acceptor = lwsec::tokio::Acceptor::new(Arc::new(config))
@@ -110,9 +118,13 @@ pub struct LwsecClient {
     /// Connect here instead of the tester's address (a proxy), given the
     /// tester's address.
     pub via: Option<Arc<dyn Fn(SocketAddr) -> SocketAddr + Send + Sync>>,
+    /// Keep tickets in the tester's ticket file and resume with them (as
+    /// `echo_client --ticket {ticket}`).
+    pub resumes: bool,
 }
 
-struct Thread(Option<thread::JoinHandle<()>>);
+/// A client under test running in a thread of the test.
+pub struct Thread(pub Option<thread::JoinHandle<()>>);
 
 impl Running for Thread {
     fn finish(&mut self, _wait: Duration) -> Option<i32> {
@@ -125,12 +137,17 @@ impl Running for Thread {
 }
 
 impl Launcher for LwsecClient {
-    fn launch(&self, addr: SocketAddr, key_file: &Path) -> Box<dyn Running> {
+    fn resumes(&self) -> bool {
+        self.resumes
+    }
+
+    fn launch(&self, addr: SocketAddr, key_file: &Path, ticket_file: &Path) -> Box<dyn Running> {
         let pinned = lwsec::keys::load_pinned_keys_file(key_file).unwrap();
         let addr = match &self.via {
             Some(f) => f(addr),
             None => addr,
         };
+        let ticket_file = self.resumes.then(|| ticket_file.to_path_buf());
         let h = thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -139,13 +156,30 @@ impl Launcher for LwsecClient {
             rt.block_on(async move {
                 let probe = async {
                     let config = Arc::new(ClientConfig::nk(pinned[0]));
+                    // A stored ticket is used once.
+                    let ticket = ticket_file.as_ref().and_then(|path| {
+                        let bytes = std::fs::read(path).ok()?;
+                        let _ = std::fs::remove_file(path);
+                        ResumptionTicket::from_bytes(&bytes).ok()
+                    });
+                    let conn = match ticket {
+                        Some(t) => Connection::resume(config, t, Time::now()),
+                        None => Connection::client(config, Time::now()),
+                    }
+                    .map_err(std::io::Error::other)?;
                     let tcp = tokio::net::TcpStream::connect(addr).await?;
-                    let mut stream = lwsec::tokio::connect(config, tcp).await?;
+                    let mut stream =
+                        lwsec::tokio::handshake(conn, tcp, Duration::from_secs(5)).await?;
                     stream.send_message(b"probe").await?;
                     let _ = stream
                         .recv_message()
                         .await?
                         .ok_or_else(|| std::io::Error::other("closed"))?;
+                    while let Some(event) = stream.poll_event() {
+                        if let (Event::ResumptionTicket(t), Some(path)) = (event, &ticket_file) {
+                            std::fs::write(path, t.to_bytes())?;
+                        }
+                    }
                     stream.close().await
                 };
                 let _ = tokio::time::timeout(Duration::from_secs(5), probe).await;
