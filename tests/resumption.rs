@@ -462,3 +462,71 @@ fn a_server_from_a_noise_split_refuses_a_ticket_record() {
         Err(Error::UnexpectedMessage(_))
     ));
 }
+
+/// A ticket record a server's sending keys seal, as another implementation
+/// could send it: `payload` as a record of content type `ticket`.
+fn server_ticket_record(server: &Connection, payload: &[u8]) -> Vec<u8> {
+    let secrets = server.dangerous_peek_secrets().unwrap();
+    let mut direction =
+        lwsec_test_support::spec_reference::Direction::new(0x01, *secrets.send.secret);
+    direction.seq = secrets.send.seq;
+    direction.seal(0x08, payload, 0)
+}
+
+#[test]
+fn a_second_ticket_record_is_unexpected_whatever_it_holds() {
+    // Spec 4.11: the "at most one ticket" rule is checked before the
+    // record's payload, so a second ticket that is also malformed is an
+    // unexpected_message (not a decode_error).
+    for second in [vec![0, 0, 0, 0, 1], vec![0, 0, 0, 60, 7, 7]] {
+        let mut client = Connection::client(ik_client(), t0()).unwrap();
+        let mut server = Connection::server(server_config(Some(keyring(1))), t0()).unwrap();
+        drive(&mut client, &mut server, t0(), &accept_all).unwrap();
+        assert!(ticket_of(&events(&mut client)).is_some());
+        let record = server_ticket_record(&server, &second);
+        assert!(
+            matches!(
+                client.handle_input(&record, t0()),
+                Err(Error::UnexpectedMessage(
+                    lwsec::UnexpectedReason::SecondTicket
+                ))
+            ),
+            "second ticket {second:?}"
+        );
+    }
+    // A first ticket record that is malformed is a decode_error.
+    let mut client = Connection::client(ik_client(), t0()).unwrap();
+    let mut server = Connection::server(server_config(None), t0()).unwrap();
+    drive(&mut client, &mut server, t0(), &accept_all).unwrap();
+    let record = server_ticket_record(&server, &[0, 0, 0, 0, 1]);
+    assert!(matches!(
+        client.handle_input(&record, t0()),
+        Err(Error::Decode(lwsec::DecodeReason::TicketRecord))
+    ));
+}
+
+#[test]
+fn the_ticket_is_sent_while_the_confirmation_is_processed() {
+    // Spec 4.11 and 8: the server's ticket record is sealed before the
+    // record after the confirmation is processed, so a key update request
+    // arriving with the confirmation finds used keys and is answered.
+    let mut client = Connection::client(ik_client(), t0()).unwrap();
+    let mut server = Connection::server(server_config(Some(keyring(1))), t0()).unwrap();
+    let hello = client.pending_output().to_vec();
+    client.consume_output(hello.len());
+    server.handle_input(&hello, t0()).unwrap();
+    server.accept_client(Acceptance::new(), t0()).unwrap();
+    let reply = server.pending_output().to_vec();
+    server.consume_output(reply.len());
+    client.handle_input(&reply, t0()).unwrap();
+    client.update_keys(true).unwrap();
+    let flight = client.pending_output().to_vec();
+    client.consume_output(flight.len());
+    server.handle_input(&flight, t0()).unwrap();
+    let back = server.pending_output().to_vec();
+    server.consume_output(back.len());
+    client.handle_input(&back, t0()).unwrap();
+    let got = events(&mut client);
+    assert!(ticket_of(&got).is_some(), "{got:?}");
+    assert!(got.contains(&Event::KeyUpdated), "answered: {got:?}");
+}

@@ -203,6 +203,13 @@ impl Established {
                 UnexpectedReason::TicketToServer,
             )));
         }
+        // At most one ticket per connection, whatever a second one holds
+        // (spec 4.11: checked before its payload).
+        if self.keys.ticket_received {
+            return Err(Failure::alert(Error::UnexpectedMessage(
+                UnexpectedReason::SecondTicket,
+            )));
+        }
         let bad = || Failure::alert(Error::Decode(DecodeReason::TicketRecord));
         let (lifetime, ticket) = payload.split_first_chunk::<4>().ok_or_else(bad)?;
         let lifetime = Duration::from_secs(u64::from(u32::from_be_bytes(*lifetime)));
@@ -210,11 +217,6 @@ impl Established {
             return Err(bad());
         }
         crate::wire::hello::check_ticket_len(ticket.len()).map_err(Failure::alert)?;
-        if self.keys.ticket_received {
-            return Err(Failure::alert(Error::UnexpectedMessage(
-                UnexpectedReason::SecondTicket,
-            )));
-        }
         self.keys.ticket_received = true;
         events.push(Event::ResumptionTicket(ResumptionTicket {
             ticket: Bytes::copy_from_slice(ticket),
