@@ -6,8 +6,7 @@
 //! tests fail with a message saying so: they never pass silently.
 #![cfg(feature = "redis")]
 
-use std::net::{SocketAddr, TcpListener};
-use std::process::{Child, Command, Stdio};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -16,6 +15,7 @@ use lwsec::tokio::{Acceptor, RedisReplayGuard, ReplayGuard};
 use lwsec::{
     Acceptance, ClientConfig, Connection, EarlyDataOffer, Event, ServerConfig, StaticKeyPair, Time,
 };
+use lwsec_test_support::redis_server::PrivateRedis;
 
 const W: Duration = Duration::from_secs(10);
 /// Flights are sent at NOW; the guard's start is set an hour before.
@@ -179,62 +179,6 @@ async fn redis_guard_fails_closed_when_redis_is_unreachable() {
             .await
             .is_err()
     );
-}
-
-// ----- a private redis-server the test can pause -----
-
-struct PrivateRedis {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl PrivateRedis {
-    fn start() -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!("redis-server could not be started ({e}); install redis-server")
-            });
-        let redis = Self {
-            child,
-            addr: SocketAddr::from(([127, 0, 0, 1], port)),
-        };
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(redis.addr).is_ok() {
-                return redis;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("redis-server did not start on {}", redis.addr);
-    }
-
-    fn url(&self) -> String {
-        format!("redis://{}/", self.addr)
-    }
-
-    fn signal(&self, sig: &str) {
-        let status = Command::new("kill")
-            .args([sig, &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-}
-
-impl Drop for PrivateRedis {
-    fn drop(&mut self) {
-        self.signal("-CONT");
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// An echo server behind `acceptor`; each accepted client's early data, if

@@ -8,13 +8,13 @@
 //! with a message saying so: they never pass silently.
 #![cfg(feature = "redis")]
 
-use std::net::{SocketAddr, TcpListener};
-use std::process::{Child, Command, Stdio};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use lwsec::tokio::{Acceptor, Connector, RedisTicketKeys};
 use lwsec::{ClientConfig, ResumptionTicket, ServerConfig, StaticKeyPair, TicketKeyring};
+use lwsec_test_support::redis_server::PrivateRedis;
 use tokio::net::TcpStream;
 
 const DAY: Duration = Duration::from_secs(86_400);
@@ -213,51 +213,4 @@ async fn redis_unreachable_keeps_the_keys_and_reports_it() {
     let (addr, _) = serve(keys.keyring()).await;
     let (_, ticket) = visit(addr, None).await;
     assert!(visit(addr, Some(ticket)).await.0);
-}
-
-// ----- a private redis-server the test can stop -----
-
-struct PrivateRedis {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl PrivateRedis {
-    fn start() -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!("redis-server could not be started ({e}); install redis-server")
-            });
-        let redis = Self {
-            child,
-            addr: SocketAddr::from(([127, 0, 0, 1], port)),
-        };
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(redis.addr).is_ok() {
-                return redis;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("redis-server did not start on {}", redis.addr);
-    }
-
-    fn url(&self) -> String {
-        format!("redis://{}/", self.addr)
-    }
-}
-
-impl Drop for PrivateRedis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }

@@ -37,6 +37,7 @@
 //! checks (section 3), a record after close_notify (9.2), authentication
 //! with the expected sequence number (6.1), the key confirmation first on a
 //! server and never again (4.10), content type and payload rules (6.2),
+//! one ticket record to a client and none to a server (4.11),
 //! message size and no close_notify inside an unfinished message (7), key
 //! update with coalesced requests (8), alerts (9).
 
@@ -99,6 +100,10 @@ struct Model {
     peer_closed: bool,
     /// `L` has its peer's key confirmation (always for a client `L`).
     confirmed: bool,
+    /// `L` is a client (it takes one ticket record; a server takes none).
+    client: bool,
+    /// A client `L` took its ticket record (spec 4.11: at most one).
+    ticket_received: bool,
     /// `L`'s partial message.
     partial: Vec<u8>,
     /// The peer's records not yet given to `L`.
@@ -172,6 +177,7 @@ impl Model {
                 spec::FRAME_CLIENT_HELLO => spec::MAX_CLIENT_HELLO_BODY,
                 spec::FRAME_SERVER_HELLO | spec::FRAME_RETRY => spec::MAX_HANDSHAKE_BODY,
                 spec::FRAME_ALERT => 1,
+                spec::FRAME_RESUME_REFUSED => 0,
                 spec::FRAME_RECORD => spec::MAX_RECORD_BODY,
                 _ => return self.l_fail(spec::ALERT_DECODE_ERROR, exp),
             };
@@ -263,6 +269,30 @@ impl Model {
                     }
                     _ => return self.l_fail(spec::ALERT_DECODE_ERROR, exp),
                 },
+                // A ticket: to a client only, once, whatever a second one
+                // holds, then its payload's rules (spec 4.11).
+                spec::CT_TICKET => {
+                    if !self.client || self.ticket_received {
+                        return self.l_fail(spec::ALERT_UNEXPECTED_MESSAGE, exp);
+                    }
+                    let Some((lifetime, ticket)) = spec::parse_ticket_record(payload) else {
+                        return self.l_fail(spec::ALERT_DECODE_ERROR, exp);
+                    };
+                    self.ticket_received = true;
+                    // What the client reports: the ticket, the connection's
+                    // resumption secret, its expiry on the client's clock,
+                    // the pattern (`ResumptionTicket::to_bytes`' layout).
+                    let mut stored = b"lwt1".to_vec();
+                    let expires = NOW.as_millis() + u64::from(lifetime) * 1000;
+                    stored.extend_from_slice(&expires.to_be_bytes());
+                    stored.push(Pattern::Nk.to_u8());
+                    stored.extend_from_slice(&spec::resumption_secret(&self.exporter));
+                    stored.extend_from_slice(&(ticket.len() as u16).to_be_bytes());
+                    stored.extend_from_slice(ticket);
+                    let ticket = lwsec::ResumptionTicket::from_bytes(&stored)
+                        .expect("the stored form of a valid ticket");
+                    exp.events.push(Event::ResumptionTicket(ticket));
+                }
                 _ => return self.l_fail(spec::ALERT_UNEXPECTED_MESSAGE, exp),
             }
         }
@@ -471,6 +501,8 @@ impl Run {
             l_closed: false,
             peer_closed: false,
             confirmed,
+            client: side == Side::Client,
+            ticket_received: false,
             partial: Vec::new(),
             in_flight: Vec::new(),
             last_record: Vec::new(),

@@ -918,11 +918,24 @@ impl Case {
             assert_eq!(lwsec1, Err(Error::RecordOverflow));
             return outcome;
         }
-        let parsed = Header::parse(&body1).filter(|(h, _)| self.reaches_noise(h, &header));
+        let header1 = Header::parse(&body1);
+        // A resumption header (pattern 0x03, spec 4.11) to this server,
+        // which has no ticket keys, is answered with ResumeRefused.
+        let resumption = header1
+            .as_ref()
+            .is_some_and(|(h, _)| h.pattern == spec::RESUME);
+        let parsed = header1.filter(|(h, _)| self.reaches_noise(h, &header));
         let Some((h1, h1_len)) = parsed else {
-            // Refused before Noise (or answered with a Retry).
+            // Refused before Noise, or answered with a Retry (or, for a
+            // resumption, a ResumeRefused).
             assert!(!peers::server_is_established(&server));
             match &lwsec1 {
+                // Step 4a comes before the Retry checks.
+                Ok(reply) if resumption => assert_eq!(
+                    reply[..],
+                    [spec::FRAME_RESUME_REFUSED, 0, 0],
+                    "a resumption flight"
+                ),
                 Ok(reply) => assert_eq!(reply.first(), Some(&spec::FRAME_RETRY)),
                 Err(e) => {
                     assert!(

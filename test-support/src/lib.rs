@@ -9,6 +9,7 @@
 //! | [`fuzz_input`] | a fuzz input read as a sequence of choices | the fuzz targets |
 //! | [`spec_reference`] | the spec written with the raw primitives, without lwsec | the differential fuzz targets |
 //! | [`replay_random`] | randomness that yields recorded bytes (exact ephemeral keys) | all of the above |
+//! | [`redis_server`] | a private `redis-server` a test can pause and stop | `tests/redis_replay.rs`, `tests/redis_ticket_keys.rs` |
 //!
 //! The crate depends on lwsec without default features, so that every user
 //! picks lwsec's features itself; the fuzz crate leaves the `vectors`
@@ -17,6 +18,7 @@
 pub mod fuzz_input;
 pub mod honest;
 pub mod peers;
+pub mod redis_server;
 pub mod replay_random;
 pub mod spec_reference;
 #[cfg(feature = "vectors")]

@@ -24,6 +24,8 @@ pub const CHACHA20_POLY1305: u8 = 0x02;
 pub const NK: u8 = 0x01;
 /// See [`NK`].
 pub const IK: u8 = 0x02;
+/// Pattern code of a resumption (spec 4.11).
+pub const RESUME: u8 = 0x03;
 
 /// Frame types (spec 3).
 pub const FRAME_CLIENT_HELLO: u8 = 0x01;
@@ -31,6 +33,8 @@ pub const FRAME_CLIENT_HELLO: u8 = 0x01;
 pub const FRAME_SERVER_HELLO: u8 = 0x02;
 /// See [`FRAME_CLIENT_HELLO`].
 pub const FRAME_RETRY: u8 = 0x03;
+/// Frame type of a ResumeRefused (spec 4.11).
+pub const FRAME_RESUME_REFUSED: u8 = 0x04;
 /// See [`FRAME_CLIENT_HELLO`].
 pub const FRAME_ALERT: u8 = 0x15;
 /// See [`FRAME_CLIENT_HELLO`].
@@ -67,6 +71,8 @@ pub const CT_PONG: u8 = 0x05;
 pub const CT_ALERT: u8 = 0x06;
 /// The client's key confirmation (spec 4.10, 6.2).
 pub const CT_CONFIRM: u8 = 0x07;
+/// A resumption ticket, server to client (spec 4.11, 6.2).
+pub const CT_TICKET: u8 = 0x08;
 
 /// Alert codes (spec 9.1).
 pub const ALERT_CLOSE_NOTIFY: u8 = 0;
@@ -258,7 +264,7 @@ impl Header {
         h.push(self.flags);
         h.push(u8::try_from(self.retry.len()).unwrap());
         h.extend_from_slice(&self.retry);
-        if self.pattern == 3 {
+        if self.pattern == RESUME {
             h.extend_from_slice(&u16::try_from(self.ticket.len()).unwrap().to_be_bytes());
             h.extend_from_slice(&self.ticket);
         }
@@ -289,7 +295,7 @@ impl Header {
         let flags = take(1)?[0];
         let retry_len = usize::from(take(1)?[0]);
         let retry = take(retry_len)?.to_vec();
-        let ticket = if pattern == 3 {
+        let ticket = if pattern == RESUME {
             let len = usize::from(u16::from_be_bytes(take(2)?.try_into().unwrap()));
             if !(1..=1024).contains(&len) {
                 return None;
@@ -518,6 +524,23 @@ pub fn key_schedule(k1: &[u8; 32], k2: &[u8; 32], h: &[u8; 32]) -> Secrets {
         s2c: expand32(&master, b"s2c traffic"),
         exporter: expand32(&master, b"exporter"),
     }
+}
+
+/// `resumption_secret = HKDF-Expand-Label(exporter_secret, "resumption",
+/// "", 32)` (spec 4.11).
+pub fn resumption_secret(exporter: &[u8; 32]) -> [u8; 32] {
+    expand32(exporter, b"resumption")
+}
+
+/// The client's checks of a ticket record's payload (spec 4.11, on the
+/// first ticket record): the lifetime in seconds and the ticket, or `None`
+/// for a `decode_error` (shorter than 5 bytes, a lifetime of 0 or above
+/// 604800, a ticket above 1024 bytes).
+pub fn parse_ticket_record(payload: &[u8]) -> Option<(u32, &[u8])> {
+    let (lifetime, ticket) = payload.split_first_chunk::<4>()?;
+    let lifetime = u32::from_be_bytes(*lifetime);
+    ((1..=604_800).contains(&lifetime) && (1..=1024).contains(&ticket.len()))
+        .then_some((lifetime, ticket))
 }
 
 /// `export(label, context, L)`, or `None` for a label that is empty or

@@ -48,24 +48,31 @@ fn transcript(pattern: Pattern, suites: &[Suite], server_suites: &[Suite]) -> (V
     let mut client =
         Connection::client(peers::client_config(pattern, suites, b"fuzz"), NOW).unwrap();
     let mut server = Connection::server(server_cfg, NOW).unwrap();
+    let (mut c_bytes, mut s_bytes) = handshake_and_streams(&mut client, &mut server);
+    client.close().unwrap();
+    server.close().unwrap();
+    c_bytes.extend_from_slice(client.pending_output());
+    s_bytes.extend_from_slice(server.pending_output());
+    (c_bytes, s_bytes)
+}
+
+/// Runs the handshake between `client` and `server`, then each side's
+/// honest stream; returns the bytes each side sent.
+fn handshake_and_streams(client: &mut Connection, server: &mut Connection) -> (Vec<u8>, Vec<u8>) {
     let (mut c_bytes, mut s_bytes) = (Vec::new(), Vec::new());
-    while client.is_handshaking() || !peers::server_is_established(&server) {
+    while client.is_handshaking() || !peers::server_is_established(server) {
         let out = client.pending_output().to_vec();
         c_bytes.extend_from_slice(&out);
         client.consume_output(out.len());
         server.handle_input(&out, NOW).unwrap();
-        peers::server_after_input(&mut server, NOW).unwrap();
+        peers::server_after_input(server, NOW).unwrap();
         let out = server.pending_output().to_vec();
         s_bytes.extend_from_slice(&out);
         server.consume_output(out.len());
         client.handle_input(&out, NOW).unwrap();
     }
-    c_bytes.extend(honest::honest_stream(&mut client));
-    s_bytes.extend(honest::honest_stream(&mut server));
-    client.close().unwrap();
-    server.close().unwrap();
-    c_bytes.extend_from_slice(client.pending_output());
-    s_bytes.extend_from_slice(server.pending_output());
+    c_bytes.extend(honest::honest_stream(client));
+    s_bytes.extend(honest::honest_stream(server));
     (c_bytes, s_bytes)
 }
 
@@ -138,22 +145,9 @@ fn resumed_transcript(pattern: Pattern) -> (Vec<u8>, Vec<u8>) {
         .expect("the fuzz servers issue tickets");
     let mut client = Connection::resume(client_cfg, ticket, NOW).unwrap();
     let mut server = Connection::server(server_cfg, NOW).unwrap();
-    let (mut c_bytes, mut s_bytes) = (Vec::new(), Vec::new());
-    while client.is_handshaking() || !peers::server_is_established(&server) {
-        let out = client.pending_output().to_vec();
-        c_bytes.extend_from_slice(&out);
-        client.consume_output(out.len());
-        server.handle_input(&out, NOW).unwrap();
-        peers::server_after_input(&mut server, NOW).unwrap();
-        let out = server.pending_output().to_vec();
-        s_bytes.extend_from_slice(&out);
-        server.consume_output(out.len());
-        client.handle_input(&out, NOW).unwrap();
-    }
+    let streams = handshake_and_streams(&mut client, &mut server);
     assert!(client.is_resumed() && server.is_resumed());
-    c_bytes.extend(honest::honest_stream(&mut client));
-    s_bytes.extend(honest::honest_stream(&mut server));
-    (c_bytes, s_bytes)
+    streams
 }
 
 fn client_response() -> Vec<Seed> {
