@@ -8,7 +8,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use lwsec::rng::DeterministicRandom;
 use lwsec::tokio::{Acceptor, RedisReplayGuard, ReplayGuard};
@@ -23,22 +23,11 @@ const NOW: Time = Time::from_millis(1_700_000_000_000);
 const EARLIER: Time = Time::from_millis(1_700_000_000_000 - 3_600_000);
 
 fn redis_url() -> String {
-    std::env::var("LWSEC_REDIS_URL").unwrap_or_else(|_| {
-        panic!(
-            "LWSEC_REDIS_URL is not set: these tests need a Redis server. \
-             Run `bash scripts/test.sh` (it starts one), or start redis-server and \
-             set LWSEC_REDIS_URL=redis://127.0.0.1:6379/"
-        )
-    })
+    lwsec_test_support::redis_server::shared_url()
 }
 
-/// A key prefix unique to this test run, so runs never see each other's keys.
 fn prefix(test: &str) -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("lwsec-test:{test}:{}:{nanos}", std::process::id())
+    lwsec_test_support::redis_server::unique_prefix(test)
 }
 
 fn server_key() -> StaticKeyPair {

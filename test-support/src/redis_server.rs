@@ -1,9 +1,31 @@
-//! A private `redis-server` for one test: started on a free loopback port,
-//! with no persistence, paused and resumed with signals, killed on drop.
+//! Redis for the tests: the shared server's URL, unique key prefixes, and
+//! a private `redis-server` for one test (started on a free loopback port,
+//! with no persistence, paused and resumed with signals, killed on drop).
 
 use std::net::{SocketAddr, TcpListener};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The shared Redis server of the `redis_*` tests (`LWSEC_REDIS_URL`, set
+/// by `scripts/test.sh`); panics with what to do when it is not set.
+pub fn shared_url() -> String {
+    std::env::var("LWSEC_REDIS_URL").unwrap_or_else(|_| {
+        panic!(
+            "LWSEC_REDIS_URL is not set: these tests need a Redis server. \
+             Run `bash scripts/test.sh` (it starts one), or start redis-server and \
+             set LWSEC_REDIS_URL=redis://127.0.0.1:6379/"
+        )
+    })
+}
+
+/// A key prefix unique to this test run, so runs never see each other's keys.
+pub fn unique_prefix(test: &str) -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("lwsec-test:{test}:{}:{nanos}", std::process::id())
+}
 
 /// A `redis-server` process of the test's own.
 pub struct PrivateRedis {
