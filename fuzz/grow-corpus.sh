@@ -33,51 +33,15 @@
 # Exit status: 0, or 1 if any target crashed (the inputs are kept anyway).
 set -uo pipefail
 
-cd "$(dirname "$0")/.."
-root="$(pwd)"
 seconds="${FUZZ_SECONDS:-300}"
 jobs="${FUZZ_JOBS:-1}"
-sanitizer="${FUZZ_SANITIZER:-none}"
 niceness="${FUZZ_NICE:-10}"
 read -r -a cmin_args <<<"${GROW_CMIN_ARGS--use_counters=0}"
-
-if ! cargo +nightly --version >/dev/null 2>&1; then
-    echo "grow-corpus.sh: the nightly toolchain is required (rustup toolchain install nightly)" >&2
-    exit 1
-fi
-if ! cargo fuzz --version >/dev/null 2>&1; then
-    cargo install cargo-fuzz --locked
-fi
-
-if [ "$#" -gt 0 ]; then
-    targets=("$@")
-else
-    mapfile -t targets < <(cargo +nightly fuzz list)
-fi
-
-sanitizer_of() {
-    if [ "$1" = c_api ]; then echo address; else echo "$sanitizer"; fi
-}
-target_dir_of() {
-    local s
-    s="$(sanitizer_of "$1")"
-    if [ "$s" = none ]; then echo "$root/fuzz/target"; else echo "$root/fuzz/target/$s"; fi
-}
-bin_of() { echo "$(target_dir_of "$1")/x86_64-unknown-linux-gnu/release/$1"; }
-export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
-# The cryptographic primitive crates are built without coverage
-# instrumentation (fuzz/rustc-wrapper.sh says why: 2.7x the executions of
-# diff_snow_handshake).
-export RUSTC_WRAPPER="$root/fuzz/rustc-wrapper.sh"
-
-nice -n "$niceness" cargo +nightly fuzz build --sanitizer "$sanitizer" \
-    --target-dir "$(target_dir_of server_handshake)" || exit 1
-for target in "${targets[@]}"; do
-    if [ "$target" = c_api ]; then
-        nice -n "$niceness" cargo +nightly fuzz build --sanitizer address \
-            --target-dir "$(target_dir_of c_api)" c_api || exit 1
-    fi
-done
+# Tools, targets, sanitizers (c_api under AddressSanitizer and
+# LeakSanitizer), target directories, the build.
+cd "$(dirname "$0")/.."
+source fuzz/lib.sh grow-corpus.sh "$@"
+fuzz_build nice -n "$niceness" || exit 1
 
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT

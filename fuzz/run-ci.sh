@@ -11,50 +11,12 @@
 # directory, so the committed corpus stays small.
 set -euo pipefail
 
-cd "$(dirname "$0")/.."
-root="$(pwd)"
 seconds="${FUZZ_SECONDS:-45}"
-
-if ! cargo +nightly --version >/dev/null 2>&1; then
-    echo "run-ci.sh: the nightly toolchain is required (rustup toolchain install nightly)" >&2
-    exit 1
-fi
-if ! cargo fuzz --version >/dev/null 2>&1; then
-    cargo install cargo-fuzz --locked
-fi
-
-if [ "$#" -gt 0 ]; then
-    targets=("$@")
-else
-    mapfile -t targets < <(cargo +nightly fuzz list)
-fi
-
-# lwsec forbids unsafe code outside its C API (src/ffi), so for the other
-# targets AddressSanitizer adds little but cost; debug assertions (overflow
-# checks) stay on. Set FUZZ_SANITIZER=address to use it anyway. c_api drives
-# the C API and always runs under AddressSanitizer with LeakSanitizer (a
-# leak fails the run); its build lives in its own target directory so that
-# the two builds do not replace each other.
-sanitizer="${FUZZ_SANITIZER:-none}"
-sanitizer_of() {
-    if [ "$1" = c_api ]; then echo address; else echo "$sanitizer"; fi
-}
-target_dir_of() {
-    local s
-    s="$(sanitizer_of "$1")"
-    if [ "$s" = none ]; then echo "$root/fuzz/target"; else echo "$root/fuzz/target/$s"; fi
-}
-export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
-# The cryptographic primitive crates are built without coverage
-# instrumentation (fuzz/rustc-wrapper.sh says why: 2.7x the executions of
-# diff_snow_handshake).
-export RUSTC_WRAPPER="$root/fuzz/rustc-wrapper.sh"
-cargo +nightly fuzz build --sanitizer "$sanitizer" --target-dir "$(target_dir_of server_handshake)"
-for target in "${targets[@]}"; do
-    if [ "$target" = c_api ]; then
-        cargo +nightly fuzz build --sanitizer address --target-dir "$(target_dir_of c_api)" c_api
-    fi
-done
+# Tools, targets, sanitizers (c_api under AddressSanitizer and
+# LeakSanitizer), target directories, the build.
+cd "$(dirname "$0")/.."
+source fuzz/lib.sh run-ci.sh "$@"
+fuzz_build
 
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT

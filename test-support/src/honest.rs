@@ -8,10 +8,21 @@ use crate::peers::{NOW, server_after_input};
 
 /// The `i`-th message an honest peer sends in the targets: its content is
 /// a function of `i` and `len` only, so a receiver can check it.
+///
+/// Byte `j` is `(131 i xor 7 j) mod 256`, which repeats every 256 bytes:
+/// one period is computed and copied, because the fuzz targets ask for
+/// messages of up to 125 KB and a byte-by-byte loop (instrumented for
+/// coverage) was 9 % of the `c_api` target's time.
 pub fn honest_message(i: usize, len: usize) -> Vec<u8> {
-    (0..len)
+    let period: Vec<u8> = (0..len.min(256))
         .map(|j| (i.wrapping_mul(131) ^ j.wrapping_mul(7)) as u8)
-        .collect()
+        .collect();
+    let mut message = Vec::with_capacity(len);
+    while message.len() < len {
+        let take = (len - message.len()).min(period.len());
+        message.extend_from_slice(&period[..take]);
+    }
+    message
 }
 
 /// Message lengths of the honest stream used by the record targets and seeds.
@@ -106,4 +117,21 @@ pub fn feed_chunks(
         offset = end;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::honest_message;
+
+    #[test]
+    fn honest_message_is_the_formula_at_every_length() {
+        for i in [0usize, 1, 7, 1000, usize::MAX] {
+            for len in [0usize, 1, 255, 256, 257, 1000, 16390, 70_000] {
+                let expected: Vec<u8> = (0..len)
+                    .map(|j| (i.wrapping_mul(131) ^ j.wrapping_mul(7)) as u8)
+                    .collect();
+                assert_eq!(honest_message(i, len), expected, "i {i}, len {len}");
+            }
+        }
+    }
 }
