@@ -17,11 +17,8 @@ pub fn honest_message(i: usize, len: usize) -> Vec<u8> {
     let period: Vec<u8> = (0..len.min(256))
         .map(|j| (i.wrapping_mul(131) ^ j.wrapping_mul(7)) as u8)
         .collect();
-    let mut message = Vec::with_capacity(len);
-    while message.len() < len {
-        let take = (len - message.len()).min(period.len());
-        message.extend_from_slice(&period[..take]);
-    }
+    let mut message = period.repeat(len.div_ceil(256).max(1));
+    message.truncate(len);
     message
 }
 
