@@ -24,6 +24,11 @@
 #                   smaller; set it empty to keep every feature)
 #   GROW_NO_MERGE=1 fuzz and report, leave the committed corpus alone
 #
+# Several runs on the same target may go at once (one per core, say): each
+# fuzzes from a snapshot of the corpus and merges into whatever the corpus
+# holds when it finishes, and the snapshot and the merge hold a lock per
+# target (fuzz/target/grow-<target>.lock), so no run's inputs are lost.
+#
 # Coverage is libFuzzer's own count: `cov` is the number of covered edges
 # (PCs), `ft` the number of features (edges with hit-count buckets, ...).
 # cov0/ft0 and cov1/ft1 are measured by loading the committed corpus alone
@@ -66,11 +71,16 @@ for target in "${targets[@]}"; do
     regressions="$root/fuzz/regressions/$target"
     artifacts="$root/fuzz/artifacts/$target"
     work="$scratch/$target"
-    mkdir -p "$corpus" "$work/new" "$artifacts"
-    read -r cov0 ft0 files0 < <(measure "$target" "$corpus")
+    mkdir -p "$corpus" "$work/new" "$work/seed" "$artifacts"
+    # The lock serializes snapshots and merges of this target's corpus.
+    exec {lock}>"$root/fuzz/target/grow-$target.lock"
+    flock "$lock"
+    find "$corpus" -maxdepth 1 -type f -exec cp -t "$work/seed" {} +
+    flock -u "$lock"
+    read -r cov0 ft0 files0 < <(measure "$target" "$work/seed")
 
     echo "=== $target: fuzzing ${seconds}s (jobs: $jobs) from $files0 inputs (cov $cov0, ft $ft0)"
-    seeds=("$corpus")
+    seeds=("$work/seed")
     [ -d "$regressions" ] && seeds+=("$regressions")
     extra=()
     if [ "$jobs" -gt 1 ]; then
@@ -111,6 +121,7 @@ for target in "${targets[@]}"; do
         grep -E 'panicked at|SUMMARY' "$work/log" | head -5 | sed 's/^/    /'
     fi
 
+    flock "$lock"
     if [ "${GROW_NO_MERGE:-0}" != 1 ]; then
         # Minimize old and new inputs together, then put the named seeds back
         # under their names (cmin names every file by its SHA-1).
@@ -135,6 +146,7 @@ for target in "${targets[@]}"; do
         fi
     fi
     read -r cov1 ft1 files1 < <(measure "$target" "$corpus")
+    exec {lock}>&-
     summary+=("$(printf '%-22s %11s %7s %6s %7s %6s %6s %7s %6s %6s %6s %7s' \
         "$target" "${execs:--}" "${rate:--}" "$cov0" "${run_cov:--}" "$cov1" \
         "$ft0" "${run_ft:--}" "$ft1" "$files0" "$files1" "$new_crashes")")
